@@ -1,0 +1,211 @@
+"""Save and restore: ``tf.train.Checkpoint`` for the weights, a small JSON file for the shape.
+
+A checkpoint stores variables by the path of attribute names that leads to them
+(``model/weights/hidden_1``), not by the order they were created in, so restoring works into
+any model built with the same names and shapes. The architecture is written beside the
+checkpoint as ``model.json`` so that ``evaluate`` and ``predict`` can rebuild the model
+before restoring into it.
+
+Run it as a script to save a model, restore it into a fresh one and compare predictions:
+
+    python -m snippets.checkpoint
+"""
+
+import json
+import sys
+from dataclasses import asdict
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from snippets.data import write_atomically
+from snippets.mlp import MLP
+
+ARCHITECTURE_FILE = "model.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, damaged, or does not fit the model; the message says which."""
+
+
+# --8<-- [start:save_restore]
+def save_model(model, directory):
+    """Write the model's variables and its architecture into ``directory``; return the prefix."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    write_atomically(directory / ARCHITECTURE_FILE, json.dumps(model.architecture(), indent=2).encode())
+    return tf.train.Checkpoint(model=model).save(str(directory / "ckpt"))
+
+
+def restore_model(directory):
+    """Rebuild the model described by ``model.json`` and load its saved variables."""
+    model = MLP(**read_architecture(directory))
+    prefix = latest_checkpoint(directory)
+    # A training checkpoint holds the weights of the best epoch under "best" (and the
+    # latest weights, the optimizer and the epoch counter beside them); a plain save
+    # holds only "model".
+    key = "best" if saved_shapes(prefix, "best") else "model"
+    check_shapes(model, prefix, key=key)
+    # expect_partial: we take only the model's variables and leave the rest unread.
+    tf.train.Checkpoint(**{key: model}).restore(prefix).expect_partial()
+    return model
+# --8<-- [end:save_restore]
+
+
+def trained_epochs(directory):
+    """How many epochs the newest checkpoint in ``directory`` had finished (0 for a plain save)."""
+    reader = tf.train.load_checkpoint(latest_checkpoint(directory))
+    key = "epoch/.ATTRIBUTES/VARIABLE_VALUE"
+    return int(reader.get_tensor(key)) if reader.has_tensor(key) else 0
+
+
+def read_architecture(directory):
+    path = Path(directory) / ARCHITECTURE_FILE
+    if not Path(directory).is_dir():
+        raise CheckpointError(f"checkpoint directory {directory} does not exist; train a model first "
+                              f"with: python -m snippets train --checkpoint-dir {directory}")
+    if not path.is_file():
+        raise CheckpointError(f"{directory} holds no {ARCHITECTURE_FILE}, so it holds no trained model; "
+                              f"train one with: python -m snippets train --checkpoint-dir {directory}")
+    try:
+        architecture = json.loads(path.read_text())
+        return {"hidden": tuple(architecture["hidden"]), "n_inputs": int(architecture["n_inputs"]),
+                "n_classes": int(architecture["n_classes"]), "keep_prob": float(architecture["keep_prob"]),
+                "input_keep_prob": float(architecture.get("input_keep_prob", 1.0))}
+    except (ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"{path} is damaged ({error}); delete the directory and train again") from None
+
+
+def latest_checkpoint(directory):
+    prefix = tf.train.latest_checkpoint(str(directory))
+    if prefix is None:
+        raise CheckpointError(f"{directory} holds no checkpoint; train a model first "
+                              f"with: python -m snippets train --checkpoint-dir {directory}")
+    return prefix
+
+
+def saved_shapes(prefix, key):
+    """{variable path below ``key``: shape} for every variable in the checkpoint."""
+    marker = "/.ATTRIBUTES/VARIABLE_VALUE"
+    shapes = {}
+    for name, shape in tf.train.list_variables(prefix):
+        if name.startswith(key + "/") and name.endswith(marker):
+            shapes[name[len(key) + 1 : -len(marker)]] = tuple(shape)
+    return shapes
+
+
+def model_shapes(model):
+    """{variable path: shape} for the model, in the same form as ``saved_shapes``."""
+    shapes = {}
+    for table in ("weights", "biases"):
+        for layer, variable in getattr(model, table).items():
+            shapes[f"{table}/{layer}"] = tuple(variable.shape)
+    return shapes
+
+
+# --8<-- [start:check_shapes]
+def check_shapes(model, prefix, key="model"):
+    """Refuse to restore when a saved variable has another shape than the model's.
+
+    TensorFlow would fail with "Assign requires shapes of both tensors to match" (TF1) or a
+    long shape error (TF2). This names every variable that differs, with both shapes.
+    """
+    try:
+        saved = saved_shapes(prefix, key)
+    except (tf.errors.OpError, ValueError) as error:
+        raise CheckpointError(f"cannot read checkpoint {prefix}: {error.__class__.__name__}") from None
+    wanted = model_shapes(model)
+    mismatched = [f"{name}: saved {list(saved[name])}, model expects {list(shape)}"
+                  for name, shape in wanted.items() if name in saved and saved[name] != shape]
+    missing = [name for name in wanted if name not in saved]
+    if mismatched or missing:
+        problems = mismatched + [f"{name}: not in the checkpoint" for name in missing]
+        raise CheckpointError("checkpoint does not fit the model: " + "; ".join(problems))
+# --8<-- [end:check_shapes]
+
+
+# --8<-- [start:training_checkpoints]
+def open_training_checkpoints(checkpoint, directory, config, model, max_to_keep=3, log=print):
+    """A CheckpointManager over ``directory``; restore its newest complete checkpoint.
+
+    Returns ``(manager, epoch)`` where ``epoch`` is the last finished epoch (0 for a new run).
+    TensorFlow writes each checkpoint to temporary files and renames them into place, and
+    rewrites the small ``checkpoint`` index file atomically, so a crash during a save leaves
+    the previous checkpoint intact. A checkpoint that is damaged anyway (a truncated or
+    altered file) fails to restore; the next older one is tried.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    architecture = dict(model.architecture(), training=json.loads(json.dumps(asdict(config))))
+    architecture_file = directory / ARCHITECTURE_FILE
+    if architecture_file.is_file():
+        saved = read_architecture(directory)
+        if saved["hidden"] != model.hidden or saved["n_inputs"] != model.n_inputs or saved["n_classes"] != model.n_classes:
+            raise CheckpointError(
+                f"{directory} holds a {describe(saved)} model, not {describe(model.architecture())}; "
+                "use another --checkpoint-dir or the same --hidden"
+            )
+    manager = tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=max_to_keep, checkpoint_name="ckpt")
+    if manager.checkpoints and architecture_file.is_file():
+        changed = changed_settings(json.loads(architecture_file.read_text()).get("training", {}), architecture["training"])
+        if changed:
+            raise CheckpointError(
+                f"{directory} holds a run with other settings ({', '.join(changed)}); resume it with the same "
+                "settings (only --epochs may change) or use another --checkpoint-dir"
+            )
+    for prefix in reversed(manager.checkpoints):
+        try:
+            check_shapes(model, prefix)
+            checkpoint.restore(prefix).assert_existing_objects_matched()
+        except (CheckpointError, tf.errors.OpError, AssertionError, ValueError) as error:
+            log(f"checkpoint {Path(prefix).name} is damaged ({one_line(error)}); trying an older one")
+            continue
+        epoch = int(checkpoint.epoch.numpy())
+        log(f"resuming from {Path(prefix).name} in {directory}: epoch {epoch} was complete")
+        write_atomically(architecture_file, json.dumps(architecture, indent=2).encode())
+        return manager, epoch
+    if manager.checkpoints:
+        raise CheckpointError(f"every checkpoint in {directory} is damaged; delete the directory to start again")
+    write_atomically(architecture_file, json.dumps(architecture, indent=2).encode())
+    return manager, 0
+# --8<-- [end:training_checkpoints]
+
+
+def changed_settings(saved, wanted):
+    """The training settings that differ, except ``epochs``, which a resumed run may extend."""
+    return [f"{key} {saved.get(key)} -> {value}" for key, value in wanted.items()
+            if key != "epochs" and saved.get(key) != value]
+
+
+def describe(architecture):
+    sizes = [architecture["n_inputs"], *architecture["hidden"], architecture["n_classes"]]
+    return "-".join(str(size) for size in sizes)
+
+
+def one_line(error):
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else type(error).__name__
+
+
+def main():
+    model = MLP(hidden=(256,), seed=1)
+    images = tf.random.stateless_uniform([5, 784], seed=[3, 4])
+    with tempfile.TemporaryDirectory() as folder:
+        prefix = save_model(model, folder)
+        print(f"saved to {Path(prefix).name}; the checkpoint holds:")
+        for name, shape in tf.train.list_variables(prefix):
+            print(f"  {name:<52} {shape}")
+        restored = restore_model(folder)
+        same = np.array_equal(model(images).numpy(), restored(images).numpy())
+        print(f"a fresh model restored from it gives identical logits: {same}")
+        try:
+            check_shapes(MLP(hidden=(512,)), prefix)
+        except CheckpointError as error:
+            print(f"restoring into a 784-512-10 model is refused:\n  {error}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The multilayer perceptron: layers of xW + b with ReLUs between them, every variable named.
+
+The course's network is 784-256-10: one hidden layer of 256 ReLUs, then 10 logits. This
+module builds that network, or any other list of hidden widths.
+
+Run it as a script to see each variable's name and shape and one forward pass:
+
+    python -m snippets.mlp
+"""
+
+import math
+import sys
+
+import tensorflow as tf
+
+from snippets.regularization import dropout
+
+
+# --8<-- [start:layer_names]
+def layer_names(num_hidden):
+    """hidden_1, hidden_2, ..., then out: the names the variables and checkpoints use."""
+    return [f"hidden_{i}" for i in range(1, num_hidden + 1)] + ["out"]
+# --8<-- [end:layer_names]
+
+
+def parameter_count(hidden, n_inputs=784, n_classes=10):
+    """Weights and biases of every layer: sum of (fan_in + 1) * fan_out."""
+    sizes = [n_inputs, *hidden, n_classes]
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
+
+
+# --8<-- [start:model]
+class MLP(tf.Module):
+    """A multilayer perceptron whose variables have explicit, stable names.
+
+    ``weights["hidden_1"]`` is the 784x256 matrix of the course's network, ``biases["out"]``
+    the 10 output biases, and so on. The names, not the order of creation, are what a
+    checkpoint records, so a changed model can still find its trained layers.
+    """
+
+    def __init__(self, hidden=(256,), n_inputs=784, n_classes=10, keep_prob=1.0, input_keep_prob=1.0,
+                 seed=0, dtype=tf.float32):
+        super().__init__(name="mlp")
+        self.hidden = tuple(int(width) for width in hidden)
+        self.n_inputs, self.n_classes = n_inputs, n_classes
+        self.keep_prob, self.input_keep_prob = keep_prob, input_keep_prob
+        self.weights, self.biases = {}, {}
+        sizes = [n_inputs, *self.hidden, n_classes]
+        for index, name in enumerate(layer_names(len(self.hidden))):
+            fan_in, fan_out = sizes[index], sizes[index + 1]
+            # He initialisation: standard deviation sqrt(2 / fan_in) keeps the size of the
+            # activations steady from layer to layer when half the ReLUs are off. The
+            # course's tf.random_normal (standard deviation 1) makes logits in the hundreds.
+            initial = tf.random.stateless_truncated_normal(
+                [fan_in, fan_out], seed=[seed, index], stddev=math.sqrt(2.0 / fan_in), dtype=dtype
+            )
+            self.weights[name] = tf.Variable(initial, name=f"{name}_weights")
+            self.biases[name] = tf.Variable(tf.zeros([fan_out], dtype=dtype), name=f"{name}_bias")
+
+    def __call__(self, x, training=False, dropout_seed=(0, 0)):
+        """Logits for the rows of ``x``. Dropout is applied only when ``training``."""
+        names = layer_names(len(self.hidden))
+        if training and self.input_keep_prob < 1.0:  # dropping pixels: a cheap kind of noise
+            x = dropout(x, self.input_keep_prob, seed=tf.random.experimental.stateless_fold_in(dropout_seed, 999))
+        for index, name in enumerate(names[:-1]):
+            x = tf.nn.relu(tf.matmul(x, self.weights[name]) + self.biases[name])
+            if training and self.keep_prob < 1.0:
+                layer_seed = tf.random.experimental.stateless_fold_in(dropout_seed, index)
+                x = dropout(x, self.keep_prob, seed=layer_seed)
+        return tf.matmul(x, self.weights["out"]) + self.biases["out"]
+# --8<-- [end:model]
+
+    def weight_matrices(self):
+        """The weight matrices, in layer order (what an L2 penalty applies to)."""
+        return [self.weights[name] for name in layer_names(len(self.hidden))]
+
+    def architecture(self):
+        """What is needed to rebuild this model: saved beside every checkpoint."""
+        return {"hidden": list(self.hidden), "n_inputs": self.n_inputs, "n_classes": self.n_classes,
+                "keep_prob": self.keep_prob, "input_keep_prob": self.input_keep_prob}
+
+
+def main():
+    model = MLP(hidden=(256,))
+    print("The course's network, 784-256-10:")
+    for name in layer_names(1):
+        w, b = model.weights[name], model.biases[name]
+        print(f"  {w.name:<20} {str(w.shape):<12} {b.name:<16} {b.shape}")
+    print(f"  parameters: {parameter_count((256,)):,}")
+    images = tf.random.stateless_uniform([3, 784], seed=[1, 2])
+    probabilities = tf.nn.softmax(model(images))
+    print("softmax of an untrained network on 3 random images (each row sums to 1):")
+    print(tf.round(probabilities * 100).numpy() / 100)
+    deeper = MLP(hidden=(256, 128, 64))
+    print(f"784-256-128-64-10 has layers {layer_names(3)} and {parameter_count((256, 128, 64)):,} parameters")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

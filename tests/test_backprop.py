@@ -1,0 +1,50 @@
+import numpy as np
+import tensorflow as tf
+
+from snippets import backprop
+from snippets.mlp import MLP
+
+
+def make_problem(hidden=(12, 8), batch=6, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, size=(batch, 20))
+    labels = np.eye(5)[rng.integers(0, 5, size=batch)]
+    model = MLP(hidden=hidden, n_inputs=20, n_classes=5, dtype=tf.float64, seed=seed)
+    return model, backprop.parameters_of(model), x, labels
+
+
+def test_forward_matches_the_tensorflow_model():
+    model, params, x, _ = make_problem()
+    logits, _ = backprop.forward(params, x)
+    assert np.allclose(logits, model(tf.constant(x)).numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_backward_agrees_with_gradient_tape_to_1e_4_relative():
+    model, params, x, labels = make_problem()
+    logits, cache = backprop.forward(params, x)
+    ours = backprop.backward(params, cache, logits, labels)
+    theirs = backprop.tape_gradients(model, x, labels)
+    for (dw, db), (tw, tb) in zip(ours, theirs):
+        assert dw.shape == tw.shape and db.shape == tb.shape
+        assert backprop.relative_error(dw, tw) < 1e-4 and backprop.relative_error(db, tb) < 1e-4
+
+
+def test_backward_agrees_with_finite_differences_to_1e_4_relative():
+    _, params, x, labels = make_problem(seed=3)
+    assert backprop.check_against_finite_differences(params, x, labels, samples=10) < 1e-4
+
+
+def test_a_wrong_gradient_is_caught_by_the_check():
+    model, params, x, labels = make_problem()
+    logits, cache = backprop.forward(params, x)
+    ours = backprop.backward(params, cache, logits, labels)
+    theirs = backprop.tape_gradients(model, x, labels)
+    assert backprop.relative_error(ours[0][0] * 1.01, theirs[0][0]) > 1e-3
+
+
+def test_backward_costs_about_twice_the_forward_for_hidden_layers():
+    forward, backward = backprop.matmul_flops(128, [784, 256, 10])
+    assert forward == 2 * 128 * (784 * 256 + 256 * 10)
+    assert backward == 2 * forward - 2 * 128 * 784 * 256
+    square_forward, square_backward = backprop.matmul_flops(1, [100, 100, 100, 100])
+    assert abs(square_backward / square_forward - 5 / 3) < 1e-9
