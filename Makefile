@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MNIST := data/mnist/.verified
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install test serve site clean
+.PHONY: install test serve site bench clean
 
 install: $(INSTALLED) $(MNIST)
 
@@ -31,6 +31,10 @@ serve: install
 
 site: install
 	$(BIN)/mkdocs build --strict --site-dir site
+
+# Speed: plain Keras fit vs the project's fast trainer, side by side (see benchmarks/).
+bench: install
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf site .cache .pytest_cache runs

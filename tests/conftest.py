@@ -24,3 +24,6 @@ def run_snippets(*args, cwd=None, timeout=300, env=None):
     environment = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     return subprocess.run([sys.executable, "-m", *args], cwd=cwd or ROOT, capture_output=True, text=True,
                           timeout=timeout, env=environment)
+
+
+pytest_plugins = ["site_fixtures"]
