@@ -40,6 +40,9 @@ def _import_tensorflow_quietly():
         import tensorflow as tf
 
         tf.config.list_physical_devices()
+        # TensorFlow's Python-side warnings (e.g. about unrestored checkpoint values after a
+        # failed restore, which we handle and report ourselves) would clutter the output.
+        tf.get_logger().setLevel("ERROR")
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)

@@ -12,6 +12,7 @@ Run it as a script to save a model, restore it into a fresh one and compare pred
 """
 
 import json
+import re
 import sys
 from dataclasses import asdict
 import tempfile
@@ -30,27 +31,48 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, damaged, or does not fit the model; the message says which."""
 
 
+class DamagedCheckpoint(CheckpointError):
+    """A checkpoint's files cannot be read back: truncated, altered, or half written."""
+
+
 # --8<-- [start:save_restore]
 def save_model(model, directory):
     """Write the model's variables and its architecture into ``directory``; return the prefix."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     write_atomically(directory / ARCHITECTURE_FILE, json.dumps(model.architecture(), indent=2).encode())
-    return tf.train.Checkpoint(model=model).save(str(directory / "ckpt"))
+    # The manager numbers the saves (ckpt-1, ckpt-2, ...) and keeps the newest three, so a
+    # new save never overwrites the files of the previous one.
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), str(directory), max_to_keep=3,
+                                         checkpoint_name="ckpt")
+    newest = manager.latest_checkpoint
+    return manager.save(checkpoint_number=int(newest.rsplit("-", 1)[1]) + 1 if newest else 1)
 
 
-def restore_model(directory):
-    """Rebuild the model described by ``model.json`` and load its saved variables."""
+def restore_model(directory, log=None):
+    """Rebuild the model described by ``model.json`` and load its saved variables.
+
+    If the newest checkpoint is damaged, the next older one is used, and ``log`` is told.
+    """
     model = MLP(**read_architecture(directory))
-    prefix = latest_checkpoint(directory)
-    # A training checkpoint holds the weights of the best epoch under "best" (and the
-    # latest weights, the optimizer and the epoch counter beside them); a plain save
-    # holds only "model".
-    key = "best" if saved_shapes(prefix, "best") else "model"
-    check_shapes(model, prefix, key=key)
-    # expect_partial: we take only the model's variables and leave the rest unread.
-    tf.train.Checkpoint(**{key: model}).restore(prefix).expect_partial()
-    return model
+    problems = []
+    for prefix in reversed(all_checkpoints(directory)):
+        try:
+            # A training checkpoint holds the weights of the best epoch under "best" (and
+            # the latest weights, the optimizer and the epoch counter beside them); a plain
+            # save holds only "model".
+            key = "best" if saved_shapes(prefix, "best") else "model"
+            check_shapes(model, prefix, key=key)
+            # expect_partial: we take only the model's variables and leave the rest unread.
+            tf.train.Checkpoint(**{key: model}).restore(prefix).expect_partial()
+        except (tf.errors.OpError, DamagedCheckpoint, IndexError) as error:  # IndexError: truncated file
+            problems.append(f"{Path(prefix).name}: {one_line(error)}")
+            continue
+        if problems and log:
+            log(f"note: skipped damaged checkpoint(s) {'; '.join(problems)}; using {Path(prefix).name}")
+        return model
+    raise CheckpointError(f"every checkpoint in {directory} is damaged ({'; '.join(problems)}); "
+                          "train again with a new --checkpoint-dir")
 # --8<-- [end:save_restore]
 
 
@@ -68,7 +90,7 @@ def read_architecture(directory):
                               f"with: python -m snippets train --checkpoint-dir {directory}")
     if not path.is_file():
         raise CheckpointError(f"{directory} holds no {ARCHITECTURE_FILE}, so it holds no trained model; "
-                              f"train one with: python -m snippets train --checkpoint-dir {directory}")
+                              f"train a model first with: python -m snippets train --checkpoint-dir {directory}")
     try:
         architecture = json.loads(path.read_text())
         return {"hidden": tuple(architecture["hidden"]), "n_inputs": int(architecture["n_inputs"]),
@@ -78,12 +100,18 @@ def read_architecture(directory):
         raise CheckpointError(f"{path} is damaged ({error}); delete the directory and train again") from None
 
 
-def latest_checkpoint(directory):
-    prefix = tf.train.latest_checkpoint(str(directory))
-    if prefix is None:
+def all_checkpoints(directory):
+    """The checkpoint prefixes in ``directory``, oldest first, as its index file lists them."""
+    state = tf.train.get_checkpoint_state(str(directory))
+    prefixes = list(state.all_model_checkpoint_paths) if state else []
+    if not prefixes:
         raise CheckpointError(f"{directory} holds no checkpoint; train a model first "
                               f"with: python -m snippets train --checkpoint-dir {directory}")
-    return prefix
+    return [p if Path(p).is_absolute() else str(Path(directory) / p) for p in prefixes]
+
+
+def latest_checkpoint(directory):
+    return all_checkpoints(directory)[-1]
 
 
 def saved_shapes(prefix, key):
@@ -115,7 +143,7 @@ def check_shapes(model, prefix, key="model"):
     try:
         saved = saved_shapes(prefix, key)
     except (tf.errors.OpError, ValueError) as error:
-        raise CheckpointError(f"cannot read checkpoint {prefix}: {error.__class__.__name__}") from None
+        raise DamagedCheckpoint(f"cannot read checkpoint {Path(prefix).name}: {one_line(error)}") from None
     wanted = model_shapes(model)
     mismatched = [f"{name}: saved {list(saved[name])}, model expects {list(shape)}"
                   for name, shape in wanted.items() if name in saved and saved[name] != shape]
@@ -159,7 +187,7 @@ def open_training_checkpoints(checkpoint, directory, config, model, max_to_keep=
         try:
             check_shapes(model, prefix)
             checkpoint.restore(prefix).assert_existing_objects_matched()
-        except (CheckpointError, tf.errors.OpError, AssertionError, ValueError) as error:
+        except (DamagedCheckpoint, tf.errors.OpError, AssertionError, IndexError) as error:
             log(f"checkpoint {Path(prefix).name} is damaged ({one_line(error)}); trying an older one")
             continue
         epoch = int(checkpoint.epoch.numpy())
@@ -185,8 +213,9 @@ def describe(architecture):
 
 
 def one_line(error):
-    lines = str(error).strip().splitlines()
-    return lines[0][:200] if lines else type(error).__name__
+    """The first line of an error, without TensorFlow's {{function_node ...}} prefix."""
+    text = re.sub(r"\{\{[^}]*\}\}\s*", "", str(error)).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
 
 
 def main():

@@ -147,6 +147,10 @@ def log(message):
     print(message, flush=True)
 
 
+def warn(message):
+    print(message, file=sys.stderr, flush=True)
+
+
 def report(result, config, checkpoint_dir):
     """The last line of stdout: the results as one JSON object."""
     return {"test_accuracy": round(result.test_accuracy, 6), "test_loss": round(result.test_loss, 6),
@@ -174,7 +178,7 @@ def run_evaluate(args):
     from snippets.data import load_dataset
     from snippets.train import evaluate
 
-    model = restore_model(args.checkpoint_dir)
+    model = restore_model(args.checkpoint_dir, log=warn)
     data = load_dataset()
     started = time.perf_counter()
     test_loss, test_accuracy = evaluate(model, data.test_x, data.test_y)
@@ -209,7 +213,7 @@ def run_predict(args):
     from snippets.predict import load_digit, predict
 
     loaded = [(path, *load_digit(path)) for path in args.images]  # check every file before any work
-    model = restore_model(args.checkpoint_dir)
+    model = restore_model(args.checkpoint_dir, log=warn)
     probabilities = predict(model, np.stack([pixels for _, pixels, _ in loaded]))
     for (path, _, notes), row in zip(loaded, probabilities):
         digit = int(np.argmax(row))

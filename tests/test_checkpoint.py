@@ -1,0 +1,131 @@
+import json
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from snippets.checkpoint import (CheckpointError, all_checkpoints, check_shapes, restore_model, save_model,
+                                 trained_epochs)
+from snippets.mlp import MLP
+from snippets.train import TrainConfig, train
+
+IMAGES = tf.random.stateless_uniform([16, 784], seed=[5, 6])
+
+
+def quiet(message):
+    pass
+
+
+def test_save_then_restore_reproduces_predictions_exactly(tmp_path):
+    model = MLP(hidden=(64, 32), seed=3)
+    save_model(model, tmp_path)
+    restored = restore_model(tmp_path)
+    assert restored.hidden == (64, 32)
+    assert np.array_equal(model(IMAGES).numpy(), restored(IMAGES).numpy())
+    assert json.loads((tmp_path / "model.json").read_text())["hidden"] == [64, 32]
+
+
+def test_each_save_is_a_new_numbered_checkpoint_and_old_ones_are_kept(tmp_path):
+    first, second = MLP(hidden=(8,), seed=1), MLP(hidden=(8,), seed=2)
+    save_model(first, tmp_path)
+    save_model(second, tmp_path)
+    assert [p.rsplit("/", 1)[1] for p in all_checkpoints(tmp_path)] == ["ckpt-1", "ckpt-2"]
+    assert np.array_equal(restore_model(tmp_path)(IMAGES).numpy(), second(IMAGES).numpy())
+
+
+def test_shape_mismatch_names_every_variable_with_both_shapes(tmp_path):
+    prefix = save_model(MLP(hidden=(256,)), tmp_path)
+    with pytest.raises(CheckpointError) as caught:
+        check_shapes(MLP(hidden=(512,)), prefix)
+    message = str(caught.value)
+    assert "weights/hidden_1: saved [784, 256], model expects [784, 512]" in message
+    assert "weights/out: saved [256, 10], model expects [512, 10]" in message
+    assert "biases/hidden_1: saved [256], model expects [512]" in message
+    assert "biases/out" not in message  # same shape: not a problem
+
+
+def test_missing_and_empty_directories_are_explained(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist; train a model first"):
+        restore_model(tmp_path / "nowhere")
+    with pytest.raises(CheckpointError, match="holds no model.json"):
+        restore_model(tmp_path)
+    (tmp_path / "model.json").write_text(json.dumps(MLP(hidden=(8,)).architecture()))
+    with pytest.raises(CheckpointError, match="holds no checkpoint"):
+        restore_model(tmp_path)
+    (tmp_path / "model.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="damaged"):
+        restore_model(tmp_path)
+
+
+def damage(path, how):
+    content = path.read_bytes()
+    if how == "truncate":
+        path.write_bytes(content[: len(content) // 2])
+    elif how == "flip":
+        altered = bytearray(content)
+        altered[len(altered) // 2] ^= 0xFF
+        path.write_bytes(bytes(altered))
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "delete":
+        path.unlink()
+
+
+@pytest.mark.parametrize("suffix", ["data-00000-of-00001", "index"])
+@pytest.mark.parametrize("how", ["truncate", "flip", "empty", "delete"])
+def test_a_damaged_newest_checkpoint_is_reported_and_the_previous_one_used(tmp_path, suffix, how):
+    good, newer = MLP(hidden=(32,), seed=1), MLP(hidden=(32,), seed=2)
+    save_model(good, tmp_path)
+    save_model(newer, tmp_path)
+    damage(tmp_path / f"ckpt-2.{suffix}", how)
+    notes = []
+    restored = restore_model(tmp_path, log=notes.append)
+    assert np.array_equal(restored(IMAGES).numpy(), good(IMAGES).numpy())
+    assert len(notes) == 1 and "ckpt-2" in notes[0] and "using ckpt-1" in notes[0]
+
+
+def test_when_every_checkpoint_is_damaged_the_user_is_told_what_to_do(tmp_path):
+    save_model(MLP(hidden=(8,)), tmp_path)
+    damage(tmp_path / "ckpt-1.data-00000-of-00001", "flip")
+    with pytest.raises(CheckpointError, match="every checkpoint .* is damaged.*train again"):
+        restore_model(tmp_path)
+
+
+def test_resumed_training_ends_exactly_where_an_uninterrupted_run_ends(tmp_path, small_data):
+    config = TrainConfig(hidden=(64,), epochs=3, keep_prob=0.8, limit=3000, validation_size=1000)
+    straight = train(config, data=small_data, checkpoint_dir=tmp_path / "straight", log=quiet)
+    # Stop after one epoch (as a crash would), then run again with the same directory.
+    train(replace(config, epochs=1), data=small_data, checkpoint_dir=tmp_path / "resumed", log=quiet)
+    messages = []
+    resumed = train(config, data=small_data, checkpoint_dir=tmp_path / "resumed", log=messages.append)
+    assert resumed.resumed_from_epoch == 1
+    assert any("resuming from ckpt-1" in m for m in messages)
+    assert [row["valid_accuracy"] for row in resumed.history] == [row["valid_accuracy"] for row in straight.history]
+    for a, b in zip(straight.model.trainable_variables, resumed.model.trainable_variables):
+        assert np.array_equal(a.numpy(), b.numpy())
+    assert resumed.test_loss == straight.test_loss
+    assert trained_epochs(tmp_path / "resumed") == 3
+
+
+def test_resuming_with_other_settings_is_refused_without_touching_the_run(tmp_path, small_data):
+    config = TrainConfig(hidden=(16,), epochs=1, limit=3000, validation_size=1000)
+    train(config, data=small_data, checkpoint_dir=tmp_path, log=quiet)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(CheckpointError, match="learning_rate 0.001 -> 0.01"):
+        train(replace(config, learning_rate=0.01), data=small_data, checkpoint_dir=tmp_path, log=quiet)
+    with pytest.raises(CheckpointError, match="holds a 784-16-10 model, not 784-32-10"):
+        train(replace(config, hidden=(32,)), data=small_data, checkpoint_dir=tmp_path, log=quiet)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_damaged_training_checkpoint_resumes_from_the_one_before(tmp_path, small_data):
+    config = TrainConfig(hidden=(16,), epochs=2, limit=3000, validation_size=1000)
+    train(config, data=small_data, checkpoint_dir=tmp_path, log=quiet)
+    damage(tmp_path / "ckpt-2.data-00000-of-00001", "flip")
+    messages = []
+    result = train(config, data=small_data, checkpoint_dir=tmp_path, log=messages.append)
+    assert any("ckpt-2 is damaged" in m for m in messages)
+    assert result.resumed_from_epoch == 1 and len(result.history) == 2
+    shutil.rmtree(tmp_path)
