@@ -124,7 +124,8 @@ def make_train_step(model, optimizer, l2):
 class ProgressBar:
     """A one-line bar with the running mean loss, redrawn in place on a terminal only."""
 
-    def __init__(self, total, label, stream=sys.stderr, width=30):
+    def __init__(self, total, label, stream=None, width=30):
+        stream = stream or sys.stderr  # looked up now: sys.stderr may have been replaced
         self.total, self.label, self.stream, self.width = total, label, stream, width
         self.enabled = stream.isatty()
 

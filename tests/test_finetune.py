@@ -1,0 +1,72 @@
+import json
+
+import numpy as np
+import pytest
+
+from conftest import run_snippets
+from snippets.checkpoint import CheckpointError, save_model
+from snippets.finetune import finetune_model, load_matching_layers
+from snippets.mlp import MLP
+
+
+@pytest.fixture
+def trained(tmp_path):
+    model = MLP(hidden=(64,), seed=7)
+    save_model(model, tmp_path)
+    return model, tmp_path
+
+
+def test_same_architecture_restores_everything(trained):
+    model, folder = trained
+    new, report = finetune_model(folder)
+    assert sorted(report["restored"]) == ["biases/hidden_1", "biases/out", "weights/hidden_1", "weights/out"]
+    assert report["new"] == []
+    assert np.array_equal(new.weights["out"].numpy(), model.weights["out"].numpy())
+
+
+def test_extra_layer_with_new_head_keeps_the_trained_first_layer(trained):
+    model, folder = trained
+    new, report = finetune_model(folder, hidden=(64, 32), new_head=True, seed=1)
+    assert report["restored"] == ["weights/hidden_1", "biases/hidden_1"]
+    assert "weights/hidden_2 (not in the checkpoint)" in report["new"] and "weights/out (new head)" in report["new"]
+    assert np.array_equal(new.weights["hidden_1"].numpy(), model.weights["hidden_1"].numpy())
+    assert new.weights["out"].shape == (32, 10)
+
+
+def test_a_silent_partial_restore_is_refused_unless_allowed(trained):
+    _, folder = trained
+    with pytest.raises(CheckpointError) as caught:
+        finetune_model(folder, hidden=(128,))
+    message = str(caught.value)
+    assert "weights/hidden_1: saved [784, 64], model expects [784, 128]" in message
+    assert "--allow-partial" in message
+    model, report = finetune_model(folder, hidden=(128,), allow_partial=True)
+    assert "weights/hidden_1 (shape changed from [784, 64])" in report["new"]
+    assert report["restored"] == ["biases/out"]
+
+
+def test_a_wider_head_is_new_and_the_hidden_layer_restored(trained):
+    model, folder = trained
+    wider = MLP(hidden=(64,), n_classes=12)
+    with pytest.raises(CheckpointError, match="--new-head"):
+        load_matching_layers(wider, folder)
+    report = load_matching_layers(wider, folder, new_head=True)
+    assert report["restored"] == ["weights/hidden_1", "biases/hidden_1"]
+    assert np.array_equal(wider.weights["hidden_1"].numpy(), model.weights["hidden_1"].numpy())
+
+
+def test_finetune_command_trains_the_changed_model(tmp_path):
+    source = tmp_path / "source"
+    trained = run_snippets("snippets", "train", "--limit", "2000", "--epochs", "1", "--hidden", "64",
+                           "--checkpoint-dir", str(source))
+    assert trained.returncode == 0, trained.stderr
+    refused = run_snippets("snippets", "finetune", "--from", str(source), "--checkpoint-dir", str(tmp_path / "f"),
+                           "--hidden", "64", "32", "--limit", "2000", "--epochs", "1")
+    assert refused.returncode == 1 and "--new-head" in refused.stderr and refused.stderr.count("\n") == 1
+    completed = run_snippets("snippets", "finetune", "--from", str(source), "--checkpoint-dir", str(tmp_path / "f"),
+                             "--hidden", "64", "32", "--new-head", "--limit", "2000", "--epochs", "3")
+    assert completed.returncode == 0, completed.stderr
+    assert "restored from" in completed.stdout and "weights/hidden_1" in completed.stdout
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert result["restored"] == ["weights/hidden_1", "biases/hidden_1"] and result["config"]["hidden"] == [64, 32]
+    assert result["epochs"] == 3 and result["test_accuracy"] > 0.7  # it learns (10 % is chance)
