@@ -115,7 +115,9 @@ def make_train_step(model, optimizer, l2):
             total = loss + l2_penalty(model.weight_matrices(), l2) if l2 else loss
         gradients = tape.gradient(total, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss
+        # The gradient norm is returned so the loop can spot NaN early: a NaN input makes
+        # the weight gradients NaN while ReLU can still hide it from the loss.
+        return loss, tf.linalg.global_norm(gradients)
 
     return train_step
 # --8<-- [end:train_step]
@@ -195,13 +197,14 @@ def train(config=TrainConfig(), data=None, checkpoint_dir=None, log=print, max_t
         epoch_batches = batches(config.batch_size, data.train_x, data.train_y, seed=config.seed * 100003 + epoch)
         for done, (x, y) in enumerate(epoch_batches, start=1):
             step = int(optimizer.iterations.numpy())
-            loss = float(train_step(x, y, tf.constant([config.seed, step], tf.int64)))
-            if not math.isfinite(loss):
+            loss, gradient_norm = (float(value) for value in train_step(x, y, tf.constant([config.seed, step], tf.int64)))
+            if not (math.isfinite(loss) and math.isfinite(gradient_norm)):
                 bar.close()
                 raise TrainingDiverged(
-                    f"loss became {loss} at epoch {epoch}, step {step}: the learning rate "
-                    f"({config.learning_rate}) is probably too high for {config.optimizer}, or the inputs "
-                    "are not scaled to [0, 1]; lower --learning-rate and train again"
+                    f"training diverged at epoch {epoch}, step {step} (loss {loss}, gradient norm {gradient_norm}): "
+                    f"the learning rate ({config.learning_rate}) is probably too high for {config.optimizer}, "
+                    "or the inputs are not scaled to [0, 1] or hold NaN; the last good checkpoint is kept; "
+                    "lower --learning-rate and train again"
                 )
             loss_sum += loss
             bar.update(done, loss_sum / done)

@@ -129,3 +129,28 @@ def test_a_damaged_training_checkpoint_resumes_from_the_one_before(tmp_path, sma
     assert any("ckpt-2 is damaged" in m for m in messages)
     assert result.resumed_from_epoch == 1 and len(result.history) == 2
     shutil.rmtree(tmp_path)
+
+
+def test_divergence_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, small_data):
+    from snippets.train import TrainingDiverged
+
+    config = TrainConfig(hidden=(16,), epochs=2, limit=3000, validation_size=1000)
+    train(config, data=small_data, checkpoint_dir=tmp_path, log=quiet)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    poisoned = small_data.train_x.copy()
+    poisoned[5, 5] = np.nan  # one bad pixel is enough to make the loss NaN
+    with pytest.raises(TrainingDiverged, match="diverged at epoch 3"):
+        train(replace(config, epochs=4), data=replace(small_data, train_x=poisoned), checkpoint_dir=tmp_path, log=quiet)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert {k: v for k, v in after.items() if k != "model.json"} == {k: v for k, v in before.items() if k != "model.json"}
+    assert trained_epochs(tmp_path) == 2
+
+
+def test_the_command_line_reports_divergence_in_one_line(tmp_path, capsys):
+    from snippets import cli
+
+    code = cli.main(["train", "--optimizer", "sgd", "--learning-rate", "1e30", "--limit", "500", "--epochs", "1",
+                     "--checkpoint-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error: training diverged") and "lower --learning-rate" in err
+    assert err.count("\n") == 1
