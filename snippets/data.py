@@ -70,6 +70,7 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
+# --8<-- [start:write_atomically]
 def write_atomically(path, data):
     """Write bytes so that ``path`` holds either its old content or all of ``data``.
 
@@ -88,6 +89,7 @@ def write_atomically(path, data):
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+# --8<-- [end:write_atomically]
 
 
 def check_sha256(name, data):

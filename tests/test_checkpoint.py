@@ -154,3 +154,17 @@ def test_the_command_line_reports_divergence_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("error: training diverged") and "lower --learning-rate" in err
     assert err.count("\n") == 1
+
+
+def test_quiz_a_checkpoint_holds_only_variable_values(tmp_path):
+    """The save-and-restore chapter's quiz: widths, activation and dropout are not in it."""
+    import tensorflow as tf
+
+    prefix = save_model(MLP(hidden=(256,), keep_prob=0.5), tmp_path)
+    names = [name for name, _ in tf.train.list_variables(prefix)]
+    assert sorted(n for n in names if n.startswith("model/")) == [
+        "model/biases/hidden_1/.ATTRIBUTES/VARIABLE_VALUE", "model/biases/out/.ATTRIBUTES/VARIABLE_VALUE",
+        "model/weights/hidden_1/.ATTRIBUTES/VARIABLE_VALUE", "model/weights/out/.ATTRIBUTES/VARIABLE_VALUE"]
+    assert set(names) - {n for n in names if n.startswith("model/")} == {"_CHECKPOINTABLE_OBJECT_GRAPH",
+                                                                           "save_counter/.ATTRIBUTES/VARIABLE_VALUE"}
+    assert json.loads((tmp_path / "model.json").read_text())["keep_prob"] == 0.5  # kept beside it instead

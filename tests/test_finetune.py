@@ -70,3 +70,14 @@ def test_finetune_command_trains_the_changed_model(tmp_path):
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     assert result["restored"] == ["weights/hidden_1", "biases/hidden_1"] and result["config"]["hidden"] == [64, 32]
     assert result["epochs"] == 3 and result["test_accuracy"] > 0.7  # it learns (10 % is chance)
+
+
+def test_quiz_which_layers_can_be_reused(tmp_path):
+    """The finetuning chapter's quiz, computed."""
+    save_model(MLP(hidden=(256,)), tmp_path)
+    deeper = load_matching_layers(MLP(hidden=(256, 64)), tmp_path, new_head=True)
+    assert deeper["restored"] == ["weights/hidden_1", "biases/hidden_1"]
+    with pytest.raises(CheckpointError):
+        load_matching_layers(MLP(hidden=(256, 64)), tmp_path)
+    wider = load_matching_layers(MLP(hidden=(512,)), tmp_path, allow_partial=True)
+    assert wider["restored"] == ["biases/out"]
