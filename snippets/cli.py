@@ -35,31 +35,29 @@ class Parser(argparse.ArgumentParser):
 
 
 # --8<-- [start:validators]
-def positive_int(text):
+def parse_number(text, convert, what):
     try:
-        value = int(text)
+        return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
+def positive_int(text):
+    value = parse_number(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
 def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
+    value = parse_number(text, float, "a number")
+    if not 0.0 < value < float("inf"):  # also refuses nan, for which every comparison is false
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 
 
 def probability(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = parse_number(text, float, "a number")
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}: 1.0 keeps every unit, "
                                          "0.5 keeps half (TF2's dropout rate is 1 - keep_prob)")
@@ -67,10 +65,7 @@ def probability(text):
 
 
 def non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = parse_number(text, float, "a number")
     if not 0.0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
     return value
