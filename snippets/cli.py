@@ -119,6 +119,9 @@ def build_parser():
 
     train = commands.add_parser("train", help="train a network and save it", description="Train an MLP on MNIST.")
     add_training_flags(train)
+    train.add_argument("--fast", action="store_true",
+                       help="the fast trainer's fixed schedule for 784-256-10 (see snippets/fast.py); "
+                            "takes only --seed and --checkpoint-dir (default runs/fast)")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a saved network")
     evaluate.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR)
@@ -154,9 +157,31 @@ def report(result, config, checkpoint_dir):
             "config": asdict(config)}
 
 
+TRAINING_FLAGS = ("preset", "hidden", "epochs", "batch_size", "learning_rate", "optimizer", "schedule", "keep_prob",
+                  "input_keep_prob", "l2", "patience", "limit")
+
+
+def run_fast(args):
+    from snippets.checkpoint import save_model
+    from snippets.fast import FAST, train_fast
+
+    given = [f"--{name.replace('_', '-')}" for name in TRAINING_FLAGS
+             if getattr(args, name) is not None and not (name == "preset" and args.preset == "course")]
+    if given:
+        raise UsageError(f"--fast uses a fixed schedule and takes only --seed and --checkpoint-dir, not {', '.join(given)}")
+    checkpoint_dir = args.checkpoint_dir if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR else "runs/fast"
+    result = train_fast(seed=args.seed or 0, log=log)
+    save_model(result.model, checkpoint_dir)
+    log(f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f} (saved in {checkpoint_dir})")
+    print(json.dumps(report(result, FAST, checkpoint_dir)))
+    return 0
+
+
 def run_train(args):
     from snippets.train import train
 
+    if args.fast:
+        return run_fast(args)
     config = config_from_args(args)
     sizes = "-".join(str(size) for size in (784, *config.hidden, 10))
     log(f"training {sizes} with {config.optimizer} (learning rate {config.learning_rate}, "
@@ -229,6 +254,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except UsageError as error:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {error} (see --help)\n")
     except (DataError, CheckpointError, ImageError, TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

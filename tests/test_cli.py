@@ -26,6 +26,8 @@ from snippets.data import MNIST_FILES, default_cache_dir, load_mnist
     (["predict"], "the following arguments are required: IMAGE"),
     (["finetune"], "the following arguments are required: --from"),
     (["fly"], "invalid choice: 'fly'"),
+    (["train", "--fast", "--epochs", "3"], "--fast uses a fixed schedule and takes only --seed and --checkpoint-dir, not --epochs"),
+    (["train", "--fast", "--preset", "best", "--hidden", "64"], "not --preset, --hidden"),
 ])
 def test_usage_errors_are_one_line_with_exit_status_2(capsys, argv, fragment):
     with pytest.raises(SystemExit) as caught:
