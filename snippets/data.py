@@ -242,8 +242,9 @@ def load_mnist(cache_dir=None):
 def scale_and_flatten(images):
     """uint8 images (n, 28, 28) -> float32 rows (n, 784) with values in [0, 1].
 
-    Skipping the scaling is the classic bug: raw 0..255 inputs with unit-variance weights
-    give pre-activations in the hundreds, softmax saturates, and the network never learns.
+    Skipping the scaling makes every pre-activation up to 255 times larger: the first losses
+    are enormous, and a learning rate that suits scaled inputs kills most ReLUs in a few
+    steps (see the troubleshooting chapter).
     """
     return images.reshape(len(images), -1).astype(np.float32) / 255.0
 

@@ -210,8 +210,10 @@ def train(config=TrainConfig(), data=None, checkpoint_dir=None, log=print, max_t
             bar.update(done, loss_sum / done)
         bar.close()
         valid_loss, valid_accuracy = evaluate(model, data.valid_x, data.valid_y)
+        # --8<-- [start:keep_best]
         if stopper.update(valid_accuracy, epoch):
-            copy_weights(model, best_model)
+            copy_weights(model, best_model)  # the weights we return are the best epoch's
+        # --8<-- [end:keep_best]
         history.append({"epoch": epoch, "train_loss": round(loss_sum / steps_per_epoch, 6),
                         "valid_loss": round(valid_loss, 6), "valid_accuracy": round(valid_accuracy, 6),
                         "seconds": round(time.perf_counter() - started, 3)})

@@ -46,8 +46,8 @@ def test_early_stopping_keeps_the_best_epoch(small_data):
     assert math.isclose(valid_accuracy, best["valid_accuracy"], abs_tol=1e-6)
 
 
-def test_unscaled_pixels_with_unit_weights_are_the_course_bug():
-    # 0..255 inputs: the first loss is already enormous compared with log(10).
+def test_unscaled_pixels_make_the_first_loss_enormous():
+    # 0..255 inputs: the loss is already far above that of the same network on scaled inputs.
     from snippets.linear import softmax_cross_entropy
     from snippets.mlp import MLP
 
