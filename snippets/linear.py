@@ -53,16 +53,21 @@ def fit(model, x, y, epochs=100, learning_rate=0.5, batch_size=None, seed=0):
     x = tf.constant(x, tf.float32)
     y = tf.constant(y, tf.float32)
     optimizer = tf.keras.optimizers.SGD(learning_rate)
+
+    @tf.function  # compiled once: each step then runs as one TensorFlow graph call
+    def step(x_batch, y_batch):
+        with tf.GradientTape() as tape:
+            loss = softmax_cross_entropy(model(x_batch), y_batch)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
         order = rng.permutation(len(x)) if batch_size else np.arange(len(x))
         size = batch_size or len(x)
         for start in range(0, len(x), size):
             index = order[start : start + size]
-            with tf.GradientTape() as tape:
-                loss = softmax_cross_entropy(model(tf.gather(x, index)), tf.gather(y, index))
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            step(tf.gather(x, index), tf.gather(y, index))
     return model
 # --8<-- [end:fit]
 
