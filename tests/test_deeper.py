@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from snippets import deeper
+from snippets.mlp import MLP, parameter_count
+
+
+def test_the_course_budget_is_784_256_10():
+    assert deeper.COURSE_BUDGET == parameter_count((256,)) == 203530
+    assert deeper.width_for_budget(1, deeper.COURSE_BUDGET) == 256
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+@pytest.mark.parametrize("budget", [20000, 203530, 1000000])
+def test_width_for_budget_is_the_closest_width(depth, budget):
+    width = deeper.width_for_budget(depth, budget)
+    distance = abs(parameter_count((width,) * depth) - budget)
+    assert distance <= abs(parameter_count((width - 1,) * depth) - budget)
+    assert distance <= abs(parameter_count((width + 1,) * depth) - budget)
+    assert distance / budget < 0.03  # one unit more or less moves a small budget by a few percent
+
+
+def test_deeper_shapes_at_the_course_budget_are_narrower():
+    shapes = deeper.same_budget_shapes()
+    assert shapes == [(256,), (204, 204), (177, 177, 177)]
+    assert all(abs(parameter_count(hidden) / 203530 - 1) < 0.005 for hidden in shapes)
+
+
+def test_other_input_and_output_sizes():
+    assert deeper.same_budget_shapes(budget=parameter_count((8,), 2, 2), depths=(1,), n_inputs=2, n_classes=2) == [(8,)]
+
+
+def test_an_impossible_budget_is_refused():
+    with pytest.raises(ValueError, match="no network of 2 hidden layers"):
+        deeper.width_for_budget(2, 100)
+    with pytest.raises(ValueError):
+        deeper.width_for_budget(0, 203530)
+
+
+def test_the_tent_and_the_sawtooth():
+    x = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    assert np.array_equal(deeper.tent(x), [0.0, 0.5, 1.0, 0.5, 0.0])
+    assert np.array_equal(deeper.sawtooth(x, 2), [0.0, 1.0, 0.0, 1.0, 0.0])
+    grid = np.linspace(0.0, 1.0, 2**12 + 1)
+    for depth in range(1, 9):
+        assert deeper.count_pieces(grid, deeper.sawtooth(grid, depth)) == 2**depth
+
+
+def test_count_pieces():
+    x = np.linspace(-2.0, 2.0, 401)
+    assert deeper.count_pieces(x, 3 * x + 1) == 1
+    assert deeper.count_pieces(x, np.abs(x)) == 2
+    assert deeper.count_pieces(x, np.maximum(0, x - 1) + np.maximum(0, -x - 1)) == 3
+
+
+def test_a_one_hidden_layer_network_bends_at_most_once_per_unit():
+    # relu(w x + b) bends only at x = -b / w: m units give at most m + 1 straight pieces.
+    # The sawtooth of depth d has 2**d pieces, so one hidden layer needs 2**d - 1 units
+    # where depth needs 2 d.
+    rng = np.random.default_rng(0)
+    w, b, a = rng.normal(size=7), rng.normal(size=7), rng.normal(size=7)
+    corners = np.sort(-b / w)
+    x = np.sort(np.concatenate([corners, np.linspace(-10, 10, 1001)]))  # the grid holds every corner
+    y = np.maximum(0.0, np.outer(x, w) + b) @ a
+    assert deeper.count_pieces(x, y) <= 7 + 1
+
+
+def test_compare_trains_every_shape_with_every_seed(small_data):
+    rows = deeper.compare([(64,), (48, 48)], small_data, epochs=2, seeds=(0, 1))
+    assert [row["hidden"] for row in rows] == [(64,), (48, 48)]
+    assert [row["depth"] for row in rows] == [1, 2]
+    assert rows[1]["parameters"] == parameter_count((48, 48))
+    for row in rows:
+        assert len(row["test_accuracies"]) == 2 and all(0.75 < a < 1.0 for a in row["test_accuracies"])
+        assert row["mean_test_accuracy"] == pytest.approx(np.mean(row["test_accuracies"]))
+        assert [len(curve) for curve in row["valid_curves"]] == [2, 2]
+        assert row["test_accuracies"][0] != row["test_accuracies"][1]  # the seed matters
+    text = deeper.table(rows)
+    assert text.splitlines()[0].startswith("| hidden layers |")
+    assert f"| 2 | 48-48 | {parameter_count((48, 48)):,} |" in text
+    assert f"{100 * rows[0]['mean_test_accuracy']:.2f} |" in text
+
+
+def test_set_initial_scale():
+    model = MLP(hidden=(512, 512))
+    deeper.set_initial_scale(model, 0.01)
+    assert float(tf.math.reduce_std(model.weights["hidden_2"])) == pytest.approx(0.01, rel=0.02)
+    deeper.set_initial_scale(model, None)
+    assert float(tf.math.reduce_std(model.weights["hidden_2"])) == pytest.approx(np.sqrt(2 / 512), rel=0.02)
+    assert float(tf.math.reduce_std(model.weights["hidden_1"])) == pytest.approx(np.sqrt(2 / 784), rel=0.02)
+
+
+def test_signals_vanish_or_explode_unless_the_initial_scale_is_right(small_data):
+    x, labels = small_data.train_x[:128], small_data.train_y[:128]
+    sizes = {}
+    for name, stddev in [("small", 0.01), ("he", None), ("large", 1.0)]:
+        sizes[name] = deeper.signal_sizes(deeper.set_initial_scale(MLP(hidden=(64,) * 10), stddev), x, labels)
+    (small_up, small_down), (he_up, he_down), (large_up, large_down) = sizes["small"], sizes["he"], sizes["large"]
+    assert len(small_up) == len(small_down) == 10
+    assert small_up[-1] / small_up[0] < 1e-6 and small_down[0] / small_down[-1] < 1e-6
+    assert 0.25 < he_up[-1] / he_up[0] < 4 and 0.25 < he_down[0] / he_down[-1] < 4
+    assert large_up[-1] / large_up[0] > 1e4 and large_down[0] / large_down[-1] > 1e4
+
+
+def test_signal_sizes_match_the_model_and_the_tape(small_data):
+    model = MLP(hidden=(16, 8))
+    x, labels = small_data.train_x[:32], small_data.train_y[:32]
+    forward_sizes, backward_sizes = deeper.signal_sizes(model, x, labels)
+    h1 = tf.nn.relu(x @ model.weights["hidden_1"] + model.biases["hidden_1"])
+    assert forward_sizes[0] == pytest.approx(float(tf.sqrt(tf.reduce_mean(h1**2))), rel=1e-5)
+    # the gradient reaching the last hidden layer is delta_out W_out^T
+    delta = (tf.nn.softmax(model(x)) - labels) / len(x)
+    expected = delta @ tf.transpose(model.weights["out"])
+    assert backward_sizes[-1] == pytest.approx(float(tf.sqrt(tf.reduce_mean(expected**2))), rel=1e-4)
+
+
+def test_main_prints_the_table(capsys):
+    assert deeper.main(["--limit", "300", "--epochs", "1", "--seeds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "depth 8: 16 ReLUs, 256 straight pieces" in out
+    assert "| 3 | 177-177-177 | 203,737 |" in out
+    assert "stddev 0.01" in out and "He" in out
+
+
+@pytest.mark.parametrize("argv, message", [(["--epochs", "0"], "must be at least 1"),
+                                           (["--limit", "many"], "expected a whole number"),
+                                           (["--unknown"], "unrecognized arguments")])
+def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        deeper.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
