@@ -1,0 +1,176 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Regularization: early stopping and L2
+#
+# Companion to the [Regularization](../../regularization/) chapter. The course's network
+# has some two hundred thousand weights; given only 1,000 training images, it can learn them by
+# heart. This notebook makes that happen on purpose, watches it in the validation curves, and
+# then applies the two remedies of the chapter: stopping at the right epoch, and an L2 penalty
+# on the weights.
+#
+# To make overfitting show within 30 epochs on a small slice, the step size is three times
+# the project's default (Adam at 0.003 instead of 0.001). Everything else is `snippets.train`
+# as the command line runs it.
+
+# %%
+import snippets  # first: it imports TensorFlow quietly
+
+from dataclasses import replace
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from snippets.data import load_dataset
+from snippets.mlp import MLP
+from snippets.regularization import EarlyStopping
+from snippets.train import TrainConfig, train
+
+data = load_dataset(validation_size=2000, limit=1000)
+print(f"{len(data.train_x)} training images, {len(data.valid_x)} validation images, {len(data.test_x)} test images")
+
+# patience=30 with 30 epochs: never stop early, so we see the whole curve.
+config = TrainConfig(hidden=(256,), epochs=30, patience=30, learning_rate=3e-3)
+plain = train(config, data=data, log=lambda message: None)
+epochs = [row["epoch"] for row in plain.history]
+
+# %% [markdown]
+# ## Training loss keeps falling; validation loss turns
+#
+# The training loss is the mean over each epoch's mini-batches; the validation loss is measured
+# after the epoch on the 2,000 held-out images.
+
+# %%
+train_loss = np.array([row["train_loss"] for row in plain.history])
+valid_loss = np.array([row["valid_loss"] for row in plain.history])
+valid_accuracy = np.array([row["valid_accuracy"] for row in plain.history])
+lowest = int(np.argmin(valid_loss))
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+left.plot(epochs, train_loss, label="training loss")
+left.plot(epochs, valid_loss, label="validation loss")
+left.axvline(epochs[lowest], color="grey", linestyle=":", label=f"lowest validation loss (epoch {epochs[lowest]})")
+left.set_xlabel("epoch")
+left.set_ylabel("cross-entropy")
+left.set_yscale("log")
+left.legend()
+right.plot(epochs, valid_accuracy, color="tab:orange")
+right.set_xlabel("epoch")
+right.set_ylabel("validation accuracy")
+fig.suptitle("784-256-10 on 1,000 training images, no regularization")
+plt.tight_layout()
+plt.show()
+
+print(f"training loss: {train_loss[0]:.3f} after epoch 1, {train_loss[-1]:.4f} after epoch {epochs[-1]}")
+print(f"validation loss: lowest {valid_loss[lowest]:.3f} at epoch {epochs[lowest]}, {valid_loss[-1]:.3f} at the end")
+print(f"validation accuracy: best {valid_accuracy.max():.4f}, {valid_accuracy[-1]:.4f} at the end")
+assert train_loss[-1] < 0.02 < valid_loss[lowest]  # the training images are learned almost perfectly
+assert lowest < len(epochs) - 5 and valid_loss[-1] > 1.05 * valid_loss[lowest]  # validation loss turned up
+
+# %% [markdown]
+# The validation loss rises while the validation accuracy barely moves: on the validation
+# images it already gets wrong, the network grows ever more confident, which cross-entropy
+# punishes. The loss notices overfitting before the accuracy does.
+#
+# ## Early stopping
+#
+# `train()` checks the validation accuracy after every epoch with `EarlyStopping` and keeps a
+# copy of the weights of the best epoch. Replaying the same class on the history above shows
+# where the default patience of 5 epochs would have stopped, and which epoch it would keep.
+
+# %%
+stopper = EarlyStopping(patience=5)
+for row in plain.history:
+    stopper.update(row["valid_accuracy"], row["epoch"])
+    if stopper.should_stop:
+        break
+stopped_at = row["epoch"]
+print(f"with patience 5, training stops after epoch {stopped_at} of {epochs[-1]} "
+      f"and keeps epoch {stopper.best_epoch} (validation accuracy {stopper.best_score:.4f})")
+print(f"the full run's best epoch is {plain.best_epoch}; its returned model holds that epoch's weights")
+assert stopper.best_epoch <= stopped_at < epochs[-1]
+assert plain.best_epoch == epochs[int(np.argmax(valid_accuracy))]
+assert epochs[lowest] < plain.best_epoch  # the validation loss turned before the accuracy peaked
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.4))
+ax.plot(epochs, valid_accuracy, label="validation accuracy")
+ax.axvspan(stopped_at, epochs[-1], color="grey", alpha=0.15, label="epochs early stopping skips")
+ax.axvline(stopper.best_epoch, color="tab:green", linestyle="--", label=f"epoch kept (epoch {stopper.best_epoch})")
+ax.set_xlabel("epoch")
+ax.set_ylabel("validation accuracy")
+ax.legend(loc="lower right")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## L2: the same run with a penalty on the weights
+#
+# Now the same 30 epochs with $\lambda = 0.001$: the loss becomes the cross-entropy plus
+# $\frac{\lambda}{2} \sum \lVert W \rVert^2$ over both weight matrices (not the biases).
+
+# %%
+penalized = train(replace(config, l2=1e-3), data=data, log=lambda message: None)
+
+
+def squared_norm(model):
+    return sum(float(np.sum(w.numpy() ** 2)) for w in model.weight_matrices())
+
+
+penalized_loss = np.array([row["valid_loss"] for row in penalized.history])
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+left.plot(epochs, valid_loss, label="no penalty")
+left.plot(epochs, penalized_loss, label="L2, $\\lambda = 0.001$")
+left.set_xlabel("epoch")
+left.set_ylabel("validation loss")
+left.legend()
+for model, label in [(plain.model, "no penalty"), (penalized.model, "L2, $\\lambda = 0.001$")]:
+    right.hist(model.weights["hidden_1"].numpy().ravel(), bins=100, histtype="step", label=label)
+right.set_yscale("log")
+right.set_xlabel("weight value (hidden layer)")
+right.set_ylabel("count")
+right.legend()
+plt.tight_layout()
+plt.show()
+
+ratio = squared_norm(penalized.model) / squared_norm(plain.model)
+print(f"sum of squared weights: {squared_norm(plain.model):.0f} without the penalty, "
+      f"{squared_norm(penalized.model):.0f} with it ({ratio:.0%})")
+print(f"validation loss at the end: {valid_loss[-1]:.3f} without, {penalized_loss[-1]:.3f} with the penalty")
+print(f"best validation accuracy: {plain.history[plain.best_epoch - 1]['valid_accuracy']:.4f} without, "
+      f"{penalized.history[penalized.best_epoch - 1]['valid_accuracy']:.4f} with the penalty")
+assert ratio < 0.6
+assert penalized_loss[-1] < valid_loss[-1]
+best_accuracies = [run.history[run.best_epoch - 1]["valid_accuracy"] for run in (plain, penalized)]
+assert abs(best_accuracies[0] - best_accuracies[1]) < 0.02
+
+# %% [markdown]
+# The spike at zero in the penalized histogram comes from the pixels that are blank in every
+# training image, near the borders. Their weights get no gradient from the data at all, so
+# the penalty alone acts on them and takes them to zero; without it they keep their random
+# starting values forever.
+
+# %%
+blank = data.train_x.max(axis=0) == 0
+for model, label in [(plain.model, "no penalty"), (penalized.model, "with L2")]:
+    weights = np.abs(model.weights["hidden_1"].numpy()[blank])
+    print(f"{label:>10}: {blank.sum()} always-blank pixels, mean |weight| from them {weights.mean():.4f}")
+initial = np.abs(MLP(hidden=(256,), seed=config.seed).weights["hidden_1"].numpy()[blank])
+assert np.allclose(np.abs(plain.model.weights["hidden_1"].numpy()[blank]), initial)  # untouched
+assert np.abs(penalized.model.weights["hidden_1"].numpy()[blank]).mean() < 0.1 * initial.mean()
+
+# %% [markdown]
+# The penalty shrinks the weights and holds the validation loss down. Whether it also buys
+# accuracy depends on the data and on $\lambda$: compare the best validation accuracies
+# above, and try other values with `python -m snippets train --l2 ...`, always judging by the
+# validation set, never the test set.
