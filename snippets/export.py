@@ -1,0 +1,341 @@
+"""Export: the trained network as a few hundred kilobytes that a web page can run without TensorFlow.
+
+A float32 weight takes 4 bytes. Stored as an 8-bit integer with one float32 scale per output
+column it takes 1, and the network's answers barely change: ``w ~= q * scale`` with ``q`` in
+-127..127, so each weight is off by at most half a step. The hidden layers, about 99 % of
+the weights of 784-256-10, are stored that way; the small output layer stays float32. The "Try it"
+page downloads such an export and runs the forward pass in plain JavaScript.
+
+An export is a folder of files, written by ``write_export`` and read back by ``read_export``:
+
+- ``export.json``  the header: format and version, every model's layers (name, activation and
+  where each tensor lies in which binary file, with its dtype and shape), the scores of every
+  model, and the size and SHA-256 of each binary file. Readers refuse a binary whose SHA-256
+  differs, so a damaged or half-written export is never used.
+- ``weights.bin``  the tensors of every model, little-endian, each starting at a multiple of 4
+  bytes: per layer its weights (``fan_in x fan_out``, row-major; int8, or float32 for the
+  output layer), float32 scales (one per output unit) and float32 biases.
+- ``digits.bin``   a few real MNIST test digits (uint8, 28x28, row-major) and their labels,
+  for the page's "show me a test digit" button.
+- ``reference.json``  TensorFlow's float32 probabilities for those digits after ``mnist_style``,
+  for the browser test; the page does not load it.
+
+Run it as a script to train a small model on a slice of MNIST, export it to a temporary folder
+and compare the export with TensorFlow; ``--output DIR`` exports the site's models instead:
+
+    python -m snippets.export
+    python -m snippets.export --output docs/generated/try
+"""
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from snippets.data import IMAGE_SIZE, write_atomically
+
+FORMAT = "deep-nets-tested/mlp-int8"
+VERSION = 1
+HEADER_FILE, WEIGHTS_FILE, DIGITS_FILE, REFERENCE_FILE = "export.json", "weights.bin", "digits.bin", "reference.json"
+SHIPPED_DIGITS = 200  # the first 200 MNIST test digits go into the export for the page
+DTYPES = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "float32": np.dtype("<f4")}
+
+
+class ExportError(RuntimeError):
+    """An export is missing, damaged or of another format; the message says which."""
+
+
+# --8<-- [start:quantise]
+def quantise(weights):
+    """Int8 weights and one float32 scale per output column, with ``weights ~= q * scales``.
+
+    Each column (the weights into one unit) gets its own scale, so a unit with small weights
+    keeps all 255 levels instead of sharing the range of the largest weight in the layer.
+    The range is symmetric, -127..127: the largest weight of either sign becomes +-127, and
+    a zero weight stays exactly zero.
+    """
+    weights = np.asarray(weights, np.float32)
+    largest = np.abs(weights).max(axis=0)
+    scales = np.where(largest > 0, largest / 127, 1).astype(np.float32)
+    q = np.clip(np.round(weights / scales), -127, 127).astype(np.int8)
+    return q, scales
+
+
+def dequantise(q, scales):
+    """The float32 weights that ``q`` and ``scales`` stand for: off by at most ``scales / 2``."""
+    return q.astype(np.float32) * scales
+# --8<-- [end:quantise]
+
+
+# --8<-- [start:forward]
+def forward(layers, images):
+    """Probabilities from an exported model, in NumPy: what the page does in JavaScript.
+
+    ``layers`` is a list of ``(name, weights, scales, bias)``. A column's scale multiplies
+    the whole dot product, ``x . (q * s) = (x . q) * s``, so the page needs one multiply per
+    unit, not one per weight.
+    """
+    x = np.reshape(images, (len(images), -1)).astype(np.float32)
+    for index, (name, weights, scales, bias) in enumerate(layers):
+        x = (x @ weights.astype(np.float32)) * scales + bias
+        if index < len(layers) - 1:
+            x = np.maximum(x, 0)  # ReLU on every layer but the last, as in snippets.mlp
+    x = x - x.max(axis=1, keepdims=True)  # softmax, shifted so that exp cannot overflow
+    e = np.exp(x)
+    return e / e.sum(axis=1, keepdims=True)
+# --8<-- [end:forward]
+
+
+# --8<-- [start:layers]
+def model_layers(model):
+    """``(name, weights, scales, bias)`` for each layer of a trained ``snippets.mlp.MLP``.
+
+    Hidden layers get int8 weights. The output layer keeps float32 weights (and scales of 1):
+    it holds about 1 % of the weights, but its rounding errors go straight into the logits,
+    and in trials it caused most of the difference between the export's probabilities and
+    TensorFlow's.
+    """
+    from snippets.mlp import layer_names
+
+    names = layer_names(len(model.hidden))
+    layers = []
+    for name in names:
+        weights, bias = model.weights[name].numpy(), model.biases[name].numpy()
+        if name == names[-1]:
+            layers.append((name, weights, np.ones(weights.shape[1], np.float32), bias))
+        else:
+            layers.append((name, *quantise(weights), bias))
+    return layers
+# --8<-- [end:layers]
+
+
+def tensorflow_probabilities(model, images):
+    """The float32 TensorFlow model's probabilities, in batches."""
+    import tensorflow as tf
+
+    x = np.reshape(images, (len(images), -1)).astype(np.float32)
+    return np.concatenate([tf.nn.softmax(model(x[start : start + 5000])).numpy() for start in range(0, len(x), 5000)])
+
+
+def compare(layers, model, test_x, test_y):
+    """How the export does on a test set, and how closely it follows the TensorFlow model."""
+    exported, original = forward(layers, test_x), tensorflow_probabilities(model, test_x)
+    labels = np.argmax(test_y, axis=1)
+    return {
+        "test_accuracy": float(np.mean(np.argmax(exported, 1) == labels)),
+        "tensorflow_test_accuracy": float(np.mean(np.argmax(original, 1) == labels)),
+        "agreement_with_tensorflow": float(np.mean(np.argmax(exported, 1) == np.argmax(original, 1))),
+        "max_probability_difference": float(np.abs(exported - original).max()),
+        "test_images": len(test_x),
+    }
+
+
+class _Blob:
+    """Bytes of one binary file, and where each tensor lies in it."""
+
+    def __init__(self, name):
+        self.name, self.data = name, bytearray()
+
+    def add(self, array, dtype):
+        array = np.ascontiguousarray(array, DTYPES[dtype])
+        self.data.extend(b"\0" * (-len(self.data) % 4))  # every tensor starts 4-byte aligned
+        entry = {"file": self.name, "dtype": dtype, "shape": list(array.shape), "offset": len(self.data)}
+        self.data.extend(array.tobytes())
+        return entry
+
+
+# --8<-- [start:write]
+def write_export(directory, models, digits, labels, reference=None):
+    """Write ``models`` ({key: {"layers": [(name, weights, scales, bias)], ...header fields}}),
+    the test ``digits`` (uint8, N x 28 x 28) and their ``labels`` into ``directory``.
+
+    Each file is written atomically, binaries first and the header last: the header holds
+    their SHA-256, so a reader never takes a half-written export for a whole one.
+    """
+    directory = Path(directory)
+    weights, shipped = _Blob(WEIGHTS_FILE), _Blob(DIGITS_FILE)
+    header = {"format": FORMAT, "version": VERSION, "byte_order": "little", "models": {}}
+    for key, model in models.items():
+        layers = model["layers"]
+        entry = {field: value for field, value in model.items() if field != "layers"}
+        entry["sizes"] = [int(layers[0][1].shape[0])] + [int(q.shape[1]) for _, q, _, _ in layers]
+        entry["layers"] = [
+            {"name": name, "activation": "relu" if index < len(layers) - 1 else "softmax",
+             "weights": weights.add(q, "int8" if q.dtype == np.int8 else "float32"),
+             "scales": weights.add(scales, "float32"),
+             "bias": weights.add(bias, "float32")}
+            for index, (name, q, scales, bias) in enumerate(layers)
+        ]
+        header["models"][key] = entry
+    header["digits"] = {"count": len(digits), "source": f"the first {len(digits)} images of the MNIST test set",
+                        "images": shipped.add(np.reshape(digits, (len(digits), IMAGE_SIZE, IMAGE_SIZE)), "uint8"),
+                        "labels": shipped.add(labels, "uint8")}
+    header["files"] = {}
+    for blob in (weights, shipped):
+        data = bytes(blob.data)
+        write_atomically(directory / blob.name, data)
+        header["files"][blob.name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    if reference is not None:
+        write_atomically(directory / REFERENCE_FILE, json.dumps(reference).encode())
+    write_atomically(directory / HEADER_FILE, json.dumps(header, indent=1).encode())
+    return header
+# --8<-- [end:write]
+
+
+def read_export(directory):
+    """Return ``(header, models, digits, labels)``; ``models[key]`` is a list of layers.
+
+    Raises ``ExportError`` for a missing file, a format this code does not know, or a
+    binary file whose size or SHA-256 is not the one the header records.
+    """
+    directory = Path(directory)
+    try:
+        header = json.loads((directory / HEADER_FILE).read_text())
+    except FileNotFoundError:
+        raise ExportError(f"{directory} holds no {HEADER_FILE}; export a model first with: "
+                          f"python -m snippets.export --output {directory}") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ExportError(f"{directory / HEADER_FILE} is not valid JSON ({error})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
+        raise ExportError(f"{directory / HEADER_FILE} is not a {FORMAT} export of version {VERSION}")
+    try:
+        files = {}
+        for name, expected in header["files"].items():
+            try:
+                data = (directory / name).read_bytes()
+            except FileNotFoundError:
+                raise ExportError(f"{directory / name} is missing; export again") from None
+            if len(data) != expected["bytes"] or hashlib.sha256(data).hexdigest() != expected["sha256"]:
+                raise ExportError(f"{directory / name} is damaged: its size or SHA-256 is not the one "
+                                  f"{HEADER_FILE} records; export again")
+            files[name] = data
+
+        def tensor(entry):
+            dtype = DTYPES[entry["dtype"]]
+            count = int(np.prod(entry["shape"]))
+            return np.frombuffer(files[entry["file"]], dtype, count, entry["offset"]).reshape(entry["shape"])
+
+        models = {key: [(layer["name"], tensor(layer["weights"]), tensor(layer["scales"]), tensor(layer["bias"]))
+                        for layer in model["layers"]]
+                  for key, model in header["models"].items()}
+        return header, models, tensor(header["digits"]["images"]), tensor(header["digits"]["labels"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ExportError(f"{directory / HEADER_FILE} does not describe its tensors properly ({error!r})") from None
+
+
+# The models of the "Try it" page: the course's network, and the same network trained with
+# dropout for the dropout chapter's comparison. Four epochs on all of MNIST keep the site
+# build to about a minute; the page shows the test accuracy each model reached.
+SITE_MODELS = {"plain": {"keep_prob": 1.0}, "dropout": {"keep_prob": 0.5}}
+
+
+def title_of(model):
+    """"784-256-10", or "784-256-10 with dropout (keep_prob 0.5)": what the page calls a model."""
+    sizes = "-".join(str(size) for size in (model.n_inputs, *model.hidden, model.n_classes))
+    return sizes if model.keep_prob == 1.0 else f"{sizes} with dropout (keep_prob {model.keep_prob:g})"
+
+
+def export(output, epochs=4, source=None, models=("plain", "dropout"), limit=None, log=print):
+    """Train the site's models (or take the plain one from the checkpoint in ``source``),
+    export them to ``output``, and compare the export with TensorFlow on the test set."""
+    from dataclasses import asdict, replace
+
+    from snippets.data import NUM_CLASSES, NUM_PIXELS, load_dataset, load_mnist
+    from snippets.predict import mnist_style
+    from snippets.train import PRESETS, train
+
+    Path(output).mkdir(parents=True, exist_ok=True)  # fail now, not after training, if it cannot be made
+    data = load_dataset(limit=limit)
+    _, (test_images, test_labels) = load_mnist()
+    digits, labels = test_images[:SHIPPED_DIGITS], test_labels[:SHIPPED_DIGITS]
+    styled = np.stack([mnist_style(digit.astype(np.float32) / 255) for digit in digits])
+    exported, reference = {}, {"digits": "the shipped digits after mnist_style", "models": {}}
+    for key in models:
+        started = time.perf_counter()
+        if key == "plain" and source is not None:
+            from snippets.checkpoint import restore_model
+
+            model, training = restore_model(source), {"restored_from": str(source)}
+            if (model.n_inputs, model.n_classes) != (NUM_PIXELS, NUM_CLASSES):
+                raise ExportError(f"{source} holds a {title_of(model)} network; the page needs "
+                                  f"{NUM_PIXELS} inputs and {NUM_CLASSES} outputs")
+        else:
+            config = replace(PRESETS["course"], epochs=epochs, patience=epochs, limit=limit,
+                             keep_prob=SITE_MODELS[key]["keep_prob"])
+            model = train(config, data=data, log=lambda message: None).model
+            training = {field: value for field, value in asdict(config).items() if value is not None}
+        layers = model_layers(model)
+        scores = compare(layers, model, data.test_x, data.test_y)
+        exported[key] = {"title": title_of(model), "training": training, **scores, "layers": layers}
+        reference["models"][key] = np.round(tensorflow_probabilities(model, styled), 6).tolist()
+        log(f"{key:<8} {title_of(model)}: export accuracy {scores['test_accuracy']:.4f} "
+            f"(TensorFlow {scores['tensorflow_test_accuracy']:.4f}); same digit as TensorFlow on "
+            f"{scores['agreement_with_tensorflow']:.2%} of {scores['test_images']:,} test images, "
+            f"probabilities within {scores['max_probability_difference']:.4f} ({time.perf_counter() - started:.0f} s)")
+    return write_export(output, exported, digits, labels, reference)
+
+
+def summary(header):
+    """The figures a reader (or a script) wants from an export, as one dict."""
+    return {"format": header["format"], "version": header["version"],
+            "files": {name: entry["bytes"] for name, entry in header["files"].items()},
+            "models": {key: {field: model[field] for field in
+                             ("title", "sizes", "test_accuracy", "tensorflow_test_accuracy",
+                              "agreement_with_tensorflow", "max_probability_difference")}
+                       for key, model in header["models"].items()}}
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m snippets.export", description=__doc__.split("\n")[0])
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message} (see --help)\n")
+    parser.add_argument("--output", type=Path, help="folder to write the export into (without it: a quick "
+                        "demo on a slice of MNIST, exported to a temporary folder)")
+    parser.add_argument("--epochs", type=positive_int, default=4, help="epochs to train each model (default 4)")
+    parser.add_argument("--limit", type=positive_int, help="train on the first N training images only")
+    parser.add_argument("--from", dest="source", type=Path, metavar="DIR",
+                        help="take the plain model from this checkpoint directory instead of training it")
+    parser.add_argument("--no-dropout", action="store_true", help="export the plain model only")
+    args = parser.parse_args(argv)
+    models = ("plain",) if args.no_dropout else ("plain", "dropout")
+    from snippets.checkpoint import CheckpointError
+    from snippets.data import DataError
+
+    try:
+        if args.output is None:
+            with tempfile.TemporaryDirectory() as folder:
+                print("demo: 784-256-10 trained for 1 epoch on 10,000 images, "
+                      "exported with 8-bit hidden-layer weights")
+                header = export(folder, epochs=1, source=args.source, models=models[:1], limit=args.limit or 10000)
+                _, layers, _, _ = read_export(folder)  # read back: checks every SHA-256
+                as_float32 = sum(4 * (weights.size + bias.size) for _, weights, _, bias in layers["plain"])
+                print(f"{WEIGHTS_FILE}: {header['files'][WEIGHTS_FILE]['bytes']:,} bytes "
+                      f"(the same weights in float32: {as_float32:,} bytes)")
+        else:
+            started = time.perf_counter()
+            header = export(args.output, epochs=args.epochs, source=args.source, models=models, limit=args.limit)
+            read_export(args.output)  # read back: checks every SHA-256
+            print(f"exported to {args.output} in {time.perf_counter() - started:.0f} s")
+    except (ExportError, CheckpointError, DataError, OSError) as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary(header)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
