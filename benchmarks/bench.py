@@ -1,0 +1,404 @@
+"""Time to 98 % test accuracy: a plain Keras ``model.fit`` against snippets/fast.py, side by side.
+
+    python benchmarks/bench.py          # or: make bench   (a few minutes)
+    python benchmarks/bench.py --quick --output /tmp/r.json   # a tiny smoke run
+
+One process measures, on identical data (the 55,000 training images of ``load_dataset()``):
+
+1. the machine: float32 and bfloat16 matrix-product throughput (the best of 1024-, 2048- and
+   4096-square products, each timed several times);
+2. the baseline: Keras ``Sequential([Dense(256, relu), Dense(10)])``, Adam 1e-3, batch 128,
+   data in memory; after every epoch the test accuracy is measured (with the clock paused)
+   and the clock is read at the end of the first epoch that reaches 98.0 %;
+3. ours: ``train_fast`` with its fixed schedule for seeds 0, 1 and 2; the clock covers the
+   whole schedule, and the test accuracy is measured once, at the end;
+4. the levers, one at a time: each row adds one change to the row above and reports the
+   seconds per epoch, the compilation time and the validation accuracy it ends with;
+5. the thread setting, in fresh processes (TensorFlow fixes its thread pools at start-up).
+
+Both trainers' clocks start before their models are built (so they include compilation) and
+after the data is loaded. The results are printed as a table, written to
+``benchmarks/results.json`` (atomically), and printed again as one JSON object on the last
+line of standard output.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import snippets  # noqa: E402,F401  (imports TensorFlow quietly)
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from snippets.backprop import matmul_flops  # noqa: E402
+from snippets.data import DataError, load_dataset, write_atomically  # noqa: E402
+from snippets.fast import FAST, train_fast  # noqa: E402
+from snippets.train import TrainConfig, train  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results.json"
+TARGET = 0.98
+SEEDS = (0, 1, 2)
+PEAK_SIZES = ((1024, 20), (2048, 10), (4096, 4))  # (n, repeats)
+
+# Each lever adds one change to the configuration of the row before it (unless it is not
+# kept). The first row is the chapter's recipe (batch 128, Adam at a constant 1e-3, float32)
+# made into a compiled step fed from tensors in memory; the last row is FAST.
+LEVERS = [
+    ("compiled step, tensors in memory", "one tf.function call per mini-batch from a Python loop; batch 128, "
+     "Adam 1e-3 written as tensor ops, float32", True,
+     dict(batch_size=128, schedule="constant", learning_rate=1e-3, label_smoothing=0.0, compute_dtype="float32",
+          fused_adam=False, whole_epoch=False, jit_compile=False)),
+    ("whole epoch in one call", "a tf.while_loop over the batches inside one graph", True, dict(whole_epoch=True)),
+    ("fused Adam", "tf.raw_ops.ResourceApplyAdam: one kernel per variable", True, dict(fused_adam=True)),
+    ("XLA", "jit_compile=True on the epoch's graph", False, dict(jit_compile=True)),
+    ("batch 512, warm-up and decay", "4x fewer steps; Adam's rate rises to 2e-2, then falls to 0", True,
+     dict(batch_size=512, schedule="warmup-decay", learning_rate=2e-2)),
+    ("label smoothing", "targets 0.91 / 0.01 instead of 1 / 0", True, dict(label_smoothing=0.1)),
+    ("bfloat16 products", "matrix products in bfloat16 (AVX512-BF16), float32 weights and loss", True,
+     dict(compute_dtype="bfloat16")),
+    ("XLA, again", "jit_compile=True on the final configuration", False, dict(jit_compile=True)),
+]
+
+
+def quiet(message):
+    pass
+
+
+def machine():
+    """What the numbers were measured on."""
+    cpuinfo = {}
+    try:
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                key, _, value = line.partition(":")
+                cpuinfo.setdefault(key.strip(), value.strip())  # the first CPU's entries
+    except OSError:
+        pass
+    flags = set(cpuinfo.get("flags", "").split())
+    return {"cpu": cpuinfo.get("model name") or platform.processor() or platform.machine(),
+            "cpu_family_and_model": f"{cpuinfo.get('cpu family', '?')}/{cpuinfo.get('model', '?')}",
+            "logical_cpus": os.cpu_count(),
+            "avx512f": "avx512f" in flags, "avx512_bf16": "avx512_bf16" in flags, "amx": "amx_tile" in flags,
+            "tensorflow": tf.__version__, "keras": tf.keras.__version__, "python": platform.python_version(),
+            "os": platform.platform(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+# --8<-- [start:peak]
+def matmul_gflops(n=2048, dtype=tf.float32, repeats=10):
+    """Best-of-``repeats`` throughput of one n x n by n x n matrix product, in GFLOP/s."""
+    a = tf.cast(tf.random.stateless_uniform([n, n], seed=[1, 2]), dtype)
+    b = tf.cast(tf.random.stateless_uniform([n, n], seed=[3, 4]), dtype)
+    product = tf.function(lambda a, b: tf.matmul(a, b)[0, 0], autograph=False)  # one number back, not n^2
+    product(a, b).numpy()  # the first call builds the graph
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        product(a, b).numpy()
+        best = min(best, time.perf_counter() - started)
+    return 2 * n**3 / best / 1e9
+
+
+def matmul_peak(dtype, sizes=PEAK_SIZES):
+    """The machine's peak: the best throughput over a few square sizes (the best size varies)."""
+    by_size = {str(n): matmul_gflops(n, dtype, repeats) for n, repeats in sizes}
+    return max(by_size.values()), by_size
+# --8<-- [end:peak]
+
+
+def training_flops_per_epoch(config, n_examples, n_inputs=784, n_classes=10):
+    """Matrix-product FLOPs of one epoch of ``config``: full batches only, forward + backward."""
+    forward, backward = matmul_flops(config.batch_size, [n_inputs, *config.hidden, n_classes])
+    return (n_examples // config.batch_size) * (forward + backward)
+
+
+# --8<-- [start:baseline]
+def keras_baseline(data, target=TARGET, max_epochs=30, seed=0):
+    """Plain Keras: fit until the test accuracy after an epoch reaches ``target``."""
+    keras = tf.keras
+    keras.utils.set_random_seed(seed)
+    train_labels, test_labels = data.train_y.argmax(axis=1), data.test_y.argmax(axis=1)
+    history, paused = [], 0.0
+    started = time.perf_counter()
+
+    class TestAfterEachEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            nonlocal paused
+            now = time.perf_counter()
+            logits = self.model(data.test_x, training=False)
+            accuracy = float(np.mean(np.argmax(logits, axis=1) == test_labels))
+            history.append({"epoch": epoch + 1, "test_accuracy": accuracy, "seconds": now - started - paused})
+            self.model.stop_training = accuracy >= target
+            paused += time.perf_counter() - now  # the test is ours, not part of Keras' training time
+
+    model = keras.Sequential([keras.Input((data.train_x.shape[1],)), keras.layers.Dense(256, activation="relu"),
+                              keras.layers.Dense(10)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(data.train_x, train_labels, batch_size=128, epochs=max_epochs, verbose=0,
+              callbacks=[TestAfterEachEpoch()])
+    reached = next((row for row in history if row["test_accuracy"] >= target), None)
+    return {"seconds_to_target": reached and reached["seconds"], "epochs_to_target": reached and reached["epoch"],
+            "history": history, **epoch_times(np.diff([0.0, *[row["seconds"] for row in history]]))}
+# --8<-- [end:baseline]
+
+
+def epoch_times(durations, summary=min):
+    """Seconds per epoch once compiled, and the first epoch's extra time: compilation.
+
+    Other programs on the machine can only slow an epoch down, so by default the best of
+    the epochs after the first is the steadiest estimate of what the code itself costs.
+    """
+    durations = [float(seconds) for seconds in durations]
+    steady = summary(durations[1:]) if len(durations) > 1 else durations[0]
+    return {"seconds_per_epoch": steady, "compile_seconds": max(0.0, durations[0] - steady)}
+
+
+def measure_fast(config, data, seed=0):
+    """One run of train_fast: its timings and the validation accuracy it ends with."""
+    result = train_fast(seed, data, log=quiet, config=config)
+    durations = [row["epoch_seconds"] for row in result.history]
+    return {**epoch_times(durations), "epoch_seconds": durations, "total_seconds": result.seconds,
+            "epochs": len(durations), "valid_accuracy": result.history[-1].get("valid_accuracy"), "result": result}
+
+
+def lever_rows(data, epochs, baseline):
+    """The lever table: the Keras and chapter references, then one change per row."""
+    rows = [{"name": "Keras model.fit (baseline)", "change": "Sequential, Adam 1e-3, batch 128", "kept": None,
+             "seconds_per_epoch": baseline["seconds_per_epoch"], "compile_seconds": baseline["compile_seconds"],
+             "total_seconds": baseline["history"][-1]["seconds"], "epochs": len(baseline["history"]),
+             "valid_accuracy": None}]
+    chapter = train(TrainConfig(epochs=2, validation_size=len(data.valid_x)), data=data, log=quiet)
+    rows.append({"name": "the chapter's trainer", "change": "snippets/train.py: NumPy batches, a tf.function step, "
+                 "Keras Adam", "kept": None, "epochs": 2, "valid_accuracy": chapter.history[-1]["valid_accuracy"],
+                 "total_seconds": chapter.seconds,
+                 **epoch_times(np.diff([0.0, *[row["seconds"] for row in chapter.history]]))})
+    config = replace(FAST, epochs=epochs)
+    for name, change, kept, changes in LEVERS:
+        candidate = replace(config, **changes)
+        measured = measure_fast(candidate, data)
+        measured.pop("result")
+        rows.append({"name": name, "change": change, "kept": kept, **measured})
+        if kept:
+            config = candidate
+    return rows, config
+
+
+def thread_probe(threads, limit=None, validation_size=5000, epochs=FAST.epochs):
+    """Seconds per epoch of FAST in a fresh process whose TensorFlow uses ``threads`` threads."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--probe-threads", str(threads),
+               "--validation-size", str(validation_size), "--epochs", str(epochs)]
+    if limit:
+        command += ["--limit", str(limit)]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    if finished.returncode != 0:
+        raise RuntimeError(f"thread probe failed: {finished.stderr.strip().splitlines()[-1:]}")
+    return json.loads(finished.stdout.strip().splitlines()[-1])
+
+
+def run_probe(args):
+    tf.config.threading.set_intra_op_parallelism_threads(args.probe_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    data = load_dataset(validation_size=args.validation_size, limit=args.limit)
+    measured = measure_fast(replace(FAST, epochs=args.epochs), data)
+    measured.pop("result")
+    print(json.dumps({"intra_op_threads": args.probe_threads, **measured}))
+
+
+def run_benchmark(args):
+    bench_started = time.perf_counter()
+    info = machine()
+    data = load_dataset(validation_size=args.validation_size, limit=args.limit)
+    sizes = ((128, 2), (256, 2)) if args.quick else PEAK_SIZES
+    peak, peak_by_size = matmul_peak(tf.float32, sizes)
+    peak_bf16, peak_bf16_by_size = matmul_peak(tf.bfloat16, sizes)
+    print(f"matmul peak: float32 {peak:.1f} GFLOP/s, bfloat16 {peak_bf16:.1f} GFLOP/s (best of sizes "
+          f"{', '.join(peak_by_size)})", flush=True)
+
+    # Keras' time to 98 % depends a lot on its seed (the test accuracy wobbles around 98 %
+    # for many epochs), so it gets the same three seeds, and its FASTEST is the baseline.
+    baselines = {}
+    for seed in SEEDS:
+        baselines[seed] = keras_baseline(data, target=args.target, max_epochs=args.max_epochs, seed=seed)
+        reached = baselines[seed]["epochs_to_target"]
+        print(f"keras seed {seed}: " + (f"{baselines[seed]['seconds_to_target']:.2f} s, {reached} epochs to "
+              f"{args.target:.1%}" if reached else f"not {args.target:.1%} in {args.max_epochs} epochs"), flush=True)
+    reached = [seed for seed in SEEDS if baselines[seed]["seconds_to_target"] is not None]
+    fastest = min(reached, key=lambda seed: baselines[seed]["seconds_to_target"]) if reached else SEEDS[0]
+    baseline = baselines[fastest]
+
+    # Ours: the whole fixed schedule for each seed, and its SLOWEST is ours.
+    config = replace(FAST, epochs=args.epochs)
+    ours = {}
+    for seed in SEEDS:
+        measured = measure_fast(config, data, seed=seed)
+        result = measured.pop("result")
+        ours[seed] = {"seconds": result.seconds, "test_accuracy": result.test_accuracy, **measured}
+        print(f"ours seed {seed}: test accuracy {result.test_accuracy:.4f} after {config.epochs} epochs "
+              f"in {result.seconds:.2f} s", flush=True)
+
+    levers, final = lever_rows(data, args.epochs, baseline)
+    if final != config:
+        raise RuntimeError("the levers do not end at the fast configuration; update LEVERS")
+    threads = [thread_probe(count, args.limit, args.validation_size, args.epochs) for count in (1, 2)]
+
+    flops = training_flops_per_epoch(config, len(data.train_x))
+    # Achieved FLOP/s: the median of every compiled epoch of the three runs (not the best one).
+    ours_epoch = statistics.median(seconds for row in ours.values() for seconds in row["epoch_seconds"][1:]
+                                   or row["epoch_seconds"])
+    ours_gflops = flops / ours_epoch / 1e9
+    everyone_reached = all(row["test_accuracy"] >= args.target for row in ours.values())
+    ours_seconds = max(row["seconds"] for row in ours.values()) if everyone_reached else None
+    baseline_seconds = baseline["seconds_to_target"]
+    ratio = ours_seconds / baseline_seconds if ours_seconds and baseline_seconds else None
+    results = {
+        "target_accuracy": args.target,
+        "baseline_seconds_to_98": baseline_seconds,  # the fastest of the three Keras seeds
+        "baseline_epochs_to_98": baseline["epochs_to_target"],
+        "baseline_seed": fastest,
+        "ours_seconds_to_98": ours_seconds,  # the slowest of the three seeds
+        "ours_epochs_to_98": config.epochs if everyone_reached else None,
+        "ratio_vs_keras": ratio,
+        "ours_gflops": ours_gflops,
+        "matmul_peak_gflops": peak,
+        "fraction_of_matmul_peak": ours_gflops / peak,
+        "bf16_matmul_peak_gflops": peak_bf16,
+        "fraction_of_bf16_matmul_peak": ours_gflops / peak_bf16,
+        "matmul_gflops_by_size": {"float32": peak_by_size, "bfloat16": peak_bf16_by_size},
+        "ours_test_accuracy_by_seed": {str(seed): row["test_accuracy"] for seed, row in ours.items()},
+        "ours_valid_accuracy_by_seed": {str(seed): row["valid_accuracy"] for seed, row in ours.items()},
+        "ours_seconds_by_seed": {str(seed): row["seconds"] for seed, row in ours.items()},
+        "ours_epoch_seconds_by_seed": {str(seed): row["epoch_seconds"] for seed, row in ours.items()},
+        "ours_seconds_per_epoch": ours_epoch,
+        "ours_compile_seconds": statistics.median(row["compile_seconds"] for row in ours.values()),
+        "ours_config": asdict(config),
+        "baseline_by_seed": {str(seed): {key: run[key] for key in ("seconds_to_target", "epochs_to_target",
+                                                                    "seconds_per_epoch", "compile_seconds", "history")}
+                             for seed, run in baselines.items()},
+        "flops": {"per_epoch": flops, "examples_per_epoch": (len(data.train_x) // config.batch_size) * config.batch_size,
+                  "counted": "matrix products only: forward x W per layer, backward a^T dz per layer and dz W^T "
+                             "per layer but the first (the data needs no gradient); 2 FLOPs per multiply-add"},
+        "arithmetic_limit_seconds_per_epoch": {"float32": flops / peak / 1e9, "bfloat16": flops / peak_bf16 / 1e9},
+        "levers": levers,
+        "threads": threads,
+        "machine": dict(info, load_average_at_end=[round(x, 2) for x in os.getloadavg()]),
+        "quick": args.quick,
+        "bench_seconds": time.perf_counter() - bench_started,
+    }
+    results = rounded(results)
+    print_tables(results)
+    if args.output:
+        write_atomically(args.output, (json.dumps(results, indent=2) + "\n").encode())
+        print(f"wrote {args.output}")
+    print(json.dumps(results))
+    return 0 if ratio is not None else 1
+
+
+def rounded(value):
+    """Floats to 4 significant decimals, so that the JSON file reads well and diffs small."""
+    if isinstance(value, float):
+        return float(f"{value:.4g}") if abs(value) < 1 else round(value, 4)
+    if isinstance(value, dict):
+        return {key: rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [rounded(item) for item in value]
+    return value
+
+
+def print_tables(results):
+    def number(value, digits=2):
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    print()
+    print(f"{'':36} {'s to 98 %':>10} {'epochs':>7}")
+    print(f"{'Keras model.fit (baseline)':36} {number(results['baseline_seconds_to_98']):>10} "
+          f"{results['baseline_epochs_to_98'] or '-':>7}")
+    print(f"{'snippets/fast.py (slowest seed)':36} {number(results['ours_seconds_to_98']):>10} "
+          f"{results['ours_epochs_to_98'] or '-':>7}")
+    print(f"ratio {number(results['ratio_vs_keras'], 3)}; {results['ours_gflops']:.1f} GFLOP/s in an epoch, "
+          f"{results['fraction_of_matmul_peak']:.2f} of the float32 matmul peak")
+    print()
+    print(f"{'lever':36} {'s/epoch':>8} {'compile':>8} {'total':>7} {'epochs':>7} {'valid acc':>10} kept")
+    rows = results["levers"] + [dict(row, name=f"intra-op threads {row['intra_op_threads']}", kept=None)
+                                for row in results["threads"]]
+    for row in rows:
+        kept = {True: "yes", False: "no", None: ""}[row["kept"]]
+        print(f"{row['name']:36} {number(row['seconds_per_epoch'], 3):>8} {number(row['compile_seconds']):>8} "
+              f"{number(row.get('total_seconds')):>7} {row['epochs']:>7} {number(row['valid_accuracy'], 4):>10} {kept}")
+    print()
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line (argparse prints the usage block first)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def accuracy_target(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def build_parser():
+    parser = Parser(prog="bench.py", description="Keras model.fit against snippets/fast.py, side by side.")
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny smoke run: 2,048 training images, 2 epochs each, target 50 %%, no file written "
+                             "unless --output is given")
+    parser.add_argument("--output", type=Path, help=f"where to write the results (default {RESULTS.relative_to(ROOT)})")
+    parser.add_argument("--limit", type=positive_int, help="train on the first LIMIT images only")
+    parser.add_argument("--validation-size", type=positive_int, default=5000)
+    parser.add_argument("--epochs", type=positive_int, default=FAST.epochs, help="epochs of the fast schedule")
+    parser.add_argument("--max-epochs", type=positive_int, default=30, help="give the baseline at most this many")
+    parser.add_argument("--target", type=accuracy_target, default=TARGET)
+    parser.add_argument("--probe-threads", type=positive_int, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.quick:
+        args.limit = args.limit or 2048
+        args.validation_size = min(args.validation_size, 512)
+        args.epochs, args.max_epochs, args.target = 2, min(args.max_epochs, 2), 0.5
+    elif args.output is None:
+        args.output = RESULTS
+    try:
+        if args.probe_threads:
+            run_probe(args)
+            return 0
+        return run_benchmark(args)
+    except (DataError, ValueError, RuntimeError, OSError) as error:
+        print(f"bench.py: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench.py: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""snippets/fast.py: the fast trainer learns, repeats itself, keeps the test set out, and returns an MLP."""
+
+import math
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from snippets.backprop import matmul_flops
+from snippets.checkpoint import restore_model, save_model
+from snippets.data import Mnist, batches
+from snippets.fast import FAST, FastTrainer, learning_rate_at, loss_and_gradients, train_fast
+from snippets.mlp import MLP
+from snippets.train import TrainResult, TrainingDiverged, evaluate
+
+# The fixed schedule, shortened for 3,000 images: 23 steps an epoch at batch 128.
+QUICK = replace(FAST, epochs=2, batch_size=128, learning_rate=5e-3)
+
+
+def quiet(message):
+    pass
+
+
+def weights_of(model):
+    return [variable.numpy() for variable in model.trainable_variables]
+
+
+def test_it_trains_and_returns_an_mlp_with_the_usual_names(small_data):
+    result = train_fast(0, small_data, log=quiet, config=QUICK)
+    assert isinstance(result, TrainResult)
+    assert isinstance(result.model, MLP) and result.model.hidden == (256,)
+    assert sorted(result.model.weights) == ["hidden_1", "out"]
+    assert result.model.weights["hidden_1"].shape == (784, 256)
+    assert [row["epoch"] for row in result.history] == [1, 2]
+    assert result.history[1]["train_loss"] < result.history[0]["train_loss"]
+    assert result.history[-1]["valid_accuracy"] > 0.9
+    assert result.best_epoch == 2 and result.seconds > 0
+    # The reported test scores are those of the returned model.
+    assert (result.test_loss, result.test_accuracy) == evaluate(result.model, small_data.test_x, small_data.test_y)
+    assert result.test_accuracy > 0.85
+
+
+def test_the_model_saves_and_restores_like_any_other(small_data, tmp_path):
+    result = train_fast(0, small_data, log=quiet, config=replace(QUICK, epochs=1))
+    save_model(result.model, tmp_path)
+    restored = restore_model(tmp_path)
+    np.testing.assert_array_equal(restored(small_data.test_x[:50]).numpy(), result.model(small_data.test_x[:50]).numpy())
+
+
+def test_same_seed_same_network_other_seed_other_network(small_data):
+    first = train_fast(1, small_data, log=quiet, config=QUICK)
+    again = train_fast(1, small_data, log=quiet, config=QUICK)
+    other = train_fast(2, small_data, log=quiet, config=QUICK)
+    for a, b in zip(weights_of(first.model), weights_of(again.model)):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(weights_of(first.model)[0], weights_of(other.model)[0])
+
+
+class WatchedMnist(Mnist):
+    """MNIST that writes into ``events`` whenever the test set is read."""
+
+    def __init__(self, data, events):
+        self.__dict__.update(vars(data))
+        object.__setattr__(self, "events", events)
+
+    def __getattribute__(self, name):
+        if name in ("test_x", "test_y"):
+            object.__getattribute__(self, "events").append("test set read")
+        return object.__getattribute__(self, name)
+
+
+def test_the_test_set_is_read_only_after_the_last_epoch(small_data):
+    events = []
+    data = WatchedMnist(small_data, events)
+    result = train_fast(0, data, log=events.append, config=QUICK)
+    epochs = [index for index, event in enumerate(events) if event.startswith("epoch ")]
+    reads = [index for index, event in enumerate(events) if event == "test set read"]
+    assert len(epochs) == 2 and reads
+    assert min(reads) > max(epochs)
+    assert math.isfinite(result.test_accuracy)
+
+
+def test_hand_written_gradients_match_gradient_tape():
+    rng = np.random.default_rng(0)
+    weights = [tf.constant(rng.normal(0, 0.05, (784, 32)), tf.float32), tf.constant(rng.normal(0, 0.2, (32, 10)), tf.float32)]
+    biases = [tf.constant(rng.normal(0, 0.1, 32), tf.float32), tf.constant(rng.normal(0, 0.1, 10), tf.float32)]
+    x = tf.constant(rng.uniform(0, 1, (64, 784)), tf.float32)
+    labels = tf.constant(rng.integers(0, 10, 64), tf.int32)
+    for smoothing in (0.0, 0.1):
+        loss, gradients = loss_and_gradients(weights, biases, x, labels, "float32", smoothing)
+        with tf.GradientTape() as tape:
+            tape.watch(weights + biases)
+            hidden = tf.nn.relu(x @ weights[0] + biases[0])
+            logits = hidden @ weights[1] + biases[1]
+            expected_loss = tf.reduce_mean(tf.keras.losses.categorical_crossentropy(
+                tf.one_hot(labels, 10), logits, from_logits=True, label_smoothing=smoothing))
+        expected = tape.gradient(expected_loss, [weights[0], biases[0], weights[1], biases[1]])
+        np.testing.assert_allclose(loss.numpy(), expected_loss.numpy(), rtol=1e-5)
+        for mine, theirs in zip(gradients, expected):
+            np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-6)
+    # bfloat16 products keep about 3 significant digits: close, not equal.
+    _, rough = loss_and_gradients(weights, biases, x, labels, "bfloat16")
+    _, exact = loss_and_gradients(weights, biases, x, labels, "float32")
+    for a, b in zip(rough, exact):
+        assert a.dtype == tf.float32
+        assert float(tf.reduce_max(tf.abs(a - b))) < 0.05 * float(tf.reduce_max(tf.abs(b)))
+        assert not np.array_equal(a.numpy(), b.numpy())
+
+
+def test_the_schedule_warms_up_then_decays_to_zero():
+    rates = [float(learning_rate_at(step, 100, 0.02, 0.2)) for step in range(100)]
+    peak = int(np.argmax(rates))
+    assert rates[0] == pytest.approx(0.02 / 20)
+    assert max(rates) == pytest.approx(0.02)
+    assert 18 <= peak <= 20
+    assert all(a <= b for a, b in zip(rates[:peak], rates[1:peak + 1]))
+    assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1:]))
+    assert float(learning_rate_at(100, 100, 0.02, 0.2)) == 0.0
+    assert float(learning_rate_at(57, 100, 1e-3, 0.2, schedule="constant")) == pytest.approx(1e-3)
+
+
+def test_one_graph_per_epoch_trains_like_one_call_per_step(small_data):
+    # The same float32 arithmetic, driven from Python or from a tf.while_loop.
+    config = replace(QUICK, epochs=1, compute_dtype="float32")
+    looped = train_fast(0, small_data, log=quiet, config=replace(config, whole_epoch=False))
+    whole = train_fast(0, small_data, log=quiet, config=config)
+    for a, b in zip(weights_of(looped.model), weights_of(whole.model)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_fused_adam_is_the_written_out_adam(small_data):
+    config = replace(QUICK, epochs=1, compute_dtype="float32")
+    fused = train_fast(0, small_data, log=quiet, config=config)
+    written = train_fast(0, small_data, log=quiet, config=replace(config, fused_adam=False))
+    # Same formula, different rounding; Adam divides by sqrt(v), which magnifies the last
+    # bits where v is tiny, so after 23 steps the weights agree to about 1e-5.
+    for a, b in zip(weights_of(fused.model), weights_of(written.model)):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+
+
+def test_every_epoch_uses_full_batches_of_a_fresh_permutation(small_data):
+    trainer = FastTrainer(QUICK, small_data.train_x, small_data.train_y)
+    assert trainer.steps_per_epoch == len(small_data.train_x) // QUICK.batch_size
+    first, _ = trainer.shuffled(tf.constant(1, tf.int64))
+    second, _ = trainer.shuffled(tf.constant(2, tf.int64))
+    again, _ = trainer.shuffled(tf.constant(1, tf.int64))
+    np.testing.assert_array_equal(first.numpy(), again.numpy())
+    assert not np.array_equal(first.numpy(), second.numpy())
+    # A permutation: the same rows, in another order.
+    np.testing.assert_array_equal(np.sort(first.numpy().sum(axis=1)), np.sort(small_data.train_x.sum(axis=1)))
+
+
+def test_flop_count_of_the_course_network():
+    forward, backward = matmul_flops(512, [784, 256, 10])
+    assert forward == 2 * 512 * (784 * 256 + 256 * 10)
+    assert backward == 2 * 512 * (784 * 256 + 2 * 256 * 10)  # no gradient for the data
+
+
+def test_mistakes_are_reported_plainly(small_data):
+    with pytest.raises(ValueError, match="larger than the 3000 training examples"):
+        FastTrainer(replace(QUICK, batch_size=4096), small_data.train_x, small_data.train_y)
+    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
+        train_fast(0, small_data, log=quiet, config=replace(QUICK, epochs=1, learning_rate=1e30))
+
+
+# The chapter docs/speed.md: its quiz answers and the settings it states -----------------
+
+SPEED_PAGE = Path(__file__).resolve().parent.parent / "docs" / "speed.md"
+
+
+def quiz(title):
+    """The text of the collapsible quiz on speed.md whose title starts with ``title``."""
+    text = SPEED_PAGE.read_text(encoding="utf-8")
+    match = re.search(r'^\?\?\? question "Quiz: ' + re.escape(title) + r'[^"]*"\n((?:    .*\n|\n)+)', text, re.M)
+    assert match, f"no quiz {title!r} on speed.md"
+    return match.group(1)
+
+
+def test_speed_quiz_the_gradient_of_the_data():
+    text = quiz("how much does skipping the data's gradient save")
+    answer = int(re.search(r"\*\*Answer: ([\d,]+) FLOPs\.\*\*", text).group(1).replace(",", ""))
+    forward, backward = matmul_flops(FAST.batch_size, [784, 256, 10])
+    assert answer == 2 * FAST.batch_size * 256 * 784
+    assert f"{(forward + backward) / 1e6:.1f} MFLOP" in text
+    assert 0.45 < answer / (forward + backward) < 0.5  # "almost half as much again"
+
+
+def test_speed_quiz_calls_from_python():
+    text = " ".join(quiz("how many calls from Python").split())
+    calls = int(re.search(r"\*\*Answer: (\d+) calls, against 1\.\*\*", text).group(1))
+    rows = np.zeros((55000, 1), dtype=np.float32)
+    sizes = [len(x) for x, _ in batches(128, rows, rows, shuffle=False)]
+    assert calls == len(sizes)
+    assert f"{len(sizes) - 1} full batches and one of {sizes[-1]} examples" in text
+    assert f"the {55000 // FAST.batch_size} steps of batch {FAST.batch_size}" in text
+
+
+def test_speed_page_states_the_fixed_schedule():
+    text = " ".join(SPEED_PAGE.read_text(encoding="utf-8").split())
+    assert f"first {FAST.warmup_fraction:.0%} of the steps".replace("%", " %") in text
+    right = 1 - FAST.label_smoothing + FAST.label_smoothing / 10
+    assert f"right digit becomes {right:.2f} and for each other digit {FAST.label_smoothing / 10:.2f}" in text
+    number_words = ["zero", "one", "two", "three", "four", "five", "six"]
+    assert f"budget of {number_words[FAST.epochs]} epochs" in text
+    assert f"{FAST.batch_size} examples a step means a quarter of the steps" in text and FAST.batch_size == 4 * 128
+    assert FAST.compute_dtype == "bfloat16" and FAST.fused_adam and FAST.whole_epoch and not FAST.jit_compile
+    assert "that is 800 KB" in text and round(784 * 256 * 4 / 1000, -2) == 800

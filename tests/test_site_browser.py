@@ -1,0 +1,91 @@
+"""The built site in a real browser: every page loads from the site alone, without errors,
+and its math is rendered.
+
+Each page of the built site is opened in headless Chromium from a local server. A page fails
+if it requests anything from another host (fonts, scripts, math from a CDN), if anything is
+logged to the console as an error (a missing file, a script error, math KaTeX cannot parse),
+or if a formula is left unrendered. The reader-facing features of the theme (light/dark
+toggle, search, copy buttons, previous/next footer) are checked on the home page.
+"""
+
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+
+from site_fixtures import page_html, site_pages
+
+PAGES = site_pages()
+RAW_MATH = re.compile(r"\$[^$\s][^$]*\$|\\\(|\\\[")
+
+# Text of the notebook Markdown cells, with rendered math, code and KaTeX's own markup taken out.
+NOTEBOOK_PROSE = """() => [...document.querySelectorAll(".jupyter-wrapper .jp-RenderedMarkdown")].map(cell => {
+  const copy = cell.cloneNode(true);
+  copy.querySelectorAll(".katex, code, pre").forEach(element => element.remove());
+  return copy.textContent;
+}).join("\\n")"""
+KATEX_FONTS_LOADED = """async () => {
+  await document.fonts.ready;
+  return [...document.fonts].filter(font => font.family.includes("KaTeX") && font.status === "loaded").length;
+}"""
+
+
+def test_every_built_page_is_checked(built_site):
+    built = {path.relative_to(built_site).as_posix() for path in built_site.rglob("*.html")} - {"404.html"}
+    checked = {page_html(built_site, src).relative_to(built_site).as_posix() for src, _ in PAGES}
+    assert built == checked
+
+
+@pytest.mark.parametrize("src, path", PAGES, ids=[src for src, _ in PAGES])
+def test_page_loads_cleanly_and_renders_math(src, path, built_site, open_page):
+    page = open_page(path)
+    assert page.external_requests == [], f"{src} requested other hosts: {page.external_requests}"
+    assert page.console_errors == [], f"{src} logged console errors: {page.console_errors}"
+
+    static = BeautifulSoup(page_html(built_site, src).read_text(encoding="utf-8"), "html.parser")
+    if src.endswith(".md"):
+        formulas = len(static.select(".arithmatex"))
+        assert page.locator(".arithmatex").count() == formulas
+        unrendered = page.locator(".arithmatex:not(:has(.katex))").count()
+        assert unrendered == 0, f"{src}: {unrendered} of {formulas} formulas not rendered"
+    else:
+        prose = "\n".join(cell.get_text() for cell in static.select(".jp-RenderedMarkdown"))
+        formulas = len(RAW_MATH.findall(prose))
+        left = RAW_MATH.findall(page.evaluate(NOTEBOOK_PROSE))
+        assert not left, f"{src}: math left unrendered: {left[:5]}"
+        if formulas:
+            assert page.locator(".jp-RenderedMarkdown .katex").count() > 0, f"{src}: no formula rendered"
+    assert page.locator(".katex-error").count() == 0, f"{src}: KaTeX could not parse a formula"
+    if formulas:
+        assert page.evaluate(KATEX_FONTS_LOADED) > 0, f"{src}: KaTeX fonts did not load from the site"
+
+    assert page.locator("aside.verified").is_visible()
+    assert page.locator('[data-md-component="palette"]').count() == 1, f"{src}: no light/dark toggle"
+    assert page.locator('input[data-md-component="search-query"]').count() == 1, f"{src}: no search box"
+
+
+def test_theme_toggle_switches_light_and_dark(open_page):
+    page = open_page("")
+    scheme = page.locator("body").get_attribute("data-md-color-scheme")
+    page.locator("label.md-header__button[for^='__palette']:visible").click()
+    toggled = page.locator("body").get_attribute("data-md-color-scheme")
+    assert {scheme, toggled} == {"default", "slate"}
+
+
+def test_search_finds_a_page(open_page):
+    page = open_page("")
+    search = page.locator('input[data-md-component="search-query"]')
+    search.click()  # opens the search dialog
+    search.press_sequentially("MNIST")
+    page.locator(".md-search-result__item").first.wait_for(timeout=10_000)
+    assert page.locator(".md-search-result__item").count() > 0
+    assert page.console_errors == [] and page.external_requests == []
+
+
+def test_code_blocks_have_copy_buttons_and_pages_link_onwards(open_page):
+    page = open_page("")
+    blocks = page.locator("article pre").count()
+    assert blocks > 0
+    assert page.locator('article button[data-md-type="copy"]').count() == blocks
+    if len(PAGES) > 1:
+        assert page.locator("a.md-footer__link--next").count() == 1
