@@ -284,7 +284,8 @@ def run_benchmark(args):
         "baseline_by_seed": {str(seed): {key: run[key] for key in ("seconds_to_target", "epochs_to_target",
                                                                     "seconds_per_epoch", "compile_seconds", "history")}
                              for seed, run in baselines.items()},
-        "flops": {"per_epoch": flops, "examples_per_epoch": (len(data.train_x) // config.batch_size) * config.batch_size,
+        "flops": {"per_epoch": flops,
+                  "examples_per_epoch": (len(data.train_x) // config.batch_size) * config.batch_size,
                   "counted": "matrix products only: forward x W per layer, backward a^T dz per layer and dz W^T "
                              "per layer but the first (the data needs no gradient); 2 FLOPs per multiply-add"},
         "arithmetic_limit_seconds_per_epoch": {"float32": flops / peak / 1e9, "bfloat16": flops / peak_bf16 / 1e9},

@@ -12,6 +12,10 @@ Each module teaches one idea and also runs as a script:
     python -m snippets.checkpoint      # save and restore
     python -m snippets.finetune        # reuse trained layers in a changed model
     python -m snippets.predict         # read PNG digits and classify them
+    python -m snippets.deeper          # deeper vs wider at the same parameter budget
+    python -m snippets.compat_v1       # the course's TensorFlow 1 code, fixed
+    python -m snippets.fast            # the fast trainer: 98 % in a few seconds
+    python -m snippets.export          # the trained network, compact, for the browser
     python -m snippets --help          # the command line for all of it
 """
 

@@ -107,7 +107,7 @@ def all_checkpoints(directory):
     if not prefixes:
         raise CheckpointError(f"{directory} holds no checkpoint; train a model first "
                               f"with: python -m snippets train --checkpoint-dir {directory}")
-    return [p if Path(p).is_absolute() else str(Path(directory) / p) for p in prefixes]
+    return prefixes  # TensorFlow has already joined relative entries onto ``directory``
 
 
 def latest_checkpoint(directory):

@@ -170,10 +170,11 @@ def run_fast(args):
     if given:
         raise UsageError(f"--fast uses a fixed schedule and takes only --seed and --checkpoint-dir, not {', '.join(given)}")
     checkpoint_dir = args.checkpoint_dir if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR else "runs/fast"
-    result = train_fast(seed=args.seed or 0, log=log)
+    config = replace(FAST, seed=args.seed or 0)
+    result = train_fast(seed=config.seed, log=log)
     save_model(result.model, checkpoint_dir)
     log(f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f} (saved in {checkpoint_dir})")
-    print(json.dumps(report(result, FAST, checkpoint_dir)))
+    print(json.dumps(report(result, config, checkpoint_dir)))
     return 0
 
 

@@ -134,10 +134,17 @@ def test_a_tiny_run_prints_a_table_and_writes_the_same_json(tiny_run):
 
 @pytest.mark.parametrize("args, message", [(["--epochs", "0"], "must be at least 1"),
                                            (["--target", "2"], "must be in (0, 1]"),
+                                           (["--limit", "many"], "expected a whole number"),
                                            (["--frobnicate"], "unrecognized arguments")])
-def test_bad_arguments_get_one_line(args, message):
-    finished = run_bench(*args, timeout=120)
+def test_bad_arguments_get_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as exit:
+        bench.main(args)
+    assert exit.value.code == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.strip().splitlines()) == 1
+
+
+def test_bad_arguments_from_the_shell_get_no_traceback():
+    finished = run_bench("--epochs", "0", timeout=120)
     assert finished.returncode == 2
-    assert message in finished.stderr
-    assert len(finished.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in finished.stderr
+    assert finished.stderr.strip() == "bench.py: error: argument --epochs: must be at least 1, got 0 (see --help)"

@@ -168,3 +168,14 @@ def test_quiz_a_checkpoint_holds_only_variable_values(tmp_path):
     assert set(names) - {n for n in names if n.startswith("model/")} == {"_CHECKPOINTABLE_OBJECT_GRAPH",
                                                                            "save_counter/.ATTRIBUTES/VARIABLE_VALUE"}
     assert json.loads((tmp_path / "model.json").read_text())["keep_prob"] == 0.5  # kept beside it instead
+
+
+def test_a_relative_checkpoint_directory_works(tmp_path, monkeypatch, small_data):
+    monkeypatch.chdir(tmp_path)
+    config = TrainConfig(hidden=(16,), epochs=2, limit=3000, validation_size=1000)
+    trained = train(config, data=small_data, checkpoint_dir="runs/relative", log=quiet)
+    assert all_checkpoints("runs/relative")[-1] == "runs/relative/ckpt-2"
+    restored = restore_model("runs/relative")
+    assert np.array_equal(restored(IMAGES).numpy(), trained.model(IMAGES).numpy())
+    resumed = train(replace(config, epochs=3), data=small_data, checkpoint_dir="runs/relative", log=quiet)
+    assert resumed.resumed_from_epoch == 2

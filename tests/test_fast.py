@@ -47,7 +47,8 @@ def test_the_model_saves_and_restores_like_any_other(small_data, tmp_path):
     result = train_fast(0, small_data, log=quiet, config=replace(QUICK, epochs=1))
     save_model(result.model, tmp_path)
     restored = restore_model(tmp_path)
-    np.testing.assert_array_equal(restored(small_data.test_x[:50]).numpy(), result.model(small_data.test_x[:50]).numpy())
+    images = small_data.test_x[:50]
+    np.testing.assert_array_equal(restored(images).numpy(), result.model(images).numpy())
 
 
 def test_same_seed_same_network_other_seed_other_network(small_data):
@@ -85,7 +86,8 @@ def test_the_test_set_is_read_only_after_the_last_epoch(small_data):
 
 def test_hand_written_gradients_match_gradient_tape():
     rng = np.random.default_rng(0)
-    weights = [tf.constant(rng.normal(0, 0.05, (784, 32)), tf.float32), tf.constant(rng.normal(0, 0.2, (32, 10)), tf.float32)]
+    weights = [tf.constant(rng.normal(0, 0.05, (784, 32)), tf.float32),
+               tf.constant(rng.normal(0, 0.2, (32, 10)), tf.float32)]
     biases = [tf.constant(rng.normal(0, 0.1, 32), tf.float32), tf.constant(rng.normal(0, 0.1, 10), tf.float32)]
     x = tf.constant(rng.uniform(0, 1, (64, 784)), tf.float32)
     labels = tf.constant(rng.integers(0, 10, 64), tf.int32)
