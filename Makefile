@@ -38,10 +38,11 @@ test: install
 serve: install
 	$(BIN)/mkdocs serve
 
-# A cold, strict build: no output of an earlier build is reused, every notebook is executed,
-# and any warning (a broken link or anchor, a missing include) fails it.
+# A cold, strict build: no output of an earlier build is reused (the Try it page's network is
+# trained and exported again, every notebook is executed), and any warning (a broken link or
+# anchor, a missing include) fails it.
 site: install
-	rm -rf site .cache/mkdocs-jupyter
+	rm -rf site .cache/mkdocs-jupyter docs/generated/try
 	$(BIN)/mkdocs build --strict --site-dir site
 
 # Speed: plain Keras fit vs the project's fast trainer, side by side (see benchmarks/).

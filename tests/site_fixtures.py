@@ -9,7 +9,8 @@ Helpers: ``site_config()`` (mkdocs.yml, loaded by mkdocs), ``site_pages()`` (eve
 and URL path) and ``page_html(site, src)`` (the built HTML file of a page).
 
 The site is built the way `make site` builds it: ``mkdocs build --strict``, which executes
-every companion notebook, checks every include and link, and fails on any warning. The
+every companion notebook, checks every include and link, and fails on any warning (only the
+Try it page's exported network is reused, when it is newer than the code in snippets/). The
 browser is Debian's Chromium (Playwright's own browser download needs the internet). Where
 it is missing the browser tests are skipped with a note on how to install it, except on CI
 (``CI=true``), where a missing browser is a failure: .ci/run installs it.
@@ -104,8 +105,10 @@ def missing_browser(reason):
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory):
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+def chromium(tmp_path_factory):
+    """A headless Chromium with a fresh profile, shared by the whole session."""
+    executable = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which(CHROMIUM)
+    if not executable:
         missing_browser(f"{CHROMIUM} not found")
     try:
         from playwright.sync_api import sync_playwright
@@ -114,18 +117,18 @@ def browser(tmp_path_factory):
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh --user-data-dir
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+            executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         yield context
         context.close()
 
 
 @pytest.fixture
-def open_page(browser, site_url):
+def open_page(chromium, site_url):
     local_host = urlsplit(site_url).netloc
     pages = []
 
     def open_page(path):
-        page = browser.new_page()
+        page = chromium.new_page()
         page.external_requests = []
         page.console_errors = []
 

@@ -36,7 +36,8 @@ from PIL import Image
 from snippets.cli import main
 from snippets.data import load_mnist
 
-os.chdir(tempfile.mkdtemp(prefix="system-"))  # runs/ and digit.png go to a scratch folder
+scratch = tempfile.TemporaryDirectory()  # removed when the kernel exits
+os.chdir(scratch.name)  # runs/ and digit.png go to this scratch folder, not into the project
 
 
 def command(*arguments):
