@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from snippets.backprop import matmul_flops  # noqa: E402
+from snippets.cli import Parser, positive_int  # noqa: E402
 from snippets.data import DataError, load_dataset, write_atomically  # noqa: E402
 from snippets.fast import FAST, train_fast  # noqa: E402
 from snippets.train import TrainConfig, train  # noqa: E402
@@ -336,23 +337,6 @@ def print_tables(results):
         print(f"{row['name']:36} {number(row['seconds_per_epoch'], 3):>8} {number(row['compile_seconds']):>8} "
               f"{number(row.get('total_seconds')):>7} {row['epochs']:>7} {number(row['valid_accuracy'], 4):>10} {kept}")
     print()
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line (argparse prints the usage block first)."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def accuracy_target(text):

@@ -27,7 +27,6 @@ and compare the export with TensorFlow; ``--output DIR`` exports the site's mode
     python -m snippets.export --output docs/generated/try
 """
 
-import argparse
 import hashlib
 import json
 import sys
@@ -37,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from snippets.cli import Parser, positive_int
 from snippets.data import IMAGE_SIZE, write_atomically
 
 FORMAT = "deep-nets-tested/mlp-int8"
@@ -290,19 +290,8 @@ def summary(header):
                        for key, model in header["models"].items()}}
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m snippets.export", description=__doc__.split("\n")[0])
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message} (see --help)\n")
+    parser = Parser(prog="python -m snippets.export", description=__doc__.split("\n")[0])
     parser.add_argument("--output", type=Path, help="folder to write the export into (without it: a quick "
                         "demo on a slice of MNIST, exported to a temporary folder)")
     parser.add_argument("--epochs", type=positive_int, default=4, help="epochs to train each model (default 4)")
