@@ -49,8 +49,6 @@ from site_fixtures import page_html, site_config, site_pages
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = site_config()
 RUNNABLE = ("python", "sh", "bash")
-# The one mark a block may carry: it fails unless the block raises exactly that error.
-ALLOWED_MARK = re.compile(r"pytest\.mark\.xfail\(\s*raises=[\w.]+\s*,\s*strict=True\s*\)")
 # Put before each include line, so that after expansion a block knows where its code came from.
 ORIGIN = "#~included-from~ "
 MARKER = re.compile(r"<!--[-\s]*pytest-codeblocks:(.*)-->")
@@ -178,9 +176,8 @@ def why_untested(fence):
                        "(titles, hl_lines, pycon, text... are not collected, so not tested)")
     elif fence.marker not in (None, "cont", *OUTPUT_MARKERS):
         reasons.append(f"marker {fence.marker!r} would skip the block")
-    reasons += [f"{mark} could let the block fail unseen; the only mark allowed is "
-                "pytest.mark.xfail(raises=SomeError, strict=True), for a block that must raise"
-                for mark in fence.marks if not ALLOWED_MARK.fullmatch(mark)]
+    reasons += [f"{mark} could let the block fail or be skipped unseen; no marks are allowed"
+                for mark in fence.marks]
     return reasons
 
 
@@ -258,14 +255,10 @@ def test_code_block(page, block, tmp_path, monkeypatch):
     # writes land in a scratch folder, not in the project.
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    # The one mark allowed, xfail(raises=SomeError, strict=True): the block must raise that error.
-    marks = [eval(mark, {"pytest": pytest, "sys": sys}).mark for mark in block.marks]
-    must_raise = pytest.raises(marks[0].kwargs["raises"]) if marks else contextlib.nullcontext()
-    with must_raise:
-        if block.syntax == "python":
-            run_python(block, code, origins, where)
-        else:
-            run_shell(block, code, where, tmp_path)
+    if block.syntax == "python":
+        run_python(block, code, origins, where)
+    else:
+        run_shell(block, code, where, tmp_path)
 
 
 def shown_code(text):
