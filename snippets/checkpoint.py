@@ -12,16 +12,15 @@ Run it as a script to save a model, restore it into a fresh one and compare pred
 """
 
 import json
-import re
 import sys
-from dataclasses import asdict
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from snippets.data import write_atomically
+from snippets.data import one_line, write_atomically
 from snippets.mlp import MLP
 
 ARCHITECTURE_FILE = "model.json"
@@ -210,12 +209,6 @@ def changed_settings(saved, wanted):
 def describe(architecture):
     sizes = [architecture["n_inputs"], *architecture["hidden"], architecture["n_classes"]]
     return "-".join(str(size) for size in sizes)
-
-
-def one_line(error):
-    """The first line of an error, without TensorFlow's {{function_node ...}} prefix."""
-    text = re.sub(r"\{\{[^}]*\}\}\s*", "", str(error)).strip()
-    return text.splitlines()[0][:200] if text else type(error).__name__
 
 
 def main():

