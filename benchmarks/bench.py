@@ -33,18 +33,20 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from snippets.common import quiet_tensorflow
 
-import snippets  # noqa: E402,F401  (imports TensorFlow quietly)
+tf = quiet_tensorflow()  # first: keeps TensorFlow's start-up notes out of the report
+
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from snippets.backprop import matmul_flops  # noqa: E402
-from snippets.cli import Parser, positive_int  # noqa: E402
-from snippets.data import DataError, load_dataset, write_atomically  # noqa: E402
+from snippets.common import Parser, describe_os_error, positive_int, write_atomically  # noqa: E402
+from snippets.data import load_dataset  # noqa: E402
 from snippets.fast import FAST, train_fast  # noqa: E402
+from snippets.mnist_files import DataError  # noqa: E402
 from snippets.train import TrainConfig, train  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 TARGET = 0.98
@@ -166,7 +168,7 @@ def epoch_times(durations, summary=min):
 
 def measure_fast(config, data, seed=0):
     """One run of train_fast: its timings and the validation accuracy it ends with."""
-    result = train_fast(seed, data, log=quiet, config=config)
+    result = train_fast(replace(config, seed=seed), data, log=quiet)
     durations = [row["epoch_seconds"] for row in result.history]
     return {**epoch_times(durations), "epoch_seconds": durations, "total_seconds": result.seconds,
             "epochs": len(durations), "valid_accuracy": result.history[-1].get("valid_accuracy"), "result": result}
@@ -377,8 +379,11 @@ def main(argv=None):
             run_probe(args)
             return 0
         return run_benchmark(args)
-    except (DataError, ValueError, RuntimeError, OSError) as error:
+    except (DataError, ValueError, RuntimeError) as error:
         print(f"bench.py: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # results.json could not be written: a full disk, say
+        print(f"bench.py: error: {describe_os_error(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("bench.py: interrupted; nothing was written", file=sys.stderr)

@@ -2,7 +2,8 @@
 
 Each module teaches one idea and also runs as a script:
 
-    python -m snippets.data            # fetch, verify and describe MNIST
+    python -m snippets.mnist_files     # fetch and verify the four MNIST files
+    python -m snippets.data            # MNIST prepared for a network: scaled, one-hot, split
     python -m snippets.linear          # a linear (logistic) classifier and its limits
     python -m snippets.relu            # the rectified linear unit
     python -m snippets.mlp             # the multilayer perceptron with named variables
@@ -17,40 +18,11 @@ Each module teaches one idea and also runs as a script:
     python -m snippets.fast            # the fast trainer: 98 % in a few seconds
     python -m snippets.export          # the trained network, compact, for the browser
     python -m snippets --help          # the command line for all of it
+
+The layers point one way: cli -> compat_v1, deeper, export, predict, finetune,
+fast -> train -> checkpoint -> backprop, relu, mlp -> regularization, linear -> data ->
+mnist_files -> config, common (tests/test_system.py holds the exact order). Importing
+the package does nothing else: it neither loads TensorFlow nor touches stderr. Programs
+that want TensorFlow's start-up notes hidden call ``snippets.common.quiet_tensorflow()``
+first, as the command line and the notebooks do.
 """
-
-import os
-import sys
-
-# TensorFlow's C++ runtime writes start-up notes (oneDNN, CUDA probing) straight to
-# file descriptor 2 before any Python logging setting applies. They are not errors, and
-# on a CPU-only machine they bury the messages that matter, so hide them while
-# TensorFlow loads and finds its devices, then give stderr back.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _import_tensorflow_quietly():
-    if "tensorflow" in sys.modules:
-        return
-    try:
-        sys.stderr.flush()
-        saved_stderr = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (some notebook front ends)
-        import tensorflow  # noqa: F401
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()
-        # TensorFlow's Python-side warnings (e.g. about unrestored checkpoint values after a
-        # failed restore, which we handle and report ourselves) would clutter the output.
-        tf.get_logger().setLevel("ERROR")
-    finally:
-        os.dup2(saved_stderr, 2)
-        os.close(saved_stderr)
-        os.close(devnull)
-
-
-_import_tensorflow_quietly()

@@ -15,13 +15,13 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from snippets.mlp import MLP, layer_names
+from snippets.linear import softmax_cross_entropy
+from snippets.mlp import MLP
 
 
 def parameters_of(model):
     """The model's [(W, b), ...] as float64 NumPy arrays, first layer first."""
-    names = layer_names(len(model.hidden))
-    return [(model.weights[n].numpy().astype(np.float64), model.biases[n].numpy().astype(np.float64)) for n in names]
+    return [(w.numpy().astype(np.float64), b.numpy().astype(np.float64)) for _, w, b in model.layers()]
 
 
 # --8<-- [start:forward]
@@ -75,11 +75,10 @@ def backward(params, cache, logits, labels):
 # --8<-- [start:checks]
 def tape_gradients(model, x, labels):
     """The same gradients from TensorFlow's automatic differentiation."""
-    names = layer_names(len(model.hidden))
+    variables = [(weights, bias) for _, weights, bias in model.layers()]
     with tf.GradientTape() as tape:
-        logits = model(tf.constant(x, model.weights["out"].dtype))
-        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
-    variables = [(model.weights[n], model.biases[n]) for n in names]
+        logits = model(tf.constant(x, variables[0][0].dtype))
+        loss = softmax_cross_entropy(logits, tf.constant(labels, logits.dtype))
     grads = tape.gradient(loss, variables)
     return [(dw.numpy(), db.numpy()) for dw, db in grads]
 

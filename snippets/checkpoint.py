@@ -12,6 +12,7 @@ Run it as a script to save a model, restore it into a fresh one and compare pred
 """
 
 import json
+import shutil
 import sys
 import tempfile
 from dataclasses import asdict
@@ -20,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from snippets.data import one_line, write_atomically
+from snippets.common import ExplainedError, one_line, signals_held, write_atomically
 from snippets.mlp import MLP
 
 ARCHITECTURE_FILE = "model.json"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(ExplainedError):
     """A checkpoint is missing, damaged, or does not fit the model; the message says which."""
 
 
@@ -45,7 +46,7 @@ def save_model(model, directory):
     manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), str(directory), max_to_keep=3,
                                          checkpoint_name="ckpt")
     newest = manager.latest_checkpoint
-    return manager.save(checkpoint_number=int(newest.rsplit("-", 1)[1]) + 1 if newest else 1)
+    return write_checkpoint(manager, int(newest.rsplit("-", 1)[1]) + 1 if newest else 1)
 
 
 def restore_model(directory, log=None):
@@ -154,7 +155,7 @@ def check_shapes(model, prefix, key="model"):
 
 
 # --8<-- [start:training_checkpoints]
-def open_training_checkpoints(checkpoint, directory, config, model, max_to_keep=3, log=print):
+def open_training_checkpoints(checkpoint, directory, config, model, log=print, max_to_keep=3):
     """A CheckpointManager over ``directory``; restore its newest complete checkpoint.
 
     Returns ``(manager, epoch)`` where ``epoch`` is the last finished epoch (0 for a new run).
@@ -165,6 +166,7 @@ def open_training_checkpoints(checkpoint, directory, config, model, max_to_keep=
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    remove_unfinished_saves(directory)
     architecture = dict(model.architecture(), training=json.loads(json.dumps(asdict(config))))
     architecture_file = directory / ARCHITECTURE_FILE
     if architecture_file.is_file():
@@ -198,6 +200,32 @@ def open_training_checkpoints(checkpoint, directory, config, model, max_to_keep=
     write_atomically(architecture_file, json.dumps(architecture, indent=2).encode())
     return manager, 0
 # --8<-- [end:training_checkpoints]
+
+
+def write_checkpoint(manager, number):
+    """Save ``manager``'s checkpoint as ``ckpt-<number>`` and return its path prefix.
+
+    Ctrl-C or SIGTERM during the save waits until it is done. A save that fails (a full
+    disk, a quota, a folder made read-only) leaves the earlier checkpoints as they were;
+    its half-written files are removed, and the error says which checkpoint is kept.
+    """
+    try:
+        with signals_held():
+            return manager.save(checkpoint_number=number)
+    except (tf.errors.OpError, OSError) as error:
+        remove_unfinished_saves(manager.directory)
+        kept = manager.latest_checkpoint
+        kept = f"{Path(kept).name} is kept" if kept else "there is no earlier checkpoint"
+        raise CheckpointError(
+            f"could not write ckpt-{number} into {manager.directory} ({one_line(error)}); "
+            f"{kept}; free some space or make the folder writable, then run the same "
+            "command again") from None
+
+
+def remove_unfinished_saves(directory):
+    """Delete the ``ckpt-N_temp`` folders that TensorFlow leaves when a save is cut short."""
+    for leftover in Path(directory).glob("ckpt-*_temp*"):
+        shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
 
 
 def changed_settings(saved, wanted):

@@ -1,114 +1,98 @@
-"""The command line: train, evaluate, finetune and predict with the MNIST MLP.
+"""The command line: train, evaluate, finetune, predict and export with the MNIST MLP.
 
     python -m snippets train                       # the course's 784-256-10 network
     python -m snippets train --preset best         # deeper, wider, with dropout
+    python -m snippets train --fast                # the fast trainer's fixed schedule
     python -m snippets evaluate                    # test accuracy of the saved model
-    python -m snippets finetune --from runs/mnist --checkpoint-dir runs/deeper --hidden 256 128 --new-head
+    python -m snippets finetune --from runs/mnist --checkpoint-dir runs/deeper \\
+        --hidden 256 128 --new-head
     python -m snippets predict my_digit.png        # classify PNG pictures of digits
+    python -m snippets export --output site-export # the network, int8, for the browser
 
 ``train`` and ``evaluate`` print a readable log, then one JSON object as the last line of
-standard output, for scripts. Mistakes in the arguments or the files get one line on
-standard error and a non-zero exit status (2 for usage errors), never a traceback.
+standard output, for scripts. Mistakes in the arguments or the files, and faults of the
+machine (a full disk, a folder that is not writable), get one line on standard error and
+a non-zero exit status (2 for usage errors), never a traceback. Ctrl-C, SIGTERM and SIGHUP
+stop training after the checkpoint being written, if any, is complete; the same command
+then resumes.
 """
 
-import argparse
 import json
 import sys
 import time
 from dataclasses import asdict, replace
+from pathlib import Path
 
-from snippets.checkpoint import CheckpointError
-from snippets.data import DataError
+from snippets.common import (
+    ExplainedError,
+    Parser,
+    StopRequested,
+    describe_os_error,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    probability,
+    quiet_tensorflow,
+    stop_on_signals,
+)
+from snippets.config import DEFAULT_LEARNING_RATES, PRESETS
 
 DEFAULT_CHECKPOINT_DIR = "runs/mnist"
+FAST_CHECKPOINT_DIR = "runs/fast"
 
 
 class UsageError(Exception):
     """Arguments that make no sense together; reported like argparse's own errors."""
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line (argparse prints the usage block first)."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-# --8<-- [start:validators]
-def parse_number(text, convert, what):
-    try:
-        return convert(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-
-
-def positive_int(text):
-    value = parse_number(text, int, "a whole number")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def positive_float(text):
-    value = parse_number(text, float, "a number")
-    if not 0.0 < value < float("inf"):  # also refuses nan, for which every comparison is false
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def probability(text):
-    value = parse_number(text, float, "a number")
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}: 1.0 keeps every unit, "
-                                         "0.5 keeps half (TF2's dropout rate is 1 - keep_prob)")
-    return value
-
-
-def non_negative_float(text):
-    value = parse_number(text, float, "a number")
-    if not 0.0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
-    return value
-# --8<-- [end:validators]
+# Every field of TrainConfig but validation_size is a flag: how to read it, and what it
+# means. The defaults come from the preset (see --preset); a test checks that this table
+# and TrainConfig agree.
+TRAINING_FLAGS = {
+    "hidden": (positive_int, "hidden layer widths, e.g. --hidden 256 or --hidden 512 256"),
+    "epochs": (positive_int, "most epochs to train"),
+    "batch_size": (positive_int, "examples per step"),
+    "optimizer": (("adam", "sgd"), "adam, or sgd for plain gradient descent"),
+    "learning_rate": (positive_float, "step size"),
+    "schedule": (("constant", "cosine"), "learning-rate schedule"),
+    "keep_prob": (probability, "dropout: probability of keeping a unit (1.0 = off)"),
+    "input_keep_prob": (probability, "dropout on the input pixels (1.0 = off)"),
+    "l2": (non_negative_float, "L2 penalty strength (0 = off)"),
+    "patience": (positive_int, "early stopping: epochs without a better validation accuracy"),
+    "seed": (int, "seed for the weights, the shuffling and dropout"),
+    "limit": (positive_int, "train on the first N training examples only"),
+}
 
 
 def add_training_flags(parser):
-    """Flags shared by train and finetune. Unset flags take the preset's value."""
-    from snippets.train import PRESETS
-
-    group = parser.add_argument_group("training")
+    """Flags for every field of TrainConfig. Unset flags take the preset's value."""
+    course = PRESETS["course"]
+    group = parser.add_argument_group("training (defaults: the course preset's)")
     group.add_argument("--preset", choices=sorted(PRESETS), default="course",
-                       help="starting settings: course (784-256-10, default) or best (deeper, dropout)")
-    group.add_argument("--hidden", type=positive_int, nargs="+", metavar="WIDTH",
-                       help="hidden layer widths, e.g. --hidden 256 or --hidden 512 256")
-    group.add_argument("--epochs", type=positive_int, help="most epochs to train (default 20)")
-    group.add_argument("--batch-size", type=positive_int, help="examples per step (default 128)")
-    group.add_argument("--learning-rate", type=positive_float,
-                       help="step size (default 0.001 for adam, 0.1 for sgd)")
-    group.add_argument("--optimizer", choices=["adam", "sgd"], help="adam (default) or plain gradient descent")
-    group.add_argument("--schedule", choices=["constant", "cosine"], help="learning-rate schedule")
-    group.add_argument("--keep-prob", type=probability, help="dropout: probability of keeping a unit (1.0 = off)")
-    group.add_argument("--input-keep-prob", type=probability, help="dropout on the input pixels (1.0 = off)")
-    group.add_argument("--l2", type=non_negative_float, help="L2 penalty strength (0 = off)")
-    group.add_argument("--patience", type=positive_int, help="early stopping: epochs without improvement")
-    group.add_argument("--seed", type=int, help="seed for weights, shuffling and dropout (default 0)")
-    group.add_argument("--limit", type=positive_int, help="train on the first N examples only")
-    parser.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR,
-                        help=f"where checkpoints go; an existing run there is resumed (default {DEFAULT_CHECKPOINT_DIR})")
+                       help="starting settings: course (784-256-10) or best (deeper, dropout)")
+    for name, (kind, text) in TRAINING_FLAGS.items():
+        default = getattr(course, name)
+        if name == "learning_rate":
+            default = ", ".join(f"{rate:g} for {optimizer}"
+                                for optimizer, rate in DEFAULT_LEARNING_RATES.items())
+        elif name == "hidden":
+            default = " ".join(str(width) for width in default)
+        elif default is None:
+            default = "all"
+        options = {"choices": kind} if isinstance(kind, tuple) else {"type": kind}
+        if name == "hidden":
+            options.update(nargs="+", metavar="WIDTH")
+        group.add_argument(f"--{name.replace('_', '-')}", help=f"{text} (default {default})",
+                           **options)
 
 
 def config_from_args(args):
-    from snippets.train import DEFAULT_LEARNING_RATES, PRESETS
-
     config = PRESETS[args.preset]
-    changes = {name: getattr(args, name) for name in
-               ("epochs", "batch_size", "optimizer", "schedule", "keep_prob", "input_keep_prob", "l2", "patience", "seed", "limit")
+    changes = {name: getattr(args, name) for name in TRAINING_FLAGS
                if getattr(args, name) is not None}
-    if args.hidden is not None:
-        changes["hidden"] = tuple(args.hidden)
-    if args.learning_rate is not None:
-        changes["learning_rate"] = args.learning_rate
-    elif args.optimizer is not None and args.optimizer != config.optimizer:
+    if "hidden" in changes:
+        changes["hidden"] = tuple(changes["hidden"])
+    if args.learning_rate is None and args.optimizer not in (None, config.optimizer):
         changes["learning_rate"] = DEFAULT_LEARNING_RATES[args.optimizer]
     return replace(config, **changes)
 
@@ -117,27 +101,52 @@ def build_parser():
     parser = Parser(prog="python -m snippets", description="Train and use an MLP on MNIST.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    train = commands.add_parser("train", help="train a network and save it", description="Train an MLP on MNIST.")
+    train = commands.add_parser("train", help="train a network and save it",
+                                description="Train an MLP on MNIST.")
     add_training_flags(train)
     train.add_argument("--fast", action="store_true",
-                       help="the fast trainer's fixed schedule for 784-256-10 (see snippets/fast.py); "
-                            "takes only --seed and --checkpoint-dir (default runs/fast)")
+                       help="the fast trainer's fixed schedule for 784-256-10 (see "
+                            "snippets/fast.py); takes only --seed and --checkpoint-dir "
+                            f"(default {FAST_CHECKPOINT_DIR})")
+    train.add_argument("--checkpoint-dir",
+                       help="where checkpoints go; an existing run there is resumed "
+                            f"(default {DEFAULT_CHECKPOINT_DIR})")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a saved network")
     evaluate.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR)
 
-    finetune = commands.add_parser("finetune", help="start a changed network from a trained one",
-                                   description="Load trained layers into a new architecture, then train it.")
+    finetune = commands.add_parser(
+        "finetune", help="start a changed network from a trained one",
+        description="Load trained layers into a new architecture, then train it.")
     finetune.add_argument("--from", dest="source", required=True, metavar="DIR",
                           help="checkpoint directory of the trained network")
-    finetune.add_argument("--new-head", action="store_true", help="start the output layer from scratch")
+    finetune.add_argument("--new-head", action="store_true",
+                          help="start the output layer from scratch")
     finetune.add_argument("--allow-partial", action="store_true",
-                          help="start saved variables whose shape changed from scratch instead of refusing")
+                          help="start saved variables whose shape changed from scratch "
+                               "instead of refusing")
     add_training_flags(finetune)
+    finetune.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR,
+                          help="where the finetuned network's checkpoints go")
 
     predict = commands.add_parser("predict", help="classify PNG pictures of digits")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
     predict.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR)
+
+    export = commands.add_parser(
+        "export", help="write the network with 8-bit weights for the Try it page",
+        description="Train the Try it page's networks (or take one from a checkpoint), "
+                    "export them with int8 weights and check them against TensorFlow.")
+    export.add_argument("--output", type=Path, required=True, help="folder to write into")
+    export.add_argument("--epochs", type=positive_int, default=4,
+                        help="epochs to train each model (default 4)")
+    export.add_argument("--limit", type=positive_int,
+                        help="train on the first N training images only")
+    export.add_argument("--from", dest="source", type=Path, metavar="DIR",
+                        help="take the plain model from this checkpoint directory instead "
+                             "of training it")
+    export.add_argument("--no-dropout", action="store_true",
+                        help="export the plain model only")
     return parser
 
 
@@ -151,29 +160,29 @@ def warn(message):
 
 def report(result, config, checkpoint_dir):
     """The last line of stdout: the results as one JSON object."""
-    return {"test_accuracy": round(result.test_accuracy, 6), "test_loss": round(result.test_loss, 6),
-            "epochs": len(result.history), "best_epoch": result.best_epoch, "seconds": round(result.seconds, 2),
-            "resumed_from_epoch": result.resumed_from_epoch, "checkpoint_dir": str(checkpoint_dir),
-            "config": asdict(config)}
-
-
-TRAINING_FLAGS = ("preset", "hidden", "epochs", "batch_size", "learning_rate", "optimizer", "schedule", "keep_prob",
-                  "input_keep_prob", "l2", "patience", "limit")
+    return {"test_accuracy": round(result.test_accuracy, 6),
+            "test_loss": round(result.test_loss, 6), "epochs": len(result.history),
+            "best_epoch": result.best_epoch, "seconds": round(result.seconds, 2),
+            "resumed_from_epoch": result.resumed_from_epoch,
+            "checkpoint_dir": str(checkpoint_dir), "config": asdict(config)}
 
 
 def run_fast(args):
-    from snippets.checkpoint import save_model
     from snippets.fast import FAST, train_fast
 
-    given = [f"--{name.replace('_', '-')}" for name in TRAINING_FLAGS
-             if getattr(args, name) is not None and not (name == "preset" and args.preset == "course")]
+    given = ["--preset"] if args.preset != "course" else []
+    given += [f"--{name.replace('_', '-')}" for name in TRAINING_FLAGS
+              if name != "seed" and getattr(args, name) is not None]
     if given:
-        raise UsageError(f"--fast uses a fixed schedule and takes only --seed and --checkpoint-dir, not {', '.join(given)}")
-    checkpoint_dir = args.checkpoint_dir if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR else "runs/fast"
+        raise UsageError("--fast uses a fixed schedule and takes only --seed and "
+                         f"--checkpoint-dir, not {', '.join(given)}")
+    checkpoint_dir = args.checkpoint_dir or FAST_CHECKPOINT_DIR
     config = replace(FAST, seed=args.seed or 0)
-    result = train_fast(seed=config.seed, log=log)
-    save_model(result.model, checkpoint_dir)
-    log(f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f} (saved in {checkpoint_dir})")
+    log(f"training 784-256-10 with the fast schedule: {config.epochs} epochs, batch "
+        f"{config.batch_size}, seed {config.seed}")
+    result = train_fast(config, checkpoint_dir=checkpoint_dir, log=log)
+    log(f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f} "
+        f"(saved in {checkpoint_dir})")
     print(json.dumps(report(result, config, checkpoint_dir)))
     return 0
 
@@ -183,14 +192,16 @@ def run_train(args):
 
     if args.fast:
         return run_fast(args)
+    checkpoint_dir = args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR
     config = config_from_args(args)
     sizes = "-".join(str(size) for size in (784, *config.hidden, 10))
     log(f"training {sizes} with {config.optimizer} (learning rate {config.learning_rate}, "
-        f"keep_prob {config.keep_prob}, l2 {config.l2}) for up to {config.epochs} epochs, seed {config.seed}")
-    result = train(config, checkpoint_dir=args.checkpoint_dir, log=log)
+        f"{config.schedule} schedule, keep_prob {config.keep_prob}, l2 {config.l2}) for up "
+        f"to {config.epochs} epochs, seed {config.seed}")
+    result = train(config, checkpoint_dir=checkpoint_dir, log=log)
     log(f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f} "
-        f"(weights of epoch {result.best_epoch}, saved in {args.checkpoint_dir})")
-    print(json.dumps(report(result, config, args.checkpoint_dir)))
+        f"(weights of epoch {result.best_epoch}, saved in {checkpoint_dir})")
+    print(json.dumps(report(result, config, checkpoint_dir)))
     return 0
 
 
@@ -204,10 +215,11 @@ def run_evaluate(args):
     started = time.perf_counter()
     test_loss, test_accuracy = evaluate(model, data.test_x, data.test_y)
     seconds = time.perf_counter() - started
-    log(f"{args.checkpoint_dir}: test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f} on 10,000 images")
+    log(f"{args.checkpoint_dir}: test accuracy {test_accuracy:.4f}, test loss "
+        f"{test_loss:.4f} on 10,000 images")
     print(json.dumps({"test_accuracy": round(test_accuracy, 6), "test_loss": round(test_loss, 6),
-                      "epochs": trained_epochs(args.checkpoint_dir), "seconds": round(seconds, 3),
-                      "checkpoint_dir": args.checkpoint_dir}))
+                      "epochs": trained_epochs(args.checkpoint_dir),
+                      "seconds": round(seconds, 3), "checkpoint_dir": args.checkpoint_dir}))
     return 0
 
 
@@ -217,13 +229,15 @@ def run_finetune(args):
 
     config = config_from_args(args)
     model, loaded = finetune_model(args.source, hidden=config.hidden if args.hidden else None,
-                                   new_head=args.new_head, allow_partial=args.allow_partial, seed=config.seed)
+                                   new_head=args.new_head, allow_partial=args.allow_partial,
+                                   seed=config.seed)
     config = replace(config, hidden=model.hidden)
     log(f"restored from {args.source}: {', '.join(loaded['restored']) or 'nothing'}")
     log(f"new: {', '.join(loaded['new']) or 'nothing'}")
     result = train(config, checkpoint_dir=args.checkpoint_dir, log=log, init_from=model)
     log(f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f}")
-    print(json.dumps(dict(report(result, config, args.checkpoint_dir), restored=loaded["restored"], new=loaded["new"])))
+    print(json.dumps(dict(report(result, config, args.checkpoint_dir),
+                          restored=loaded["restored"], new=loaded["new"])))
     return 0
 
 
@@ -233,7 +247,8 @@ def run_predict(args):
     from snippets.checkpoint import restore_model
     from snippets.predict import load_digit, predict
 
-    loaded = [(path, *load_digit(path)) for path in args.images]  # check every file before any work
+    # Check every file before any work.
+    loaded = [(path, *load_digit(path)) for path in args.images]
     model = restore_model(args.checkpoint_dir, log=warn)
     probabilities = predict(model, np.stack([pixels for _, pixels, _ in loaded]))
     for (path, _, notes), row in zip(loaded, probabilities):
@@ -244,25 +259,46 @@ def run_predict(args):
     return 0
 
 
-COMMANDS = {"train": run_train, "evaluate": run_evaluate, "finetune": run_finetune, "predict": run_predict}
+def run_export(args):
+    from snippets.export import export, read_export, summary
+
+    started = time.perf_counter()
+    models = ("plain",) if args.no_dropout else ("plain", "dropout")
+    header = export(args.output, epochs=args.epochs, source=args.source, models=models,
+                    limit=args.limit, log=log)
+    read_export(args.output)  # read back: checks every SHA-256
+    log(f"exported to {args.output} in {time.perf_counter() - started:.0f} s")
+    print(json.dumps(summary(header)))
+    return 0
+
+
+COMMANDS = {"train": run_train, "evaluate": run_evaluate, "finetune": run_finetune,
+            "predict": run_predict, "export": run_export}
 
 
 def main(argv=None):
-    from snippets.predict import ImageError
-    from snippets.train import TrainingDiverged
-
     parser = build_parser()
     args = parser.parse_args(argv)
+    stop_on_signals()
     try:
+        quiet_tensorflow()
         return COMMANDS[args.command](args)
     except UsageError as error:
         parser.exit(2, f"{parser.prog} {args.command}: error: {error} (see --help)\n")
-    except (DataError, CheckpointError, ImageError, TrainingDiverged) as error:
+    except ExplainedError as error:  # missing data, a damaged checkpoint, a bad image...
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a full disk, a read-only folder, a file where a folder should be
+        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("interrupted; the last completed epoch is kept in the checkpoint directory", file=sys.stderr)
+        print("interrupted; the last completed epoch is kept in the checkpoint directory",
+              file=sys.stderr)
         return 130
+    except StopRequested as stop:
+        print(f"stopped by {stop.signal_name}; the last completed epoch is kept in the "
+              "checkpoint directory, and the same command resumes from it", file=sys.stderr)
+        return stop.status
 
 
 if __name__ == "__main__":

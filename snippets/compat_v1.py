@@ -21,7 +21,6 @@ import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import tensorflow as tf
 
 from snippets.data import batches
@@ -187,7 +186,8 @@ def main(argv=None):
     # A TF1 program, in a process of its own: graph mode everywhere, TF1 variables.
     v1.disable_v2_behavior()
     tf.get_logger().setLevel("ERROR")  # hide the deprecation notes about keep_prob and friends
-    from snippets.data import DataError, load_dataset
+    from snippets.data import load_dataset
+    from snippets.mnist_files import DataError
 
     try:
         data = load_dataset(validation_size=1000, limit=5000)

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from snippets.linear import softmax_cross_entropy
-from snippets.mlp import MLP, layer_names, parameter_count
+from snippets.mlp import MLP, parameter_count
 from snippets.relu import relu
 from snippets.train import TrainConfig, train
 
@@ -133,16 +133,11 @@ def set_initial_scale(model, stddev, seed=0):
 def signal_sizes(model, x, labels):
     """Root-mean-square size of each hidden layer's output h and of the gradient dL/dh.
 
-    The forward pass is written out here (it is ``MLP.__call__`` without dropout) because
-    the model returns only the logits and we want to look at every layer on the way.
+    ``model.activations`` gives every layer's output on the way to the logits, so the
+    tape can differentiate the loss with respect to each hidden layer's output.
     """
-    names = layer_names(len(model.hidden))
     with tf.GradientTape() as tape:
-        h, hidden_outputs = x, []
-        for name in names[:-1]:
-            h = tf.nn.relu(tf.matmul(h, model.weights[name]) + model.biases[name])
-            hidden_outputs.append(h)
-        logits = tf.matmul(h, model.weights["out"]) + model.biases["out"]
+        *hidden_outputs, logits = model.activations(x)
         loss = softmax_cross_entropy(logits, labels)
     gradients = tape.gradient(loss, hidden_outputs)
 
@@ -154,7 +149,7 @@ def signal_sizes(model, x, labels):
 
 
 def main(argv=None):
-    from snippets.cli import Parser, positive_int
+    from snippets.common import Parser, positive_int
     from snippets.data import load_dataset
 
     parser = Parser(prog="python -m snippets.deeper",

@@ -21,10 +21,10 @@ An export is a folder of files, written by ``write_export`` and read back by ``r
   for the browser test; the page does not load it.
 
 Run it as a script to train a small model on a slice of MNIST, export it to a temporary folder
-and compare the export with TensorFlow; ``--output DIR`` exports the site's models instead:
+and compare the export with TensorFlow; the command line exports the site's models:
 
     python -m snippets.export
-    python -m snippets.export --output docs/generated/try
+    python -m snippets export --output docs/generated/try
 """
 
 import hashlib
@@ -36,8 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from snippets.cli import Parser, positive_int
-from snippets.data import IMAGE_SIZE, write_atomically
+from snippets.backprop import softmax
+from snippets.common import ExplainedError, write_atomically
+from snippets.mnist_files import IMAGE_SIZE
 
 FORMAT = "deep-nets-tested/mlp-int8"
 VERSION = 1
@@ -46,7 +47,7 @@ SHIPPED_DIGITS = 200  # the first 200 MNIST test digits go into the export for t
 DTYPES = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "float32": np.dtype("<f4")}
 
 
-class ExportError(RuntimeError):
+class ExportError(ExplainedError):
     """An export is missing, damaged or of another format; the message says which."""
 
 
@@ -85,9 +86,7 @@ def forward(layers, images):
         x = (x @ weights.astype(np.float32)) * scales + bias
         if index < len(layers) - 1:
             x = np.maximum(x, 0)  # ReLU on every layer but the last, as in snippets.mlp
-    x = x - x.max(axis=1, keepdims=True)  # softmax, shifted so that exp cannot overflow
-    e = np.exp(x)
-    return e / e.sum(axis=1, keepdims=True)
+    return softmax(x)  # the same NumPy softmax as the backprop chapter's
 # --8<-- [end:forward]
 
 
@@ -100,17 +99,10 @@ def model_layers(model):
     and in trials it caused most of the difference between the export's probabilities and
     TensorFlow's.
     """
-    from snippets.mlp import layer_names
-
-    names = layer_names(len(model.hidden))
-    layers = []
-    for name in names:
-        weights, bias = model.weights[name].numpy(), model.biases[name].numpy()
-        if name == names[-1]:
-            layers.append((name, weights, np.ones(weights.shape[1], np.float32), bias))
-        else:
-            layers.append((name, *quantise(weights), bias))
-    return layers
+    *hidden_layers, (out_name, out_weights, out_bias) = model.layers()
+    layers = [(name, *quantise(weights.numpy()), bias.numpy()) for name, weights, bias in hidden_layers]
+    scales = np.ones(out_weights.shape[1], np.float32)
+    return layers + [(out_name, out_weights.numpy(), scales, out_bias.numpy())]
 # --8<-- [end:layers]
 
 
@@ -149,7 +141,6 @@ class _Blob:
         return entry
 
 
-# --8<-- [start:write]
 def write_export(directory, models, digits, labels, reference=None):
     """Write ``models`` ({key: {"layers": [(name, weights, scales, bias)], ...header fields}}),
     the test ``digits`` (uint8, N x 28 x 28) and their ``labels`` into ``directory``.
@@ -184,7 +175,6 @@ def write_export(directory, models, digits, labels, reference=None):
         write_atomically(directory / REFERENCE_FILE, json.dumps(reference).encode())
     write_atomically(directory / HEADER_FILE, json.dumps(header, indent=1).encode())
     return header
-# --8<-- [end:write]
 
 
 def read_export(directory):
@@ -198,7 +188,7 @@ def read_export(directory):
         header = json.loads((directory / HEADER_FILE).read_text())
     except FileNotFoundError:
         raise ExportError(f"{directory} holds no {HEADER_FILE}; export a model first with: "
-                          f"python -m snippets.export --output {directory}") from None
+                          f"python -m snippets export --output {directory}") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ExportError(f"{directory / HEADER_FILE} is not valid JSON ({error})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
@@ -245,9 +235,11 @@ def export(output, epochs=4, source=None, models=("plain", "dropout"), limit=Non
     export them to ``output``, and compare the export with TensorFlow on the test set."""
     from dataclasses import asdict, replace
 
-    from snippets.data import NUM_CLASSES, NUM_PIXELS, load_dataset, load_mnist
+    from snippets.config import PRESETS
+    from snippets.data import load_dataset
+    from snippets.mnist_files import NUM_CLASSES, NUM_PIXELS, load_mnist
     from snippets.predict import mnist_style
-    from snippets.train import PRESETS, train
+    from snippets.train import train
 
     Path(output).mkdir(parents=True, exist_ok=True)  # fail now, not after training, if it cannot be made
     data = load_dataset(limit=limit)
@@ -290,38 +282,23 @@ def summary(header):
                        for key, model in header["models"].items()}}
 
 
-def main(argv=None):
-    parser = Parser(prog="python -m snippets.export", description=__doc__.split("\n")[0])
-    parser.add_argument("--output", type=Path, help="folder to write the export into (without it: a quick "
-                        "demo on a slice of MNIST, exported to a temporary folder)")
-    parser.add_argument("--epochs", type=positive_int, default=4, help="epochs to train each model (default 4)")
-    parser.add_argument("--limit", type=positive_int, help="train on the first N training images only")
-    parser.add_argument("--from", dest="source", type=Path, metavar="DIR",
-                        help="take the plain model from this checkpoint directory instead of training it")
-    parser.add_argument("--no-dropout", action="store_true", help="export the plain model only")
-    args = parser.parse_args(argv)
-    models = ("plain",) if args.no_dropout else ("plain", "dropout")
+def main():
+    """A quick demo: a small model trained briefly, exported, read back, and measured."""
     from snippets.checkpoint import CheckpointError
     from snippets.data import DataError
 
+    print("demo: 784-256-10 trained for 1 epoch on 10,000 images, exported with 8-bit "
+          "hidden-layer weights")
     try:
-        if args.output is None:
-            with tempfile.TemporaryDirectory() as folder:
-                print("demo: 784-256-10 trained for 1 epoch on 10,000 images, "
-                      "exported with 8-bit hidden-layer weights")
-                header = export(folder, epochs=1, source=args.source, models=models[:1], limit=args.limit or 10000)
-                _, layers, _, _ = read_export(folder)  # read back: checks every SHA-256
-                as_float32 = sum(4 * (weights.size + bias.size) for _, weights, _, bias in layers["plain"])
-                print(f"{WEIGHTS_FILE}: {header['files'][WEIGHTS_FILE]['bytes']:,} bytes "
-                      f"(the same weights in float32: {as_float32:,} bytes)")
-        else:
-            started = time.perf_counter()
-            header = export(args.output, epochs=args.epochs, source=args.source, models=models, limit=args.limit)
-            read_export(args.output)  # read back: checks every SHA-256
-            print(f"exported to {args.output} in {time.perf_counter() - started:.0f} s")
-    except (ExportError, CheckpointError, DataError, OSError) as error:
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        with tempfile.TemporaryDirectory() as folder:
+            header = export(folder, epochs=1, models=("plain",), limit=10000)
+            _, layers, _, _ = read_export(folder)  # read back: checks every SHA-256
+    except (ExportError, CheckpointError, DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
         return 1
+    as_float32 = sum(4 * (weights.size + bias.size) for _, weights, _, bias in layers["plain"])
+    print(f"{WEIGHTS_FILE}: {header['files'][WEIGHTS_FILE]['bytes']:,} bytes "
+          f"(the same weights in float32: {as_float32:,} bytes)")
     print(json.dumps(summary(header)))
     return 0
 

@@ -31,15 +31,14 @@ Run it as a script to train with the fixed schedule on all of MNIST:
 
 import math
 import sys
-import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
 from snippets.data import load_dataset
-from snippets.mlp import MLP, layer_names
-from snippets.train import TrainResult, TrainingDiverged, evaluate
+from snippets.mlp import MLP
+from snippets.train import TrainingDiverged, run_epochs
 
 
 # --8<-- [start:config]
@@ -114,10 +113,15 @@ def loss_and_gradients(weights, biases, x, labels, compute_dtype, label_smoothin
 # --8<-- [end:gradients]
 
 
-class FastTrainer:
-    """The data as tensors, the model with Adam's moments, and the compiled epoch."""
+class FastTrainer(tf.Module):
+    """The data as tensors, the model with Adam's moments, and the compiled epoch.
+
+    A ``tf.Module``, so that a checkpoint of it holds everything needed to continue:
+    the model, Adam's moments ``m`` and ``v``, and the step counter.
+    """
 
     def __init__(self, config, train_x, train_y):
+        super().__init__(name="fast_trainer")
         if config.schedule not in ("warmup-decay", "constant"):
             raise ValueError(f"unknown schedule {config.schedule!r}; choose warmup-decay or constant")
         if config.compute_dtype not in ("float32", "bfloat16"):
@@ -133,12 +137,11 @@ class FastTrainer:
             raise ValueError(f"batch_size {config.batch_size} is larger than the {self.n_examples} training examples")
         self.total_steps = config.epochs * self.steps_per_epoch
         self.model = MLP(config.hidden, n_inputs=train_x.shape[1], n_classes=train_y.shape[1], seed=config.seed)
-        names = layer_names(len(config.hidden))
-        self.weights = [self.model.weights[name] for name in names]
-        self.biases = [self.model.biases[name] for name in names]
-        self.variables = [v for pair in zip(self.weights, self.biases) for v in pair]
-        self.m = [tf.Variable(tf.zeros_like(v), name="m") for v in self.variables]
-        self.v = [tf.Variable(tf.zeros_like(v), name="v") for v in self.variables]
+        self.weights = [weights for _, weights, _ in self.model.layers()]
+        self.biases = [bias for _, _, bias in self.model.layers()]
+        self.parameters = [v for pair in zip(self.weights, self.biases) for v in pair]
+        self.m = [tf.Variable(tf.zeros_like(v), name="m") for v in self.parameters]
+        self.v = [tf.Variable(tf.zeros_like(v), name="v") for v in self.parameters]
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
         self.run_epoch = tf.function(self.epoch, jit_compile=config.jit_compile, autograph=False)
         self.run_step = tf.function(self.train_step, jit_compile=config.jit_compile, autograph=False)
@@ -159,7 +162,7 @@ class FastTrainer:
         rate = learning_rate_at(self.step, self.total_steps, self.config.learning_rate,
                                 self.config.warmup_fraction, self.config.schedule)
         t = tf.cast(self.step + 1, tf.float32)
-        for variable, gradient, m, v in zip(self.variables, gradients, self.m, self.v):
+        for variable, gradient, m, v in zip(self.parameters, gradients, self.m, self.v):
             if self.config.fused_adam:  # the kernel that tf.keras' Adam called in TF 2.0-2.10
                 tf.raw_ops.ResourceApplyAdam(var=variable.handle, m=m.handle, v=v.handle, beta1_power=0.9**t,
                                              beta2_power=0.999**t, lr=rate, beta1=0.9, beta2=0.999, epsilon=1e-7,
@@ -200,39 +203,26 @@ class FastTrainer:
         return loss_sum / self.steps_per_epoch
 
 
-# --8<-- [start:train_fast]
-def train_fast(seed=0, data=None, log=print, config=FAST):
+def train_fast(config=FAST, data=None, checkpoint_dir=None, log=print):
     """Train with the fixed fast schedule and return a ``TrainResult``.
 
     The validation accuracy is logged after each epoch but decides nothing (there is no
     early stopping: the budget is fixed); the test set is used once, after the last epoch.
-    ``seconds`` is the wall time of the whole schedule, compilation included.
+    ``seconds`` is the wall time of the whole schedule, compilation included. The outer
+    loop, with its checkpoints and resuming, is the chapter trainer's ``run_epochs``.
     """
-    config = replace(config, seed=seed)
     data = data if data is not None else load_dataset()
-    started = time.perf_counter()
     trainer = FastTrainer(config, data.train_x, data.train_y)
-    history = []
-    for epoch in range(1, config.epochs + 1):
-        epoch_started = time.perf_counter()
-        train_loss = trainer.train_epoch(epoch)
-        row = {"epoch": epoch, "train_loss": round(train_loss, 6),
-               "epoch_seconds": round(time.perf_counter() - epoch_started, 4)}
-        if not math.isfinite(train_loss):
-            raise TrainingDiverged(f"loss became {train_loss} in epoch {epoch} of the fast schedule; "
+
+    def train_one_epoch(epoch):
+        loss = trainer.train_epoch(epoch)
+        if not math.isfinite(loss):
+            raise TrainingDiverged(f"loss became {loss} in epoch {epoch} of the fast schedule; "
                                    f"lower the learning rate ({config.learning_rate})")
-        if len(data.valid_x):
-            valid_loss, valid_accuracy = evaluate(trainer.model, data.valid_x, data.valid_y)
-            row.update(valid_loss=round(valid_loss, 6), valid_accuracy=round(valid_accuracy, 6))
-        row["seconds"] = round(time.perf_counter() - started, 4)
-        history.append(row)
-        log(f"epoch {epoch}/{config.epochs}  train loss {train_loss:.4f}  "
-            f"valid accuracy {row.get('valid_accuracy', math.nan):.4f}  {row['seconds']:.2f} s")
-    seconds = time.perf_counter() - started
-    test_loss, test_accuracy = evaluate(trainer.model, data.test_x, data.test_y)
-    return TrainResult(model=trainer.model, history=history, test_loss=test_loss, test_accuracy=test_accuracy,
-                       best_epoch=config.epochs, seconds=seconds)
-# --8<-- [end:train_fast]
+        return loss
+
+    return run_epochs(train_one_epoch, trainer.model, data, config, state={"trainer": trainer},
+                      checkpoint_dir=checkpoint_dir, log=log, keep_best=False)
 
 
 def main():

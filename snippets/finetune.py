@@ -16,8 +16,7 @@ import tempfile
 
 import tensorflow as tf
 
-from snippets.checkpoint import (CheckpointError, latest_checkpoint, model_shapes, read_architecture,
-                                 saved_shapes)
+from snippets.checkpoint import CheckpointError, latest_checkpoint, model_shapes, read_architecture, saved_shapes
 from snippets.mlp import MLP
 
 

@@ -59,22 +59,39 @@ class MLP(tf.Module):
             self.weights[name] = tf.Variable(initial, name=f"{name}_weights")
             self.biases[name] = tf.Variable(tf.zeros([fan_out], dtype=dtype), name=f"{name}_bias")
 
-    def __call__(self, x, training=False, dropout_seed=(0, 0)):
-        """Logits for the rows of ``x``. Dropout is applied only when ``training``."""
+    def layers(self):
+        """``(name, weights, bias)`` of every layer, from the input side to the logits."""
         names = layer_names(len(self.hidden))
-        if training and self.input_keep_prob < 1.0:  # dropping pixels: a cheap kind of noise
-            x = dropout(x, self.input_keep_prob, seed=tf.random.experimental.stateless_fold_in(dropout_seed, 999))
-        for index, name in enumerate(names[:-1]):
-            x = tf.nn.relu(tf.matmul(x, self.weights[name]) + self.biases[name])
+        return [(name, self.weights[name], self.biases[name]) for name in names]
+
+    def activations(self, x, training=False, dropout_seed=(0, 0)):
+        """The output of every layer: each hidden layer's ReLUs, then the logits.
+
+        Dropout is applied only when ``training``; each layer's mask has its own seed,
+        folded from ``dropout_seed``, so a step can be repeated exactly.
+        """
+        if training and self.input_keep_prob < 1.0:  # dropping pixels: cheap noise
+            pixel_seed = tf.random.experimental.stateless_fold_in(dropout_seed, 999)
+            x = dropout(x, self.input_keep_prob, seed=pixel_seed)
+        outputs = []
+        *hidden_layers, (_, out_weights, out_bias) = self.layers()
+        for index, (_, weights, bias) in enumerate(hidden_layers):
+            x = tf.nn.relu(tf.matmul(x, weights) + bias)
             if training and self.keep_prob < 1.0:
                 layer_seed = tf.random.experimental.stateless_fold_in(dropout_seed, index)
                 x = dropout(x, self.keep_prob, seed=layer_seed)
-        return tf.matmul(x, self.weights["out"]) + self.biases["out"]
+            outputs.append(x)
+        outputs.append(tf.matmul(x, out_weights) + out_bias)  # logits: no ReLU
+        return outputs
+
+    def __call__(self, x, training=False, dropout_seed=(0, 0)):
+        """The logits for the rows of ``x``."""
+        return self.activations(x, training, dropout_seed)[-1]
 # --8<-- [end:model]
 
     def weight_matrices(self):
         """The weight matrices, in layer order (what an L2 penalty applies to)."""
-        return [self.weights[name] for name in layer_names(len(self.hidden))]
+        return [weights for _, weights, _ in self.layers()]
 
     def architecture(self):
         """What is needed to rebuild this model: saved beside every checkpoint."""
@@ -85,8 +102,7 @@ class MLP(tf.Module):
 def main():
     model = MLP(hidden=(256,))
     print("The course's network, 784-256-10:")
-    for name in layer_names(1):
-        w, b = model.weights[name], model.biases[name]
+    for _, w, b in model.layers():
         print(f"  {w.name:<20} {str(w.shape):<12} {b.name:<16} {b.shape}")
     print(f"  parameters: {parameter_count((256,)):,}")
     images = tf.random.stateless_uniform([3, 784], seed=[1, 2])
@@ -94,7 +110,8 @@ def main():
     print("softmax of an untrained network on 3 random images (each row sums to 1):")
     print(tf.round(probabilities * 100).numpy() / 100)
     deeper = MLP(hidden=(256, 128, 64))
-    print(f"784-256-128-64-10 has layers {layer_names(3)} and {parameter_count((256, 128, 64)):,} parameters")
+    names = [name for name, _, _ in deeper.layers()]
+    print(f"784-256-128-64-10 has layers {names} and {parameter_count((256, 128, 64)):,} parameters")
     return 0
 
 

@@ -17,19 +17,21 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from snippets.data import IMAGE_SIZE
+from snippets.common import ExplainedError
+from snippets.mnist_files import IMAGE_SIZE
 
 DIGIT_BOX = 20  # MNIST fitted each digit into 20x20 pixels inside the 28x28 image
+INK = 0.05  # a pixel this much brighter than the background is ink
 
 
-class ImageError(ValueError):
+class ImageError(ExplainedError, ValueError):
     """A file that cannot be read as a picture of a digit."""
 
 
 # --8<-- [start:mnist_style]
 def mnist_style(grey):
     """Fit the ink of a white-on-black float image into 20x20, centred by mass in 28x28."""
-    rows, cols = np.nonzero(grey > 0.05)
+    rows, cols = np.nonzero(grey > INK)
     if rows.size == 0:
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)  # a blank image stays blank
     ink = grey[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
@@ -49,10 +51,11 @@ def mnist_style(grey):
 # --8<-- [end:mnist_style]
 
 
-# --8<-- [start:load_image]
 def load_digit(path):
     """Return ``(pixels, notes)``: a 28x28 float32 image in [0, 1] and what was done to it."""
     path = Path(path)
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not an image; name the files, e.g. {path}/*.png")
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     try:
@@ -68,11 +71,12 @@ def load_digit(path):
     if border.mean() > 0.5:  # a dark digit on light paper: MNIST is light on dark
         grey = 1.0 - grey
         notes.append("inverted (dark digit on a light background)")
+    if grey.max() - grey.min() < INK:
+        raise ImageError(f"{path}: no digit found, the image is one flat shade with no ink")
     if grey.shape != (IMAGE_SIZE, IMAGE_SIZE):
         notes.append(f"resized from {grey.shape[1]}x{grey.shape[0]} to 28x28, digit fitted in 20x20")
         grey = mnist_style(grey)
     return grey.astype(np.float32), notes
-# --8<-- [end:load_image]
 
 
 def predict(model, images):
@@ -83,7 +87,7 @@ def predict(model, images):
 
 
 def main():
-    from snippets.data import load_mnist
+    from snippets.mnist_files import load_mnist
     from snippets.train import TrainConfig, train
 
     result = train(TrainConfig(epochs=2, limit=10000), log=lambda message: None)

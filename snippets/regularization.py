@@ -46,27 +46,33 @@ def dropout(activations, keep_prob, seed):
 
 
 # --8<-- [start:early_stopping]
-class EarlyStopping:
-    """Stop when the validation score has not improved for ``patience`` epochs in a row."""
+class EarlyStopping(tf.Module):
+    """Stop when the validation score has not improved for ``patience`` epochs in a row.
+
+    Its state is three variables, so the training checkpoint holds it like the weights,
+    and a resumed run goes on counting where the stopped one left off.
+    """
 
     def __init__(self, patience):
+        super().__init__(name="early_stopping")
         self.patience = patience
-        self.best_score = -math.inf
-        self.best_epoch = 0
-        self.epochs_without_improvement = 0
+        self.best_score = tf.Variable(-math.inf, dtype=tf.float64)
+        self.best_epoch = tf.Variable(0, dtype=tf.int64)
+        self.epochs_without_improvement = tf.Variable(0, dtype=tf.int64)
 
     def update(self, score, epoch):
         """Record one epoch's validation score; return True if it is the best so far."""
-        if score > self.best_score:
-            self.best_score, self.best_epoch = score, epoch
-            self.epochs_without_improvement = 0
+        if score > float(self.best_score):
+            self.best_score.assign(score)
+            self.best_epoch.assign(epoch)
+            self.epochs_without_improvement.assign(0)
             return True
-        self.epochs_without_improvement += 1
+        self.epochs_without_improvement.assign_add(1)
         return False
 
     @property
     def should_stop(self):
-        return self.epochs_without_improvement >= self.patience
+        return int(self.epochs_without_improvement) >= self.patience
 # --8<-- [end:early_stopping]
 
 
@@ -88,7 +94,8 @@ def main():
     for epoch, score in enumerate([0.90, 0.95, 0.96, 0.955, 0.958, 0.97], start=1):
         stopper.update(score, epoch)
         if stopper.should_stop:
-            print(f"early stopping after epoch {epoch}: best was {stopper.best_score} at epoch {stopper.best_epoch}")
+            print(f"early stopping after epoch {epoch}: best was {float(stopper.best_score)} "
+                  f"at epoch {int(stopper.best_epoch)}")
             break
     return 0
 

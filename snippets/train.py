@@ -18,43 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from snippets.checkpoint import open_training_checkpoints
+from snippets.checkpoint import open_training_checkpoints, write_checkpoint
+from snippets.common import ExplainedError
+from snippets.config import TrainConfig
 from snippets.data import batches, load_dataset
 from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
 from snippets.regularization import EarlyStopping, l2_penalty
-
-DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 0.1}
-
-
-# --8<-- [start:config]
-@dataclass(frozen=True)
-class TrainConfig:
-    hidden: tuple = (256,)  # the course's network: 784-256-10
-    epochs: int = 20
-    batch_size: int = 128
-    optimizer: str = "adam"  # or "sgd", plain gradient descent as in the course
-    learning_rate: float = 1e-3
-    schedule: str = "constant"  # or "cosine": decay the learning rate to 0 over all epochs
-    keep_prob: float = 1.0  # 1.0 means no dropout
-    input_keep_prob: float = 1.0  # dropout on the input pixels
-    l2: float = 0.0  # 0.0 means no L2 penalty
-    patience: int = 5  # early stopping: epochs without a better validation accuracy
-    seed: int = 0
-    limit: int = None  # train on the first `limit` examples only
-    validation_size: int = 5000
-# --8<-- [end:config]
-
-
-# --8<-- [start:presets]
-PRESETS = {
-    "course": TrainConfig(),
-    # Deeper and wider, with dropout to keep it from overfitting, and more epochs because
-    # dropout slows learning down.
-    "best": TrainConfig(hidden=(1024, 1024), keep_prob=0.5, input_keep_prob=0.8, epochs=50, patience=50,
-                        schedule="cosine"),
-}
-# --8<-- [end:presets]
 
 
 @dataclass
@@ -68,8 +38,25 @@ class TrainResult:
     resumed_from_epoch: int = 0
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(ExplainedError):
     """The loss became NaN or infinite."""
+
+
+class History(tf.train.experimental.PythonState):
+    """One row of figures per finished epoch, saved inside the training checkpoint.
+
+    ``PythonState`` is TensorFlow's way to put plain Python values into an object-based
+    checkpoint, so a resumed run has the whole history, not just the epochs it ran.
+    """
+
+    def __init__(self):
+        self.rows = []
+
+    def serialize(self):
+        return json.dumps(self.rows)
+
+    def deserialize(self, string_value):
+        self.rows = json.loads(string_value)
 
 
 def make_optimizer(name, learning_rate, schedule="constant", total_steps=1):
@@ -88,6 +75,8 @@ def make_optimizer(name, learning_rate, schedule="constant", total_steps=1):
 # --8<-- [start:evaluate]
 def evaluate(model, features, labels, batch_size=10000):
     """Mean cross-entropy and accuracy over a whole set, without dropout."""
+    if len(features) == 0:
+        return math.nan, math.nan  # no validation set: nothing to measure
     total_loss, correct = 0.0, 0
     for start in range(0, len(features), batch_size):
         x, y = features[start : start + batch_size], labels[start : start + batch_size]
@@ -149,7 +138,8 @@ def copy_weights(source, target):
         to_variable.assign(from_variable)
 
 
-def train(config=TrainConfig(), data=None, checkpoint_dir=None, log=print, max_to_keep=3, init_from=None):
+# --8<-- [start:train]
+def train(config=TrainConfig(), data=None, checkpoint_dir=None, log=print, init_from=None):
     """Train an MLP as ``config`` says and return it with its history and test scores.
 
     The returned model holds the weights of the epoch with the best validation accuracy.
@@ -161,80 +151,95 @@ def train(config=TrainConfig(), data=None, checkpoint_dir=None, log=print, max_t
     data = data if data is not None else load_dataset(config.validation_size, config.limit)
     model = MLP(config.hidden, n_inputs=data.train_x.shape[1], n_classes=data.train_y.shape[1],
                 keep_prob=config.keep_prob, input_keep_prob=config.input_keep_prob, seed=config.seed)
-    best_model = MLP(config.hidden, n_inputs=model.n_inputs, n_classes=model.n_classes,
-                     keep_prob=config.keep_prob, input_keep_prob=config.input_keep_prob, seed=config.seed)
     if init_from is not None:
         copy_weights(init_from, model)
     steps_per_epoch = math.ceil(len(data.train_x) / config.batch_size)
-    optimizer = make_optimizer(config.optimizer, config.learning_rate, config.schedule, config.epochs * steps_per_epoch)
+    optimizer = make_optimizer(config.optimizer, config.learning_rate, config.schedule,
+                               config.epochs * steps_per_epoch)
     optimizer.build(model.trainable_variables)
-    stopper = EarlyStopping(config.patience)
-    history = []
-    # Everything needed to continue exactly: the optimizer's moments and step counter,
-    # the epoch, the early-stopping state, the history. The dropout masks and the
-    # shuffling are derived from (seed, step) and (seed, epoch), so they need no state.
-    state = {"epoch": tf.Variable(0, dtype=tf.int64), "best_epoch": tf.Variable(0, dtype=tf.int64),
-             "best_score": tf.Variable(-1.0, dtype=tf.float64),
-             "epochs_without_improvement": tf.Variable(0, dtype=tf.int64),
-             "history": tf.Variable("[]", dtype=tf.string)}
-    checkpoint = tf.train.Checkpoint(model=model, best=best_model, optimizer=optimizer, **state)
+    train_step = make_train_step(model, optimizer, config.l2)
+
+    def train_one_epoch(epoch):
+        bar = ProgressBar(steps_per_epoch, f"epoch {epoch:>3}/{config.epochs}")
+        loss_sum = 0.0
+        # The shuffling comes from (seed, epoch), the dropout masks from (seed, step), so
+        # a resumed run sees exactly what an uninterrupted one would have seen.
+        shuffle_seed = config.seed * 100003 + epoch
+        for done, (x, y) in enumerate(batches(config.batch_size, data.train_x, data.train_y,
+                                              seed=shuffle_seed), start=1):
+            step = int(optimizer.iterations.numpy())
+            loss, gradient_norm = train_step(x, y, tf.constant([config.seed, step], tf.int64))
+            loss, gradient_norm = float(loss), float(gradient_norm)
+            if not (math.isfinite(loss) and math.isfinite(gradient_norm)):
+                bar.close()
+                raise TrainingDiverged(
+                    f"training diverged at epoch {epoch}, step {step} (loss {loss}, gradient "
+                    f"norm {gradient_norm}): the learning rate ({config.learning_rate}) is "
+                    f"probably too high for {config.optimizer}, or the inputs are not scaled "
+                    "to [0, 1] or hold NaN; the last good checkpoint is kept; lower "
+                    "--learning-rate and train again")
+            loss_sum += loss
+            bar.update(done, loss_sum / done)
+        bar.close()
+        return loss_sum / steps_per_epoch
+
+    return run_epochs(train_one_epoch, model, data, config, state={"optimizer": optimizer},
+                      checkpoint_dir=checkpoint_dir, log=log)
+# --8<-- [end:train]
+
+
+def run_epochs(train_one_epoch, model, data, config, state, checkpoint_dir=None, log=print,
+               keep_best=True):
+    """The outer loop of every trainer: epochs, validation, early stopping, checkpoints.
+
+    ``train_one_epoch(epoch)`` does one pass over the training data and returns its mean
+    loss; ``state`` names what else a checkpoint must hold to continue exactly (the
+    optimizer's moments and step counter). With ``keep_best`` the model returned is the
+    epoch with the best validation accuracy; without it, the last epoch's (the fast
+    trainer's budget is fixed in advance, and validation decides nothing there).
+    """
+    best_model = MLP(**model.architecture()) if keep_best else model
+    stopper = EarlyStopping(config.patience if keep_best else config.epochs + 1)
+    history = History()
+    epoch_counter = tf.Variable(0, dtype=tf.int64)
+    checkpoint = tf.train.Checkpoint(model=model, best=best_model, early_stopping=stopper,
+                                     history=history, epoch=epoch_counter, **state)
     manager, start_epoch = None, 0
     if checkpoint_dir is not None:
-        manager, start_epoch = open_training_checkpoints(checkpoint, checkpoint_dir, config, model, max_to_keep, log)
-        if start_epoch:
-            stopper.best_score = float(state["best_score"].numpy())
-            stopper.best_epoch = int(state["best_epoch"].numpy())
-            stopper.epochs_without_improvement = int(state["epochs_without_improvement"].numpy())
-            history = json.loads(state["history"].numpy().decode())
-    train_step = make_train_step(model, optimizer, config.l2)
-    started = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
+        manager, start_epoch = open_training_checkpoints(checkpoint, checkpoint_dir, config, model, log)
+    started = time.perf_counter() - (history.rows[-1]["seconds"] if history.rows else 0.0)
 
     for epoch in range(start_epoch + 1, config.epochs + 1):
         if stopper.should_stop:
             break
-        bar = ProgressBar(steps_per_epoch, f"epoch {epoch:>3}/{config.epochs}")
-        loss_sum = 0.0
-        epoch_batches = batches(config.batch_size, data.train_x, data.train_y, seed=config.seed * 100003 + epoch)
-        for done, (x, y) in enumerate(epoch_batches, start=1):
-            step = int(optimizer.iterations.numpy())
-            loss, gradient_norm = (float(value) for value in train_step(x, y, tf.constant([config.seed, step], tf.int64)))
-            if not (math.isfinite(loss) and math.isfinite(gradient_norm)):
-                bar.close()
-                raise TrainingDiverged(
-                    f"training diverged at epoch {epoch}, step {step} (loss {loss}, gradient norm {gradient_norm}): "
-                    f"the learning rate ({config.learning_rate}) is probably too high for {config.optimizer}, "
-                    "or the inputs are not scaled to [0, 1] or hold NaN; the last good checkpoint is kept; "
-                    "lower --learning-rate and train again"
-                )
-            loss_sum += loss
-            bar.update(done, loss_sum / done)
-        bar.close()
+        epoch_started = time.perf_counter()
+        train_loss = train_one_epoch(epoch)
+        epoch_seconds = time.perf_counter() - epoch_started
         valid_loss, valid_accuracy = evaluate(model, data.valid_x, data.valid_y)
         # --8<-- [start:keep_best]
-        if stopper.update(valid_accuracy, epoch):
+        if stopper.update(valid_accuracy, epoch) and keep_best:
             copy_weights(model, best_model)  # the weights we return are the best epoch's
         # --8<-- [end:keep_best]
-        history.append({"epoch": epoch, "train_loss": round(loss_sum / steps_per_epoch, 6),
-                        "valid_loss": round(valid_loss, 6), "valid_accuracy": round(valid_accuracy, 6),
-                        "seconds": round(time.perf_counter() - started, 3)})
-        log(f"epoch {epoch:>3}/{config.epochs}  train loss {loss_sum / steps_per_epoch:.4f}  "
-            f"valid loss {valid_loss:.4f}  valid accuracy {valid_accuracy:.4f}"
-            f"{'  (best)' if stopper.best_epoch == epoch else ''}")
+        history.rows.append({"epoch": epoch, "train_loss": round(train_loss, 6),
+                             "valid_loss": round(valid_loss, 6),
+                             "valid_accuracy": round(valid_accuracy, 6),
+                             "epoch_seconds": round(epoch_seconds, 4),
+                             "seconds": round(time.perf_counter() - started, 3)})
+        best = "  (best)" if keep_best and int(stopper.best_epoch) == epoch else ""
+        log(f"epoch {epoch:>3}/{config.epochs}  train loss {train_loss:.4f}  "
+            f"valid loss {valid_loss:.4f}  valid accuracy {valid_accuracy:.4f}{best}")
         if manager is not None:
-            state["epoch"].assign(epoch)
-            state["best_score"].assign(stopper.best_score)
-            state["best_epoch"].assign(stopper.best_epoch)
-            state["epochs_without_improvement"].assign(stopper.epochs_without_improvement)
-            state["history"].assign(json.dumps(history))
-            manager.save(checkpoint_number=epoch)
+            epoch_counter.assign(epoch)
+            write_checkpoint(manager, epoch)  # ckpt-<epoch>
     if stopper.should_stop:
         log(f"early stopping: no better validation accuracy for {config.patience} epochs; "
-            f"keeping epoch {stopper.best_epoch}")
+            f"keeping epoch {int(stopper.best_epoch)}")
 
     test_loss, test_accuracy = evaluate(best_model, data.test_x, data.test_y)
-    return TrainResult(model=best_model, history=history, test_loss=test_loss, test_accuracy=test_accuracy,
-                       best_epoch=stopper.best_epoch, seconds=time.perf_counter() - started,
-                       resumed_from_epoch=start_epoch)
+    best_epoch = int(stopper.best_epoch) if keep_best else len(history.rows)
+    return TrainResult(model=best_model, history=history.rows, test_loss=test_loss,
+                       test_accuracy=test_accuracy, best_epoch=best_epoch,
+                       seconds=time.perf_counter() - started, resumed_from_epoch=start_epoch)
 
 
 def main():

@@ -1,7 +1,14 @@
+"""docs/backprop.md and snippets/backprop.py: the chain rule by hand.
+"""
+
+
 import numpy as np
+import pytest
 import tensorflow as tf
 
+from helpers import page
 from snippets import backprop
+from snippets.backprop import matmul_flops
 from snippets.mlp import MLP
 
 
@@ -48,3 +55,14 @@ def test_backward_costs_about_twice_the_forward_for_hidden_layers():
     assert backward == 2 * forward - 2 * 128 * 784 * 256
     square_forward, square_backward = backprop.matmul_flops(1, [100, 100, 100, 100])
     assert abs(square_backward / square_forward - 5 / 3) < 1e-9
+
+
+def test_finite_differences_need_two_forward_passes_per_parameter():
+    passes = 2 * sum(int(tf.size(variable)) for variable in MLP().trainable_variables)
+    assert f"{passes:,} forward passes" in page("backprop")
+
+
+@pytest.mark.parametrize("sizes", [[784, 256, 10], [784, 10], [20, 500, 500, 500, 3], [784, 64, 64, 64, 64, 64, 10]])
+def test_backward_costs_between_one_and_two_forward_passes(sizes):
+    forward_flops, backward_flops = matmul_flops(32, sizes)
+    assert forward_flops <= backward_flops < 2 * forward_flops

@@ -1,8 +1,16 @@
+"""docs/deeper.md and snippets/deeper.py: deeper against wider.
+"""
+
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from helpers import number, page, quiz
 from snippets import deeper
+from snippets.config import PRESETS
+from snippets.deeper import count_pieces, same_budget_shapes, sawtooth, width_for_budget
 from snippets.mlp import MLP, parameter_count
 
 
@@ -132,3 +140,31 @@ def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_deeper_quiz_the_best_preset():
+    text = quiz("deeper", "how many parameters")
+    assert "784-1024-1024-10" in text and PRESETS["best"].hidden == (1024, 1024)
+    parameters = number(re.search(r"=\s*([\d{},]+)\$ parameters", text).group(1))
+    width = number(re.search(r"\$w = ([\d{},]+)\$", text).group(1))
+    assert parameters == parameter_count((1024, 1024))
+    assert "795w + 10" in text and parameter_count((7,)) == 795 * 7 + 10
+    assert width == width_for_budget(1, parameters)
+
+
+def test_depth_makes_the_sawtooth_cheap():
+    x = np.linspace(0.0, 1.0, 2**12 + 1)
+    pieces = count_pieces(x, sawtooth(x, 8))
+    relus = 8 * 2  # 8 layers of the two-ReLU tent
+    assert pieces == 2**8
+    # one hidden layer needs a ReLU per corner: pieces - 1 of them
+    assert f"{relus} ReLUs in 8 layers do the work of\n{pieces - 1} in one" in page("deeper")
+
+
+def test_the_first_layer_holds_most_of_the_budget():
+    shapes = same_budget_shapes(203530, depths=(1, 2))
+    assert shapes[0][0] - shapes[1][0] == 52 and "taking only 52 units" in page("deeper")
+    first_layer = int(tf.size(MLP().weights["hidden_1"]))
+    total = parameter_count((256,))
+    assert f"784 \\times 256 = {first_layer:,}$ of the course's {total:,}".replace(",", "{,}", 1) in page("deeper")
+    assert first_layer / total > 0.98

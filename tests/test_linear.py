@@ -1,5 +1,11 @@
+"""docs/linear.md and snippets/linear.py: the linear classifier and its limits.
+"""
+
+import re
+
 import numpy as np
 
+from helpers import number, page, quiz
 from snippets.linear import LinearClassifier, accuracy, fit, parameter_count, softmax_cross_entropy, xor_data
 
 
@@ -20,3 +26,41 @@ def test_linear_model_learns_mnist_but_cannot_learn_xor(small_data):
     points, labels = xor_data()
     xor_model = fit(LinearClassifier(2, 2), points, labels, epochs=300)
     assert accuracy(xor_model(points), labels) < 0.65
+
+
+def test_linear_quiz_number_of_parameters():
+    answer = number(re.search(r"\*\*Answer: ([\d,]+)\.\*\*", quiz("linear", "how many parameters")).group(1))
+    n_inputs = 28 * 28
+    assert answer == parameter_count(n_inputs, 10) == n_inputs * 10 + 10
+    model = LinearClassifier(n_inputs, 10)
+    assert sum(int(np.prod(v.shape)) for v in model.trainable_variables) == answer
+
+
+def test_no_straight_line_gets_three_in_four_of_the_xor_points():
+    points, labels = xor_data()
+    classes = labels.argmax(axis=1)
+    best = 0.0
+    for angle in np.linspace(0, np.pi, 180, endpoint=False):
+        side = points @ np.array([np.cos(angle), np.sin(angle)])
+        for offset in np.linspace(-1.5, 1.5, 301):
+            right = np.mean((side > offset) == classes)
+            best = max(best, right, 1 - right)
+    assert 0.5 < best < 0.75
+    assert "fewer than three points in\nfour right" in page("linear")
+
+
+def test_a_linear_models_output_moves_at_most_norm_w_times_the_input():
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(784, 10))
+    bound = np.linalg.norm(w, 2)
+    for _ in range(20):
+        delta = rng.normal(size=784) * rng.uniform(1e-3, 10)
+        assert np.linalg.norm(delta @ w) <= bound * np.linalg.norm(delta) * (1 + 1e-12)
+
+
+def test_stacked_linear_layers_are_one_layer_of_limited_rank():
+    rng = np.random.default_rng(1)
+    w1, b1, w2, b2 = rng.normal(size=(6, 2)), rng.normal(size=2), rng.normal(size=(2, 5)), rng.normal(size=5)
+    x = rng.normal(size=(7, 6))
+    assert np.allclose((x @ w1 + b1) @ w2 + b2, x @ (w1 @ w2) + (b1 @ w2 + b2))
+    assert np.linalg.matrix_rank(w1 @ w2) == 2  # at most the width of h, here 2 < 5

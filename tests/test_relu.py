@@ -1,6 +1,13 @@
+"""docs/relu.md and snippets/relu.py: the rectified linear unit.
+"""
+
+import re
+
 import numpy as np
+import pytest
 import tensorflow as tf
 
+from helpers import page, pmatrix, quiz
 from snippets.linear import accuracy, fit, xor_data
 from snippets.mlp import MLP
 from snippets.relu import hidden_layer, relu, relu_derivative
@@ -30,3 +37,55 @@ def test_a_network_of_relus_learns_xor():
     points, labels = xor_data()
     model = fit(MLP(hidden=(16,), n_inputs=2, n_classes=2), points, labels, epochs=300)
     assert accuracy(model(points), labels) > 0.95
+
+
+def test_relu_quiz_derivative_is_a_step():
+    text = quiz("relu", "what is the derivative of a ReLU")
+    assert "0 for every negative $x$" in text and "1\n    for every positive $x$" in text
+    x = tf.constant(np.linspace(-2, 2, 41), tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.nn.relu(x)
+    derivative = tape.gradient(y, x).numpy()
+    assert np.all(derivative[x.numpy() < 0] == 0) and np.all(derivative[x.numpy() > 0] == 1)
+    assert derivative[20] == 0 == relu_derivative(0.0)  # x = 0 exactly: TensorFlow uses 0
+    assert np.array_equal(relu_derivative(x.numpy()), derivative)
+
+
+def test_relu_quiz_network_of_relus_is_computed_right():
+    text = quiz("relu", "a linear model, turned into a network of ReLUs")
+    given = dict(re.findall(r"(X|W_1|b_1|W_2|b_2) = \\begin\{pmatrix\}(.*?)\\end\{pmatrix\}", text, re.S))
+    x, w1, b1, w2, b2 = (pmatrix(given[k]) for k in ("X", "W_1", "b_1", "W_2", "b_2"))
+    answer = text[text.index("**Answer:**"):]
+    pre_activation, with_relu, without_relu = (pmatrix(m) for m in
+                                               re.findall(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}", answer, re.S))
+    assert np.allclose(x @ w1 + b1, pre_activation)
+    assert np.allclose(np.maximum(0, x @ w1 + b1) @ w2 + b2, with_relu)
+    assert np.allclose((x @ w1 + b1) @ w2 + b2, without_relu)
+    # "each example lost a different unit"
+    assert [list(np.flatnonzero(row <= 0)) for row in pre_activation] == [[1], [0]]
+
+
+def test_the_sigmoid_slope_is_at_most_a_quarter():
+    x = np.linspace(-10, 10, 20001)
+    sigmoid = 1 / (1 + np.exp(-x))
+    assert np.max(sigmoid * (1 - sigmoid)) == pytest.approx(0.25, abs=1e-12)
+    slope = np.max(sigmoid * (1 - sigmoid))
+    assert slope**10 < 1e-6 and "less than one millionth" in page("relu")  # ten sigmoid layers
+
+
+def test_about_half_the_units_of_a_fresh_layer_are_off(small_data):
+    model = MLP(hidden=(256,))
+    hidden = tf.nn.relu(small_data.train_x[:500] @ model.weights["hidden_1"] + model.biases["hidden_1"])
+    assert 0.35 < float(tf.reduce_mean(tf.cast(hidden == 0, tf.float32))) < 0.65
+
+
+def test_sums_of_hats_join_the_points_with_straight_lines():
+    def hat(x):
+        return relu(x + 1) - 2 * relu(x) + relu(x - 1)
+
+    centres = np.linspace(0, 2 * np.pi, 9)
+    width = centres[1] - centres[0]
+    x = np.linspace(0, 2 * np.pi, 1001)
+    joined = sum(np.sin(c) * hat((x - c) / width) for c in centres)
+    assert np.allclose(joined, np.interp(x, centres, np.sin(centres)))

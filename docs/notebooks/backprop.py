@@ -18,7 +18,9 @@
 # them two ways, and count and time what the backward pass costs.
 
 # %%
-import snippets  # first: loads TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 import time
 

@@ -19,7 +19,9 @@
 # training. Every number was computed when this page was built.
 
 # %%
-import snippets  # first: loads TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 import matplotlib.pyplot as plt
 import numpy as np

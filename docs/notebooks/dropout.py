@@ -19,7 +19,9 @@
 # its few training images by heart.
 
 # %%
-import snippets  # first: it imports TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 from dataclasses import replace
 

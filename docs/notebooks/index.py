@@ -19,7 +19,9 @@
 # original release before using it.
 
 # %%
-import snippets  # first: it imports TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -18,7 +18,9 @@
 # printing them.
 
 # %%
-import snippets  # first: loads TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 import time
 

@@ -24,7 +24,9 @@
 # as the command line runs it.
 
 # %%
-import snippets  # first: it imports TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 from dataclasses import replace
 
@@ -94,11 +96,11 @@ for row in plain.history:
     stopper.update(row["valid_accuracy"], row["epoch"])
     if stopper.should_stop:
         break
-stopped_at = row["epoch"]
+stopped_at, kept_epoch = row["epoch"], int(kept_epoch)
 print(f"with patience 5, training stops after epoch {stopped_at} of {epochs[-1]} "
-      f"and keeps epoch {stopper.best_epoch} (validation accuracy {stopper.best_score:.4f})")
+      f"and keeps epoch {kept_epoch} (validation accuracy {float(stopper.best_score):.4f})")
 print(f"the full run's best epoch is {plain.best_epoch}; its returned model holds that epoch's weights")
-assert stopper.best_epoch <= stopped_at < epochs[-1]
+assert kept_epoch <= stopped_at < epochs[-1]
 assert plain.best_epoch == epochs[int(np.argmax(valid_accuracy))]
 assert epochs[lowest] < plain.best_epoch  # the validation loss turned before the accuracy peaked
 
@@ -106,7 +108,7 @@ assert epochs[lowest] < plain.best_epoch  # the validation loss turned before th
 fig, ax = plt.subplots(figsize=(6, 3.4))
 ax.plot(epochs, valid_accuracy, label="validation accuracy")
 ax.axvspan(stopped_at, epochs[-1], color="grey", alpha=0.15, label="epochs early stopping skips")
-ax.axvline(stopper.best_epoch, color="tab:green", linestyle="--", label=f"epoch kept (epoch {stopper.best_epoch})")
+ax.axvline(kept_epoch, color="tab:green", linestyle="--", label=f"epoch kept (epoch {kept_epoch})")
 ax.set_xlabel("epoch")
 ax.set_ylabel("validation accuracy")
 ax.legend(loc="lower right")

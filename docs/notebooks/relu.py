@@ -17,7 +17,9 @@
 # computed when this page was built; each cell checks its numbers before printing them.
 
 # %%
-import snippets  # first: loads TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 import matplotlib.pyplot as plt
 import numpy as np

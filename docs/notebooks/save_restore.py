@@ -18,7 +18,9 @@
 # and damage a file on purpose. Everything printed was computed when this page was built.
 
 # %%
-import snippets  # first: loads TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 import tempfile
 from dataclasses import replace

@@ -19,7 +19,9 @@
 # file, and every cell checks that the numbers agree with each other and with the code.
 
 # %%
-import snippets  # first: loads TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 import json
 import math

@@ -14,41 +14,46 @@
 # # The complete system, end to end
 #
 # The command line of [the complete system](../../system/) driven from Python: the same
-# `train`, `evaluate`, `finetune` and `predict` commands, called through
-# `snippets.cli.main` with the arguments you would type after `python -m snippets`. Each
+# `train`, `evaluate`, `finetune` and `predict` commands, run as you would run them,
+# `python -m snippets ...` in a fresh process each time. Each
 # command prints its log and, last, one line of JSON; this notebook reads that line the
 # way a script would. Training uses the first 3,000 images for a few epochs so the whole
 # notebook runs in seconds; drop `--limit` and `--epochs` for the real thing.
 
 # %%
-import snippets  # first: it imports TensorFlow quietly
+from snippets.common import quiet_tensorflow
 
-import contextlib
-import io
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
+
 import json
 import os
+import subprocess
+import sys
 import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
-from snippets.cli import main
-from snippets.data import load_mnist
+from snippets.mnist_files import load_mnist
 
 scratch = tempfile.TemporaryDirectory()  # removed when the kernel exits
 os.chdir(scratch.name)  # runs/ and digit.png go to this scratch folder, not into the project
 
 
+def run(*arguments):
+    """`python -m snippets ARGUMENTS` in a fresh process, as typed in a terminal."""
+    command = [sys.executable, "-m", "snippets", *map(str, arguments)]
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert finished.returncode == 0, f"exit status {finished.returncode}: {finished.stderr}"
+    return finished
+
+
 def command(*arguments):
-    """Run `python -m snippets ARGUMENTS` in this process; show its log, return its JSON line."""
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        status = main([str(argument) for argument in arguments])
-    lines = printed.getvalue().splitlines()
+    """Run a command; show its log, and return its last line, the JSON, as a dict."""
+    lines = run(*arguments).stdout.splitlines()
     print("\n".join(lines[:-1]))
-    assert status == 0, f"exit status {status}"
-    return json.loads(lines[-1]) if lines and lines[-1].startswith("{") else None
+    return json.loads(lines[-1])
 
 
 # %% [markdown]
@@ -106,11 +111,9 @@ assert 0.85 < finetuned["test_accuracy"] < 1.0
 picture = Image.fromarray(255 - test_images[0]).resize((112, 112))
 picture.save("digit.png")
 
-printed, notes = io.StringIO(), io.StringIO()
-with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(notes):
-    assert main(["predict", "digit.png"]) == 0
-answer = printed.getvalue().strip()
-print(f"standard error:\n{notes.getvalue()}")
+finished = run("predict", "digit.png")
+answer = finished.stdout.strip()
+print(f"standard error:\n{finished.stderr}")
 print(f"standard output:\n{answer}")
 predicted = int(answer.split(": ")[1].split()[0])
 print(f"the test set's label for this image: {test_labels[0]}")

@@ -18,7 +18,9 @@
 # `tf.Graph`, so it runs in this notebook next to eager TensorFlow 2 code.
 
 # %%
-import snippets  # first: it imports TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 import shutil
 import tempfile

@@ -19,7 +19,9 @@
 # causes, and measures the fixes.
 
 # %%
-import snippets  # first: it imports TensorFlow quietly
+from snippets.common import quiet_tensorflow
+
+quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
 
 from dataclasses import replace
 

@@ -1,6 +1,6 @@
 /* Try it: the site's trained MNIST network, running in the reader's browser.
  *
- * The page downloads the export written by `python -m snippets.export` (a JSON header, int8
+ * The page downloads the export written by `python -m snippets export` (a JSON header, int8
  * and float32 weights, a few real MNIST test digits), checks its SHA-256, and classifies what
  * the reader draws. Nothing else is loaded and nothing is sent anywhere.
  *

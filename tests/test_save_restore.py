@@ -1,3 +1,6 @@
+"""docs/save-restore.md and snippets/checkpoint.py: checkpoints you can trust.
+"""
+
 import json
 import shutil
 from dataclasses import replace
@@ -6,16 +9,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from snippets.checkpoint import (CheckpointError, all_checkpoints, check_shapes, restore_model, save_model,
-                                 trained_epochs)
+from helpers import quiet
+from snippets.checkpoint import (
+    CheckpointError,
+    all_checkpoints,
+    check_shapes,
+    restore_model,
+    save_model,
+    trained_epochs,
+)
 from snippets.mlp import MLP
 from snippets.train import TrainConfig, train
 
 IMAGES = tf.random.stateless_uniform([16, 784], seed=[5, 6])
-
-
-def quiet(message):
-    pass
 
 
 def test_save_then_restore_reproduces_predictions_exactly(tmp_path):

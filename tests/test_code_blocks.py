@@ -44,7 +44,7 @@ from bs4 import BeautifulSoup
 from pymdownx.snippets import SnippetPreprocessor
 from pytest_codeblocks import extract_from_buffer
 
-from site_fixtures import page_html, site_config, site_pages
+from helpers import page_html, site_config, site_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = site_config()
@@ -251,10 +251,9 @@ def run_shell(block, code, where, cwd):
 def test_code_block(page, block, tmp_path, monkeypatch):
     code, origins = without_origins(block.code)
     where = page.where(block.lineno)
-    # As if run from the project root, where `snippets` is importable, but files a block
-    # writes land in a scratch folder, not in the project.
+    # `snippets` is installed (editable), so it imports from anywhere: files a block writes
+    # land in a scratch folder, not in the project.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
     if block.syntax == "python":
         run_python(block, code, origins, where)
     else:
@@ -304,3 +303,18 @@ def test_every_page_says_what_verified_it(built_site):
         assert {key: stamp.get(key) for key in expected} == expected, src
         assert abs((datetime.date.fromisoformat(stamp["data-date"]) - today).days) <= 1, src  # built just now
         assert expected["data-tensorflow"] in stamp.get_text(), src
+
+
+SECTION = re.compile(r"^[ \t]*#\s*-+8<-+\s*\[\s*start\s*:\s*(\w+)\s*\]", re.MULTILINE)
+INCLUDE = re.compile(r'--8<--\s*"([^":]+\.py):(\w+)"')
+
+
+def test_every_section_marker_is_shown_by_some_page():
+    """A `# --8<-- [start:x]` no page includes is dead weight in the module a reader reads."""
+    defined = {f"{path.relative_to(ROOT).as_posix()}:{name}"
+               for path in sorted((ROOT / "snippets").glob("*.py"))
+               for name in SECTION.findall(path.read_text(encoding="utf-8"))}
+    included = {f"{path}:{name}" for page in PAGES
+                for path, name in INCLUDE.findall((Path(CONFIG["docs_dir"]) / page.src).read_text(encoding="utf-8"))}
+    assert defined, "no section markers found in snippets/"
+    assert sorted(defined - included) == [], "sections no page includes"

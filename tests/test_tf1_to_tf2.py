@@ -1,10 +1,15 @@
-"""snippets/compat_v1.py: the course's TF1 code runs on tf.compat.v1 and leaves TF2 alone."""
+"""docs/tf1-to-tf2.md and snippets/compat_v1.py: the course's TensorFlow 1 code, fixed.
+"""
+
+import importlib
+import importlib.metadata
+import re
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import run_snippets
+from helpers import page, run_snippets, tab_sets
 from snippets import compat_v1
 
 v1 = tf.compat.v1
@@ -112,3 +117,47 @@ def test_script_runs_the_whole_demo_as_a_tf1_program():
     assert "Assign requires shapes of both tensors to match" in out
     assert "with explicit names the same order restores: weights (2, 3), bias (3,)" in out
     assert "Traceback" not in result.stderr
+
+
+def resolve(root, dotted):
+    value = root
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def test_every_compat_tab_of_the_appendix_runs_compat_v1_code():
+    blocks = re.split(r'^=== "', page("tf1-to-tf2.md"), flags=re.MULTILINE)[1:]
+    compat = [block for block in blocks if block.startswith('tf.compat.v1"')]
+    tf2 = [block for block in blocks if block.startswith('TF2"')]
+    assert len(compat) == len(tf2) == 4
+    for block in compat:
+        assert "tf.compat.v1" in block or "snippets.compat_v1" in block or "snippets/compat_v1.py" in block
+        assert "    ```python\n" in block
+    for block in tf2:
+        assert "    ```python\n" in block and "compat" not in block
+
+
+def test_rename_table_names_only_apis_that_exist():
+    table = [line for line in page("tf1-to-tf2.md").splitlines() if line.startswith("| `")]
+    assert len(table) >= 8
+    checked = 0
+    for row in table:
+        old, new = [cell.strip() for cell in row.strip("|").split("|")]
+        for name in re.findall(r"`(tf\.[\w.]+)", old):
+            resolve(v1, name.removeprefix("tf."))  # every course name still exists in tf.compat.v1
+            checked += 1
+        for name in re.findall(r"`(tf\.[\w.]+)", new):
+            resolve(tf, name.removeprefix("tf."))  # every replacement exists in TF2
+            checked += 1
+    assert checked >= 15
+    with pytest.raises(ImportError):
+        importlib.import_module("tensorflow.examples.tutorials.mnist")
+    scripts = {entry.name for entry in importlib.metadata.entry_points(group="console_scripts")}
+    assert "tf_upgrade_v2" in scripts
+
+
+def test_content_tabs_pair_tf2_with_compat_v1_under_linked_labels():
+    sets = tab_sets(page("tf1-to-tf2"))
+    assert len(sets) == 4
+    assert all(labels == ["TF2", "tf.compat.v1"] for labels in sets), sets

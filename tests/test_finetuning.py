@@ -1,9 +1,12 @@
+"""docs/finetuning.md and snippets/finetune.py: trained layers in a changed network.
+"""
+
 import json
 
 import numpy as np
 import pytest
 
-from conftest import run_snippets
+from helpers import run_snippets
 from snippets.checkpoint import CheckpointError, save_model
 from snippets.finetune import finetune_model, load_matching_layers
 from snippets.mlp import MLP

@@ -6,6 +6,9 @@ if it requests anything from another host (fonts, scripts, math from a CDN), if 
 logged to the console as an error (a missing file, a script error, math KaTeX cannot parse),
 or if a formula is left unrendered. The reader-facing features of the theme (light/dark
 toggle, search, copy buttons, previous/next footer) are checked on the home page.
+
+Then what holds for every chapter: its own test module, its companion notebook, and no
+run result typed into its prose.
 """
 
 import re
@@ -13,7 +16,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from site_fixtures import page_html, site_pages
+from helpers import DOCS, ROOT, check_companion_notebook, check_no_typed_results, page, page_html, site_pages
 
 PAGES = site_pages()
 RAW_MATH = re.compile(r"\$[^$\s][^$]*\$|\\\(|\\\[")
@@ -89,3 +92,39 @@ def test_code_blocks_have_copy_buttons_and_pages_link_onwards(open_page):
     assert page.locator('article button[data-md-type="copy"]').count() == blocks
     if len(PAGES) > 1:
         assert page.locator("a.md-footer__link--next").count() == 1
+
+
+# Every chapter ----------------------------------------------------------------------------
+
+CHAPTERS = [src.removesuffix(".md") for src, _ in PAGES if src.endswith(".md") and src != "index.md"]
+WITH_NOTEBOOKS = [name for name in CHAPTERS if (DOCS / "notebooks" / f"{name.replace('-', '_')}.py").is_file()]
+
+
+def test_every_page_has_its_own_test_module():
+    """tests/test_<page>.py for every page, so a maintainer finds a page's tests by its name."""
+    missing = [name for name in ["index", *CHAPTERS]
+               if not (ROOT / "tests" / f"test_{name.replace('-', '_')}.py").is_file()]
+    assert not missing, f"pages without a test module: {missing}"
+
+
+@pytest.mark.parametrize("name", WITH_NOTEBOOKS)
+def test_chapter_links_its_companion_notebook(name):
+    check_companion_notebook(name)
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_no_run_result_is_typed_into_the_prose(name):
+    """A number a run produced comes from the run; only the course's own figures are typed."""
+    check_no_typed_results(name, allowed=("0.1084", "0.7229"))
+
+
+@pytest.mark.parametrize("name", ["linear", "relu", "mlp", "backprop", "deeper"])
+def test_every_fence_is_python_or_checked_output(name):
+    lines = page(name).splitlines()
+    fences = [(i, line.strip()) for i, line in enumerate(lines) if line.strip().startswith("```")]
+    assert len(fences) % 2 == 0
+    for index, fence in fences[::2]:
+        assert fence in ("```python", "```text"), f"{name}.md line {index + 1}: {fence}"
+        if fence == "```text":
+            previous = next(line.strip() for line in reversed(lines[:index]) if line.strip())
+            assert previous == "<!--pytest-codeblocks:expected-output-->", f"{name}.md line {index + 1}"

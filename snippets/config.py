@@ -1,0 +1,39 @@
+"""The settings of a training run, and the named presets the command line offers.
+
+Kept apart from the training code so that reading them needs no TensorFlow: the
+command line answers ``--help`` and argument mistakes at once.
+"""
+
+from dataclasses import dataclass
+
+DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 0.1}
+
+
+# --8<-- [start:config]
+@dataclass(frozen=True)
+class TrainConfig:
+    hidden: tuple = (256,)  # the course's network: 784-256-10
+    epochs: int = 20
+    batch_size: int = 128
+    optimizer: str = "adam"  # or "sgd", plain gradient descent as in the course
+    learning_rate: float = 1e-3
+    schedule: str = "constant"  # or "cosine": decay the learning rate to 0 over all epochs
+    keep_prob: float = 1.0  # 1.0 means no dropout
+    input_keep_prob: float = 1.0  # dropout on the input pixels
+    l2: float = 0.0  # 0.0 means no L2 penalty
+    patience: int = 5  # early stopping: epochs without a better validation accuracy
+    seed: int = 0
+    limit: int = None  # train on the first `limit` examples only
+    validation_size: int = 5000
+# --8<-- [end:config]
+
+
+# --8<-- [start:presets]
+PRESETS = {
+    "course": TrainConfig(),
+    # Deeper and wider, with dropout to keep it from overfitting, and more epochs because
+    # dropout slows learning down.
+    "best": TrainConfig(hidden=(1024, 1024), keep_prob=0.5, input_keep_prob=0.8, epochs=50, patience=50,
+                        schedule="cosine"),
+}
+# --8<-- [end:presets]

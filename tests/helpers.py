@@ -1,0 +1,139 @@
+"""Helpers the test modules share: reading the pages, running commands, the site's layout.
+
+The fixtures (a slice of MNIST, the built site, a browser) are in conftest.py.
+"""
+
+import functools
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def quiet(message):
+    """A log function that prints nothing, for ``train(..., log=quiet)``."""
+
+
+def run_snippets(*args, cwd=None, timeout=300, env=None):
+    """Run ``python -m <args>`` in a fresh process, as a reader would."""
+    environment = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd or ROOT, capture_output=True,
+                          text=True, timeout=timeout, env=environment)
+
+
+def one_line_error(stderr):
+    """True when ``stderr`` is a single line and no traceback: how every mistake is told."""
+    return stderr.count("\n") == 1 and "Traceback" not in stderr
+
+
+# Pages -----------------------------------------------------------------------------------
+
+def page(name):
+    """The Markdown of docs/<name>.md as written (``name`` with or without ``.md``)."""
+    return (DOCS / f"{name.removesuffix('.md')}.md").read_text(encoding="utf-8")
+
+
+def quiz(name, title_part):
+    """The text of the collapsible quiz on docs/<name>.md whose title contains ``title_part``."""
+    match = re.search(rf'^\?\?\? question "Quiz:[^"\n]*{re.escape(title_part)}[^"\n]*"\n'
+                      r"((?:[ \t]*\n|    .*\n)+)", page(name), re.MULTILINE)
+    assert match, f"{name}: no collapsible quiz mentioning {title_part!r}"
+    return match.group(1)
+
+
+def number(text):
+    """A number as a page writes it: "203,530" or LaTeX's "203{,}530"."""
+    return int(text.replace(",", "").replace("{", "").replace("}", ""))
+
+
+def pmatrix(latex):
+    """A LaTeX pmatrix body as a NumPy array."""
+    return np.array([[float(entry) for entry in row.split("&")] for row in latex.split("\\\\")])
+
+
+def tab_sets(text):
+    """The labels of each run of consecutive content tabs, in page order."""
+    sets, current = [], []
+    for line in text.splitlines():
+        if match := re.match(r'^=== "(.*)"', line):
+            current.append(match.group(1))
+        elif line and not line.startswith((" ", "\t")) and current:
+            sets.append(current)
+            current = []
+    return sets + ([current] if current else [])
+
+
+def notebook_of(name):
+    """The companion notebook's source for docs/<name>.md."""
+    return (DOCS / "notebooks" / f"{name.replace('-', '_')}.py").read_text(encoding="utf-8")
+
+
+def check_companion_notebook(name):
+    """The page links its notebook, which quiets TensorFlow first and links only real pages."""
+    notebook = f"{name.replace('-', '_')}.py"
+    assert f"](notebooks/{notebook})" in page(name), f"{name}.md does not link {notebook}"
+    source = notebook_of(name)
+    code_cells = [cell.strip() for cell in source.split("# %%")[1:] if not cell.startswith(" [markdown]")]
+    assert code_cells[0].startswith("from snippets.common import quiet_tensorflow"), \
+        f"{notebook}: the first code cell must quiet TensorFlow first"
+    assert "%matplotlib" not in source and "urlopen" not in source and "requests" not in source
+    for target in re.findall(r"\]\(\.\./\.\./([\w-]+)/\)", source):
+        assert (DOCS / f"{target}.md").is_file(), f"{notebook} links to a missing page {target}"
+
+
+def check_no_typed_results(name, allowed=()):
+    """No run result typed into prose: an accuracy or loss there would look like 0.9xyz.
+
+    Code and checked outputs are not prose; ``allowed`` are the course's own figures.
+    """
+    text = page(name)
+    assert "<!--pytest.mark" not in text
+    assert "skip" not in re.findall(r"<!--pytest-codeblocks:(\w+)", text)
+    prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    prose = re.sub(r"`[^`\n]*`", "", prose)
+    typed = set(re.findall(r"(?<![\w.])0\.\d{4}\b", prose)) - set(allowed)
+    assert not typed, f"{name}: numbers {sorted(typed)} look like run results typed by hand"
+
+
+# The site's layout -----------------------------------------------------------------------
+
+@functools.cache
+def site_config():
+    from mkdocs.config import load_config
+
+    return load_config(str(ROOT / "mkdocs.yml"))
+
+
+def page_url(src):
+    """URL path of a page: "linear.md" -> "linear/", "notebooks/index.py" -> "notebooks/"."""
+    stem = src.rsplit(".", 1)[0]
+    name = stem.rsplit("/", 1)[-1]
+    folder = stem[: len(stem) - len(name)]
+    if name in ("index", "README"):
+        return folder
+    return f"{stem}/" if site_config()["use_directory_urls"] else f"{stem}.html"
+
+
+def page_html(site, src):
+    """The built HTML file of a page."""
+    url = page_url(src)
+    return site / (url + "index.html" if url == "" or url.endswith("/") else url)
+
+
+def site_pages():
+    """(source under docs/, URL path) of every page: the Markdown pages, then the notebooks."""
+    from mkdocs.structure.files import get_files
+
+    config = site_config()
+    docs = Path(config["docs_dir"])
+    sources = [file.src_uri for file in get_files(config).documentation_pages()
+               if file.src_uri.endswith(".md")]
+    for pattern in config.plugins["mkdocs-jupyter"].config["include"]:
+        sources += sorted(path.relative_to(docs).as_posix() for path in docs.glob(pattern))
+    return [(src, page_url(src)) for src in sources]

@@ -1,0 +1,93 @@
+"""docs/dropout.md and dropout in snippets/regularization.py and snippets/mlp.py.
+"""
+
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers import page, quiz, tab_sets
+from snippets.regularization import dropout
+
+
+@pytest.mark.parametrize("keep_prob", [0.5, 0.8])
+def test_dropout_keeps_the_expected_activation(keep_prob):
+    out = dropout(tf.ones([400, 500]), keep_prob, seed=[1, 2]).numpy()
+    kept = out > 0
+    assert abs(kept.mean() - keep_prob) < 0.01
+    assert np.allclose(out[kept], 1.0 / keep_prob)
+    assert abs(out.mean() - 1.0) < 0.01
+
+
+def test_dropout_matches_tf_nn_dropout_semantics():
+    x = tf.ones([200, 200])
+    ours = dropout(x, 0.8, seed=[0, 0]).numpy()
+    theirs = tf.nn.dropout(x, rate=0.2, seed=0).numpy()
+    assert set(np.unique(ours)) == set(np.unique(theirs)) == {0.0, 1.25}
+
+
+def test_dropout_is_repeatable_from_its_seed_and_off_at_keep_prob_one():
+    x = tf.ones([50, 50])
+    assert np.array_equal(dropout(x, 0.5, [3, 4]).numpy(), dropout(x, 0.5, [3, 4]).numpy())
+    assert not np.array_equal(dropout(x, 0.5, [3, 4]).numpy(), dropout(x, 0.5, [3, 5]).numpy())
+    assert dropout(x, 1.0, [0, 0]) is x
+    with pytest.raises(ValueError):
+        dropout(x, 0.0, [0, 0])
+
+
+v1 = tf.compat.v1
+
+
+def test_dropout_quiz_keep_prob_half_in_training_one_at_test():
+    from snippets.compat_v1 import build_network
+
+    images = np.random.default_rng(1).uniform(size=(6, 784)).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        net = build_network()
+        with v1.Session(graph=graph) as sess:
+            sess.run(v1.global_variables_initializer())
+            full = sess.run(net.hidden, {net.features: images, net.keep_prob: 1.0})
+            assert np.array_equal(full, sess.run(net.hidden, {net.features: images}))  # 1.0: every unit, unscaled
+            half = sess.run(net.hidden, {net.features: images, net.keep_prob: 0.5})
+    kept = half != 0
+    assert np.allclose(half[kept], full[kept] / 0.5, rtol=1e-5)  # training: survivors scaled by 1/0.5
+    answer = quiz("dropout.md", "during training")
+    assert "**Answer: 0.5 during training, 1.0 at test time.**" in answer
+    assert "$1/1.0 = 1$" in answer
+
+
+def test_rate_quiz_keep_prob_point_eight_is_rate_point_two_and_scale_one_point_two_five():
+    keep_prob = 0.8
+    rate, scale = 1 - keep_prob, 1 / keep_prob
+    values = sorted(set(tf.nn.dropout(tf.ones([200, 200]), rate=rate, seed=2).numpy().ravel().tolist()))
+    assert values == pytest.approx([0.0, scale])
+    answer = quiz("dropout.md", "which `rate`")
+    assert f"`rate={rate:.1f}`" in answer and f"$1/{keep_prob} = {scale:g}$" in answer
+
+
+def test_the_second_positional_argument_of_dropout_changed_meaning():
+    ones = tf.ones([200, 200])
+    graph = tf.Graph()
+    with graph.as_default():
+        tf1_dropped = v1.nn.dropout(tf.ones([200, 200]), 0.8, seed=1)  # TF1: keep_prob
+        with v1.Session(graph=graph) as sess:
+            tf1_kept = float(np.mean(sess.run(tf1_dropped) > 0))
+    tf2_kept = float(np.mean(tf.nn.dropout(ones, 0.8, seed=1).numpy() > 0))  # TF2: rate
+    assert abs(tf1_kept - 0.8) < 0.02 and abs(tf2_kept - 0.2) < 0.02
+
+
+def test_dropout_variance_grows_as_keep_prob_shrinks():
+    from snippets.regularization import dropout
+
+    h = 3.0
+    for keep_prob in (0.8, 0.5, 0.2):
+        samples = dropout(tf.fill([1000, 1000], h), keep_prob, seed=[5, 6]).numpy()
+        assert abs(samples.mean() - h) < 0.02 * h
+        assert samples.var() == pytest.approx(h**2 * (1 - keep_prob) / keep_prob, rel=0.02)
+
+
+def test_content_tabs_pair_tf2_with_compat_v1_under_linked_labels():
+    sets = tab_sets(page("dropout"))
+    assert len(sets) == 2
+    assert all(labels == ["TF2", "tf.compat.v1"] for labels in sets), sets

@@ -1,0 +1,377 @@
+"""docs/system.md: the command line (snippets/cli.py), reading digits (snippets/predict.py),
+every module as a script, the layers of the package, and faults injected into real runs.
+"""
+
+import ast
+import importlib
+import json
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import ROOT, one_line_error, run_snippets
+from snippets import cli
+from snippets.checkpoint import restore_model
+from snippets.config import PRESETS, TrainConfig
+from snippets.mnist_files import MNIST_FILES, default_cache_dir, load_mnist
+from snippets.predict import ImageError, load_digit, mnist_style
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "--epochs", "0"], "--epochs: must be at least 1, got 0"),
+    (["train", "--epochs", "-3"], "--epochs: must be at least 1, got -3"),
+    (["train", "--batch-size", "0"], "--batch-size: must be at least 1"),
+    (["train", "--learning-rate", "0"], "--learning-rate: must be a positive number"),
+    (["train", "--learning-rate", "-0.1"], "--learning-rate: must be a positive number"),
+    (["train", "--learning-rate", "nan"], "--learning-rate: must be a positive number"),
+    (["train", "--keep-prob", "0"], "--keep-prob: must be in (0, 1]"),
+    (["train", "--keep-prob", "1.5"], "--keep-prob: must be in (0, 1]"),
+    (["train", "--l2", "-1"], "--l2: must be zero or positive"),
+    (["train", "--preset", "fastest"], "--preset: invalid choice: 'fastest'"),
+    (["train", "--hidden", "256", "x"], "--hidden: expected a whole number, got 'x'"),
+    (["train", "--optimizer", "rmsprop"], "--optimizer: invalid choice"),
+    (["predict"], "the following arguments are required: IMAGE"),
+    (["finetune"], "the following arguments are required: --from"),
+    (["fly"], "invalid choice: 'fly'"),
+    (["train", "--fast", "--epochs", "3"], "--fast uses a fixed schedule and takes only --seed and --checkpoint-dir, not --epochs"),
+    (["train", "--fast", "--preset", "best", "--hidden", "64"], "not --preset, --hidden"),
+])
+def test_usage_errors_are_one_line_with_exit_status_2(capsys, argv, fragment):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(argv)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_help_lists_every_command_and_flag(capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["train", "--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    for flag in ["--hidden", "--epochs", "--batch-size", "--learning-rate", "--optimizer", "--keep-prob", "--l2",
+                 "--seed", "--checkpoint-dir", "--limit", "--preset"]:
+        assert flag in out
+
+
+def test_preset_values_yield_to_explicit_flags():
+    args = cli.build_parser().parse_args(["train", "--preset", "best", "--epochs", "3"])
+    config = cli.config_from_args(args)
+    assert config.epochs == 3 and config.hidden == (1024, 1024) and config.keep_prob < 1
+    sgd = cli.config_from_args(cli.build_parser().parse_args(["train", "--optimizer", "sgd"]))
+    assert sgd.learning_rate == 0.1  # the optimizer's own default, not Adam's
+
+
+@pytest.fixture(scope="module")
+def trained_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    completed = run_snippets("snippets", "train", "--limit", "3000", "--epochs", "2", "--checkpoint-dir", str(folder))
+    assert completed.returncode == 0, completed.stderr
+    return folder, completed
+
+
+def test_train_prints_a_log_and_a_json_last_line(trained_dir):
+    _, completed = trained_dir
+    lines = completed.stdout.strip().splitlines()
+    assert lines[0].startswith("training 784-256-10 with adam")
+    result = json.loads(lines[-1])
+    assert {"test_accuracy", "test_loss", "epochs", "seconds"} <= set(result)
+    assert result["epochs"] == 2 and 0.85 < result["test_accuracy"] <= 1.0
+    assert completed.stderr == ""
+
+
+def test_evaluate_reports_the_saved_model(trained_dir):
+    folder, completed = trained_dir
+    evaluated = run_snippets("snippets", "evaluate", "--checkpoint-dir", str(folder))
+    assert evaluated.returncode == 0
+    result = json.loads(evaluated.stdout.strip().splitlines()[-1])
+    assert result["test_accuracy"] == json.loads(completed.stdout.strip().splitlines()[-1])["test_accuracy"]
+    assert result["epochs"] == 2
+
+
+def test_predict_classifies_png_digits_and_explains_conversions(trained_dir, tmp_path):
+    folder, _ = trained_dir
+    _, (images, labels) = load_mnist()
+    plain = tmp_path / "plain.png"
+    Image.fromarray(images[0]).save(plain)
+    colour = tmp_path / "colour.png"
+    Image.fromarray(np.stack([255 - images[1]] * 3, axis=-1)).resize((84, 84)).save(colour)
+    completed = run_snippets("snippets", "predict", "--checkpoint-dir", str(folder), str(plain), str(colour))
+    assert completed.returncode == 0, completed.stderr
+    out = completed.stdout.strip().splitlines()
+    assert out[0].startswith(f"{plain}: {labels[0]} (probability ")
+    assert out[1].startswith(f"{colour}: {labels[1]} (probability ")
+    assert "converted RGB to grey" in completed.stderr and "resized from 84x84" in completed.stderr
+    assert "inverted" in completed.stderr
+
+
+@pytest.mark.parametrize("make_input, fragment", [
+    (lambda d: d / "missing.png", "no such file"),
+    (lambda d: (d / "text.png").write_text("not an image") and d / "text.png", "not a readable image"),
+])
+def test_predict_on_bad_files_is_one_line_and_damages_nothing(trained_dir, tmp_path, make_input, fragment):
+    folder, _ = trained_dir
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    completed = run_snippets("snippets", "predict", "--checkpoint-dir", str(folder), str(make_input(tmp_path)))
+    assert completed.returncode == 1
+    assert fragment in completed.stderr and completed.stderr.count("\n") == 1
+    assert "Traceback" not in completed.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_evaluate_on_missing_or_empty_directories(tmp_path):
+    for folder in (tmp_path / "nowhere", tmp_path):
+        completed = run_snippets("snippets", "evaluate", "--checkpoint-dir", str(folder))
+        assert completed.returncode == 1
+        assert completed.stderr.startswith("error: ") and completed.stderr.count("\n") == 1
+        assert "train a model first" in completed.stderr
+
+
+def test_a_corrupted_mnist_cache_is_refused_when_no_source_can_replace_it(tmp_path):
+    for name in MNIST_FILES:
+        shutil.copy(default_cache_dir() / name, tmp_path / name)
+    damaged = tmp_path / "t10k-images-idx3-ubyte"
+    content = bytearray(damaged.read_bytes())
+    content[5000] ^= 0x01
+    damaged.write_bytes(bytes(content))
+    before = damaged.read_bytes()
+    # No npm on PATH and (on this machine) no route to Keras' host: nothing can repair it.
+    completed = run_snippets("snippets", "train", "--limit", "100", "--epochs", "1",
+                             "--checkpoint-dir", str(tmp_path / "run"),
+                             env={"MNIST_DIR": str(tmp_path), "PATH": "/nonexistent"})
+    assert completed.returncode == 1
+    error_lines = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and "MNIST is not available" in error_lines[0]
+    assert "Traceback" not in completed.stderr
+    assert damaged.read_bytes() == before
+
+
+def test_a_28x28_grey_digit_is_used_as_it_is(tmp_path):
+    _, (images, _) = load_mnist()
+    Image.fromarray(images[3]).save(tmp_path / "d.png")
+    pixels, notes = load_digit(tmp_path / "d.png")
+    assert notes == [] and pixels.shape == (28, 28)
+    assert np.allclose(pixels, images[3] / 255.0)
+
+
+def test_a_large_dark_on_light_colour_scan_is_converted_and_explained(tmp_path):
+    canvas = np.full((120, 90, 3), 255, np.uint8)
+    canvas[20:100, 40:50] = 0  # a black vertical stroke, like a "1"
+    Image.fromarray(canvas).save(tmp_path / "scan.png")
+    pixels, notes = load_digit(tmp_path / "scan.png")
+    assert pixels.shape == (28, 28) and pixels.max() <= 1.0
+    assert notes[0] == "converted RGB to grey" and notes[1].startswith("inverted")
+    assert notes[2].startswith("resized from 90x120")
+    rows, cols = np.nonzero(pixels > 0.05)
+    assert rows.max() - rows.min() + 1 == 20  # the ink fills a 20-pixel box, as in MNIST
+    mass = np.array(np.nonzero(pixels >= 0)).T.reshape(28, 28, 2) * pixels[..., None]
+    centre = mass.sum(axis=(0, 1)) / pixels.sum()
+    assert np.allclose(centre, [14, 14], atol=1.0)
+
+
+def test_mnist_style_keeps_a_blank_image_blank():
+    assert mnist_style(np.zeros((50, 50), np.float32)).sum() == 0
+
+
+@pytest.mark.parametrize("content, fragment", [(None, "no such file"), (b"GIF89a broken", "not a readable image")])
+def test_bad_files_raise_a_clear_error(tmp_path, content, fragment):
+    path = tmp_path / "x.png"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ImageError, match=fragment):
+        load_digit(path)
+
+
+EXPECTED = {
+    "mnist_files": ["all four files match their SHA-256", "(60000, 28, 28)"],
+    "data": ["train label counts [5923, 6742", "prepared: train_x (55000, 784) float32 in [0.0, 1.0]"],
+    "linear": ["(784 + 1) * 10 = 7850", "linear model on XOR-like data"],
+    "relu": ["relu(x)         [0.  0.  0.  0.5 2. ]", "one hidden layer of 16 ReLUs"],
+    "mlp": ["hidden_1_weights:0", "parameters: 203,530"],
+    "backprop": ["vs tf.GradientTape", "vs finite differences"],
+    "regularization": ["keep_prob 0.5: kept 0.500", "early stopping after epoch 5"],
+    "train": ["test accuracy"],
+    "checkpoint": ["identical logits: True", "is refused"],
+    "finetune": ["restored: weights/hidden_1, biases/hidden_1", "after 2 epochs of finetuning"],
+    "predict": ["scan.png     -> 7", "inverted"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_module_main_runs_and_shows_its_idea(name, capsys):
+    module = importlib.import_module(f"snippets.{name}")
+    assert module.main() == 0
+    out = capsys.readouterr().out
+    for fragment in EXPECTED[name]:
+        assert fragment in out
+
+
+def test_a_module_runs_as_a_script():
+    """As a script a module leaves stderr to TensorFlow, whose start-up notes may show there:
+    only the command line and the notebooks hide them (snippets.common.quiet_tensorflow)."""
+    completed = run_snippets("snippets.regularization")
+    assert completed.returncode == 0 and "keep_prob 0.8" in completed.stdout
+    assert "Traceback" not in completed.stderr
+
+
+def test_the_command_line_hides_tensorflows_start_up_notes(tmp_path):
+    completed = run_snippets("snippets", "evaluate", "--checkpoint-dir", str(tmp_path / "none"))
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("error: checkpoint directory") and one_line_error(completed.stderr)
+
+
+TRAIN = ["snippets", "train", "--limit", "2000", "--epochs", "5", "--hidden", "32", "--keep-prob", "0.9"]
+
+
+IMAGES = np.random.default_rng(0).uniform(0, 1, size=(32, 784)).astype(np.float32)
+
+
+def start(checkpoint_dir, *extra):
+    return subprocess.Popen([sys.executable, "-m", *TRAIN, "--checkpoint-dir", str(checkpoint_dir), *extra],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={"PATH": "/usr/bin:/bin"})
+
+
+def kill_after_line(process, marker):
+    """SIGKILL the process right after it prints a line containing ``marker``."""
+    for line in process.stdout:
+        if marker in line:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait(timeout=120)
+    return process.returncode
+
+
+def final_json(completed):
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_random_kills_lose_nothing_and_end_where_an_uninterrupted_run_ends(tmp_path):
+    straight = final_json(run_snippets(*TRAIN, "--checkpoint-dir", str(tmp_path / "straight")))
+
+    rng = random.Random(2026)
+    crashed = tmp_path / "crashed"
+    kills = 0
+    # Kill once before training starts, then after randomly chosen epochs' log lines.
+    for marker in ["training 784-32-10", *[f"epoch   {e}/5" for e in sorted(rng.sample(range(1, 5), 3))]]:
+        assert kill_after_line(start(crashed), marker) == -signal.SIGKILL
+        kills += 1
+    finished = run_snippets(*TRAIN, "--checkpoint-dir", str(crashed))
+    resumed = final_json(finished)
+    assert "resuming from ckpt-" in finished.stdout
+    assert kills == 4
+    assert resumed["test_accuracy"] == straight["test_accuracy"]
+    assert resumed["test_loss"] == straight["test_loss"]
+    assert resumed["epochs"] == straight["epochs"] == 5
+    assert np.array_equal(restore_model(crashed)(IMAGES).numpy(), restore_model(tmp_path / "straight")(IMAGES).numpy())
+
+
+KILL_INSIDE_SAVE = """
+import os, signal, sys
+import tensorflow as tf
+from tensorflow.python.checkpoint import checkpoint_management
+from snippets.cli import main
+original = checkpoint_management.update_checkpoint_state_internal
+def crash_on_second_save(save_dir, model_checkpoint_path, *args, **kwargs):
+    if str(model_checkpoint_path).endswith("ckpt-2"):
+        # epoch 2's files are on disk; the index still names epoch 1
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(save_dir, model_checkpoint_path, *args, **kwargs)
+checkpoint_management.update_checkpoint_state_internal = crash_on_second_save
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_kill_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path):
+    crashed = tmp_path / "crashed"
+    args = [a for a in TRAIN[1:]] + ["--checkpoint-dir", str(crashed)]
+    killed = subprocess.run([sys.executable, "-c", KILL_INSIDE_SAVE, *args], cwd=ROOT, capture_output=True,
+                            text=True, env={"PATH": "/usr/bin:/bin"}, timeout=300)
+    assert killed.returncode == -signal.SIGKILL
+    assert (crashed / "ckpt-2.index").exists()  # written, but never made official
+    evaluated = run_snippets("snippets", "evaluate", "--checkpoint-dir", str(crashed))
+    assert evaluated.returncode == 0 and json.loads(evaluated.stdout.splitlines()[-1])["epochs"] == 1
+    finished = run_snippets(*TRAIN, "--checkpoint-dir", str(crashed))
+    assert "resuming from ckpt-1" in finished.stdout
+    assert final_json(finished)["epochs"] == 5
+
+
+# The package -------------------------------------------------------------------------------
+
+# From the bottom up: a module may import only modules listed before it.
+LAYERS = ["common", "config", "mnist_files", "data", "linear", "regularization", "mlp", "relu",
+          "backprop", "checkpoint", "train", "fast", "finetune", "predict", "export", "deeper",
+          "compat_v1", "cli", "__main__"]
+
+
+def imported_modules(path):
+    """The snippets modules a file imports, anywhere in it (inside functions too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "snippets":
+            names.update([node.module.split(".")[1]] if "." in node.module else [a.name for a in node.names])
+        elif isinstance(node, ast.Import):
+            names.update(a.name.split(".")[1] for a in node.names if a.name.startswith("snippets."))
+    return names
+
+
+def test_the_layers_point_one_way_from_the_command_line_down_to_the_data():
+    modules = sorted(path.stem for path in (ROOT / "snippets").glob("*.py") if path.stem != "__init__")
+    assert sorted(LAYERS) == modules, "a new module needs its place in LAYERS"
+    upward = [f"snippets/{name}.py imports snippets.{other}"
+              for name in LAYERS for other in imported_modules(ROOT / "snippets" / f"{name}.py")
+              if LAYERS.index(other) >= LAYERS.index(name)]
+    assert upward == []
+    outside = [path.relative_to(ROOT).as_posix() for folder in ("benchmarks", "docs")
+               for path in (ROOT / folder).rglob("*.py") if "cli" in imported_modules(path)]
+    assert outside == [], "only the command line itself imports snippets.cli"
+
+
+def test_no_file_patches_the_import_path():
+    """The package is installed (editable), so `import snippets` works from anywhere."""
+    patched = [path.relative_to(ROOT).as_posix() for folder in ("snippets", "tests", "benchmarks", "docs")
+               for path in (ROOT / folder).rglob("*.py") if "sys.path.insert" in path.read_text(encoding="utf-8")
+               and path != Path(__file__)]
+    assert patched == []
+
+
+def test_importing_the_package_loads_no_tensorflow_and_leaves_stderr_alone(tmp_path):
+    """Importing must not redirect file descriptors; quiet start-up is an explicit call."""
+    script = ("import os\n"
+              "calls = []\n"
+              "real_dup2 = os.dup2\n"
+              "os.dup2 = lambda *args, **kwargs: calls.append(args) or real_dup2(*args, **kwargs)\n"
+              "import sys, snippets\n"
+              "print('tensorflow' in sys.modules)\n"
+              "import snippets.mlp, snippets.train, snippets.cli\n"
+              "print(len(calls))\n")
+    finished = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.split() == ["False", "0"]
+
+
+def test_every_training_setting_is_a_flag_with_the_presets_default(capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["train", "--help"])
+    assert caught.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    course = PRESETS["course"]
+    for field in fields(TrainConfig):
+        if field.name == "validation_size":
+            continue
+        flag = f"--{field.name.replace('_', '-')}"
+        assert flag in help_text, f"TrainConfig.{field.name} has no flag"
+        default = getattr(course, field.name)
+        if isinstance(default, (int, float, str)) and field.name != "learning_rate":
+            assert re.search(rf"{flag} \S+ .*?\(default {re.escape(str(default))}\)", help_text), flag
