@@ -33,10 +33,11 @@ $(MNIST): $(INSTALLED)
 	$(BIN)/python -m snippets.mnist_files
 	touch $@
 
-# Every test, including every code block of the site (tests/test_docs.py builds the site
-# once, executing the notebooks) and the built pages in headless Chromium.
+# Every test, including every code block of the site and the built pages in headless
+# Chromium. Two workers share the two cores: one builds the site into site/ (as `make site`
+# does, executing every notebook) and then checks it, the other runs everything else.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 serve: install
 	$(BIN)/mkdocs serve

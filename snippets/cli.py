@@ -279,10 +279,10 @@ COMMANDS = {"train": run_train, "evaluate": run_evaluate, "finetune": run_finetu
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    stop_on_signals()
     try:
-        quiet_tensorflow()
-        return COMMANDS[args.command](args)
+        with stop_on_signals():
+            quiet_tensorflow()
+            return COMMANDS[args.command](args)
     except UsageError as error:
         parser.exit(2, f"{parser.prog} {args.command}: error: {error} (see --help)\n")
     except ExplainedError as error:  # missing data, a damaged checkpoint, a bad image...

@@ -185,14 +185,22 @@ def _raise_stop(signal_number, frame):
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
+@contextlib.contextmanager
 def stop_on_signals():
-    """From now on, SIGTERM and SIGHUP raise ``StopRequested`` in the main thread.
+    """Inside the block, SIGTERM and SIGHUP raise ``StopRequested`` in the main thread.
 
     Batch schedulers, ``kill``, ``docker stop`` and cloud preemption send SIGTERM first;
-    by default it ends Python on the spot, silently. The command line calls this once.
+    by default it ends Python on the spot, silently. The command line runs in this block.
     """
-    for number in STOP_SIGNALS:
-        signal.signal(number, _raise_stop)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, _raise_stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextlib.contextmanager

@@ -2,15 +2,16 @@
 
 Helpers that are not fixtures (reading pages, running commands) are in helpers.py.
 
-The site: `make test` builds it once with `make site` (cold and strict: every notebook
-executed, every include and link checked) and points BUILT_SITE at it, so CI builds it
-once for everything. Without BUILT_SITE (a plain `pytest`), the first test that needs the
-site builds it into a temporary folder the same way. The browser is Debian's Chromium
+The site: the first test that needs it builds it into site/, as `make site` does (strict:
+every notebook executed, every include and link checked), once per test run however many
+pytest workers there are; the tests of the built site all run on one worker while the
+other workers go on with the rest. So CI builds the site once, and site/ is what it checked. The browser is Debian's Chromium
 (Playwright's own browser download needs the internet); where it is missing the browser
 tests are skipped with a note on how to install it, except on CI (``CI=true``), where a
 missing browser is a failure: .ci/run installs it.
 """
 
+import fcntl
 import functools
 import http.server
 import os
@@ -32,7 +33,6 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 INSTALL_HINT = "install Debian's Chromium (sudo apt-get install chromium) or set CHROMIUM to a Chromium binary"
-SITE_SOURCES = ("docs", "snippets", "mkdocs.yml")
 
 
 @pytest.fixture(scope="session")
@@ -43,33 +43,42 @@ def small_data():
     return load_dataset(validation_size=1000, limit=3000)
 
 
-def newest_source():
-    """The newest modification time of anything the site is built from."""
-    files = [ROOT / name for name in SITE_SOURCES if (ROOT / name).is_file()]
-    for folder in (ROOT / name for name in SITE_SOURCES if (ROOT / name).is_dir()):
-        files += [path for path in folder.rglob("*") if path.is_file() and "generated" not in path.parts
-                  and "__pycache__" not in path.parts]
-    return max(path.stat().st_mtime for path in files)
+def build_site_once():
+    """Build the site into site/ once per test run, however many pytest workers ask.
+
+    The first worker to get the lock builds; the others wait for it and use the result.
+    The build is `make site`'s: strict, every notebook executed, every link checked.
+    """
+    site, cache = ROOT / "site", ROOT / ".cache"
+    cache.mkdir(exist_ok=True)
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"single-{os.getpid()}"
+    stamp = cache / "site-built-for-test-run"
+    with open(cache / "site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if stamp.is_file() and stamp.read_text() == run and (site / "index.html").is_file():
+            return site
+        stamp.unlink(missing_ok=True)
+        environment = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+        build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+                               cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900)
+        if build.returncode != 0:
+            pytest.fail(f"mkdocs build --strict failed (exit {build.returncode}):\n{build.stderr[-6000:]}",
+                        pytrace=False)
+        stamp.write_text(run)
+    return site
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory):
-    prebuilt = os.environ.get("BUILT_SITE")
-    if prebuilt:
-        site = (ROOT / prebuilt).resolve()
-        if not (site / "index.html").is_file():
-            pytest.fail(f"BUILT_SITE={prebuilt} holds no built site; run `make site` first", pytrace=False)
-        if (site / "index.html").stat().st_mtime < newest_source():
-            pytest.fail(f"BUILT_SITE={prebuilt} is older than docs/ or snippets/; run `make site` again",
-                        pytrace=False)
-        return site
-    site = tmp_path_factory.mktemp("site")
-    environment = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                           cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900)
-    if build.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed (exit {build.returncode}):\n{build.stderr[-6000:]}", pytrace=False)
-    return site
+def built_site():
+    """The site as `make site` builds it, built once for the whole test run."""
+    return build_site_once()
+
+
+def pytest_collection_modifyitems(items):
+    """Every test of the built site runs on one worker, so only one worker waits for the build."""
+    for item in items:
+        if "built_site" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("site"))
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -3,7 +3,9 @@
 The fixtures (a slice of MNIST, the built site, a browser) are in conftest.py.
 """
 
+import contextlib
 import functools
+import io
 import os
 import re
 import subprocess
@@ -25,6 +27,24 @@ def run_snippets(*args, cwd=None, timeout=300, env=None):
     environment = dict(os.environ, **(env or {}))
     return subprocess.run([sys.executable, "-m", *args], cwd=cwd or ROOT, capture_output=True,
                           text=True, timeout=timeout, env=environment)
+
+
+def run_command(*argv):
+    """``python -m snippets ARGV`` run in this process (no TensorFlow start-up to wait for).
+
+    Returns a ``CompletedProcess`` with the exit status and what was printed, like
+    ``run_snippets``; use ``run_snippets`` where a fresh process is the point.
+    """
+    from snippets import cli
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            status = cli.main([str(argument) for argument in argv])
+        except SystemExit as exit:  # argparse's usage errors and --help
+            status = exit.code
+    return subprocess.CompletedProcess(["python", "-m", "snippets", *map(str, argv)], status,
+                                       stdout.getvalue(), stderr.getvalue())
 
 
 def one_line_error(stderr):

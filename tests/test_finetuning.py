@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import run_snippets
+from helpers import run_command
 from snippets.checkpoint import CheckpointError, save_model
 from snippets.finetune import finetune_model, load_matching_layers
 from snippets.mlp import MLP
@@ -60,14 +60,14 @@ def test_a_wider_head_is_new_and_the_hidden_layer_restored(trained):
 
 def test_finetune_command_trains_the_changed_model(tmp_path):
     source = tmp_path / "source"
-    trained = run_snippets("snippets", "train", "--limit", "2000", "--epochs", "1", "--hidden", "64",
-                           "--checkpoint-dir", str(source))
+    trained = run_command("train", "--limit", "2000", "--epochs", "1", "--hidden", "64",
+                          "--checkpoint-dir", str(source))
     assert trained.returncode == 0, trained.stderr
-    refused = run_snippets("snippets", "finetune", "--from", str(source), "--checkpoint-dir", str(tmp_path / "f"),
-                           "--hidden", "64", "32", "--limit", "2000", "--epochs", "1")
+    refused = run_command("finetune", "--from", str(source), "--checkpoint-dir", str(tmp_path / "f"),
+                          "--hidden", "64", "32", "--limit", "2000", "--epochs", "1")
     assert refused.returncode == 1 and "--new-head" in refused.stderr and refused.stderr.count("\n") == 1
-    completed = run_snippets("snippets", "finetune", "--from", str(source), "--checkpoint-dir", str(tmp_path / "f"),
-                             "--hidden", "64", "32", "--new-head", "--limit", "2000", "--epochs", "3")
+    completed = run_command("finetune", "--from", str(source), "--checkpoint-dir", str(tmp_path / "f"),
+                            "--hidden", "64", "32", "--new-head", "--limit", "2000", "--epochs", "3")
     assert completed.returncode == 0, completed.stderr
     assert "restored from" in completed.stdout and "weights/hidden_1" in completed.stdout
     result = json.loads(completed.stdout.strip().splitlines()[-1])

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import ROOT, one_line_error, run_snippets
+from helpers import ROOT, one_line_error, run_command, run_snippets
 from snippets import cli
 from snippets.checkpoint import restore_model
 from snippets.config import PRESETS, TrainConfig
@@ -74,7 +74,7 @@ def test_preset_values_yield_to_explicit_flags():
 @pytest.fixture(scope="module")
 def trained_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("run")
-    completed = run_snippets("snippets", "train", "--limit", "3000", "--epochs", "2", "--checkpoint-dir", str(folder))
+    completed = run_command("train", "--limit", "3000", "--epochs", "2", "--checkpoint-dir", str(folder))
     assert completed.returncode == 0, completed.stderr
     return folder, completed
 
@@ -91,7 +91,7 @@ def test_train_prints_a_log_and_a_json_last_line(trained_dir):
 
 def test_evaluate_reports_the_saved_model(trained_dir):
     folder, completed = trained_dir
-    evaluated = run_snippets("snippets", "evaluate", "--checkpoint-dir", str(folder))
+    evaluated = run_command("evaluate", "--checkpoint-dir", str(folder))
     assert evaluated.returncode == 0
     result = json.loads(evaluated.stdout.strip().splitlines()[-1])
     assert result["test_accuracy"] == json.loads(completed.stdout.strip().splitlines()[-1])["test_accuracy"]
@@ -105,7 +105,7 @@ def test_predict_classifies_png_digits_and_explains_conversions(trained_dir, tmp
     Image.fromarray(images[0]).save(plain)
     colour = tmp_path / "colour.png"
     Image.fromarray(np.stack([255 - images[1]] * 3, axis=-1)).resize((84, 84)).save(colour)
-    completed = run_snippets("snippets", "predict", "--checkpoint-dir", str(folder), str(plain), str(colour))
+    completed = run_command("predict", "--checkpoint-dir", str(folder), str(plain), str(colour))
     assert completed.returncode == 0, completed.stderr
     out = completed.stdout.strip().splitlines()
     assert out[0].startswith(f"{plain}: {labels[0]} (probability ")
@@ -121,7 +121,7 @@ def test_predict_classifies_png_digits_and_explains_conversions(trained_dir, tmp
 def test_predict_on_bad_files_is_one_line_and_damages_nothing(trained_dir, tmp_path, make_input, fragment):
     folder, _ = trained_dir
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    completed = run_snippets("snippets", "predict", "--checkpoint-dir", str(folder), str(make_input(tmp_path)))
+    completed = run_command("predict", "--checkpoint-dir", str(folder), str(make_input(tmp_path)))
     assert completed.returncode == 1
     assert fragment in completed.stderr and completed.stderr.count("\n") == 1
     assert "Traceback" not in completed.stderr
@@ -130,13 +130,13 @@ def test_predict_on_bad_files_is_one_line_and_damages_nothing(trained_dir, tmp_p
 
 def test_evaluate_on_missing_or_empty_directories(tmp_path):
     for folder in (tmp_path / "nowhere", tmp_path):
-        completed = run_snippets("snippets", "evaluate", "--checkpoint-dir", str(folder))
+        completed = run_command("evaluate", "--checkpoint-dir", str(folder))
         assert completed.returncode == 1
         assert completed.stderr.startswith("error: ") and completed.stderr.count("\n") == 1
         assert "train a model first" in completed.stderr
 
 
-def test_a_corrupted_mnist_cache_is_refused_when_no_source_can_replace_it(tmp_path):
+def test_a_corrupted_mnist_cache_is_refused_when_no_source_can_replace_it(tmp_path, monkeypatch):
     for name in MNIST_FILES:
         shutil.copy(default_cache_dir() / name, tmp_path / name)
     damaged = tmp_path / "t10k-images-idx3-ubyte"
@@ -145,9 +145,9 @@ def test_a_corrupted_mnist_cache_is_refused_when_no_source_can_replace_it(tmp_pa
     damaged.write_bytes(bytes(content))
     before = damaged.read_bytes()
     # No npm on PATH and (on this machine) no route to Keras' host: nothing can repair it.
-    completed = run_snippets("snippets", "train", "--limit", "100", "--epochs", "1",
-                             "--checkpoint-dir", str(tmp_path / "run"),
-                             env={"MNIST_DIR": str(tmp_path), "PATH": "/nonexistent"})
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    completed = run_command("train", "--limit", "100", "--epochs", "1", "--checkpoint-dir", tmp_path / "run")
     assert completed.returncode == 1
     error_lines = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1 and "MNIST is not available" in error_lines[0]
@@ -257,7 +257,7 @@ def final_json(completed):
 
 
 def test_random_kills_lose_nothing_and_end_where_an_uninterrupted_run_ends(tmp_path):
-    straight = final_json(run_snippets(*TRAIN, "--checkpoint-dir", str(tmp_path / "straight")))
+    straight = final_json(run_command(*TRAIN[1:], "--checkpoint-dir", tmp_path / "straight"))
 
     rng = random.Random(2026)
     crashed = tmp_path / "crashed"
@@ -266,7 +266,7 @@ def test_random_kills_lose_nothing_and_end_where_an_uninterrupted_run_ends(tmp_p
     for marker in ["training 784-32-10", *[f"epoch   {e}/5" for e in sorted(rng.sample(range(1, 5), 3))]]:
         assert kill_after_line(start(crashed), marker) == -signal.SIGKILL
         kills += 1
-    finished = run_snippets(*TRAIN, "--checkpoint-dir", str(crashed))
+    finished = run_command(*TRAIN[1:], "--checkpoint-dir", crashed)
     resumed = final_json(finished)
     assert "resuming from ckpt-" in finished.stdout
     assert kills == 4
@@ -299,9 +299,9 @@ def test_a_kill_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path):
                             text=True, env={"PATH": "/usr/bin:/bin"}, timeout=300)
     assert killed.returncode == -signal.SIGKILL
     assert (crashed / "ckpt-2.index").exists()  # written, but never made official
-    evaluated = run_snippets("snippets", "evaluate", "--checkpoint-dir", str(crashed))
+    evaluated = run_command("evaluate", "--checkpoint-dir", crashed)
     assert evaluated.returncode == 0 and json.loads(evaluated.stdout.splitlines()[-1])["epochs"] == 1
-    finished = run_snippets(*TRAIN, "--checkpoint-dir", str(crashed))
+    finished = run_command(*TRAIN[1:], "--checkpoint-dir", crashed)
     assert "resuming from ckpt-1" in finished.stdout
     assert final_json(finished)["epochs"] == 5
 

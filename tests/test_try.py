@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from helpers import page_url, run_snippets
+from helpers import page_url, run_command
 from snippets.cli import main
 from snippets.export import (
     DIGITS_FILE,
@@ -153,7 +153,7 @@ def test_the_export_agrees_with_tensorflow_on_the_whole_test_set(trained):
 
 
 def test_the_command_exports_both_models_and_reports_their_accuracy(tmp_path):
-    result = run_snippets("snippets", "export", "--output", str(tmp_path), "--epochs", "1", "--limit", "5000")
+    result = run_command("export", "--output", str(tmp_path), "--epochs", "1", "--limit", "5000")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     header, models, digits, labels = read_export(tmp_path)

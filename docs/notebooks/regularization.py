@@ -96,7 +96,7 @@ for row in plain.history:
     stopper.update(row["valid_accuracy"], row["epoch"])
     if stopper.should_stop:
         break
-stopped_at, kept_epoch = row["epoch"], int(kept_epoch)
+stopped_at, kept_epoch = row["epoch"], int(stopper.best_epoch)
 print(f"with patience 5, training stops after epoch {stopped_at} of {epochs[-1]} "
       f"and keeps epoch {kept_epoch} (validation accuracy {float(stopper.best_score):.4f})")
 print(f"the full run's best epoch is {plain.best_epoch}; its returned model holds that epoch's weights")

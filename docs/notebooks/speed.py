@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from snippets.backprop import matmul_flops
-from snippets.data import PROJECT_ROOT
+from snippets.mnist_files import PROJECT_ROOT
 from snippets.fast import FAST
 
 results = json.loads((PROJECT_ROOT / "benchmarks" / "results.json").read_text())
