@@ -220,13 +220,21 @@ def check_output(block, output):
     assert actual == expected, f"expected output:\n{block.expected_output}\nbut the block printed:\n{output}"
 
 
+def page_of(where):
+    """docs/page.md from "docs/page.md:LINE" or "docs/page.md (line ...)"."""
+    return re.split(r"[: ]", where, maxsplit=1)[0]
+
+
 def run_python(block, code, origins, where):
     module = module_of(origins)
     if module and any(section_indent(spec) for spec in origins):
         # Cut from inside a function or method: it compiles in place, and the module's tests run it.
         compile("def section():\n" + textwrap.indent(code, "    "), where, "exec")
-        test_file = ROOT / "tests" / f"test_{module.split('.')[-1]}.py"
-        assert test_file.is_file(), f"{where} shows code from inside a function of {module}, which has no {test_file.name}"
+        # The page's own test module runs that function.
+        test_file = ROOT / "tests" / f"test_{Path(page_of(where)).stem.replace('-', '_')}.py"
+        assert test_file.is_file() and re.search(rf"\bsnippets(\.| import .*\b){module.split('.')[-1]}\b",
+                                                 test_file.read_text(encoding="utf-8")), \
+            f"{where} shows code from inside a function of {module}, which {test_file.name} does not test"
         assert block.expected_output is None, f"{where}: code from inside a function cannot print on its own"
         return
     namespace = dict(vars(importlib.import_module(module))) if module else {"__name__": "__main__"}
