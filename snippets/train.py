@@ -202,8 +202,10 @@ def run_epochs(train_one_epoch, model, data, config, state, checkpoint_dir=None,
     stopper = EarlyStopping(config.patience if keep_best else config.epochs + 1)
     history = History()
     epoch_counter = tf.Variable(0, dtype=tf.int64)
-    checkpoint = tf.train.Checkpoint(model=model, best=best_model, early_stopping=stopper,
-                                     history=history, epoch=epoch_counter, **state)
+    if keep_best:
+        state = dict(state, best=best_model)
+    checkpoint = tf.train.Checkpoint(model=model, early_stopping=stopper, history=history,
+                                     epoch=epoch_counter, **state)
     manager, start_epoch = None, 0
     if checkpoint_dir is not None:
         manager, start_epoch = open_training_checkpoints(checkpoint, checkpoint_dir, config, model, log)

@@ -8,8 +8,8 @@ preprocessor with the same settings, and pytest-codeblocks parses the result, ma
 - test_code_block runs each block. A block included from a section of snippets/<module>.py
   runs in a copy of that module's namespace, because a section is module code that relies on
   the module's imports; an inline block runs on its own, the way a reader would paste it.
-  A section cut from inside a function cannot run on its own: it must compile, and it runs
-  with its module's own tests. An `sh`/`bash` block runs in bash (stopping at the first
+  A section cut from inside a function cannot run on its own: it must compile, and the
+  page's own test module (tests/test_<page>.py) must test the module it comes from. An `sh`/`bash` block runs in bash (stopping at the first
   failing command) in a scratch folder with the project's Python first on PATH; `make` there
   is a dry run in the project root, which checks that the target exists without starting
   a second `make test` inside this one.
@@ -20,7 +20,8 @@ preprocessor with the same settings, and pytest-codeblocks parses the result, ma
   Markdown page of the built site with the blocks collected here, so the count of code blocks
   on the site that no test runs is zero.
 - the other tests check what the build adds: executed notebooks without stderr noise, and
-  the "verified with" line on every page.
+  the "verified with" line on every page; and that every `# --8<-- [start:x]` section in
+  snippets/ is shown by some page.
 """
 
 import contextlib

@@ -3,25 +3,30 @@ every module as a script, the layers of the package, and faults injected into re
 """
 
 import ast
+import errno
 import importlib
 import json
+import os
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import ROOT, one_line_error, run_command, run_snippets
-from snippets import cli
+from helpers import ROOT, one_line_error, quiet, run_command, run_snippets
+from snippets import cli, mnist_files
 from snippets.checkpoint import restore_model
+from snippets.common import StopRequested, stop_on_signals
 from snippets.config import PRESETS, TrainConfig
+from snippets.fast import FAST, FastTrainer, train_fast
 from snippets.mnist_files import MNIST_FILES, default_cache_dir, load_mnist
 from snippets.predict import ImageError, load_digit, mnist_style
 
@@ -375,3 +380,137 @@ def test_every_training_setting_is_a_flag_with_the_presets_default(capsys):
         default = getattr(course, field.name)
         if isinstance(default, (int, float, str)) and field.name != "learning_rate":
             assert re.search(rf"{flag} \S+ .*?\(default {re.escape(str(default))}\)", help_text), flag
+
+
+# Faults of the machine -------------------------------------------------------------------
+
+def snapshot(folder, prefix):
+    """{file name: bytes} of one checkpoint's files."""
+    return {path.name: path.read_bytes() for path in sorted(folder.glob(f"{prefix}.*"))}
+
+
+def limit_file_size(limit):
+    """For a child process: every file it writes may grow to ``limit`` bytes, as on a full disk."""
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_a_full_disk_during_a_save_is_one_line_and_loses_no_epoch(tmp_path):
+    folder = tmp_path / "run"
+    args = [*TRAIN[1:4], "--hidden", "32", "--checkpoint-dir", str(folder)]
+    assert run_command(*args, "--epochs", "2").returncode == 0
+    kept = snapshot(folder, "ckpt-2")
+    # A checkpoint of this network holds about 400 KB; the limit lets the small files through.
+    full = subprocess.run([sys.executable, "-m", "snippets", *args, "--epochs", "4"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, preexec_fn=limit_file_size(64_000))
+    assert full.returncode == 1, full.stderr
+    assert full.stderr.startswith("error: could not write ckpt-3 into") and one_line_error(full.stderr)
+    assert "File too large" in full.stderr and "ckpt-2 is kept" in full.stderr
+    assert snapshot(folder, "ckpt-2") == kept
+    assert not list(folder.glob("*_temp*")), "a half-written save was left behind"
+    resumed = run_command(*args, "--epochs", "4")
+    straight = run_command(*TRAIN[1:4], "--hidden", "32", "--epochs", "4", "--checkpoint-dir", tmp_path / "s")
+    assert "resuming from ckpt-2" in resumed.stdout
+    assert json.loads(resumed.stdout.splitlines()[-1])["test_loss"] == json.loads(
+        straight.stdout.splitlines()[-1])["test_loss"]
+
+
+def test_sigterm_stops_after_the_last_complete_epoch_and_the_same_command_resumes(tmp_path):
+    folder = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-m", *TRAIN, "--checkpoint-dir", str(folder)], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if "epoch   2/5" in line:  # ckpt-1 is complete; epoch 2's save is under way or next
+            kept = snapshot(folder, "ckpt-1")
+            process.send_signal(signal.SIGTERM)
+            break
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert stderr.startswith("stopped by SIGTERM; the last completed epoch is kept") and one_line_error(stderr)
+    assert snapshot(folder, "ckpt-1") == kept
+    resumed = run_command(*TRAIN[1:], "--checkpoint-dir", folder)
+    straight = run_command(*TRAIN[1:], "--checkpoint-dir", tmp_path / "straight")
+    assert "resuming from ckpt-" in resumed.stdout
+    assert json.loads(resumed.stdout.splitlines()[-1])["test_loss"] == json.loads(
+        straight.stdout.splitlines()[-1])["test_loss"]
+
+
+SIGNAL_INSIDE_SAVE = """
+import os, signal, sys
+from tensorflow.python.checkpoint import checkpoint_management
+from snippets.cli import main
+original = checkpoint_management.update_checkpoint_state_internal
+def signal_during_second_save(save_dir, model_checkpoint_path, *args, **kwargs):
+    if str(model_checkpoint_path).endswith("ckpt-2"):
+        os.kill(os.getpid(), signal.SIGHUP)  # epoch 2's files are written, the index not yet
+    return original(save_dir, model_checkpoint_path, *args, **kwargs)
+checkpoint_management.update_checkpoint_state_internal = signal_during_second_save
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_signal_during_a_save_waits_until_the_checkpoint_is_complete(tmp_path):
+    folder = tmp_path / "run"
+    stopped = subprocess.run([sys.executable, "-c", SIGNAL_INSIDE_SAVE, *TRAIN[1:], "--checkpoint-dir", str(folder)],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert stopped.returncode == 128 + signal.SIGHUP
+    # (This script imports TensorFlow itself, before the command line could quiet it.)
+    assert stopped.stderr.splitlines()[-1].startswith("stopped by SIGHUP; the last completed epoch is kept")
+    assert "Traceback" not in stopped.stderr
+    evaluated = run_command("evaluate", "--checkpoint-dir", folder)
+    assert json.loads(evaluated.stdout.splitlines()[-1])["epochs"] == 2  # the save finished first
+
+
+def test_the_fast_trainer_resumes_exactly_after_a_stop(tmp_path, small_data, monkeypatch):
+    config = replace(FAST, epochs=3, batch_size=128, learning_rate=5e-3)
+    straight = train_fast(config, small_data, log=quiet)
+    real_epoch = FastTrainer.train_epoch
+
+    def stopped_in_epoch_2(trainer, epoch):
+        if epoch == 2:
+            raise StopRequested(signal.SIGTERM)
+        return real_epoch(trainer, epoch)
+
+    monkeypatch.setattr(FastTrainer, "train_epoch", stopped_in_epoch_2)
+    with pytest.raises(StopRequested):
+        train_fast(config, small_data, checkpoint_dir=tmp_path, log=quiet)
+    monkeypatch.setattr(FastTrainer, "train_epoch", real_epoch)
+    resumed = train_fast(config, small_data, checkpoint_dir=tmp_path, log=quiet)
+    assert resumed.resumed_from_epoch == 1
+    for a, b in zip(straight.model.trainable_variables, resumed.model.trainable_variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_stop_on_signals_turns_sighup_into_a_stop_with_status_129():
+    with pytest.raises(StopRequested) as caught, stop_on_signals():
+        os.kill(os.getpid(), signal.SIGHUP)
+    assert caught.value.status == 129 and caught.value.signal_name == "SIGHUP"
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # given back after the block
+
+
+def test_a_checkpoint_folder_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "taken").write_text("not a folder")
+    completed = run_command("train", "--limit", "100", "--epochs", "1", "--checkpoint-dir", tmp_path / "taken")
+    assert completed.returncode == 1 and one_line_error(completed.stderr)
+    assert "a file stands where a folder should be" in completed.stderr
+
+
+def test_a_cache_that_cannot_be_written_is_named_with_what_to_do(tmp_path, monkeypatch):
+    def disk_full(cache_dir):
+        raise OSError(errno.ENOSPC, "No space left on device", str(cache_dir / "train-images-idx3-ubyte"))
+
+    monkeypatch.setitem(mnist_files.SOURCES, "full", disk_full)
+    with pytest.raises(mnist_files.DataError) as caught:
+        mnist_files.ensure_mnist(tmp_path, sources=("full",))
+    message = str(caught.value)
+    assert message.startswith("cannot write the MNIST cache: cannot use") and "free some space" in message
+    assert "MNIST_DIR" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("make_input, fragment", [
+    (lambda folder: folder, "is a folder, not an image"),
+    (lambda folder: Image.new("L", (600, 600), 255).save(folder / "blank.png") or folder / "blank.png",
+     "no digit found"),
+])
+def test_predict_explains_a_folder_and_a_blank_page(tmp_path, make_input, fragment):
+    with pytest.raises(ImageError, match=fragment):
+        load_digit(make_input(tmp_path))

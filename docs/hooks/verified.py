@@ -3,7 +3,7 @@
 The values come from the environment that builds the site (the one `make test` runs in on
 CI), never from typed text, and the theme override (docs/overrides/main.html) shows them at
 the foot of each page. Notebook pages were executed by this very build; the code blocks on
-the other pages are run by tests/test_docs.py.
+the other pages are run by tests/test_code_blocks.py.
 """
 
 import datetime

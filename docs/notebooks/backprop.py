@@ -149,7 +149,7 @@ for sizes in shapes:
 # keeping the fastest of several repeats because other programs share this processor.
 
 # %%
-def seconds_per_call(function, *args, repeats=5, calls=10):
+def seconds_per_call(function, *args, repeats=3, calls=5):
     function(*args)  # the first call traces and compiles: not timed
     best = float("inf")
     for _ in range(repeats):
@@ -161,7 +161,7 @@ def seconds_per_call(function, *args, repeats=5, calls=10):
     return best
 
 
-TIMED_BATCH = 2048
+TIMED_BATCH = 512
 timings = []
 for sizes in shapes[:2]:
     net = MLP(hidden=sizes[1:-1])
