@@ -9,7 +9,7 @@ MNIST := data/mnist/.verified
 KATEX := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install test serve site bench clean
+.PHONY: install test serve site bench accuracy clean
 
 install: $(INSTALLED) $(MNIST) $(KATEX)
 
@@ -52,6 +52,10 @@ site: install
 # Speed: plain Keras fit vs the project's fast trainer, side by side (see benchmarks/).
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# Acceptance: the defaults of `python -m snippets train` on seeds 0-2 (about 5 minutes).
+accuracy: install
+	$(BIN)/python benchmarks/course_accuracy.py
 
 clean:
 	rm -rf site .cache .pytest_cache runs

@@ -30,10 +30,15 @@ class TrainConfig:
 
 # --8<-- [start:presets]
 PRESETS = {
-    "course": TrainConfig(),
+    # The course's 784-256-10 as `python -m snippets train` trains it by default. Three
+    # changes from the plain settings above, each a small push toward the minimum that
+    # generalises: smaller batches (noisier steps), a learning rate that decays to zero,
+    # and light dropout. Early stopping's patience spans the whole decay; the epoch with
+    # the best validation accuracy is still the one kept.
+    "course": TrainConfig(batch_size=64, schedule="cosine", keep_prob=0.8, patience=20),
     # Deeper and wider, with dropout to keep it from overfitting, and more epochs because
     # dropout slows learning down.
-    "best": TrainConfig(hidden=(1024, 1024), keep_prob=0.5, input_keep_prob=0.8, epochs=50, patience=50,
-                        schedule="cosine"),
+    "best": TrainConfig(hidden=(1024, 1024), keep_prob=0.5, input_keep_prob=0.8, epochs=50,
+                        patience=50, schedule="cosine"),
 }
 # --8<-- [end:presets]

@@ -235,7 +235,7 @@ def export(output, epochs=4, source=None, models=("plain", "dropout"), limit=Non
     export them to ``output``, and compare the export with TensorFlow on the test set."""
     from dataclasses import asdict, replace
 
-    from snippets.config import PRESETS
+    from snippets.config import TrainConfig
     from snippets.data import load_dataset
     from snippets.mnist_files import NUM_CLASSES, NUM_PIXELS, load_mnist
     from snippets.predict import mnist_style
@@ -257,7 +257,7 @@ def export(output, epochs=4, source=None, models=("plain", "dropout"), limit=Non
                 raise ExportError(f"{source} holds a {title_of(model)} network; the page needs "
                                   f"{NUM_PIXELS} inputs and {NUM_CLASSES} outputs")
         else:
-            config = replace(PRESETS["course"], epochs=epochs, patience=epochs, limit=limit,
+            config = replace(TrainConfig(), epochs=epochs, patience=epochs, limit=limit,
                              keep_prob=SITE_MODELS[key]["keep_prob"])
             model = train(config, data=data, log=lambda message: None).model
             training = {field: value for field, value in asdict(config).items() if value is not None}

@@ -3,9 +3,10 @@ snippets/mnist_files.py) and its training loop (snippets/train.py, snippets/conf
 """
 
 import hashlib
+import json
 import math
 import re
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -237,3 +238,13 @@ def test_early_stopping_keeps_the_best_epoch(small_data):
 def test_presets():
     assert PRESETS["course"].hidden == (256,)
     assert len(PRESETS["best"].hidden) >= 2 and PRESETS["best"].keep_prob < 1.0
+
+
+def test_the_acceptance_run_was_made_with_todays_defaults_and_met_its_target():
+    """benchmarks/course_accuracy.json (from `make accuracy`) is what the MLP page shows."""
+    report = json.loads((ROOT / "benchmarks" / "course_accuracy.json").read_text())
+    assert report["config"] == json.loads(json.dumps(asdict(replace(PRESETS["course"], seed=report["config"]["seed"]))))
+    assert sorted(report["runs"]) == ["0", "1", "2"]
+    assert report["lowest"] == min(run["test_accuracy"] for run in report["runs"].values())
+    assert report["lowest"] >= report["target"] == 0.982
+    assert all(run["best_epoch"] <= run["epochs"] <= PRESETS["course"].epochs for run in report["runs"].values())

@@ -233,9 +233,10 @@ def check_consistent(results):
         assert key in results, key
     target = results["target_accuracy"]
     # The headline pair: our slowest seed against Keras' fastest.
+    seeds = SEEDS[:1] if results["quick"] else SEEDS  # a quick run checks the machinery with one seed
     by_seed = results["ours_seconds_by_seed"]
-    assert sorted(by_seed) == list(SEEDS) == sorted(results["ours_test_accuracy_by_seed"])
-    assert all(results["ours_test_accuracy_by_seed"][seed] >= target for seed in SEEDS)
+    assert sorted(by_seed) == list(seeds) == sorted(results["ours_test_accuracy_by_seed"])
+    assert all(results["ours_test_accuracy_by_seed"][seed] >= target for seed in seeds)
     assert results["ours_seconds_to_98"] == max(by_seed.values())
     assert results["ours_epochs_to_98"] == results["ours_config"]["epochs"]
     keras = {seed: run for seed, run in results["baseline_by_seed"].items() if run["seconds_to_target"] is not None}
@@ -266,7 +267,7 @@ def check_consistent(results):
     assert names[2:] == [name for name, _, _, _ in bench.LEVERS]
     for row in results["levers"]:
         assert row["seconds_per_epoch"] > 0 and row["compile_seconds"] >= 0
-    assert [row["intra_op_threads"] for row in results["threads"]] == [1, 2]
+    assert [row["intra_op_threads"] for row in results["threads"]] == ([1] if results["quick"] else [1, 2])
     machine = results["machine"]
     assert machine["logical_cpus"] >= 1 and machine["tensorflow"] and machine["cpu"]
 
