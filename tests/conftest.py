@@ -29,7 +29,13 @@ import pytest
 from helpers import ROOT
 from snippets.common import quiet_tensorflow
 
-quiet_tensorflow()  # once, before any test imports a module that loads TensorFlow
+
+
+def pytest_configure(config):
+    """Load TensorFlow quietly once, before any test imports a module that loads it; not in
+    pytest-xdist's controller, which runs no tests."""
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        quiet_tensorflow()
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
