@@ -30,7 +30,6 @@ from helpers import ROOT
 from snippets.common import quiet_tensorflow
 
 
-
 def pytest_configure(config):
     """Load TensorFlow quietly once, before any test imports a module that loads it; not in
     pytest-xdist's controller, which runs no tests."""

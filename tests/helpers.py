@@ -8,6 +8,7 @@ import functools
 import io
 import os
 import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -32,17 +33,21 @@ def run_snippets(*args, cwd=None, timeout=300, env=None):
 def run_command(*argv):
     """``python -m snippets ARGV`` run in this process (no TensorFlow start-up to wait for).
 
-    Returns a ``CompletedProcess`` with the exit status and what was printed, like
-    ``run_snippets``; use ``run_snippets`` where a fresh process is the point.
+    It runs snippets/__main__.py with ``runpy``, as ``python -m`` does. Returns a
+    ``CompletedProcess`` with the exit status and what was printed, like ``run_snippets``;
+    use ``run_snippets`` where a fresh process is the point.
     """
-    from snippets import cli
-
     stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        try:
-            status = cli.main([str(argument) for argument in argv])
-        except SystemExit as exit:  # argparse's usage errors and --help
-            status = exit.code
+    saved_argv, sys.argv = sys.argv, ["python -m snippets", *map(str, argv)]
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                runpy.run_module("snippets", run_name="__main__")
+                status = 0
+            except SystemExit as exit:  # how __main__ ends, and argparse's errors and --help
+                status = exit.code
+    finally:
+        sys.argv = saved_argv
     return subprocess.CompletedProcess(["python", "-m", "snippets", *map(str, argv)], status,
                                        stdout.getvalue(), stderr.getvalue())
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import quiet
+from helpers import one_line_error, quiet, run_command
 from snippets.checkpoint import (
     CheckpointError,
     all_checkpoints,
@@ -152,14 +152,11 @@ def test_divergence_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
     assert trained_epochs(tmp_path) == 2
 
 
-def test_the_command_line_reports_divergence_in_one_line(tmp_path, capsys):
-    from snippets import cli
-
-    code = cli.main(["train", "--optimizer", "sgd", "--learning-rate", "1e30", "--limit", "500", "--epochs", "1",
-                     "--checkpoint-dir", str(tmp_path)])
-    err = capsys.readouterr().err
-    assert code == 1 and err.startswith("error: training diverged") and "lower --learning-rate" in err
-    assert err.count("\n") == 1
+def test_the_command_line_reports_divergence_in_one_line(tmp_path):
+    completed = run_command("train", "--optimizer", "sgd", "--learning-rate", "1e30", "--limit", "500",
+                            "--epochs", "1", "--checkpoint-dir", tmp_path)
+    assert completed.returncode == 1 and completed.stderr.startswith("error: training diverged")
+    assert "lower --learning-rate" in completed.stderr and one_line_error(completed.stderr)
 
 
 def test_quiz_a_checkpoint_holds_only_variable_values(tmp_path):

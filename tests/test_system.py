@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from helpers import ROOT, one_line_error, quiet, run_command, run_snippets
-from snippets import cli, mnist_files
+from snippets import mnist_files
 from snippets.checkpoint import restore_model
 from snippets.common import StopRequested, stop_on_signals
 from snippets.config import PRESETS, TrainConfig
@@ -50,30 +50,28 @@ from snippets.predict import ImageError, load_digit, mnist_style
     (["train", "--fast", "--epochs", "3"], "--fast uses a fixed schedule and takes only --seed and --checkpoint-dir, not --epochs"),
     (["train", "--fast", "--preset", "best", "--hidden", "64"], "not --preset, --hidden"),
 ])
-def test_usage_errors_are_one_line_with_exit_status_2(capsys, argv, fragment):
-    with pytest.raises(SystemExit) as caught:
-        cli.main(argv)
-    assert caught.value.code == 2
-    err = capsys.readouterr().err
-    assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
+def test_usage_errors_are_one_line_with_exit_status_2(argv, fragment):
+    completed = run_command(*argv)
+    assert completed.returncode == 2
+    assert fragment in completed.stderr and one_line_error(completed.stderr)
 
 
-def test_help_lists_every_command_and_flag(capsys):
-    with pytest.raises(SystemExit) as caught:
-        cli.main(["train", "--help"])
-    assert caught.value.code == 0
-    out = capsys.readouterr().out
+def test_help_lists_every_command_and_flag():
+    completed = run_command("train", "--help")
+    assert completed.returncode == 0
     for flag in ["--hidden", "--epochs", "--batch-size", "--learning-rate", "--optimizer", "--keep-prob", "--l2",
                  "--seed", "--checkpoint-dir", "--limit", "--preset"]:
-        assert flag in out
+        assert flag in completed.stdout
 
 
-def test_preset_values_yield_to_explicit_flags():
-    args = cli.build_parser().parse_args(["train", "--preset", "best", "--epochs", "3"])
-    config = cli.config_from_args(args)
-    assert config.epochs == 3 and config.hidden == (1024, 1024) and config.keep_prob < 1
-    sgd = cli.config_from_args(cli.build_parser().parse_args(["train", "--optimizer", "sgd"]))
-    assert sgd.learning_rate == 0.1  # the optimizer's own default, not Adam's
+def test_preset_values_yield_to_explicit_flags(tmp_path):
+    best = run_command("train", "--preset", "best", "--epochs", "1", "--limit", "100", "--checkpoint-dir",
+                       tmp_path / "best")
+    config = json.loads(best.stdout.splitlines()[-1])["config"]
+    assert config["epochs"] == 1 and config["hidden"] == [1024, 1024] and config["keep_prob"] < 1
+    sgd = run_command("train", "--optimizer", "sgd", "--epochs", "1", "--limit", "100", "--checkpoint-dir",
+                      tmp_path / "sgd")
+    assert json.loads(sgd.stdout.splitlines()[-1])["config"]["learning_rate"] == 0.1  # sgd's default, not Adam's
 
 
 @pytest.fixture(scope="module")
@@ -285,7 +283,7 @@ KILL_INSIDE_SAVE = """
 import os, signal, sys
 import tensorflow as tf
 from tensorflow.python.checkpoint import checkpoint_management
-from snippets.cli import main
+import runpy
 original = checkpoint_management.update_checkpoint_state_internal
 def crash_on_second_save(save_dir, model_checkpoint_path, *args, **kwargs):
     if str(model_checkpoint_path).endswith("ckpt-2"):
@@ -293,7 +291,8 @@ def crash_on_second_save(save_dir, model_checkpoint_path, *args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return original(save_dir, model_checkpoint_path, *args, **kwargs)
 checkpoint_management.update_checkpoint_state_internal = crash_on_second_save
-sys.exit(main(sys.argv[1:]))
+sys.argv[0] = "python -m snippets"
+runpy.run_module("snippets", run_name="__main__")  # as `python -m snippets ARGS` runs
 """
 
 
@@ -337,7 +336,7 @@ def test_the_layers_point_one_way_from_the_command_line_down_to_the_data():
               for name in LAYERS for other in imported_modules(ROOT / "snippets" / f"{name}.py")
               if LAYERS.index(other) >= LAYERS.index(name)]
     assert upward == []
-    outside = [path.relative_to(ROOT).as_posix() for folder in ("benchmarks", "docs")
+    outside = [path.relative_to(ROOT).as_posix() for folder in ("benchmarks", "docs", "tests")
                for path in (ROOT / folder).rglob("*.py") if "cli" in imported_modules(path)]
     assert outside == [], "only the command line itself imports snippets.cli"
 
@@ -358,7 +357,7 @@ def test_importing_the_package_loads_no_tensorflow_and_leaves_stderr_alone(tmp_p
               "os.dup2 = lambda *args, **kwargs: calls.append(args) or real_dup2(*args, **kwargs)\n"
               "import sys, snippets\n"
               "print('tensorflow' in sys.modules)\n"
-              "import snippets.mlp, snippets.train, snippets.cli\n"
+              "import snippets.mlp, snippets.train, snippets.checkpoint\n"
               "print(len(calls))\n")
     finished = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
                               timeout=120)
@@ -366,11 +365,10 @@ def test_importing_the_package_loads_no_tensorflow_and_leaves_stderr_alone(tmp_p
     assert finished.stdout.split() == ["False", "0"]
 
 
-def test_every_training_setting_is_a_flag_with_the_presets_default(capsys):
-    with pytest.raises(SystemExit) as caught:
-        cli.main(["train", "--help"])
-    assert caught.value.code == 0
-    help_text = " ".join(capsys.readouterr().out.split())
+def test_every_training_setting_is_a_flag_with_the_presets_default():
+    completed = run_command("train", "--help")
+    assert completed.returncode == 0
+    help_text = " ".join(completed.stdout.split())
     course = PRESETS["course"]
     for field in fields(TrainConfig):
         if field.name == "validation_size":
@@ -439,14 +437,15 @@ def test_sigterm_stops_after_the_last_complete_epoch_and_the_same_command_resume
 SIGNAL_INSIDE_SAVE = """
 import os, signal, sys
 from tensorflow.python.checkpoint import checkpoint_management
-from snippets.cli import main
+import runpy
 original = checkpoint_management.update_checkpoint_state_internal
 def signal_during_second_save(save_dir, model_checkpoint_path, *args, **kwargs):
     if str(model_checkpoint_path).endswith("ckpt-2"):
         os.kill(os.getpid(), signal.SIGHUP)  # epoch 2's files are written, the index not yet
     return original(save_dir, model_checkpoint_path, *args, **kwargs)
 checkpoint_management.update_checkpoint_state_internal = signal_during_second_save
-sys.exit(main(sys.argv[1:]))
+sys.argv[0] = "python -m snippets"
+runpy.run_module("snippets", run_name="__main__")
 """
 
 
