@@ -17,7 +17,7 @@ class TrainConfig:
     batch_size: int = 128
     optimizer: str = "adam"  # or "sgd", plain gradient descent as in the course
     learning_rate: float = 1e-3
-    schedule: str = "constant"  # or "cosine": decay the learning rate to 0 over all epochs
+    schedule: str = "constant"  # or "cosine": decay the learning rate to 0 at the end
     keep_prob: float = 1.0  # 1.0 means no dropout
     input_keep_prob: float = 1.0  # dropout on the input pixels
     l2: float = 0.0  # 0.0 means no L2 penalty
@@ -36,9 +36,9 @@ PRESETS = {
     # and light dropout. Early stopping's patience spans the whole decay; the epoch with
     # the best validation accuracy is still the one kept.
     "course": TrainConfig(batch_size=64, schedule="cosine", keep_prob=0.8, patience=20),
-    # Deeper and wider, with dropout to keep it from overfitting, and more epochs because
-    # dropout slows learning down.
-    "best": TrainConfig(hidden=(1024, 1024), keep_prob=0.5, input_keep_prob=0.8, epochs=50,
-                        patience=50, schedule="cosine"),
+    # Deeper and wider, with dropout to keep it from overfitting, and more epochs
+    # because dropout slows learning down.
+    "best": TrainConfig(hidden=(1024, 1024), keep_prob=0.5, input_keep_prob=0.8,
+                        epochs=50, patience=50, schedule="cosine"),
 }
 # --8<-- [end:presets]

@@ -19,9 +19,9 @@ from snippets.mnist_files import NUM_CLASSES, DataError, load_mnist
 def scale_and_flatten(images):
     """uint8 images (n, 28, 28) -> float32 rows (n, 784) with values in [0, 1].
 
-    Skipping the scaling makes every pre-activation up to 255 times larger: the first losses
-    are enormous, and a learning rate that suits scaled inputs kills most ReLUs in a few
-    steps (see the troubleshooting chapter).
+    Skipping the scaling makes every pre-activation up to 255 times larger: the first
+    losses are enormous, and a learning rate that suits scaled inputs kills most ReLUs
+    in a few steps (see the troubleshooting chapter).
     """
     return images.reshape(len(images), -1).astype(np.float32) / 255.0
 
@@ -52,11 +52,12 @@ def load_dataset(validation_size=5000, limit=None, cache_dir=None):
 
     The validation examples are the LAST ``validation_size`` training images (as in the
     classic 55,000/5,000 split), so they never depend on a random seed. ``limit`` keeps
-    only the first ``limit`` training examples, for quick runs; the test set is always whole.
+    only the first ``limit`` training examples, for quick runs; the test set is whole.
     """
     (train_images, train_labels), (test_images, test_labels) = load_mnist(cache_dir)
     if not 0 <= validation_size < len(train_images):
-        raise ValueError(f"validation_size must be in [0, {len(train_images)}), got {validation_size}")
+        raise ValueError(f"validation_size must be in [0, {len(train_images)}), "
+                         f"got {validation_size}")
     cut = len(train_images) - validation_size
     train_x, train_y = train_images[:cut], train_labels[:cut]
     if limit is not None:
@@ -78,16 +79,19 @@ def load_dataset(validation_size=5000, limit=None, cache_dir=None):
 def batches(batch_size, features, labels, shuffle=True, seed=0):
     """Yield ``(features, labels)`` mini-batches that together cover every example once.
 
-    With ``shuffle`` the order is a fresh permutation drawn from ``seed``: pass a different
-    seed each epoch (for example ``seed + epoch``) so the batches differ between epochs but
-    the whole run can be repeated. The last batch holds whatever is left over and may be
-    smaller than ``batch_size``; no example is dropped.
+    With ``shuffle`` the order is a fresh permutation drawn from ``seed``: pass a
+    different seed each epoch (for example ``seed + epoch``) so the batches differ
+    between epochs but the whole run can be repeated. The last batch holds whatever is
+    left over and may be smaller than ``batch_size``; no example is dropped.
     """
     if len(features) != len(labels):
         raise ValueError(f"{len(features)} features but {len(labels)} labels")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    order = np.random.default_rng(seed).permutation(len(features)) if shuffle else np.arange(len(features))
+    if shuffle:
+        order = np.random.default_rng(seed).permutation(len(features))
+    else:
+        order = np.arange(len(features))
     for start in range(0, len(features), batch_size):
         chosen = order[start : start + batch_size]
         yield features[chosen], labels[chosen]

@@ -139,18 +139,22 @@ def copy_weights(source, target):
 
 
 # --8<-- [start:train]
-def train(config=TrainConfig(), data=None, checkpoint_dir=None, log=print, init_from=None):
+def train(config=TrainConfig(), data=None, checkpoint_dir=None, log=print,
+          init_from=None):
     """Train an MLP as ``config`` says and return it with its history and test scores.
 
     The returned model holds the weights of the epoch with the best validation accuracy.
-    With ``checkpoint_dir``, every epoch ends with a checkpoint of the whole training state,
-    and a later call with the same directory resumes from the newest complete one.
+    With ``checkpoint_dir``, every epoch ends with a checkpoint of the whole training
+    state, and a later call with the same directory resumes from the newest complete
+    one.
     ``init_from`` is a model of the same architecture whose weights training starts from
     (finetuning); a resumed run takes its weights from the checkpoint instead.
     """
-    data = data if data is not None else load_dataset(config.validation_size, config.limit)
-    model = MLP(config.hidden, n_inputs=data.train_x.shape[1], n_classes=data.train_y.shape[1],
-                keep_prob=config.keep_prob, input_keep_prob=config.input_keep_prob, seed=config.seed)
+    if data is None:
+        data = load_dataset(config.validation_size, config.limit)
+    model = MLP(config.hidden, n_inputs=data.train_x.shape[1],
+                n_classes=data.train_y.shape[1], keep_prob=config.keep_prob,
+                input_keep_prob=config.input_keep_prob, seed=config.seed)
     if init_from is not None:
         copy_weights(init_from, model)
     steps_per_epoch = math.ceil(len(data.train_x) / config.batch_size)
@@ -162,29 +166,31 @@ def train(config=TrainConfig(), data=None, checkpoint_dir=None, log=print, init_
     def train_one_epoch(epoch):
         bar = ProgressBar(steps_per_epoch, f"epoch {epoch:>3}/{config.epochs}")
         loss_sum = 0.0
-        # The shuffling comes from (seed, epoch), the dropout masks from (seed, step), so
+        # The shuffling comes from (seed, epoch), the dropout masks from (seed, step):
         # a resumed run sees exactly what an uninterrupted one would have seen.
-        shuffle_seed = config.seed * 100003 + epoch
-        for done, (x, y) in enumerate(batches(config.batch_size, data.train_x, data.train_y,
-                                              seed=shuffle_seed), start=1):
+        epoch_batches = batches(config.batch_size, data.train_x, data.train_y,
+                                seed=config.seed * 100003 + epoch)
+        for done, (x, y) in enumerate(epoch_batches, start=1):
             step = int(optimizer.iterations.numpy())
-            loss, gradient_norm = train_step(x, y, tf.constant([config.seed, step], tf.int64))
-            loss, gradient_norm = float(loss), float(gradient_norm)
+            dropout_seed = tf.constant([config.seed, step], tf.int64)
+            loss, gradient_norm = (float(t) for t in train_step(x, y, dropout_seed))
             if not (math.isfinite(loss) and math.isfinite(gradient_norm)):
                 bar.close()
                 raise TrainingDiverged(
-                    f"training diverged at epoch {epoch}, step {step} (loss {loss}, gradient "
-                    f"norm {gradient_norm}): the learning rate ({config.learning_rate}) is "
-                    f"probably too high for {config.optimizer}, or the inputs are not scaled "
-                    "to [0, 1] or hold NaN; the last good checkpoint is kept; lower "
-                    "--learning-rate and train again")
+                    f"training diverged at epoch {epoch}, step {step} (loss {loss}, "
+                    f"gradient norm {gradient_norm}): the learning rate "
+                    f"({config.learning_rate}) is probably too high for "
+                    f"{config.optimizer}, or the inputs are not scaled to [0, 1] or "
+                    "hold NaN; the last good checkpoint is kept; lower --learning-rate "
+                    "and train again")
             loss_sum += loss
             bar.update(done, loss_sum / done)
         bar.close()
         return loss_sum / steps_per_epoch
 
-    return run_epochs(train_one_epoch, model, data, config, state={"optimizer": optimizer},
-                      checkpoint_dir=checkpoint_dir, log=log)
+    return run_epochs(train_one_epoch, model, data, config,
+                      state={"optimizer": optimizer}, checkpoint_dir=checkpoint_dir,
+                      log=log)
 # --8<-- [end:train]
 
 

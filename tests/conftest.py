@@ -146,7 +146,12 @@ def site_url(built_site):
 
 
 def missing_browser(reason):
-    """Skip on a reader's machine; fail on CI, where .ci/run must have installed the browser."""
+    """Skip on a reader's machine; fail on CI, where .ci/run must have installed the browser.
+
+    Chromium is a system package (Debian's `chromium`; Playwright cannot download its own
+    here), which `make` cannot install without root. A reader who has not installed it
+    still gets every other test, and is told how to get these; CI never skips them.
+    """
     message = f"browser tests need Chromium: {reason}; {INSTALL_HINT}"
     if os.environ.get("CI") == "true":
         pytest.fail(message, pytrace=False)
