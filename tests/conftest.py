@@ -43,6 +43,16 @@ INSTALL_HINT = "install Debian's Chromium (sudo apt-get install chromium) or set
 
 
 @pytest.fixture(scope="session")
+def warm_python(tmp_path_factory):
+    """This worker's warm Python: commands start with TensorFlow loaded (see warm_python.py)."""
+    from warm_python import WarmPython
+
+    server = WarmPython(tmp_path_factory.mktemp("warm-python"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
 def small_data():
     """The first 3,000 training images, 1,000 for validation, and the whole test set."""
     from snippets.data import load_dataset

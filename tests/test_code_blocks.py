@@ -244,9 +244,10 @@ def run_python(block, code, origins, where):
     check_output(block, output.getvalue())
 
 
-def run_shell(block, code, where, cwd):
+def run_shell(block, code, where, cwd, warm_python):
     python_bin = Path(sys.executable).parent
-    environment = dict(os.environ, PATH=f"{python_bin}{os.pathsep}{os.environ.get('PATH', '')}")
+    environment = warm_python.environment(
+        dict(os.environ, PATH=f"{python_bin}{os.pathsep}{os.environ.get('PATH', '')}"))
     script = (f"set -eo pipefail\n"
               f"make() {{ command make --dry-run --no-print-directory -C {shlex.quote(str(ROOT))} \"$@\" > /dev/null; }}\n"
               f"{code}")
@@ -257,7 +258,7 @@ def run_shell(block, code, where, cwd):
 
 
 @pytest.mark.parametrize("page, block", BLOCKS)
-def test_code_block(page, block, tmp_path, monkeypatch):
+def test_code_block(page, block, tmp_path, monkeypatch, request):
     code, origins = without_origins(block.code)
     where = page.where(block.lineno)
     # `snippets` is installed (editable), so it imports from anywhere: files a block writes
@@ -266,7 +267,7 @@ def test_code_block(page, block, tmp_path, monkeypatch):
     if block.syntax == "python":
         run_python(block, code, origins, where)
     else:
-        run_shell(block, code, where, tmp_path)
+        run_shell(block, code, where, tmp_path, request.getfixturevalue("warm_python"))
 
 
 def shown_code(text):

@@ -216,9 +216,9 @@ def load_bench():
 bench = load_bench()
 
 
-def run_bench(*args, timeout=300):
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)
+def run_bench(warm_python, *args, timeout=300):
+    """`python benchmarks/bench.py ARGS` from the shell (its thread probes start the real Python)."""
+    return warm_python.run([ROOT / "benchmarks" / "bench.py", *args], cwd=ROOT, timeout=timeout)
 
 
 def close(a, b, rel=2e-3):
@@ -302,9 +302,9 @@ def test_pieces():
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
+def tiny_run(tmp_path_factory, warm_python):
     output = tmp_path_factory.mktemp("bench") / "results.json"
-    finished = run_bench("--quick", "--output", str(output))
+    finished = run_bench(warm_python, "--quick", "--output", str(output))
     assert finished.returncode == 0, finished.stderr
     return finished, output
 
@@ -330,7 +330,7 @@ def test_bad_arguments_get_one_line(args, message, capsys):
     assert message in error and len(error.strip().splitlines()) == 1
 
 
-def test_bad_arguments_from_the_shell_get_no_traceback():
-    finished = run_bench("--epochs", "0", timeout=120)
+def test_bad_arguments_from_the_shell_get_no_traceback(warm_python):
+    finished = run_bench(warm_python, "--epochs", "0", timeout=120)
     assert finished.returncode == 2
     assert finished.stderr.strip() == "bench.py: error: argument --epochs: must be at least 1, got 0 (see --help)"

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import ROOT, one_line_error, quiet, run_command, run_snippets
+from helpers import ROOT, TENSORFLOW_FREE_MODULES, one_line_error, quiet, run_command, run_snippets
 from snippets import mnist_files
 from snippets.checkpoint import restore_model
 from snippets.common import StopRequested, stop_on_signals
@@ -238,10 +238,10 @@ TRAIN = ["snippets", "train", "--limit", "2000", "--epochs", "5", "--hidden", "3
 IMAGES = np.random.default_rng(0).uniform(0, 1, size=(32, 784)).astype(np.float32)
 
 
-def start(checkpoint_dir, *extra):
-    return subprocess.Popen([sys.executable, "-m", *TRAIN, "--checkpoint-dir", str(checkpoint_dir), *extra],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={"PATH": "/usr/bin:/bin"})
+def start(warm_python, checkpoint_dir, *extra):
+    """`python -m snippets train ...` in a process of its own, to be killed."""
+    return warm_python.popen(["-m", *TRAIN, "--checkpoint-dir", checkpoint_dir, *extra], cwd=ROOT,
+                             env={"PATH": "/usr/bin:/bin"})
 
 
 def kill_after_line(process, marker):
@@ -259,7 +259,7 @@ def final_json(completed):
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def test_random_kills_lose_nothing_and_end_where_an_uninterrupted_run_ends(tmp_path):
+def test_random_kills_lose_nothing_and_end_where_an_uninterrupted_run_ends(tmp_path, warm_python):
     straight = final_json(run_command(*TRAIN[1:], "--checkpoint-dir", tmp_path / "straight"))
 
     rng = random.Random(2026)
@@ -267,7 +267,7 @@ def test_random_kills_lose_nothing_and_end_where_an_uninterrupted_run_ends(tmp_p
     kills = 0
     # Kill once before training starts, then after randomly chosen epochs' log lines.
     for marker in ["training 784-32-10", *[f"epoch   {e}/5" for e in sorted(rng.sample(range(1, 5), 3))]]:
-        assert kill_after_line(start(crashed), marker) == -signal.SIGKILL
+        assert kill_after_line(start(warm_python, crashed), marker) == -signal.SIGKILL
         kills += 1
     finished = run_command(*TRAIN[1:], "--checkpoint-dir", crashed)
     resumed = final_json(finished)
@@ -296,11 +296,10 @@ runpy.run_module("snippets", run_name="__main__")  # as `python -m snippets ARGS
 """
 
 
-def test_a_kill_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path):
+def test_a_kill_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path, warm_python):
     crashed = tmp_path / "crashed"
     args = [a for a in TRAIN[1:]] + ["--checkpoint-dir", str(crashed)]
-    killed = subprocess.run([sys.executable, "-c", KILL_INSIDE_SAVE, *args], cwd=ROOT, capture_output=True,
-                            text=True, env={"PATH": "/usr/bin:/bin"}, timeout=300)
+    killed = warm_python.run(["-c", KILL_INSIDE_SAVE, *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin"})
     assert killed.returncode == -signal.SIGKILL
     assert (crashed / "ckpt-2.index").exists()  # written, but never made official
     evaluated = run_command("evaluate", "--checkpoint-dir", crashed)
@@ -350,12 +349,16 @@ def test_no_file_patches_the_import_path():
 
 
 def test_importing_the_package_loads_no_tensorflow_and_leaves_stderr_alone(tmp_path):
-    """Importing must not redirect file descriptors; quiet start-up is an explicit call."""
+    """Importing must not redirect file descriptors; quiet start-up is an explicit call.
+
+    The data modules load no TensorFlow at all (a notebook that uses only them need not
+    quiet it)."""
     script = ("import os\n"
               "calls = []\n"
               "real_dup2 = os.dup2\n"
               "os.dup2 = lambda *args, **kwargs: calls.append(args) or real_dup2(*args, **kwargs)\n"
               "import sys, snippets\n"
+              + "".join(f"import snippets.{name}\n" for name in sorted(TENSORFLOW_FREE_MODULES)) +
               "print('tensorflow' in sys.modules)\n"
               "import snippets.mlp, snippets.train, snippets.checkpoint\n"
               "print(len(calls))\n")
@@ -414,10 +417,9 @@ def test_a_full_disk_during_a_save_is_one_line_and_loses_no_epoch(tmp_path):
         straight.stdout.splitlines()[-1])["test_loss"]
 
 
-def test_sigterm_stops_after_the_last_complete_epoch_and_the_same_command_resumes(tmp_path):
+def test_sigterm_stops_after_the_last_complete_epoch_and_the_same_command_resumes(tmp_path, warm_python):
     folder = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "-m", *TRAIN, "--checkpoint-dir", str(folder)], cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = warm_python.popen(["-m", *TRAIN, "--checkpoint-dir", folder], cwd=tmp_path)
     for line in process.stdout:
         if "epoch   2/5" in line:  # ckpt-1 is complete; epoch 2's save is under way or next
             kept = snapshot(folder, "ckpt-1")
@@ -449,10 +451,9 @@ runpy.run_module("snippets", run_name="__main__")
 """
 
 
-def test_a_signal_during_a_save_waits_until_the_checkpoint_is_complete(tmp_path):
+def test_a_signal_during_a_save_waits_until_the_checkpoint_is_complete(tmp_path, warm_python):
     folder = tmp_path / "run"
-    stopped = subprocess.run([sys.executable, "-c", SIGNAL_INSIDE_SAVE, *TRAIN[1:], "--checkpoint-dir", str(folder)],
-                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    stopped = warm_python.run(["-c", SIGNAL_INSIDE_SAVE, *TRAIN[1:], "--checkpoint-dir", folder], cwd=tmp_path)
     assert stopped.returncode == 128 + signal.SIGHUP
     # (This script imports TensorFlow itself, before the command line could quiet it.)
     assert stopped.stderr.splitlines()[-1].startswith("stopped by SIGHUP; the last completed epoch is kept")

@@ -19,10 +19,6 @@
 # original release before using it.
 
 # %%
-from snippets.common import quiet_tensorflow
-
-quiet_tensorflow()  # first: TensorFlow's start-up notes stay off the page
-
 import matplotlib.pyplot as plt
 import numpy as np
 
