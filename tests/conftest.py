@@ -15,6 +15,7 @@ missing browser is a failure: .ci/run installs it.
 import fcntl
 import functools
 import http.server
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -44,10 +45,13 @@ INSTALL_HINT = "install Debian's Chromium (sudo apt-get install chromium) or set
 
 @pytest.fixture(scope="session")
 def warm_python(tmp_path_factory):
-    """This worker's warm Python: commands start with TensorFlow loaded (see warm_python.py)."""
-    from warm_python import WarmPython
+    """This worker's warm Python: commands start with TensorFlow loaded.
 
-    server = WarmPython(tmp_path_factory.mktemp("warm-python"))
+    See docs/hooks/warm_python.py; the build starts its own for the notebook kernels."""
+    spec = importlib.util.spec_from_file_location("warm_python", ROOT / "docs" / "hooks" / "warm_python.py")
+    warm_python = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(warm_python)
+    server = warm_python.WarmPython(tmp_path_factory.mktemp("warm-python"))
     yield server
     server.close()
 

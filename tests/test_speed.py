@@ -5,8 +5,6 @@ import importlib.util
 import json
 import math
 import re
-import subprocess
-import sys
 from dataclasses import asdict, replace
 
 import numpy as np

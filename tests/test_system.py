@@ -9,7 +9,6 @@ import json
 import os
 import random
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -218,10 +217,10 @@ def test_module_main_runs_and_shows_its_idea(name, capsys):
         assert fragment in out
 
 
-def test_a_module_runs_as_a_script():
+def test_a_module_runs_as_a_script(warm_python):
     """As a script a module leaves stderr to TensorFlow, whose start-up notes may show there:
     only the command line and the notebooks hide them (snippets.common.quiet_tensorflow)."""
-    completed = run_snippets("snippets.regularization")
+    completed = warm_python.run(["-m", "snippets.regularization"], cwd=ROOT)
     assert completed.returncode == 0 and "keep_prob 0.8" in completed.stdout
     assert "Traceback" not in completed.stderr
 
@@ -390,12 +389,7 @@ def snapshot(folder, prefix):
     return {path.name: path.read_bytes() for path in sorted(folder.glob(f"{prefix}.*"))}
 
 
-def limit_file_size(limit):
-    """For a child process: every file it writes may grow to ``limit`` bytes, as on a full disk."""
-    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-
-def test_a_full_disk_during_a_save_is_one_line_and_loses_no_epoch(tmp_path):
+def test_a_full_disk_during_a_save_is_one_line_and_loses_no_epoch(tmp_path, warm_python):
     folder = tmp_path / "run"
     # A constant rate, so that a run extended from 2 to 4 epochs is the same as a 4-epoch run
     # (a decaying schedule is laid out over the epochs the run was started with).
@@ -403,8 +397,9 @@ def test_a_full_disk_during_a_save_is_one_line_and_loses_no_epoch(tmp_path):
     assert run_command(*args, "--epochs", "2").returncode == 0
     kept = snapshot(folder, "ckpt-2")
     # A checkpoint of this network holds about 400 KB; the limit lets the small files through.
-    full = subprocess.run([sys.executable, "-m", "snippets", *args, "--epochs", "4"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300, preexec_fn=limit_file_size(64_000))
+    # Every file the command writes may grow to 64,000 bytes, as on a nearly full disk.
+    full = warm_python.run(["-m", "snippets", *args, "--epochs", "4"], cwd=tmp_path,
+                           limits={"RLIMIT_FSIZE": (64_000, 64_000)})
     assert full.returncode == 1, full.stderr
     assert full.stderr.startswith("error: could not write ckpt-3 into") and one_line_error(full.stderr)
     assert "File too large" in full.stderr and "ckpt-2 is kept" in full.stderr

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import page, run_snippets, tab_sets
+from helpers import ROOT, page, tab_sets
 from snippets import compat_v1
 
 v1 = tf.compat.v1
@@ -107,9 +107,9 @@ def test_script_rejects_arguments_with_one_line(capsys):
     assert captured.err.count("\n") == 1 and "takes no arguments" in captured.err
 
 
-def test_script_runs_the_whole_demo_as_a_tf1_program():
+def test_script_runs_the_whole_demo_as_a_tf1_program(warm_python):
     """In its own process, with TF2 behavior disabled for good, as a TF1 program would run."""
-    result = run_snippets("snippets.compat_v1", timeout=300)
+    result = warm_python.run(["-m", "snippets.compat_v1"], cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert "eager execution: False" in out

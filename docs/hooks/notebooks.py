@@ -10,12 +10,18 @@ process, so the kernel inherits the environment set here:
 - MPLBACKEND is the inline backend, as a kernel normally has, even when the build itself
   runs under a headless setting such as MPLBACKEND=Agg (plots would vanish from the pages).
 
-mkdocs-jupyter converts one notebook after another, and most of a notebook's time is a
-kernel starting and TensorFlow loading. So as soon as the files are known, every notebook
-is converted by mkdocs-jupyter's own function, with the arguments mkdocs-jupyter will pass,
-in a pool of worker processes, one per CPU; when mkdocs-jupyter asks for a page, it gets the
-finished HTML. Anything that does not match (another argument, another file) falls back to
-converting on the spot, so the pages are the same as without the pool, only sooner.
+mkdocs-jupyter converts one notebook after another, and much of a notebook's time is a
+kernel starting and TensorFlow loading. So as soon as the files are known:
+
+- every notebook is converted by mkdocs-jupyter's own function, with the arguments
+  mkdocs-jupyter will pass, in a pool of worker processes, one per CPU; when mkdocs-jupyter
+  asks for a page, it gets the finished HTML. Anything that does not match (another
+  argument, another file) falls back to converting on the spot, so the pages are the same
+  as without the pool, only sooner;
+- the kernels start warm: the kernel spec `python3` is pointed at the `python` of a warm
+  Python server (docs/hooks/warm_python.py), which has imported TensorFlow, ipykernel and
+  the snippets modules once and forks a fresh kernel process for each notebook. A new
+  server starts with every build, so the kernels always run the current snippets/.
 
 nbconvert also puts two loaders on every notebook page: MathJax (with an empty address) and
 mermaid.js from a CDN (used only for Mermaid diagram outputs, which these notebooks do not
@@ -23,11 +29,14 @@ make). Both are removed: the site renders math with its own KaTeX (docs/hooks/ka
 loads nothing from other hosts.
 """
 
-import importlib
+import importlib.util
+import json
 import multiprocessing
 import os
 import pathlib
 import re
+import shutil
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -50,6 +59,47 @@ CONVERT_OPTIONS = ("kernel_name", "theme", "allow_errors", "show_input", "no_inp
 convert_one = convert.nb2html  # mkdocs-jupyter's own, used by the workers and as the fallback
 pool = None
 converting = {}  # notebook path -> (arguments, future HTML)
+warm = None  # the warm Python server of this build, and its folder
+
+
+def load_warm_python():
+    spec = importlib.util.spec_from_file_location("warm_python", Path(__file__).with_name("warm_python.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def start_warm_kernels():
+    """A warm Python server, and a `python3` kernel spec that starts kernels from it."""
+    global warm
+    warm_python = load_warm_python()
+    folder = Path(tempfile.mkdtemp(prefix="warm-kernels-"))
+    server = warm_python.WarmPython(folder)
+    spec = folder / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(server.bin_dir / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (ipykernel)", "language": "python", "metadata": {"debugger": True}}))
+    # Seen by the pool's workers, which start after this, and the kernels they launch.
+    saved = {name: os.environ.get(name) for name in ("JUPYTER_PATH", warm_python.SOCKET_VARIABLE)}
+    os.environ[warm_python.SOCKET_VARIABLE] = server.socket_path
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(folder / "jupyter"), *filter(
+        None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))])
+    warm = (server, folder, saved)
+
+
+def stop_warm_kernels():
+    global warm
+    if warm is not None:
+        server, folder, saved = warm
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        warm = None
 
 
 def on_config(config):
@@ -82,6 +132,8 @@ def on_files(files, config):
     plugin = config.plugins["mkdocs-jupyter"]
     notebooks = [file.abs_src_path for file in files if plugin.should_include(file)]
     stop_pool()
+    if plugin.config["execute"] and notebooks:
+        start_warm_kernels()
     if plugin.config["execute"] and len(notebooks) > 1:
         # "spawn": fresh workers, safe beside the threads of `mkdocs serve`. Each imports
         # mkdocs_jupyter.convert first, for the heading ids it patches into nbconvert.
@@ -101,6 +153,7 @@ def stop_pool():
         pool = None
     converting.clear()
     convert.nb2html = convert_one
+    stop_warm_kernels()
 
 
 def on_post_build(config):

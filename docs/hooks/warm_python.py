@@ -1,37 +1,46 @@
-"""A warm Python for the tests: `python -m snippets ...` without waiting for TensorFlow to load.
+"""A warm Python: start `python ...` with TensorFlow already loaded, for the tests and the build.
 
-Loading TensorFlow costs about 5 s of CPU in every new process, and the tests start dozens
-of commands: every `python -m snippets` line of a shell block on the site, and the runs the
-crash tests kill. So each pytest worker keeps one server process that has imported
-TensorFlow and the snippets modules once, and forks it for each command. The child is a
-process of its own, as `python` would start it: its own pid, argv, working folder,
-environment, resource limits (`ulimit`), umask and standard streams (passed over a Unix
-socket), the command's own signal
-handlers, its own exit status; it runs the module or script with runpy, as `python -m`
-does. What it skips is TensorFlow's start-up, done once before any TensorFlow op has run,
-so nothing of one command's state reaches the next.
+Loading TensorFlow costs about 5 s of CPU in every new process, and `make test` starts dozens:
+every `python -m snippets` line of a shell block on the site, the runs the crash tests kill,
+and a Jupyter kernel for each companion notebook. So a server process imports TensorFlow and
+the snippets modules once, before any TensorFlow op has run, and forks itself for each
+command. The child is a process of its own, as `python` would start it: its own pid, argv,
+working folder, environment, resource limits (`ulimit`), umask and standard streams (passed
+over a Unix socket), its own signal handlers and exit status; it runs the module or script
+with runpy, as `python -m` does. What it skips is TensorFlow's start-up, so nothing of one
+command's state reaches the next.
 
-Two ways in:
-- `WarmPython.popen(argv, ...)`: like subprocess.Popen, with the real pid of the child,
-  so a test can read its output line by line and kill it;
-- a `python` on PATH (`WarmPython.bin_dir`) for the shell blocks: it forwards `-m MODULE`,
+The ways in:
+- `WarmPython.popen(argv, ...)` and `.run(...)`: like subprocess.Popen and run, with the
+  real pid of the child, so a test can read its output line by line and kill it;
+- `python` and `python3` in `WarmPython.bin_dir`, to put first on PATH (the shell blocks, and
+  the notebook kernels of the build: docs/hooks/notebooks.py): each forwards `-m MODULE`,
   `-c CODE` and `SCRIPT` runs to the server and runs anything else (`python -X ...`) with
   the real interpreter. It ends as the command ended: with its exit status, or killed by the
-  same signal.
+  same signal, and passes SIGINT, SIGTERM and SIGHUP on to it.
 
 The tests that are about a fresh interpreter (its start-up notes, what importing snippets
 loads) start the real one.
 """
 
+import importlib
 import json
 import os
+import resource
+import runpy
 import select
 import signal
 import socket
+import subprocess
 import sys
+import threading
+import traceback
 
 REAL_PYTHON = sys.executable
 SOCKET_VARIABLE = "WARM_PYTHON_SOCKET"
+# Imported once by the server, besides TensorFlow: what the commands and notebooks load.
+PRELOAD = ("snippets.checkpoint", "snippets.export", "snippets.fast", "snippets.finetune",
+           "snippets.predict", "snippets.train", "matplotlib.pyplot", "ipykernel.kernelapp")
 
 
 # The server --------------------------------------------------------------------------------
@@ -40,8 +49,8 @@ def serve(socket_path):
     from snippets.common import quiet_tensorflow
 
     quiet_tensorflow()  # TensorFlow imported and its devices listed, with the notes hidden
-    import snippets.checkpoint, snippets.export, snippets.fast  # noqa: E401,F401
-    import snippets.finetune, snippets.predict, snippets.train  # noqa: E401,F401
+    for module in PRELOAD:
+        importlib.import_module(module)
 
     parent = os.getppid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -49,34 +58,38 @@ def serve(socket_path):
     listener.listen()
     listener.settimeout(1.0)
     print("ready", flush=True)
-    while os.getppid() == parent:  # ends with the pytest worker that started it
+    while os.getppid() == parent:  # ends with the process that started it
         try:
             connection, _ = listener.accept()
         except TimeoutError:
             continue
-        with connection:
-            connection.settimeout(None)
-            message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
-            request = json.loads(message)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                listener.close()
-                connection.close()
-                run_child(request, fds)  # never returns
-            for fd in fds:
-                os.close(fd)
-            connection.sendall(f"{pid}\n".encode())
-            _, status = os.waitpid(pid, 0)  # one command at a time, as a test runs them
+        connection.settimeout(None)
+        message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
+        request = json.loads(message)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            connection.close()
+            run_child(request, fds)  # never returns
+        for fd in fds:
+            os.close(fd)
+        connection.sendall(f"{pid}\n".encode())
+        # Commands may overlap (two notebooks at once): each has a thread that reports its end.
+        threading.Thread(target=report_exit, args=(pid, connection), daemon=True).start()
+
+
+def report_exit(pid, connection):
+    _, status = os.waitpid(pid, 0)
+    with connection:
+        try:
             connection.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+        except OSError:  # the client went away (killed): nobody is waiting for the status
+            pass
 
 
 def run_child(request, fds):
-    import resource
-    import runpy
-    import traceback
-
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
@@ -114,7 +127,7 @@ def run_child(request, fds):
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except (OSError, ValueError):
+            except Exception:  # a closed pipe, or a kernel's stream whose socket is gone
                 pass
     os._exit(status)
 
@@ -146,8 +159,6 @@ class WarmProcess:
 
     def communicate(self, timeout=None):
         """Everything the command prints, once it has ended (both pipes read at once)."""
-        import threading
-
         outputs = {}
         readers = [threading.Thread(target=lambda name=name: outputs.__setitem__(name, getattr(self, name).read()),
                                     daemon=True) for name in ("stdout", "stderr")]
@@ -166,8 +177,6 @@ class WarmProcess:
             try:
                 reply = read_line(self.connection)
             except TimeoutError:
-                import subprocess
-
                 raise subprocess.TimeoutExpired(self.pid, timeout) from None
             self.returncode = int(reply)
             self.connection.close()
@@ -184,16 +193,15 @@ def read_line(connection):
     return data.decode()
 
 
-def submit(socket_path, run, cwd, env, fds):
+def submit(socket_path, run, cwd, env, fds, extra_limits=None):
     """Send one command to the server; returns the connection and the child's pid."""
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     connection.connect(socket_path)
-    import resource
-
     umask = os.umask(0)
     os.umask(umask)
     limits = {name: resource.getrlimit(getattr(resource, name))
               for name in ("RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_CORE")}
+    limits.update(extra_limits or {})
     request = json.dumps({"run": run, "cwd": str(cwd), "env": dict(env), "limits": limits,
                           "umask": umask}).encode()
     socket.send_fds(connection, [request], fds)
@@ -204,8 +212,7 @@ class WarmPython:
     """The server of one pytest worker, started on first use (see the module's docstring)."""
 
     def __init__(self, folder):
-        import subprocess
-
+        """Start a server that keeps its socket and its `python` in ``folder``, a new folder."""
         self.socket_path = str(folder / "server.sock")
         self.bin_dir = folder / "bin"
         self.bin_dir.mkdir()
@@ -228,26 +235,27 @@ class WarmPython:
         env[SOCKET_VARIABLE] = self.socket_path
         return env
 
-    def popen(self, argv, cwd, env=None):
-        """Start ``python ARGV`` (text pipes for stdout and stderr, no stdin), like Popen."""
+    def popen(self, argv, cwd, env=None, limits=None):
+        """Start ``python ARGV`` (text pipes for stdout and stderr, no stdin), like Popen.
+
+        ``limits`` sets resource limits for the command, e.g. ``{"RLIMIT_FSIZE": (n, n)}``.
+        """
         request = forwardable(list(map(str, argv)))
         assert request, f"the warm Python runs -m, -c and scripts, not {argv}"
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         stdin = os.open(os.devnull, os.O_RDONLY)
         try:
-            connection, pid = submit(self.socket_path, request, cwd,
-                                     os.environ if env is None else env, [stdin, out_write, err_write])
+            connection, pid = submit(self.socket_path, request, cwd, os.environ if env is None else env,
+                                     [stdin, out_write, err_write], limits)
         finally:
             for fd in (stdin, out_write, err_write):
                 os.close(fd)
         return WarmProcess(connection, pid, open(out_read, encoding="utf-8"), open(err_read, encoding="utf-8"))
 
-    def run(self, argv, cwd, env=None, timeout=300):
+    def run(self, argv, cwd, env=None, timeout=300, limits=None):
         """Like subprocess.run(capture_output=True, text=True) for ``python ARGV``."""
-        import subprocess
-
-        process = self.popen(argv, cwd, env)
+        process = self.popen(argv, cwd, env, limits)
         try:
             stdout, stderr = process.communicate(timeout)
         except subprocess.TimeoutExpired:
@@ -265,9 +273,12 @@ def client(args):
     """`python ARGS` from a shell: run on the server when it can, else by the real Python."""
     request = forwardable(args)
     socket_path = os.environ.get(SOCKET_VARIABLE)
-    if request is None or not socket_path:
+    try:
+        if request is None or not socket_path:
+            raise ConnectionRefusedError
+        connection, pid = submit(socket_path, request, os.getcwd(), os.environ, [0, 1, 2])
+    except (ConnectionRefusedError, FileNotFoundError):  # no server (any more): the real one
         os.execv(REAL_PYTHON, [REAL_PYTHON, *args])
-    connection, pid = submit(socket_path, request, os.getcwd(), os.environ, [0, 1, 2])
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # passed on to the command
         signal.signal(signum, lambda signum, frame: os.kill(pid, signum))
     status = int(read_line(connection))
