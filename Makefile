@@ -43,10 +43,10 @@ serve: install
 	$(BIN)/mkdocs serve
 
 # A cold, strict build: no output of an earlier build is reused (the Try it page's network is
-# trained and exported again, every notebook is executed), and any warning (a broken link or
-# anchor, a missing include) fails it.
+# trained and exported again, every figure is drawn again, every notebook is executed), and
+# any warning (a broken link or anchor, a missing include) fails it.
 site: install
-	rm -rf site .cache/mkdocs-jupyter docs/generated/try
+	rm -rf site .cache/mkdocs-jupyter docs/generated
 	$(BIN)/mkdocs build --strict --site-dir site
 
 # Speed: plain Keras fit vs the project's fast trainer, side by side (see benchmarks/).

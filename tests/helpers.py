@@ -119,6 +119,41 @@ def check_companion_notebook(name):
         assert (DOCS / f"{target}.md").is_file(), f"{notebook} links to a missing page {target}"
 
 
+FIGURE = re.compile(r'<figure markdown="span">\n(?P<body>(?:(?!</figure>).)*)</figure>', re.DOTALL)
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(generated/figures/(?P<name>[\w-]+)-(?P<palette>light|dark)\.svg"
+                   r"#only-(?P<shown>light|dark)\)")
+
+
+def page_figures(name):
+    """The figures of docs/<name>.md: {figure name: (alt text, caption)}.
+
+    Each is drawn by snippets/figures/ in both palettes; the page shows the light one in the
+    light scheme and the dark one in the dark scheme, with the same alt text, and a caption.
+    """
+    figures = {}
+    for match in FIGURE.finditer(page(name)):
+        images = [image.groupdict() for image in IMAGE.finditer(match["body"])]
+        assert [(image["palette"], image["shown"]) for image in images] == [("light", "light"), ("dark", "dark")], \
+            f"{name}.md: a figure needs its light and its dark image, in that order:\n{match['body']}"
+        assert images[0]["name"] == images[1]["name"] and images[0]["alt"] == images[1]["alt"]
+        caption = re.search(r"<figcaption>(.*?)</figcaption>", match["body"], re.DOTALL)
+        assert caption and caption.group(1).strip(), f"{name}.md: figure {images[0]['name']} has no caption"
+        figures[images[0]["name"]] = (images[0]["alt"], " ".join(caption.group(1).split()))
+    return figures
+
+
+def check_figures(name, module):
+    """The page shows every figure its module of snippets/figures/ draws, and no other, each
+    with alt text that says what it shows and a caption; returns {name: (alt, caption)}."""
+    figures = page_figures(name)
+    assert sorted(figures) == sorted(figure for figure, _, _ in module.FIGURES)
+    assert len(figures) >= 2, f"{name}.md: every chapter has at least two figures"
+    for figure, (alt, _) in figures.items():
+        assert len(alt.split()) >= 12, f"{name}.md: the alt text of {figure} should say what it shows"
+        assert not re.search(r"\d\.\d", alt), f"{name}.md: a result typed into the alt text of {figure}"
+    return figures
+
+
 def check_no_typed_results(name, allowed=()):
     """No run result typed into prose: an accuracy or loss there would look like 0.9xyz.
 

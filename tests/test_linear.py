@@ -4,8 +4,10 @@
 import re
 
 import numpy as np
+import pytest
 
-from helpers import number, page, quiz
+from helpers import check_figures, number, page, quiz
+from snippets.figures import linear as linear_figures
 from snippets.linear import LinearClassifier, accuracy, fit, parameter_count, softmax_cross_entropy, xor_data
 
 
@@ -64,3 +66,39 @@ def test_stacked_linear_layers_are_one_layer_of_limited_rank():
     x = rng.normal(size=(7, 6))
     assert np.allclose((x @ w1 + b1) @ w2 + b2, x @ (w1 @ w2) + (b1 @ w2 + b2))
     assert np.linalg.matrix_rank(w1 @ w2) == 2  # at most the width of h, here 2 < 5
+
+
+# Figures ------------------------------------------------------------------------------------
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("linear", linear_figures)
+    _, caption = figures["linear-decision-regions"]
+    assert f"after {linear_figures.STEPS} steps" in caption
+    alt, _ = figures["linear-decision-regions"]
+    assert f"{linear_figures.HIDDEN} ReLUs" in alt
+
+
+def test_decision_regions_a_line_fails_where_a_relu_network_succeeds():
+    results = linear_figures.decision_regions()
+    assert results[("XOR", "linear")]["accuracy"] < 0.65  # close to chance, 0.5
+    assert results[("circles", "linear")]["accuracy"] < 0.8
+    for problem in ("XOR", "circles"):
+        assert results[(problem, "ReLU network")]["accuracy"] > 0.95
+        probability = results[(problem, "ReLU network")]["probability"]
+        assert probability.shape == (len(linear_figures.GRID),) * 2
+        assert probability.min() >= 0 and probability.max() <= 1
+    # The linear model's border is one straight line: where it predicts class 1 is a half-plane,
+    # so along every row of the grid the prediction changes at most once.
+    linear = results[("XOR", "linear")]["probability"] > 0.5
+    assert all(np.count_nonzero(np.diff(row.astype(int))) <= 1 for row in linear)
+
+
+def test_output_change_meets_its_bound_in_the_worst_direction_only():
+    runs = linear_figures.output_change_bound()
+    assert runs[10]["norm"] == pytest.approx(10 * runs[1]["norm"], rel=1e-5)
+    for run in runs.values():
+        sizes, changes = run["random"]
+        assert np.all(changes <= sizes * run["norm"] * (1 + 1e-5))
+        assert np.median(changes / (sizes * run["norm"])) < 0.5  # random directions stay well below
+        sizes, changes = run["worst"]
+        np.testing.assert_allclose(changes, sizes * run["norm"], rtol=1e-4)
