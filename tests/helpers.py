@@ -136,8 +136,10 @@ def page_figures(name):
         assert [(image["palette"], image["shown"]) for image in images] == [("light", "light"), ("dark", "dark")], \
             f"{name}.md: a figure needs its light and its dark image, in that order:\n{match['body']}"
         assert images[0]["name"] == images[1]["name"] and images[0]["alt"] == images[1]["alt"]
-        caption = re.search(r"<figcaption>(.*?)</figcaption>", match["body"], re.DOTALL)
-        assert caption and caption.group(1).strip(), f"{name}.md: figure {images[0]['name']} has no caption"
+        # markdown="span": the caption's math and links are rendered, not shown as typed
+        caption = re.search(r'<figcaption markdown="span">(.*?)</figcaption>', match["body"], re.DOTALL)
+        assert caption and caption.group(1).strip(), \
+            f'{name}.md: figure {images[0]["name"]} needs a <figcaption markdown="span">
         figures[images[0]["name"]] = (images[0]["alt"], " ".join(caption.group(1).split()))
     return figures
 
