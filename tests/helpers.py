@@ -139,7 +139,7 @@ def page_figures(name):
         # markdown="span": the caption's math and links are rendered, not shown as typed
         caption = re.search(r'<figcaption markdown="span">(.*?)</figcaption>', match["body"], re.DOTALL)
         assert caption and caption.group(1).strip(), \
-            f'{name}.md: figure {images[0]["name"]} needs a <figcaption markdown="span">
+            f'{name}.md: figure {images[0]["name"]} needs a <figcaption markdown="span">'
         figures[images[0]["name"]] = (images[0]["alt"], " ".join(caption.group(1).split()))
     return figures
 
