@@ -35,12 +35,18 @@ from pathlib import Path
 
 from snippets.common import quiet_tensorflow
 
-tf = quiet_tensorflow()  # first: keeps TensorFlow's start-up notes out of the report
+# first: keeps TensorFlow's start-up notes out of the report
+tf = quiet_tensorflow()
 
 import numpy as np  # noqa: E402
 
 from snippets.backprop import matmul_flops  # noqa: E402
-from snippets.common import Parser, describe_os_error, positive_int, write_atomically  # noqa: E402
+from snippets.common import (
+    Parser,
+    describe_os_error,
+    positive_int,
+    write_atomically,
+)  # noqa: E402
 from snippets.data import load_dataset  # noqa: E402
 from snippets.fast import FAST, train_fast  # noqa: E402
 from snippets.mnist_files import DataError  # noqa: E402
@@ -53,23 +59,69 @@ TARGET = 0.98
 SEEDS = (0, 1, 2)
 PEAK_SIZES = ((1024, 20), (2048, 10), (4096, 4))  # (n, repeats)
 
-# Each lever adds one change to the configuration of the row before it (unless it is not
-# kept). The first row is the chapter's recipe (batch 128, Adam at a constant 1e-3, float32)
-# made into a compiled step fed from tensors in memory; the last row is FAST.
+# Each lever adds one change to the configuration of the row before it (unless
+# it is not kept). The first row is the chapter's recipe (batch 128, Adam at a
+# constant 1e-3, float32) made into a compiled step fed from tensors in memory;
+# the last row is FAST.
 LEVERS = [
-    ("compiled step, tensors in memory", "one tf.function call per mini-batch from a Python loop; batch 128, "
-     "Adam 1e-3 written as tensor ops, float32", True,
-     dict(batch_size=128, schedule="constant", learning_rate=1e-3, label_smoothing=0.0, compute_dtype="float32",
-          fused_adam=False, whole_epoch=False, jit_compile=False)),
-    ("whole epoch in one call", "a tf.while_loop over the batches inside one graph", True, dict(whole_epoch=True)),
-    ("fused Adam", "tf.raw_ops.ResourceApplyAdam: one kernel per variable", True, dict(fused_adam=True)),
-    ("XLA", "jit_compile=True on the epoch's graph", False, dict(jit_compile=True)),
-    ("batch 512, warm-up and decay", "4x fewer steps; Adam's rate rises to 2e-2, then falls to 0", True,
-     dict(batch_size=512, schedule="warmup-decay", learning_rate=2e-2)),
-    ("label smoothing", "targets 0.91 / 0.01 instead of 1 / 0", True, dict(label_smoothing=0.1)),
-    ("bfloat16 products", "matrix products in bfloat16 (AVX512-BF16), float32 weights and loss", True,
-     dict(compute_dtype="bfloat16")),
-    ("XLA, again", "jit_compile=True on the final configuration", False, dict(jit_compile=True)),
+    (
+        "compiled step, tensors in memory",
+        "one tf.function call per mini-batch from a Python loop; batch 128, "
+        "Adam 1e-3 written as tensor ops, float32",
+        True,
+        dict(
+            batch_size=128,
+            schedule="constant",
+            learning_rate=1e-3,
+            label_smoothing=0.0,
+            compute_dtype="float32",
+            fused_adam=False,
+            whole_epoch=False,
+            jit_compile=False,
+        ),
+    ),
+    (
+        "whole epoch in one call",
+        "a tf.while_loop over the batches inside one graph",
+        True,
+        dict(whole_epoch=True),
+    ),
+    (
+        "fused Adam",
+        "tf.raw_ops.ResourceApplyAdam: one kernel per variable",
+        True,
+        dict(fused_adam=True),
+    ),
+    (
+        "XLA",
+        "jit_compile=True on the epoch's graph",
+        False,
+        dict(jit_compile=True),
+    ),
+    (
+        "batch 512, warm-up and decay",
+        "4x fewer steps; Adam's rate rises to 2e-2, then falls to 0",
+        True,
+        dict(batch_size=512, schedule="warmup-decay", learning_rate=2e-2),
+    ),
+    (
+        "label smoothing",
+        "targets 0.91 / 0.01 instead of 1 / 0",
+        True,
+        dict(label_smoothing=0.1),
+    ),
+    (
+        "bfloat16 products",
+        "matrix products in bfloat16 (AVX512-BF16), float32 weights and loss",
+        True,
+        dict(compute_dtype="bfloat16"),
+    ),
+    (
+        "XLA, again",
+        "jit_compile=True on the final configuration",
+        False,
+        dict(jit_compile=True),
+    ),
 ]
 
 
@@ -84,24 +136,37 @@ def machine():
         with open("/proc/cpuinfo") as file:
             for line in file:
                 key, _, value = line.partition(":")
-                cpuinfo.setdefault(key.strip(), value.strip())  # the first CPU's entries
+                # the first CPU's entries
+                cpuinfo.setdefault(key.strip(), value.strip())
     except OSError:
         pass
     flags = set(cpuinfo.get("flags", "").split())
-    return {"cpu": cpuinfo.get("model name") or platform.processor() or platform.machine(),
-            "cpu_family_and_model": f"{cpuinfo.get('cpu family', '?')}/{cpuinfo.get('model', '?')}",
-            "logical_cpus": os.cpu_count(),
-            "avx512f": "avx512f" in flags, "avx512_bf16": "avx512_bf16" in flags, "amx": "amx_tile" in flags,
-            "tensorflow": tf.__version__, "keras": tf.keras.__version__, "python": platform.python_version(),
-            "os": platform.platform(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "cpu": cpuinfo.get("model name")
+        or platform.processor()
+        or platform.machine(),
+        "cpu_family_and_model": f"{cpuinfo.get('cpu family', '?')}/{cpuinfo.get('model', '?')}",
+        "logical_cpus": os.cpu_count(),
+        "avx512f": "avx512f" in flags,
+        "avx512_bf16": "avx512_bf16" in flags,
+        "amx": "amx_tile" in flags,
+        "tensorflow": tf.__version__,
+        "keras": tf.keras.__version__,
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 # --8<-- [start:peak]
 def matmul_gflops(n=2048, dtype=tf.float32, repeats=10):
-    """Best-of-``repeats`` throughput of one n x n by n x n matrix product, in GFLOP/s."""
+    """Best-of-``repeats`` throughput of one n x n by n x n matrix product, in
+    GFLOP/s.
+    """
     a = tf.cast(tf.random.stateless_uniform([n, n], seed=[1, 2]), dtype)
     b = tf.cast(tf.random.stateless_uniform([n, n], seed=[3, 4]), dtype)
-    product = tf.function(lambda a, b: tf.matmul(a, b)[0, 0], autograph=False)  # one number back, not n^2
+    # one number back, not n^2
+    product = tf.function(lambda a, b: tf.matmul(a, b)[0, 0], autograph=False)
     product(a, b).numpy()  # the first call builds the graph
     best = float("inf")
     for _ in range(repeats):
@@ -112,24 +177,39 @@ def matmul_gflops(n=2048, dtype=tf.float32, repeats=10):
 
 
 def matmul_peak(dtype, sizes=PEAK_SIZES):
-    """The machine's peak: the best throughput over a few square sizes (the best size varies)."""
-    by_size = {str(n): matmul_gflops(n, dtype, repeats) for n, repeats in sizes}
+    """The machine's peak: the best throughput over a few square sizes (the
+    best size varies).
+    """
+    by_size = {
+        str(n): matmul_gflops(n, dtype, repeats) for n, repeats in sizes
+    }
     return max(by_size.values()), by_size
+
+
 # --8<-- [end:peak]
 
 
 def training_flops_per_epoch(config, n_examples, n_inputs=784, n_classes=10):
-    """Matrix-product FLOPs of one epoch of ``config``: full batches only, forward + backward."""
-    forward, backward = matmul_flops(config.batch_size, [n_inputs, *config.hidden, n_classes])
+    """Matrix-product FLOPs of one epoch of ``config``: full batches only,
+    forward + backward.
+    """
+    forward, backward = matmul_flops(
+        config.batch_size, [n_inputs, *config.hidden, n_classes]
+    )
     return (n_examples // config.batch_size) * (forward + backward)
 
 
 # --8<-- [start:baseline]
 def keras_baseline(data, target=TARGET, max_epochs=30, seed=0):
-    """Plain Keras: fit until the test accuracy after an epoch reaches ``target``."""
+    """Plain Keras: fit until the test accuracy after an epoch reaches
+    ``target``.
+    """
     keras = tf.keras
     keras.utils.set_random_seed(seed)
-    train_labels, test_labels = data.train_y.argmax(axis=1), data.test_y.argmax(axis=1)
+    train_labels, test_labels = (
+        data.train_y.argmax(axis=1),
+        data.test_y.argmax(axis=1),
+    )
     history, paused = [], 0.0
     started = time.perf_counter()
 
@@ -139,52 +219,117 @@ def keras_baseline(data, target=TARGET, max_epochs=30, seed=0):
             now = time.perf_counter()
             logits = self.model(data.test_x, training=False)
             accuracy = float(np.mean(np.argmax(logits, axis=1) == test_labels))
-            history.append({"epoch": epoch + 1, "test_accuracy": accuracy, "seconds": now - started - paused})
+            history.append(
+                {
+                    "epoch": epoch + 1,
+                    "test_accuracy": accuracy,
+                    "seconds": now - started - paused,
+                }
+            )
             self.model.stop_training = accuracy >= target
-            paused += time.perf_counter() - now  # the test is ours, not part of Keras' training time
+            # the test is ours, not part of Keras' training time
+            paused += time.perf_counter() - now
 
-    model = keras.Sequential([keras.Input((data.train_x.shape[1],)), keras.layers.Dense(256, activation="relu"),
-                              keras.layers.Dense(10)])
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(data.train_x, train_labels, batch_size=128, epochs=max_epochs, verbose=0,
-              callbacks=[TestAfterEachEpoch()])
-    reached = next((row for row in history if row["test_accuracy"] >= target), None)
-    return {"seconds_to_target": reached and reached["seconds"], "epochs_to_target": reached and reached["epoch"],
-            "history": history, **epoch_times(np.diff([0.0, *[row["seconds"] for row in history]]))}
+    model = keras.Sequential(
+        [
+            keras.Input((data.train_x.shape[1],)),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    model.fit(
+        data.train_x,
+        train_labels,
+        batch_size=128,
+        epochs=max_epochs,
+        verbose=0,
+        callbacks=[TestAfterEachEpoch()],
+    )
+    reached = next(
+        (row for row in history if row["test_accuracy"] >= target), None
+    )
+    return {
+        "seconds_to_target": reached and reached["seconds"],
+        "epochs_to_target": reached and reached["epoch"],
+        "history": history,
+        **epoch_times(np.diff([0.0, *[row["seconds"] for row in history]])),
+    }
+
+
 # --8<-- [end:baseline]
 
 
 def epoch_times(durations, summary=min):
-    """Seconds per epoch once compiled, and the first epoch's extra time: compilation.
+    """Seconds per epoch once compiled, and the first epoch's extra time:
+    compilation.
 
-    Other programs on the machine can only slow an epoch down, so by default the best of
-    the epochs after the first is the steadiest estimate of what the code itself costs.
+    Other programs on the machine can only slow an epoch down, so by default
+    the best of the epochs after the first is the steadiest estimate of what
+    the code itself costs.
     """
     durations = [float(seconds) for seconds in durations]
     steady = summary(durations[1:]) if len(durations) > 1 else durations[0]
-    return {"seconds_per_epoch": steady, "compile_seconds": max(0.0, durations[0] - steady)}
+    return {
+        "seconds_per_epoch": steady,
+        "compile_seconds": max(0.0, durations[0] - steady),
+    }
 
 
 def measure_fast(config, data, seed=0):
-    """One run of train_fast: its timings and the validation accuracy it ends with."""
+    """One run of train_fast: its timings and the validation accuracy it ends
+    with.
+    """
     result = train_fast(replace(config, seed=seed), data, log=quiet)
     durations = [row["epoch_seconds"] for row in result.history]
-    return {**epoch_times(durations), "epoch_seconds": durations, "total_seconds": result.seconds,
-            "epochs": len(durations), "valid_accuracy": result.history[-1].get("valid_accuracy"), "result": result}
+    return {
+        **epoch_times(durations),
+        "epoch_seconds": durations,
+        "total_seconds": result.seconds,
+        "epochs": len(durations),
+        "valid_accuracy": result.history[-1].get("valid_accuracy"),
+        "result": result,
+    }
 
 
 def lever_rows(data, epochs, baseline):
-    """The lever table: the Keras and chapter references, then one change per row."""
-    rows = [{"name": "Keras model.fit (baseline)", "change": "Sequential, Adam 1e-3, batch 128", "kept": None,
-             "seconds_per_epoch": baseline["seconds_per_epoch"], "compile_seconds": baseline["compile_seconds"],
-             "total_seconds": baseline["history"][-1]["seconds"], "epochs": len(baseline["history"]),
-             "valid_accuracy": None}]
-    chapter = train(TrainConfig(epochs=2, validation_size=len(data.valid_x)), data=data, log=quiet)
-    rows.append({"name": "the chapter's trainer", "change": "snippets/train.py: NumPy batches, a tf.function step, "
-                 "Keras Adam", "kept": None, "epochs": 2, "valid_accuracy": chapter.history[-1]["valid_accuracy"],
-                 "total_seconds": chapter.seconds,
-                 **epoch_times(np.diff([0.0, *[row["seconds"] for row in chapter.history]]))})
+    """The lever table: the Keras and chapter references, then one change per
+    row.
+    """
+    rows = [
+        {
+            "name": "Keras model.fit (baseline)",
+            "change": "Sequential, Adam 1e-3, batch 128",
+            "kept": None,
+            "seconds_per_epoch": baseline["seconds_per_epoch"],
+            "compile_seconds": baseline["compile_seconds"],
+            "total_seconds": baseline["history"][-1]["seconds"],
+            "epochs": len(baseline["history"]),
+            "valid_accuracy": None,
+        }
+    ]
+    chapter = train(
+        TrainConfig(epochs=2, validation_size=len(data.valid_x)),
+        data=data,
+        log=quiet,
+    )
+    rows.append(
+        {
+            "name": "the chapter's trainer",
+            "change": "snippets/train.py: NumPy batches, a tf.function step, "
+            "Keras Adam",
+            "kept": None,
+            "epochs": 2,
+            "valid_accuracy": chapter.history[-1]["valid_accuracy"],
+            "total_seconds": chapter.seconds,
+            **epoch_times(
+                np.diff([0.0, *[row["seconds"] for row in chapter.history]])
+            ),
+        }
+    )
     config = replace(FAST, epochs=epochs)
     for name, change, kept, changes in LEVERS:
         candidate = replace(config, **changes)
@@ -196,15 +341,31 @@ def lever_rows(data, epochs, baseline):
     return rows, config
 
 
-def thread_probe(threads, limit=None, validation_size=5000, epochs=FAST.epochs):
-    """Seconds per epoch of FAST in a fresh process whose TensorFlow uses ``threads`` threads."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--probe-threads", str(threads),
-               "--validation-size", str(validation_size), "--epochs", str(epochs)]
+def thread_probe(
+    threads, limit=None, validation_size=5000, epochs=FAST.epochs
+):
+    """Seconds per epoch of FAST in a fresh process whose TensorFlow uses
+    ``threads`` threads.
+    """
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--probe-threads",
+        str(threads),
+        "--validation-size",
+        str(validation_size),
+        "--epochs",
+        str(epochs),
+    ]
     if limit:
         command += ["--limit", str(limit)]
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=300
+    )
     if finished.returncode != 0:
-        raise RuntimeError(f"thread probe failed: {finished.stderr.strip().splitlines()[-1:]}")
+        raise RuntimeError(
+            f"thread probe failed: {finished.stderr.strip().splitlines()[-1:]}"
+        )
     return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
@@ -224,21 +385,45 @@ def run_benchmark(args):
     sizes = ((128, 2), (256, 2)) if args.quick else PEAK_SIZES
     peak, peak_by_size = matmul_peak(tf.float32, sizes)
     peak_bf16, peak_bf16_by_size = matmul_peak(tf.bfloat16, sizes)
-    print(f"matmul peak: float32 {peak:.1f} GFLOP/s, bfloat16 {peak_bf16:.1f} GFLOP/s (best of sizes "
-          f"{', '.join(peak_by_size)})", flush=True)
+    print(
+        f"matmul peak: float32 {peak:.1f} GFLOP/s, bfloat16 {peak_bf16:.1f} "
+        "GFLOP/s (best of sizes "
+        f"{', '.join(peak_by_size)})",
+        flush=True,
+    )
 
-    # Keras' time to 98 % depends a lot on its seed (the test accuracy wobbles around 98 %
-    # for many epochs), so it gets the same three seeds, and its FASTEST is the baseline.
-    # A quick run checks the machinery, not the numbers: one seed, one thread count.
+    # Keras' time to 98 % depends a lot on its seed (the test accuracy wobbles
+    # around 98 % for many epochs), so it gets the same three seeds, and its
+    # FASTEST is the baseline. A quick run checks the machinery, not the
+    # numbers: one seed, one thread count.
     seeds = SEEDS[:1] if args.quick else SEEDS
     baselines = {}
     for seed in seeds:
-        baselines[seed] = keras_baseline(data, target=args.target, max_epochs=args.max_epochs, seed=seed)
+        baselines[seed] = keras_baseline(
+            data, target=args.target, max_epochs=args.max_epochs, seed=seed
+        )
         reached = baselines[seed]["epochs_to_target"]
-        print(f"keras seed {seed}: " + (f"{baselines[seed]['seconds_to_target']:.2f} s, {reached} epochs to "
-              f"{args.target:.1%}" if reached else f"not {args.target:.1%} in {args.max_epochs} epochs"), flush=True)
-    reached = [seed for seed in seeds if baselines[seed]["seconds_to_target"] is not None]
-    fastest = min(reached, key=lambda seed: baselines[seed]["seconds_to_target"]) if reached else seeds[0]
+        print(
+            f"keras seed {seed}: "
+            + (
+                f"{baselines[seed]['seconds_to_target']:.2f} s, {reached} "
+                "epochs to "
+                f"{args.target:.1%}"
+                if reached
+                else f"not {args.target:.1%} in {args.max_epochs} epochs"
+            ),
+            flush=True,
+        )
+    reached = [
+        seed
+        for seed in seeds
+        if baselines[seed]["seconds_to_target"] is not None
+    ]
+    fastest = (
+        min(reached, key=lambda seed: baselines[seed]["seconds_to_target"])
+        if reached
+        else seeds[0]
+    )
     baseline = baselines[fastest]
 
     # Ours: the whole fixed schedule for each seed, and its SLOWEST is ours.
@@ -247,28 +432,55 @@ def run_benchmark(args):
     for seed in seeds:
         measured = measure_fast(config, data, seed=seed)
         result = measured.pop("result")
-        ours[seed] = {"seconds": result.seconds, "test_accuracy": result.test_accuracy, **measured}
-        print(f"ours seed {seed}: test accuracy {result.test_accuracy:.4f} after {config.epochs} epochs "
-              f"in {result.seconds:.2f} s", flush=True)
+        ours[seed] = {
+            "seconds": result.seconds,
+            "test_accuracy": result.test_accuracy,
+            **measured,
+        }
+        print(
+            f"ours seed {seed}: test accuracy {result.test_accuracy:.4f} "
+            f"after {config.epochs} epochs "
+            f"in {result.seconds:.2f} s",
+            flush=True,
+        )
 
     levers, final = lever_rows(data, args.epochs, baseline)
     if final != config:
-        raise RuntimeError("the levers do not end at the fast configuration; update LEVERS")
-    threads = [thread_probe(count, args.limit, args.validation_size, args.epochs)
-               for count in ((1,) if args.quick else (1, 2))]
+        raise RuntimeError(
+            "the levers do not end at the fast configuration; update LEVERS"
+        )
+    threads = [
+        thread_probe(count, args.limit, args.validation_size, args.epochs)
+        for count in ((1,) if args.quick else (1, 2))
+    ]
 
     flops = training_flops_per_epoch(config, len(data.train_x))
-    # Achieved FLOP/s: the median of every compiled epoch of the three runs (not the best one).
-    ours_epoch = statistics.median(seconds for row in ours.values() for seconds in row["epoch_seconds"][1:]
-                                   or row["epoch_seconds"])
+    # Achieved FLOP/s: the median of every compiled epoch of the three runs
+    # (not the best one).
+    ours_epoch = statistics.median(
+        seconds
+        for row in ours.values()
+        for seconds in row["epoch_seconds"][1:] or row["epoch_seconds"]
+    )
     ours_gflops = flops / ours_epoch / 1e9
-    everyone_reached = all(row["test_accuracy"] >= args.target for row in ours.values())
-    ours_seconds = max(row["seconds"] for row in ours.values()) if everyone_reached else None
+    everyone_reached = all(
+        row["test_accuracy"] >= args.target for row in ours.values()
+    )
+    ours_seconds = (
+        max(row["seconds"] for row in ours.values())
+        if everyone_reached
+        else None
+    )
     baseline_seconds = baseline["seconds_to_target"]
-    ratio = ours_seconds / baseline_seconds if ours_seconds and baseline_seconds else None
+    ratio = (
+        ours_seconds / baseline_seconds
+        if ours_seconds and baseline_seconds
+        else None
+    )
     results = {
         "target_accuracy": args.target,
-        "baseline_seconds_to_98": baseline_seconds,  # the fastest of the three Keras seeds
+        # the fastest of the three Keras seeds
+        "baseline_seconds_to_98": baseline_seconds,
         "baseline_epochs_to_98": baseline["epochs_to_target"],
         "baseline_seed": fastest,
         "ours_seconds_to_98": ours_seconds,  # the slowest of the three seeds
@@ -279,39 +491,75 @@ def run_benchmark(args):
         "fraction_of_matmul_peak": ours_gflops / peak,
         "bf16_matmul_peak_gflops": peak_bf16,
         "fraction_of_bf16_matmul_peak": ours_gflops / peak_bf16,
-        "matmul_gflops_by_size": {"float32": peak_by_size, "bfloat16": peak_bf16_by_size},
-        "ours_test_accuracy_by_seed": {str(seed): row["test_accuracy"] for seed, row in ours.items()},
-        "ours_valid_accuracy_by_seed": {str(seed): row["valid_accuracy"] for seed, row in ours.items()},
-        "ours_seconds_by_seed": {str(seed): row["seconds"] for seed, row in ours.items()},
-        "ours_epoch_seconds_by_seed": {str(seed): row["epoch_seconds"] for seed, row in ours.items()},
+        "matmul_gflops_by_size": {
+            "float32": peak_by_size,
+            "bfloat16": peak_bf16_by_size,
+        },
+        "ours_test_accuracy_by_seed": {
+            str(seed): row["test_accuracy"] for seed, row in ours.items()
+        },
+        "ours_valid_accuracy_by_seed": {
+            str(seed): row["valid_accuracy"] for seed, row in ours.items()
+        },
+        "ours_seconds_by_seed": {
+            str(seed): row["seconds"] for seed, row in ours.items()
+        },
+        "ours_epoch_seconds_by_seed": {
+            str(seed): row["epoch_seconds"] for seed, row in ours.items()
+        },
         "ours_seconds_per_epoch": ours_epoch,
-        "ours_compile_seconds": statistics.median(row["compile_seconds"] for row in ours.values()),
+        "ours_compile_seconds": statistics.median(
+            row["compile_seconds"] for row in ours.values()
+        ),
         "ours_config": asdict(config),
-        "baseline_by_seed": {str(seed): {key: run[key] for key in ("seconds_to_target", "epochs_to_target",
-                                                                    "seconds_per_epoch", "compile_seconds", "history")}
-                             for seed, run in baselines.items()},
-        "flops": {"per_epoch": flops,
-                  "examples_per_epoch": (len(data.train_x) // config.batch_size) * config.batch_size,
-                  "counted": "matrix products only: forward x W per layer, backward a^T dz per layer and dz W^T "
-                             "per layer but the first (the data needs no gradient); 2 FLOPs per multiply-add"},
-        "arithmetic_limit_seconds_per_epoch": {"float32": flops / peak / 1e9, "bfloat16": flops / peak_bf16 / 1e9},
+        "baseline_by_seed": {
+            str(seed): {
+                key: run[key]
+                for key in (
+                    "seconds_to_target",
+                    "epochs_to_target",
+                    "seconds_per_epoch",
+                    "compile_seconds",
+                    "history",
+                )
+            }
+            for seed, run in baselines.items()
+        },
+        "flops": {
+            "per_epoch": flops,
+            "examples_per_epoch": (len(data.train_x) // config.batch_size)
+            * config.batch_size,
+            "counted": "matrix products only: forward x W per layer, backward a^T dz per layer and dz W^T "
+            "per layer but the first (the data needs no gradient); 2 FLOPs "
+            "per multiply-add",
+        },
+        "arithmetic_limit_seconds_per_epoch": {
+            "float32": flops / peak / 1e9,
+            "bfloat16": flops / peak_bf16 / 1e9,
+        },
         "levers": levers,
         "threads": threads,
-        "machine": dict(info, load_average_at_end=[round(x, 2) for x in os.getloadavg()]),
+        "machine": dict(
+            info, load_average_at_end=[round(x, 2) for x in os.getloadavg()]
+        ),
         "quick": args.quick,
         "bench_seconds": time.perf_counter() - bench_started,
     }
     results = rounded(results)
     print_tables(results)
     if args.output:
-        write_atomically(args.output, (json.dumps(results, indent=2) + "\n").encode())
+        write_atomically(
+            args.output, (json.dumps(results, indent=2) + "\n").encode()
+        )
         print(f"wrote {args.output}")
     print(json.dumps(results))
     return 0 if ratio is not None else 1
 
 
 def rounded(value):
-    """Floats to 4 significant decimals, so that the JSON file reads well and diffs small."""
+    """Floats to 4 significant decimals, so that the JSON file reads well and
+    diffs small.
+    """
     if isinstance(value, float):
         return float(f"{value:.4g}") if abs(value) < 1 else round(value, 4)
     if isinstance(value, dict):
@@ -327,20 +575,40 @@ def print_tables(results):
 
     print()
     print(f"{'':36} {'s to 98 %':>10} {'epochs':>7}")
-    print(f"{'Keras model.fit (baseline)':36} {number(results['baseline_seconds_to_98']):>10} "
-          f"{results['baseline_epochs_to_98'] or '-':>7}")
-    print(f"{'snippets/fast.py (slowest seed)':36} {number(results['ours_seconds_to_98']):>10} "
-          f"{results['ours_epochs_to_98'] or '-':>7}")
-    print(f"ratio {number(results['ratio_vs_keras'], 3)}; {results['ours_gflops']:.1f} GFLOP/s in an epoch, "
-          f"{results['fraction_of_matmul_peak']:.2f} of the float32 matmul peak")
+    print(
+        f"{'Keras model.fit (baseline)':36} "
+        f"{number(results['baseline_seconds_to_98']):>10} "
+        f"{results['baseline_epochs_to_98'] or '-':>7}"
+    )
+    print(
+        f"{'snippets/fast.py (slowest seed)':36} "
+        f"{number(results['ours_seconds_to_98']):>10} "
+        f"{results['ours_epochs_to_98'] or '-':>7}"
+    )
+    print(
+        f"ratio {number(results['ratio_vs_keras'], 3)}; "
+        f"{results['ours_gflops']:.1f} GFLOP/s in an epoch, "
+        f"{results['fraction_of_matmul_peak']:.2f} of the float32 matmul peak"
+    )
     print()
-    print(f"{'lever':36} {'s/epoch':>8} {'compile':>8} {'total':>7} {'epochs':>7} {'valid acc':>10} kept")
-    rows = results["levers"] + [dict(row, name=f"intra-op threads {row['intra_op_threads']}", kept=None)
-                                for row in results["threads"]]
+    print(
+        f"{'lever':36} {'s/epoch':>8} {'compile':>8} {'total':>7} "
+        f"{'epochs':>7} {'valid acc':>10} kept"
+    )
+    rows = results["levers"] + [
+        dict(
+            row, name=f"intra-op threads {row['intra_op_threads']}", kept=None
+        )
+        for row in results["threads"]
+    ]
     for row in rows:
         kept = {True: "yes", False: "no", None: ""}[row["kept"]]
-        print(f"{row['name']:36} {number(row['seconds_per_epoch'], 3):>8} {number(row['compile_seconds']):>8} "
-              f"{number(row.get('total_seconds')):>7} {row['epochs']:>7} {number(row['valid_accuracy'], 4):>10} {kept}")
+        print(
+            f"{row['name']:36} {number(row['seconds_per_epoch'], 3):>8} "
+            f"{number(row['compile_seconds']):>8} "
+            f"{number(row.get('total_seconds')):>7} {row['epochs']:>7} "
+            f"{number(row['valid_accuracy'], 4):>10} {kept}"
+        )
     print()
 
 
@@ -348,24 +616,52 @@ def accuracy_target(text):
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a number, got {text!r}"
+        ) from None
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
     return value
 
 
 def build_parser():
-    parser = Parser(prog="bench.py", description="Keras model.fit against snippets/fast.py, side by side.")
-    parser.add_argument("--quick", action="store_true",
-                        help="a tiny smoke run: 2,048 training images, 2 epochs each, one seed, target 50 %%, no file written "
-                             "unless --output is given")
-    parser.add_argument("--output", type=Path, help=f"where to write the results (default {RESULTS.relative_to(ROOT)})")
-    parser.add_argument("--limit", type=positive_int, help="train on the first LIMIT images only")
+    parser = Parser(
+        prog="bench.py",
+        description="Keras model.fit against snippets/fast.py, side by side.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a tiny smoke run: 2,048 training images, 2 epochs each, one seed, target 50 %%, no file written "
+        "unless --output is given",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"where to write the results (default {RESULTS.relative_to(ROOT)})",
+    )
+    parser.add_argument(
+        "--limit",
+        type=positive_int,
+        help="train on the first LIMIT images only",
+    )
     parser.add_argument("--validation-size", type=positive_int, default=5000)
-    parser.add_argument("--epochs", type=positive_int, default=FAST.epochs, help="epochs of the fast schedule")
-    parser.add_argument("--max-epochs", type=positive_int, default=30, help="give the baseline at most this many")
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=FAST.epochs,
+        help="epochs of the fast schedule",
+    )
+    parser.add_argument(
+        "--max-epochs",
+        type=positive_int,
+        default=30,
+        help="give the baseline at most this many",
+    )
     parser.add_argument("--target", type=accuracy_target, default=TARGET)
-    parser.add_argument("--probe-threads", type=positive_int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--probe-threads", type=positive_int, help=argparse.SUPPRESS
+    )
     return parser
 
 
@@ -374,7 +670,11 @@ def main(argv=None):
     if args.quick:
         args.limit = args.limit or 2048
         args.validation_size = min(args.validation_size, 512)
-        args.epochs, args.max_epochs, args.target = 2, min(args.max_epochs, 2), 0.5
+        args.epochs, args.max_epochs, args.target = (
+            2,
+            min(args.max_epochs, 2),
+            0.5,
+        )
     elif args.output is None:
         args.output = RESULTS
     try:
@@ -385,7 +685,8 @@ def main(argv=None):
     except (DataError, ValueError, RuntimeError) as error:
         print(f"bench.py: error: {error}", file=sys.stderr)
         return 1
-    except OSError as error:  # results.json could not be written: a full disk, say
+    # results.json could not be written: a full disk, say
+    except OSError as error:
         print(f"bench.py: error: {describe_os_error(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

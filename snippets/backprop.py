@@ -21,25 +21,32 @@ from snippets.mlp import MLP
 
 def parameters_of(model):
     """The model's [(W, b), ...] as float64 NumPy arrays, first layer first."""
-    return [(w.numpy().astype(np.float64), b.numpy().astype(np.float64)) for _, w, b in model.layers()]
+    return [
+        (w.numpy().astype(np.float64), b.numpy().astype(np.float64))
+        for _, w, b in model.layers()
+    ]
 
 
 # --8<-- [start:forward]
 def softmax(logits):
-    shifted = logits - logits.max(axis=1, keepdims=True)  # same result, no overflow
+    # same result, no overflow
+    shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=1, keepdims=True)
 
 
 def forward(params, x):
-    """Return the logits and what the backward pass needs: each layer's input and z = aW + b."""
+    """Return the logits and what the backward pass needs: each layer's input
+    and z = aW + b.
+    """
     inputs, pre_activations = [], []
     a = x
     for index, (w, b) in enumerate(params):
         inputs.append(a)
         z = a @ w + b
         pre_activations.append(z)
-        a = np.maximum(z, 0.0) if index < len(params) - 1 else z  # no ReLU on the logits
+        # no ReLU on the logits
+        a = np.maximum(z, 0.0) if index < len(params) - 1 else z
     return a, (inputs, pre_activations)
 
 
@@ -47,17 +54,21 @@ def cross_entropy(logits, labels):
     """Mean over the batch of -sum_k y_k log softmax(z)_k."""
     log_probabilities = np.log(softmax(logits))
     return -np.mean(np.sum(labels * log_probabilities, axis=1))
+
+
 # --8<-- [end:forward]
 
 
 # --8<-- [start:backward]
 def backward(params, cache, logits, labels):
-    """Gradients [(dL/dW, dL/db), ...] by the chain rule, from the last layer to the first.
+    """Gradients [(dL/dW, dL/db), ...] by the chain rule, from the last layer
+    to the first.
 
-    For softmax followed by cross-entropy the derivative with respect to the logits is
-    simply (softmax(z) - y) / batch. Each layer z = a W + b then passes the gradient on:
-    dL/dW = a^T dL/dz, dL/db = sum over the batch of dL/dz, dL/da = dL/dz W^T, and the
-    ReLU before it lets the gradient through only where its input was positive.
+    For softmax followed by cross-entropy the derivative with respect to the
+    logits is simply (softmax(z) - y) / batch. Each layer z = a W + b then
+    passes the gradient on: dL/dW = a^T dL/dz, dL/db = sum over the batch of
+    dL/dz, dL/da = dL/dz W^T, and the ReLU before it lets the gradient through
+    only where its input was positive.
     """
     inputs, pre_activations = cache
     grad_z = (softmax(logits) - labels) / len(labels)
@@ -67,8 +78,11 @@ def backward(params, cache, logits, labels):
         gradients.append((inputs[index].T @ grad_z, grad_z.sum(axis=0)))
         if index > 0:
             grad_a = grad_z @ w.T
-            grad_z = grad_a * (pre_activations[index - 1] > 0)  # ReLU'(z) is 1 or 0
+            # ReLU'(z) is 1 or 0
+            grad_z = grad_a * (pre_activations[index - 1] > 0)
     return gradients[::-1]
+
+
 # --8<-- [end:backward]
 
 
@@ -84,7 +98,9 @@ def tape_gradients(model, x, labels):
 
 
 def numerical_gradient(params, x, labels, layer, which, index, eps=1e-6):
-    """Central difference (L(p + eps) - L(p - eps)) / (2 eps) for one parameter."""
+    """Central difference (L(p + eps) - L(p - eps)) / (2 eps) for one
+    parameter.
+    """
     original = params[layer][which][index]
     params[layer][which][index] = original + eps
     loss_plus = cross_entropy(forward(params, x)[0], labels)
@@ -95,14 +111,22 @@ def numerical_gradient(params, x, labels, layer, which, index, eps=1e-6):
 
 
 def relative_error(a, b):
-    """max |a - b| relative to the size of the values: 0 when equal, about 1 when unrelated."""
+    """max |a - b| relative to the size of the values: 0 when equal, about 1
+    when unrelated.
+    """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a) + np.abs(b)), 1e-12))
+    return float(
+        np.max(np.abs(a - b)) / max(np.max(np.abs(a) + np.abs(b)), 1e-12)
+    )
+
+
 # --8<-- [end:checks]
 
 
 def check_against_finite_differences(params, x, labels, samples=20, seed=0):
-    """Compare backprop with finite differences on ``samples`` random entries of each array."""
+    """Compare backprop with finite differences on ``samples`` random entries
+    of each array.
+    """
     logits, cache = forward(params, x)
     gradients = backward(params, cache, logits, labels)
     rng = np.random.default_rng(seed)
@@ -113,28 +137,38 @@ def check_against_finite_differences(params, x, labels, samples=20, seed=0):
             for _ in range(samples):
                 index = tuple(rng.integers(0, size) for size in shape)
                 analytic.append(gradients[layer][which][index])
-                numeric.append(numerical_gradient(params, x, labels, layer, which, index))
+                numeric.append(
+                    numerical_gradient(params, x, labels, layer, which, index)
+                )
     return relative_error(analytic, numeric)
 
 
 # --8<-- [start:cost]
 def matmul_flops(batch, sizes):
-    """Multiply-adds (x2) of the forward and backward passes through layers of ``sizes``.
+    """Multiply-adds (x2) of the forward and backward passes through layers of
+    ``sizes``.
 
-    Forward: one product a W per layer. Backward: two products per layer, a^T dz for the
-    weights and dz W^T for the layer below (not needed for the first layer, whose input is
-    the data). So a hidden layer costs twice its forward pass to backpropagate through,
-    and the first layer, usually the largest, costs only once more.
+    Forward: one product a W per layer. Backward: two products per layer, a^T
+    dz for the weights and dz W^T for the layer below (not needed for the first
+    layer, whose input is the data). So a hidden layer costs twice its forward
+    pass to backpropagate through, and the first layer, usually the largest,
+    costs only once more.
     """
     layers = list(zip(sizes, sizes[1:]))
-    forward_flops = sum(2 * batch * fan_in * fan_out for fan_in, fan_out in layers)
+    forward_flops = sum(
+        2 * batch * fan_in * fan_out for fan_in, fan_out in layers
+    )
     backward_flops = 2 * forward_flops - 2 * batch * sizes[0] * sizes[1]
     return forward_flops, backward_flops
+
+
 # --8<-- [end:cost]
 
 
 def best_time(function, repeats=5, calls=20):
-    """Seconds per call, the fastest of several timings: other programs only ever add time."""
+    """Seconds per call, the fastest of several timings: other programs only
+    ever add time.
+    """
     timings = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -154,24 +188,47 @@ def main():
     logits, cache = forward(params, x)
     ours = backward(params, cache, logits, labels)
     theirs = tape_gradients(model, x, labels)
-    vs_tape = max(relative_error(a, b) for mine, tape in zip(ours, theirs) for a, b in zip(mine, tape))
+    vs_tape = max(
+        relative_error(a, b)
+        for mine, tape in zip(ours, theirs)
+        for a, b in zip(mine, tape)
+    )
     vs_numeric = check_against_finite_differences(params, x, labels)
-    print(f"network 784-64-32-10, batch of 32, loss {cross_entropy(logits, labels):.4f}")
-    print(f"largest relative difference, our backprop vs tf.GradientTape:     {vs_tape:.2e}")
-    print(f"largest relative difference, our backprop vs finite differences:  {vs_numeric:.2e}")
+    print(
+        "network 784-64-32-10, batch of 32, loss "
+        f"{cross_entropy(logits, labels):.4f}"
+    )
+    print(
+        "largest relative difference, our backprop vs tf.GradientTape:     "
+        f"{vs_tape:.2e}"
+    )
+    print(
+        "largest relative difference, our backprop vs finite differences:  "
+        f"{vs_numeric:.2e}"
+    )
 
     sizes = [784, 256, 10]
     forward_flops, backward_flops = matmul_flops(128, sizes)
-    print(f"784-256-10, batch 128: forward {forward_flops / 1e6:.1f} MFLOP, backward {backward_flops / 1e6:.1f} MFLOP "
-          f"({backward_flops / forward_flops:.2f}x the forward pass)")
+    print(
+        f"784-256-10, batch 128: forward {forward_flops / 1e6:.1f} MFLOP, "
+        f"backward {backward_flops / 1e6:.1f} MFLOP "
+        f"({backward_flops / forward_flops:.2f}x the forward pass)"
+    )
     big = parameters_of(MLP(hidden=(256,), dtype=tf.float64))
-    x128, y128 = rng.uniform(0, 1, size=(128, 784)), np.eye(10)[rng.integers(0, 10, size=128)]
-    out, cache = forward(big, x128)  # warm-up: the first call pays for memory allocation
+    x128, y128 = (
+        rng.uniform(0, 1, size=(128, 784)),
+        np.eye(10)[rng.integers(0, 10, size=128)],
+    )
+    # warm-up: the first call pays for memory allocation
+    out, cache = forward(big, x128)
     backward(big, cache, out, y128)
     forward_seconds = best_time(lambda: forward(big, x128))
     backward_seconds = best_time(lambda: backward(big, cache, out, y128))
-    print(f"measured in NumPy (best of 5): backward takes {backward_seconds / forward_seconds:.1f}x "
-          "the time of forward")
+    print(
+        "measured in NumPy (best of 5): backward takes "
+        f"{backward_seconds / forward_seconds:.1f}x "
+        "the time of forward"
+    )
     return 0
 
 

@@ -21,63 +21,98 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from snippets.common import ExplainedError, one_line, signals_held, write_atomically
+from snippets.common import (
+    ExplainedError,
+    one_line,
+    signals_held,
+    write_atomically,
+)
 from snippets.mlp import MLP
 
 ARCHITECTURE_FILE = "model.json"
 
 
 class CheckpointError(ExplainedError):
-    """A checkpoint is missing, damaged, or does not fit the model; the message says which."""
+    """A checkpoint is missing, damaged, or does not fit the model; the message
+    says which.
+    """
 
 
 class DamagedCheckpoint(CheckpointError):
-    """A checkpoint's files cannot be read back: truncated, altered, or half written."""
+    """A checkpoint's files cannot be read back: truncated, altered, or half
+    written.
+    """
 
 
 # --8<-- [start:save_restore]
 def save_model(model, directory):
-    """Write the model's variables and its architecture into ``directory``; return the prefix."""
+    """Write the model's variables and its architecture into ``directory``;
+    return the prefix.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    write_atomically(directory / ARCHITECTURE_FILE, json.dumps(model.architecture(), indent=2).encode())
-    # The manager numbers the saves (ckpt-1, ckpt-2, ...) and keeps the newest three, so a
-    # new save never overwrites the files of the previous one.
-    manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), str(directory), max_to_keep=3,
-                                         checkpoint_name="ckpt")
+    write_atomically(
+        directory / ARCHITECTURE_FILE,
+        json.dumps(model.architecture(), indent=2).encode(),
+    )
+    # The manager numbers the saves (ckpt-1, ckpt-2, ...) and keeps the newest
+    # three, so a new save never overwrites the files of the previous one.
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(model=model),
+        str(directory),
+        max_to_keep=3,
+        checkpoint_name="ckpt",
+    )
     newest = manager.latest_checkpoint
-    return write_checkpoint(manager, int(newest.rsplit("-", 1)[1]) + 1 if newest else 1)
+    return write_checkpoint(
+        manager, int(newest.rsplit("-", 1)[1]) + 1 if newest else 1
+    )
 
 
 def restore_model(directory, log=None):
-    """Rebuild the model described by ``model.json`` and load its saved variables.
+    """Rebuild the model described by ``model.json`` and load its saved
+    variables.
 
-    If the newest checkpoint is damaged, the next older one is used, and ``log`` is told.
+    If the newest checkpoint is damaged, the next older one is used, and
+    ``log`` is told.
     """
     model = MLP(**read_architecture(directory))
     problems = []
     for prefix in reversed(all_checkpoints(directory)):
         try:
-            # A training checkpoint holds the weights of the best epoch under "best" (and
-            # the latest weights, the optimizer and the epoch counter beside them); a plain
-            # save holds only "model".
+            # A training checkpoint holds the weights of the best epoch under
+            # "best" (and the latest weights, the optimizer and the epoch
+            # counter beside them); a plain save holds only "model".
             key = "best" if saved_shapes(prefix, "best") else "model"
             check_shapes(model, prefix, key=key)
-            # expect_partial: we take only the model's variables and leave the rest unread.
-            tf.train.Checkpoint(**{key: model}).restore(prefix).expect_partial()
-        except (tf.errors.OpError, DamagedCheckpoint, IndexError) as error:  # IndexError: truncated file
+            # expect_partial: we take only the model's variables and leave the
+            # rest unread.
+            tf.train.Checkpoint(**{key: model}).restore(
+                prefix
+            ).expect_partial()
+        # IndexError: truncated file
+        except (tf.errors.OpError, DamagedCheckpoint, IndexError) as error:
             problems.append(f"{Path(prefix).name}: {one_line(error)}")
             continue
         if problems and log:
-            log(f"note: skipped damaged checkpoint(s) {'; '.join(problems)}; using {Path(prefix).name}")
+            log(
+                f"note: skipped damaged checkpoint(s) {'; '.join(problems)}; "
+                f"using {Path(prefix).name}"
+            )
         return model
-    raise CheckpointError(f"every checkpoint in {directory} is damaged ({'; '.join(problems)}); "
-                          "train again with a new --checkpoint-dir")
+    raise CheckpointError(
+        f"every checkpoint in {directory} is damaged ({'; '.join(problems)}); "
+        "train again with a new --checkpoint-dir"
+    )
+
+
 # --8<-- [end:save_restore]
 
 
 def trained_epochs(directory):
-    """How many epochs the newest checkpoint in ``directory`` had finished (0 for a plain save)."""
+    """How many epochs the newest checkpoint in ``directory`` had finished (0
+    for a plain save).
+    """
     reader = tf.train.load_checkpoint(latest_checkpoint(directory))
     key = "epoch/.ATTRIBUTES/VARIABLE_VALUE"
     return int(reader.get_tensor(key)) if reader.has_tensor(key) else 0
@@ -86,28 +121,47 @@ def trained_epochs(directory):
 def read_architecture(directory):
     path = Path(directory) / ARCHITECTURE_FILE
     if not Path(directory).is_dir():
-        raise CheckpointError(f"checkpoint directory {directory} does not exist; train a model first "
-                              f"with: python -m snippets train --checkpoint-dir {directory}")
+        raise CheckpointError(
+            f"checkpoint directory {directory} does not exist; train a model "
+            "first "
+            f"with: python -m snippets train --checkpoint-dir {directory}"
+        )
     if not path.is_file():
-        raise CheckpointError(f"{directory} holds no {ARCHITECTURE_FILE}, so it holds no trained model; "
-                              f"train a model first with: python -m snippets train --checkpoint-dir {directory}")
+        raise CheckpointError(
+            f"{directory} holds no {ARCHITECTURE_FILE}, so it holds no "
+            "trained model; "
+            "train a model first with: python -m snippets train "
+            f"--checkpoint-dir {directory}"
+        )
     try:
         architecture = json.loads(path.read_text())
-        return {"hidden": tuple(architecture["hidden"]), "n_inputs": int(architecture["n_inputs"]),
-                "n_classes": int(architecture["n_classes"]), "keep_prob": float(architecture["keep_prob"]),
-                "input_keep_prob": float(architecture.get("input_keep_prob", 1.0))}
+        return {
+            "hidden": tuple(architecture["hidden"]),
+            "n_inputs": int(architecture["n_inputs"]),
+            "n_classes": int(architecture["n_classes"]),
+            "keep_prob": float(architecture["keep_prob"]),
+            "input_keep_prob": float(architecture.get("input_keep_prob", 1.0)),
+        }
     except (ValueError, KeyError, TypeError) as error:
-        raise CheckpointError(f"{path} is damaged ({error}); delete the directory and train again") from None
+        raise CheckpointError(
+            f"{path} is damaged ({error}); delete the directory and train "
+            "again"
+        ) from None
 
 
 def all_checkpoints(directory):
-    """The checkpoint prefixes in ``directory``, oldest first, as its index file lists them."""
+    """The checkpoint prefixes in ``directory``, oldest first, as its index
+    file lists them.
+    """
     state = tf.train.get_checkpoint_state(str(directory))
     prefixes = list(state.all_model_checkpoint_paths) if state else []
     if not prefixes:
-        raise CheckpointError(f"{directory} holds no checkpoint; train a model first "
-                              f"with: python -m snippets train --checkpoint-dir {directory}")
-    return prefixes  # TensorFlow has already joined relative entries onto ``directory``
+        raise CheckpointError(
+            f"{directory} holds no checkpoint; train a model first "
+            f"with: python -m snippets train --checkpoint-dir {directory}"
+        )
+    # TensorFlow has already joined relative entries onto ``directory``
+    return prefixes
 
 
 def latest_checkpoint(directory):
@@ -115,7 +169,9 @@ def latest_checkpoint(directory):
 
 
 def saved_shapes(prefix, key):
-    """{variable path below ``key``: shape} for every variable in the checkpoint."""
+    """{variable path below ``key``: shape} for every variable in the
+    checkpoint.
+    """
     marker = "/.ATTRIBUTES/VARIABLE_VALUE"
     shapes = {}
     for name, shape in tf.train.list_variables(prefix):
@@ -125,7 +181,9 @@ def saved_shapes(prefix, key):
 
 
 def model_shapes(model):
-    """{variable path: shape} for the model, in the same form as ``saved_shapes``."""
+    """{variable path: shape} for the model, in the same form as
+    ``saved_shapes``.
+    """
     shapes = {}
     for table in ("weights", "biases"):
         for layer, variable in getattr(model, table).items():
@@ -135,79 +193,135 @@ def model_shapes(model):
 
 # --8<-- [start:check_shapes]
 def check_shapes(model, prefix, key="model"):
-    """Refuse to restore when a saved variable has another shape than the model's.
+    """Refuse to restore when a saved variable has another shape than the
+    model's.
 
-    TensorFlow would fail with "Assign requires shapes of both tensors to match" (TF1) or a
-    long shape error (TF2). This names every variable that differs, with both shapes.
+    TensorFlow would fail with "Assign requires shapes of both tensors to
+    match" (TF1) or a long shape error (TF2). This names every variable that
+    differs, with both shapes.
     """
     try:
         saved = saved_shapes(prefix, key)
     except (tf.errors.OpError, ValueError) as error:
-        raise DamagedCheckpoint(f"cannot read checkpoint {Path(prefix).name}: {one_line(error)}") from None
+        raise DamagedCheckpoint(
+            f"cannot read checkpoint {Path(prefix).name}: {one_line(error)}"
+        ) from None
     wanted = model_shapes(model)
-    mismatched = [f"{name}: saved {list(saved[name])}, model expects {list(shape)}"
-                  for name, shape in wanted.items() if name in saved and saved[name] != shape]
+    mismatched = [
+        f"{name}: saved {list(saved[name])}, model expects {list(shape)}"
+        for name, shape in wanted.items()
+        if name in saved and saved[name] != shape
+    ]
     missing = [name for name in wanted if name not in saved]
     if mismatched or missing:
-        problems = mismatched + [f"{name}: not in the checkpoint" for name in missing]
-        raise CheckpointError("checkpoint does not fit the model: " + "; ".join(problems))
+        problems = mismatched + [
+            f"{name}: not in the checkpoint" for name in missing
+        ]
+        raise CheckpointError(
+            "checkpoint does not fit the model: " + "; ".join(problems)
+        )
+
+
 # --8<-- [end:check_shapes]
 
 
 # --8<-- [start:training_checkpoints]
-def open_training_checkpoints(checkpoint, directory, config, model, log=print, max_to_keep=3):
-    """A CheckpointManager over ``directory``; restore its newest complete checkpoint.
+def open_training_checkpoints(
+    checkpoint, directory, config, model, log=print, max_to_keep=3
+):
+    """A CheckpointManager over ``directory``; restore its newest complete
+    checkpoint.
 
-    Returns ``(manager, epoch)`` where ``epoch`` is the last finished epoch (0 for a new run).
-    TensorFlow writes each checkpoint to temporary files and renames them into place, and
-    rewrites the small ``checkpoint`` index file atomically, so a crash during a save leaves
-    the previous checkpoint intact. A checkpoint that is damaged anyway (a truncated or
-    altered file) fails to restore; the next older one is tried.
+    Returns ``(manager, epoch)`` where ``epoch`` is the last finished epoch (0
+    for a new run). TensorFlow writes each checkpoint to temporary files and
+    renames them into place, and rewrites the small ``checkpoint`` index file
+    atomically, so a crash during a save leaves the previous checkpoint intact.
+    A checkpoint that is damaged anyway (a truncated or altered file) fails to
+    restore; the next older one is tried.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     remove_unfinished_saves(directory)
-    architecture = dict(model.architecture(), training=json.loads(json.dumps(asdict(config))))
+    architecture = dict(
+        model.architecture(), training=json.loads(json.dumps(asdict(config)))
+    )
     architecture_file = directory / ARCHITECTURE_FILE
     if architecture_file.is_file():
         saved = read_architecture(directory)
-        if saved["hidden"] != model.hidden or saved["n_inputs"] != model.n_inputs or saved["n_classes"] != model.n_classes:
+        if (
+            saved["hidden"] != model.hidden
+            or saved["n_inputs"] != model.n_inputs
+            or saved["n_classes"] != model.n_classes
+        ):
             raise CheckpointError(
-                f"{directory} holds a {describe(saved)} model, not {describe(model.architecture())}; "
+                f"{directory} holds a {describe(saved)} model, not "
+                f"{describe(model.architecture())}; "
                 "use another --checkpoint-dir or the same --hidden"
             )
-    manager = tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=max_to_keep, checkpoint_name="ckpt")
+    manager = tf.train.CheckpointManager(
+        checkpoint,
+        str(directory),
+        max_to_keep=max_to_keep,
+        checkpoint_name="ckpt",
+    )
     if manager.checkpoints and architecture_file.is_file():
-        changed = changed_settings(json.loads(architecture_file.read_text()).get("training", {}), architecture["training"])
+        changed = changed_settings(
+            json.loads(architecture_file.read_text()).get("training", {}),
+            architecture["training"],
+        )
         if changed:
             raise CheckpointError(
-                f"{directory} holds a run with other settings ({', '.join(changed)}); resume it with the same "
-                "settings (only --epochs may change) or use another --checkpoint-dir"
+                f"{directory} holds a run with other settings "
+                f"({', '.join(changed)}); resume it with the same "
+                "settings (only --epochs may change) or use another "
+                "--checkpoint-dir"
             )
     for prefix in reversed(manager.checkpoints):
         try:
             check_shapes(model, prefix)
             checkpoint.restore(prefix).assert_existing_objects_matched()
-        except (DamagedCheckpoint, tf.errors.OpError, AssertionError, IndexError) as error:
-            log(f"checkpoint {Path(prefix).name} is damaged ({one_line(error)}); trying an older one")
+        except (
+            DamagedCheckpoint,
+            tf.errors.OpError,
+            AssertionError,
+            IndexError,
+        ) as error:
+            log(
+                f"checkpoint {Path(prefix).name} is damaged "
+                f"({one_line(error)}); trying an older one"
+            )
             continue
         epoch = int(checkpoint.epoch.numpy())
-        log(f"resuming from {Path(prefix).name} in {directory}: epoch {epoch} was complete")
-        write_atomically(architecture_file, json.dumps(architecture, indent=2).encode())
+        log(
+            f"resuming from {Path(prefix).name} in {directory}: epoch {epoch} "
+            "was complete"
+        )
+        write_atomically(
+            architecture_file, json.dumps(architecture, indent=2).encode()
+        )
         return manager, epoch
     if manager.checkpoints:
-        raise CheckpointError(f"every checkpoint in {directory} is damaged; delete the directory to start again")
-    write_atomically(architecture_file, json.dumps(architecture, indent=2).encode())
+        raise CheckpointError(
+            f"every checkpoint in {directory} is damaged; delete the "
+            "directory to start again"
+        )
+    write_atomically(
+        architecture_file, json.dumps(architecture, indent=2).encode()
+    )
     return manager, 0
+
+
 # --8<-- [end:training_checkpoints]
 
 
 def write_checkpoint(manager, number):
-    """Save ``manager``'s checkpoint as ``ckpt-<number>`` and return its path prefix.
+    """Save ``manager``'s checkpoint as ``ckpt-<number>`` and return its path
+    prefix.
 
-    Ctrl-C or SIGTERM during the save waits until it is done. A save that fails (a full
-    disk, a quota, a folder made read-only) leaves the earlier checkpoints as they were;
-    its half-written files are removed, and the error says which checkpoint is kept.
+    Ctrl-C or SIGTERM during the save waits until it is done. A save that fails
+    (a full disk, a quota, a folder made read-only) leaves the earlier
+    checkpoints as they were; its half-written files are removed, and the error
+    says which checkpoint is kept.
     """
     try:
         with signals_held():
@@ -215,27 +329,47 @@ def write_checkpoint(manager, number):
     except (tf.errors.OpError, OSError) as error:
         remove_unfinished_saves(manager.directory)
         kept = manager.latest_checkpoint
-        kept = f"{Path(kept).name} is kept" if kept else "there is no earlier checkpoint"
+        kept = (
+            f"{Path(kept).name} is kept"
+            if kept
+            else "there is no earlier checkpoint"
+        )
         raise CheckpointError(
-            f"could not write ckpt-{number} into {manager.directory} ({one_line(error)}); "
-            f"{kept}; free some space or make the folder writable, then run the same "
-            "command again") from None
+            f"could not write ckpt-{number} into {manager.directory} "
+            f"({one_line(error)}); "
+            f"{kept}; free some space or make the folder writable, then run "
+            "the same "
+            "command again"
+        ) from None
 
 
 def remove_unfinished_saves(directory):
-    """Delete the ``ckpt-N_temp`` folders that TensorFlow leaves when a save is cut short."""
+    """Delete the ``ckpt-N_temp`` folders that TensorFlow leaves when a save is
+    cut short.
+    """
     for leftover in Path(directory).glob("ckpt-*_temp*"):
-        shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
+        shutil.rmtree(
+            leftover, ignore_errors=True
+        ) if leftover.is_dir() else leftover.unlink(missing_ok=True)
 
 
 def changed_settings(saved, wanted):
-    """The training settings that differ, except ``epochs``, which a resumed run may extend."""
-    return [f"{key} {saved.get(key)} -> {value}" for key, value in wanted.items()
-            if key != "epochs" and saved.get(key) != value]
+    """The training settings that differ, except ``epochs``, which a resumed
+    run may extend.
+    """
+    return [
+        f"{key} {saved.get(key)} -> {value}"
+        for key, value in wanted.items()
+        if key != "epochs" and saved.get(key) != value
+    ]
 
 
 def describe(architecture):
-    sizes = [architecture["n_inputs"], *architecture["hidden"], architecture["n_classes"]]
+    sizes = [
+        architecture["n_inputs"],
+        *architecture["hidden"],
+        architecture["n_classes"],
+    ]
     return "-".join(str(size) for size in sizes)
 
 

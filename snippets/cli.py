@@ -42,111 +42,195 @@ FAST_CHECKPOINT_DIR = "runs/fast"
 
 
 class UsageError(Exception):
-    """Arguments that make no sense together; reported like argparse's own errors."""
+    """Arguments that make no sense together; reported like argparse's own
+    errors.
+    """
 
 
-# Every field of TrainConfig but validation_size is a flag: how to read it, and what it
-# means. The defaults come from the preset (see --preset); a test checks that this table
-# and TrainConfig agree.
+# Every field of TrainConfig but validation_size is a flag: how to read it, and
+# what it means. The defaults come from the preset (see --preset); a test
+# checks that this table and TrainConfig agree.
 TRAINING_FLAGS = {
-    "hidden": (positive_int, "hidden layer widths, e.g. --hidden 256 or --hidden 512 256"),
+    "hidden": (
+        positive_int,
+        "hidden layer widths, e.g. --hidden 256 or --hidden 512 256",
+    ),
     "epochs": (positive_int, "most epochs to train"),
     "batch_size": (positive_int, "examples per step"),
     "optimizer": (("adam", "sgd"), "adam, or sgd for plain gradient descent"),
     "learning_rate": (positive_float, "step size"),
     "schedule": (("constant", "cosine"), "learning-rate schedule"),
-    "keep_prob": (probability, "dropout: probability of keeping a unit (1.0 = off)"),
-    "input_keep_prob": (probability, "dropout on the input pixels (1.0 = off)"),
+    "keep_prob": (
+        probability,
+        "dropout: probability of keeping a unit (1.0 = off)",
+    ),
+    "input_keep_prob": (
+        probability,
+        "dropout on the input pixels (1.0 = off)",
+    ),
     "l2": (non_negative_float, "L2 penalty strength (0 = off)"),
-    "patience": (positive_int, "early stopping: epochs without a better validation accuracy"),
+    "patience": (
+        positive_int,
+        "early stopping: epochs without a better validation accuracy",
+    ),
     "seed": (int, "seed for the weights, the shuffling and dropout"),
     "limit": (positive_int, "train on the first N training examples only"),
 }
 
 
 def add_training_flags(parser):
-    """Flags for every field of TrainConfig. Unset flags take the preset's value."""
+    """Flags for every field of TrainConfig. Unset flags take the preset's
+    value.
+    """
     course = PRESETS["course"]
-    group = parser.add_argument_group("training (defaults: the course preset's)")
-    group.add_argument("--preset", choices=sorted(PRESETS), default="course",
-                       help="starting settings: course (784-256-10) or best (deeper, dropout)")
+    group = parser.add_argument_group(
+        "training (defaults: the course preset's)"
+    )
+    group.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="course",
+        help="starting settings: course (784-256-10) or best (deeper, dropout)",
+    )
     for name, (kind, text) in TRAINING_FLAGS.items():
         default = getattr(course, name)
         if name == "learning_rate":
-            default = ", ".join(f"{rate:g} for {optimizer}"
-                                for optimizer, rate in DEFAULT_LEARNING_RATES.items())
+            default = ", ".join(
+                f"{rate:g} for {optimizer}"
+                for optimizer, rate in DEFAULT_LEARNING_RATES.items()
+            )
         elif name == "hidden":
             default = " ".join(str(width) for width in default)
         elif default is None:
             default = "all"
-        options = {"choices": kind} if isinstance(kind, tuple) else {"type": kind}
+        options = (
+            {"choices": kind} if isinstance(kind, tuple) else {"type": kind}
+        )
         if name == "hidden":
             options.update(nargs="+", metavar="WIDTH")
-        group.add_argument(f"--{name.replace('_', '-')}", help=f"{text} (default {default})",
-                           **options)
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            help=f"{text} (default {default})",
+            **options,
+        )
 
 
 def config_from_args(args):
     config = PRESETS[args.preset]
-    changes = {name: getattr(args, name) for name in TRAINING_FLAGS
-               if getattr(args, name) is not None}
+    changes = {
+        name: getattr(args, name)
+        for name in TRAINING_FLAGS
+        if getattr(args, name) is not None
+    }
     if "hidden" in changes:
         changes["hidden"] = tuple(changes["hidden"])
-    if args.learning_rate is None and args.optimizer not in (None, config.optimizer):
+    if args.learning_rate is None and args.optimizer not in (
+        None,
+        config.optimizer,
+    ):
         changes["learning_rate"] = DEFAULT_LEARNING_RATES[args.optimizer]
     return replace(config, **changes)
 
 
 def build_parser():
-    parser = Parser(prog="python -m snippets", description="Train and use an MLP on MNIST.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    parser = Parser(
+        prog="python -m snippets", description="Train and use an MLP on MNIST."
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=Parser
+    )
 
-    train = commands.add_parser("train", help="train a network and save it",
-                                description="Train an MLP on MNIST.")
+    train = commands.add_parser(
+        "train",
+        help="train a network and save it",
+        description="Train an MLP on MNIST.",
+    )
     add_training_flags(train)
-    train.add_argument("--fast", action="store_true",
-                       help="the fast trainer's fixed schedule for 784-256-10 (see "
-                            "snippets/fast.py); takes only --seed and --checkpoint-dir "
-                            f"(default {FAST_CHECKPOINT_DIR})")
-    train.add_argument("--checkpoint-dir",
-                       help="where checkpoints go; an existing run there is resumed "
-                            f"(default {DEFAULT_CHECKPOINT_DIR})")
+    train.add_argument(
+        "--fast",
+        action="store_true",
+        help="the fast trainer's fixed schedule for 784-256-10 (see "
+        "snippets/fast.py); takes only --seed and --checkpoint-dir "
+        f"(default {FAST_CHECKPOINT_DIR})",
+    )
+    train.add_argument(
+        "--checkpoint-dir",
+        help="where checkpoints go; an existing run there is resumed "
+        f"(default {DEFAULT_CHECKPOINT_DIR})",
+    )
 
-    evaluate = commands.add_parser("evaluate", help="test accuracy of a saved network")
+    evaluate = commands.add_parser(
+        "evaluate", help="test accuracy of a saved network"
+    )
     evaluate.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR)
 
     finetune = commands.add_parser(
-        "finetune", help="start a changed network from a trained one",
-        description="Load trained layers into a new architecture, then train it.")
-    finetune.add_argument("--from", dest="source", required=True, metavar="DIR",
-                          help="checkpoint directory of the trained network")
-    finetune.add_argument("--new-head", action="store_true",
-                          help="start the output layer from scratch")
-    finetune.add_argument("--allow-partial", action="store_true",
-                          help="start saved variables whose shape changed from scratch "
-                               "instead of refusing")
+        "finetune",
+        help="start a changed network from a trained one",
+        description="Load trained layers into a new architecture, then train it.",
+    )
+    finetune.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="DIR",
+        help="checkpoint directory of the trained network",
+    )
+    finetune.add_argument(
+        "--new-head",
+        action="store_true",
+        help="start the output layer from scratch",
+    )
+    finetune.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="start saved variables whose shape changed from scratch "
+        "instead of refusing",
+    )
     add_training_flags(finetune)
-    finetune.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR,
-                          help="where the finetuned network's checkpoints go")
+    finetune.add_argument(
+        "--checkpoint-dir",
+        default=DEFAULT_CHECKPOINT_DIR,
+        help="where the finetuned network's checkpoints go",
+    )
 
-    predict = commands.add_parser("predict", help="classify PNG pictures of digits")
+    predict = commands.add_parser(
+        "predict", help="classify PNG pictures of digits"
+    )
     predict.add_argument("images", nargs="+", metavar="IMAGE")
     predict.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR)
 
     export = commands.add_parser(
-        "export", help="write the network with 8-bit weights for the Try it page",
+        "export",
+        help="write the network with 8-bit weights for the Try it page",
         description="Train the Try it page's networks (or take one from a checkpoint), "
-                    "export them with int8 weights and check them against TensorFlow.")
-    export.add_argument("--output", type=Path, required=True, help="folder to write into")
-    export.add_argument("--epochs", type=positive_int, default=4,
-                        help="epochs to train each model (default 4)")
-    export.add_argument("--limit", type=positive_int,
-                        help="train on the first N training images only")
-    export.add_argument("--from", dest="source", type=Path, metavar="DIR",
-                        help="take the plain model from this checkpoint directory instead "
-                             "of training it")
-    export.add_argument("--no-dropout", action="store_true",
-                        help="export the plain model only")
+        "export them with int8 weights and check them against TensorFlow.",
+    )
+    export.add_argument(
+        "--output", type=Path, required=True, help="folder to write into"
+    )
+    export.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=4,
+        help="epochs to train each model (default 4)",
+    )
+    export.add_argument(
+        "--limit",
+        type=positive_int,
+        help="train on the first N training images only",
+    )
+    export.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="DIR",
+        help="take the plain model from this checkpoint directory instead "
+        "of training it",
+    )
+    export.add_argument(
+        "--no-dropout", action="store_true", help="export the plain model only"
+    )
     return parser
 
 
@@ -160,29 +244,45 @@ def warn(message):
 
 def report(result, config, checkpoint_dir):
     """The last line of stdout: the results as one JSON object."""
-    return {"test_accuracy": round(result.test_accuracy, 6),
-            "test_loss": round(result.test_loss, 6), "epochs": len(result.history),
-            "best_epoch": result.best_epoch, "seconds": round(result.seconds, 2),
-            "resumed_from_epoch": result.resumed_from_epoch,
-            "checkpoint_dir": str(checkpoint_dir), "config": asdict(config)}
+    return {
+        "test_accuracy": round(result.test_accuracy, 6),
+        "test_loss": round(result.test_loss, 6),
+        "epochs": len(result.history),
+        "best_epoch": result.best_epoch,
+        "seconds": round(result.seconds, 2),
+        "resumed_from_epoch": result.resumed_from_epoch,
+        "checkpoint_dir": str(checkpoint_dir),
+        "config": asdict(config),
+    }
 
 
 def run_fast(args):
     from snippets.fast import FAST, train_fast
 
     given = ["--preset"] if args.preset != "course" else []
-    given += [f"--{name.replace('_', '-')}" for name in TRAINING_FLAGS
-              if name != "seed" and getattr(args, name) is not None]
+    given += [
+        f"--{name.replace('_', '-')}"
+        for name in TRAINING_FLAGS
+        if name != "seed" and getattr(args, name) is not None
+    ]
     if given:
-        raise UsageError("--fast uses a fixed schedule and takes only --seed and "
-                         f"--checkpoint-dir, not {', '.join(given)}")
+        raise UsageError(
+            "--fast uses a fixed schedule and takes only --seed and "
+            f"--checkpoint-dir, not {', '.join(given)}"
+        )
     checkpoint_dir = args.checkpoint_dir or FAST_CHECKPOINT_DIR
     config = replace(FAST, seed=args.seed or 0)
-    log(f"training 784-256-10 with the fast schedule: {config.epochs} epochs, batch "
-        f"{config.batch_size}, seed {config.seed}")
+    log(
+        f"training 784-256-10 with the fast schedule: {config.epochs} epochs, "
+        "batch "
+        f"{config.batch_size}, seed {config.seed}"
+    )
     result = train_fast(config, checkpoint_dir=checkpoint_dir, log=log)
-    log(f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f} "
-        f"(saved in {checkpoint_dir})")
+    log(
+        f"test accuracy {result.test_accuracy:.4f}, test loss "
+        f"{result.test_loss:.4f} "
+        f"(saved in {checkpoint_dir})"
+    )
     print(json.dumps(report(result, config, checkpoint_dir)))
     return 0
 
@@ -195,12 +295,19 @@ def run_train(args):
     checkpoint_dir = args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR
     config = config_from_args(args)
     sizes = "-".join(str(size) for size in (784, *config.hidden, 10))
-    log(f"training {sizes} with {config.optimizer} (learning rate {config.learning_rate}, "
-        f"{config.schedule} schedule, keep_prob {config.keep_prob}, l2 {config.l2}) for up "
-        f"to {config.epochs} epochs, seed {config.seed}")
+    log(
+        f"training {sizes} with {config.optimizer} (learning rate "
+        f"{config.learning_rate}, "
+        f"{config.schedule} schedule, keep_prob {config.keep_prob}, l2 "
+        f"{config.l2}) for up "
+        f"to {config.epochs} epochs, seed {config.seed}"
+    )
     result = train(config, checkpoint_dir=checkpoint_dir, log=log)
-    log(f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f} "
-        f"(weights of epoch {result.best_epoch}, saved in {checkpoint_dir})")
+    log(
+        f"test accuracy {result.test_accuracy:.4f}, test loss "
+        f"{result.test_loss:.4f} "
+        f"(weights of epoch {result.best_epoch}, saved in {checkpoint_dir})"
+    )
     print(json.dumps(report(result, config, checkpoint_dir)))
     return 0
 
@@ -215,11 +322,21 @@ def run_evaluate(args):
     started = time.perf_counter()
     test_loss, test_accuracy = evaluate(model, data.test_x, data.test_y)
     seconds = time.perf_counter() - started
-    log(f"{args.checkpoint_dir}: test accuracy {test_accuracy:.4f}, test loss "
-        f"{test_loss:.4f} on 10,000 images")
-    print(json.dumps({"test_accuracy": round(test_accuracy, 6), "test_loss": round(test_loss, 6),
-                      "epochs": trained_epochs(args.checkpoint_dir),
-                      "seconds": round(seconds, 3), "checkpoint_dir": args.checkpoint_dir}))
+    log(
+        f"{args.checkpoint_dir}: test accuracy {test_accuracy:.4f}, test loss "
+        f"{test_loss:.4f} on 10,000 images"
+    )
+    print(
+        json.dumps(
+            {
+                "test_accuracy": round(test_accuracy, 6),
+                "test_loss": round(test_loss, 6),
+                "epochs": trained_epochs(args.checkpoint_dir),
+                "seconds": round(seconds, 3),
+                "checkpoint_dir": args.checkpoint_dir,
+            }
+        )
+    )
     return 0
 
 
@@ -228,16 +345,35 @@ def run_finetune(args):
     from snippets.train import train
 
     config = config_from_args(args)
-    model, loaded = finetune_model(args.source, hidden=config.hidden if args.hidden else None,
-                                   new_head=args.new_head, allow_partial=args.allow_partial,
-                                   seed=config.seed)
+    model, loaded = finetune_model(
+        args.source,
+        hidden=config.hidden if args.hidden else None,
+        new_head=args.new_head,
+        allow_partial=args.allow_partial,
+        seed=config.seed,
+    )
     config = replace(config, hidden=model.hidden)
-    log(f"restored from {args.source}: {', '.join(loaded['restored']) or 'nothing'}")
+    log(
+        f"restored from {args.source}: "
+        f"{', '.join(loaded['restored']) or 'nothing'}"
+    )
     log(f"new: {', '.join(loaded['new']) or 'nothing'}")
-    result = train(config, checkpoint_dir=args.checkpoint_dir, log=log, init_from=model)
-    log(f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f}")
-    print(json.dumps(dict(report(result, config, args.checkpoint_dir),
-                          restored=loaded["restored"], new=loaded["new"])))
+    result = train(
+        config, checkpoint_dir=args.checkpoint_dir, log=log, init_from=model
+    )
+    log(
+        f"test accuracy {result.test_accuracy:.4f}, test loss "
+        f"{result.test_loss:.4f}"
+    )
+    print(
+        json.dumps(
+            dict(
+                report(result, config, args.checkpoint_dir),
+                restored=loaded["restored"],
+                new=loaded["new"],
+            )
+        )
+    )
     return 0
 
 
@@ -250,7 +386,9 @@ def run_predict(args):
     # Check every file before any work.
     loaded = [(path, *load_digit(path)) for path in args.images]
     model = restore_model(args.checkpoint_dir, log=warn)
-    probabilities = predict(model, np.stack([pixels for _, pixels, _ in loaded]))
+    probabilities = predict(
+        model, np.stack([pixels for _, pixels, _ in loaded])
+    )
     for (path, _, notes), row in zip(loaded, probabilities):
         digit = int(np.argmax(row))
         for note in notes:
@@ -264,16 +402,27 @@ def run_export(args):
 
     started = time.perf_counter()
     models = ("plain",) if args.no_dropout else ("plain", "dropout")
-    header = export(args.output, epochs=args.epochs, source=args.source, models=models,
-                    limit=args.limit, log=log)
+    header = export(
+        args.output,
+        epochs=args.epochs,
+        source=args.source,
+        models=models,
+        limit=args.limit,
+        log=log,
+    )
     read_export(args.output)  # read back: checks every SHA-256
     log(f"exported to {args.output} in {time.perf_counter() - started:.0f} s")
     print(json.dumps(summary(header)))
     return 0
 
 
-COMMANDS = {"train": run_train, "evaluate": run_evaluate, "finetune": run_finetune,
-            "predict": run_predict, "export": run_export}
+COMMANDS = {
+    "train": run_train,
+    "evaluate": run_evaluate,
+    "finetune": run_finetune,
+    "predict": run_predict,
+    "export": run_export,
+}
 
 
 def main(argv=None):
@@ -284,20 +433,31 @@ def main(argv=None):
             quiet_tensorflow()
             return COMMANDS[args.command](args)
     except UsageError as error:
-        parser.exit(2, f"{parser.prog} {args.command}: error: {error} (see --help)\n")
-    except ExplainedError as error:  # missing data, a damaged checkpoint, a bad image...
+        parser.exit(
+            2, f"{parser.prog} {args.command}: error: {error} (see --help)\n"
+        )
+    # missing data, a damaged checkpoint, a bad image...
+    except ExplainedError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except OSError as error:  # a full disk, a read-only folder, a file where a folder should be
+    # a full disk, a read-only folder, a file where a folder should be
+    except OSError as error:
         print(f"error: {describe_os_error(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; the last completed epoch is kept in the checkpoint directory",
-              file=sys.stderr)
+        print(
+            "interrupted; the last completed epoch is kept in the checkpoint "
+            "directory",
+            file=sys.stderr,
+        )
         return 130
     except StopRequested as stop:
-        print(f"stopped by {stop.signal_name}; the last completed epoch is kept in the "
-              "checkpoint directory, and the same command resumes from it", file=sys.stderr)
+        print(
+            f"stopped by {stop.signal_name}; the last completed epoch is kept "
+            "in the "
+            "checkpoint directory, and the same command resumes from it",
+            file=sys.stderr,
+        )
         return stop.status
 
 

@@ -24,11 +24,13 @@ from pathlib import Path
 
 # --8<-- [start:write_atomically]
 def write_atomically(path, data):
-    """Write bytes so that ``path`` holds either its old content or all of ``data``.
+    """Write bytes so that ``path`` holds either its old content or all of
+    ``data``.
 
-    The bytes go to a temporary file in the same folder, are flushed to disk, and the
-    temporary file is then renamed over ``path``: a rename within one file system is
-    atomic. If anything fails (a full disk, say), the temporary file is removed.
+    The bytes go to a temporary file in the same folder, are flushed to disk,
+    and the temporary file is then renamed over ``path``: a rename within one
+    file system is atomic. If anything fails (a full disk, say), the temporary
+    file is removed.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,30 +46,42 @@ def write_atomically(path, data):
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
 # --8<-- [end:write_atomically]
 
 
 class ExplainedError(RuntimeError):
     """An error whose message says what went wrong and what to do about it.
 
-    The modules raise subclasses of it (``DataError``, ``CheckpointError``, ...); the
-    command line prints the message as one line, with no traceback.
+    The modules raise subclasses of it (``DataError``, ``CheckpointError``,
+    ...); the command line prints the message as one line, with no traceback.
     """
 
 
-# The errors of a write that no retry can fix: the disk or the quota is full, the file hit
-# its size limit, the file system is read-only, or the folder is not ours to write.
-CANNOT_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+# The errors of a write that no retry can fix: the disk or the quota is full,
+# the file hit its size limit, the file system is read-only, or the folder is
+# not ours to write.
+CANNOT_WRITE = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+}
 
 
 def describe_os_error(error):
-    """A failed file operation as one line: what, where, and what to do about it."""
+    """A failed file operation as one line: what, where, and what to do about
+    it.
+    """
     where = f" {error.filename}" if error.filename else ""
     advice = {
         errno.ENOSPC: "free some space, or write somewhere else",
         errno.EDQUOT: "your disk quota is used up; free some space, or write somewhere else",
         errno.EFBIG: "the file grew past the size limit (ulimit -f or a quota); free "
-                     "some space, or write somewhere else",
+        "some space, or write somewhere else",
         errno.EROFS: "the file system is read-only; write somewhere else",
         errno.EACCES: "you may not write there; fix its permissions, or write somewhere else",
         errno.EPERM: "you may not write there; fix its permissions, or write somewhere else",
@@ -79,21 +93,25 @@ def describe_os_error(error):
 
 
 def one_line(error):
-    """An error as one short line: its type and first line, without TensorFlow's
-    ``{{function_node ...}}`` prefix."""
+    """An error as one short line: its type and first line, without
+    TensorFlow's ``{{function_node ...}}`` prefix.
+    """
     text = re.sub(r"\{\{[^}]*\}\}\s*", "", str(error)).strip()
     first = text.splitlines()[0][:200] if text else ""
-    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+    return (
+        f"{type(error).__name__}: {first}" if first else type(error).__name__
+    )
 
 
 def quiet_tensorflow():
     """Import TensorFlow with its C++ start-up notes hidden, and return it.
 
-    TensorFlow's runtime writes notes (oneDNN, CUDA probing) straight to file descriptor 2
-    while it loads and looks for devices, before any Python logging setting applies.
-    They are not errors, and on a CPU-only machine they bury the messages that matter.
-    The command line and the notebooks call this first; importing ``snippets`` does not,
-    so a program that imports our modules keeps its own stderr as it is.
+    TensorFlow's runtime writes notes (oneDNN, CUDA probing) straight to file
+    descriptor 2 while it loads and looks for devices, before any Python
+    logging setting applies. They are not errors, and on a CPU-only machine
+    they bury the messages that matter. The command line and the notebooks call
+    this first; importing ``snippets`` does not, so a program that imports our
+    modules keeps its own stderr as it is.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" in sys.modules:
@@ -113,8 +131,9 @@ def quiet_tensorflow():
         import tensorflow as tf
 
         tf.config.list_physical_devices()
-        # Python-side warnings, such as the list of unrestored values after a restore
-        # that failed (which we handle and report ourselves), would clutter the output.
+        # Python-side warnings, such as the list of unrestored values after a
+        # restore that failed (which we handle and report ourselves), would
+        # clutter the output.
         tf.get_logger().setLevel("ERROR")
     finally:
         os.dup2(saved_stderr, 2)
@@ -124,7 +143,9 @@ def quiet_tensorflow():
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line (argparse prints the usage block first)."""
+    """argparse, but an error is one line (argparse prints the usage block
+    first).
+    """
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -135,7 +156,9 @@ def parse_number(text, convert, what):
     try:
         return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected {what}, got {text!r}"
+        ) from None
 
 
 def positive_int(text):
@@ -147,8 +170,11 @@ def positive_int(text):
 
 def positive_float(text):
     value = parse_number(text, float, "a number")
-    if not 0.0 < value < float("inf"):  # also refuses nan: every comparison is false
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    # also refuses nan: every comparison is false
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number, got {text}"
+        )
     return value
 
 
@@ -156,7 +182,8 @@ def probability(text):
     value = parse_number(text, float, "a number")
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(
-            f"must be in (0, 1], got {text}: 1.0 keeps every unit, 0.5 keeps half "
+            f"must be in (0, 1], got {text}: 1.0 keeps every unit, 0.5 keeps "
+            "half "
             "(TF2's dropout rate is 1 - keep_prob)"
         )
     return value
@@ -165,16 +192,21 @@ def probability(text):
 def non_negative_float(text):
     value = parse_number(text, float, "a number")
     if not 0.0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
+        raise argparse.ArgumentTypeError(
+            f"must be zero or positive, got {text}"
+        )
     return value
+
+
 # --8<-- [end:validators]
 
 
 class StopRequested(BaseException):
     """SIGTERM or SIGHUP arrived: stop now, like Ctrl-C, keeping what is saved.
 
-    A ``BaseException``, as ``KeyboardInterrupt`` is, so no ``except Exception`` on the
-    way swallows it. ``status`` is the conventional exit status, 128 + the signal number.
+    A ``BaseException``, as ``KeyboardInterrupt`` is, so no ``except
+    Exception`` on the way swallows it. ``status`` is the conventional exit
+    status, 128 + the signal number.
     """
 
     def __init__(self, signal_number):
@@ -192,15 +224,19 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 @contextlib.contextmanager
 def stop_on_signals():
-    """Inside the block, SIGTERM and SIGHUP raise ``StopRequested`` in the main thread.
+    """Inside the block, SIGTERM and SIGHUP raise ``StopRequested`` in the main
+    thread.
 
-    Batch schedulers, ``kill``, ``docker stop`` and cloud preemption send SIGTERM first;
-    by default it ends Python on the spot, silently. The command line runs in this block.
+    Batch schedulers, ``kill``, ``docker stop`` and cloud preemption send
+    SIGTERM first; by default it ends Python on the spot, silently. The command
+    line runs in this block.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {number: signal.signal(number, _raise_stop) for number in STOP_SIGNALS}
+    previous = {
+        number: signal.signal(number, _raise_stop) for number in STOP_SIGNALS
+    }
     try:
         yield
     finally:
@@ -210,18 +246,22 @@ def stop_on_signals():
 
 @contextlib.contextmanager
 def signals_held():
-    """Let Ctrl-C, SIGTERM and SIGHUP wait until the block is done, then act on them.
+    """Let Ctrl-C, SIGTERM and SIGHUP wait until the block is done, then act on
+    them.
 
-    Around a checkpoint save: the save finishes, so the epoch it records is kept, and
-    the signal then stops the program as usual. Outside the main thread (where Python
-    cannot handle signals) it does nothing.
+    Around a checkpoint save: the save finishes, so the epoch it records is
+    kept, and the signal then stops the program as usual. Outside the main
+    thread (where Python cannot handle signals) it does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     numbers = (signal.SIGINT, *STOP_SIGNALS)
     arrived = []
-    previous = {number: signal.signal(number, lambda n, frame: arrived.append(n)) for number in numbers}
+    previous = {
+        number: signal.signal(number, lambda n, frame: arrived.append(n))
+        for number in numbers
+    }
     try:
         yield
     finally:

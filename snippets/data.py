@@ -19,18 +19,22 @@ from snippets.mnist_files import NUM_CLASSES, DataError, load_mnist
 def scale_and_flatten(images):
     """uint8 images (n, 28, 28) -> float32 rows (n, 784) with values in [0, 1].
 
-    Skipping the scaling makes every pre-activation up to 255 times larger: the first
-    losses are enormous, and a learning rate that suits scaled inputs kills most ReLUs
-    in a few steps (see the troubleshooting chapter).
+    Skipping the scaling makes every pre-activation up to 255 times larger: the
+    first losses are enormous, and a learning rate that suits scaled inputs
+    kills most ReLUs in a few steps (see the troubleshooting chapter).
     """
     return images.reshape(len(images), -1).astype(np.float32) / 255.0
 
 
 def one_hot(labels, num_classes=NUM_CLASSES):
-    """Digits (n,) -> float32 rows (n, num_classes) with a single 1 in each row."""
+    """Digits (n,) -> float32 rows (n, num_classes) with a single 1 in each
+    row.
+    """
     encoded = np.zeros((len(labels), num_classes), dtype=np.float32)
     encoded[np.arange(len(labels)), labels] = 1.0
     return encoded
+
+
 # --8<-- [end:prepare]
 
 
@@ -48,16 +52,22 @@ class Mnist:
 
 # --8<-- [start:split]
 def load_dataset(validation_size=5000, limit=None, cache_dir=None):
-    """Scaled, flattened, one-hot MNIST with a validation split held out of training.
+    """Scaled, flattened, one-hot MNIST with a validation split held out of
+    training.
 
-    The validation examples are the LAST ``validation_size`` training images (as in the
-    classic 55,000/5,000 split), so they never depend on a random seed. ``limit`` keeps
-    only the first ``limit`` training examples, for quick runs; the test set is whole.
+    The validation examples are the LAST ``validation_size`` training images
+    (as in the classic 55,000/5,000 split), so they never depend on a random
+    seed. ``limit`` keeps only the first ``limit`` training examples, for quick
+    runs; the test set is whole.
     """
-    (train_images, train_labels), (test_images, test_labels) = load_mnist(cache_dir)
+    (train_images, train_labels), (test_images, test_labels) = load_mnist(
+        cache_dir
+    )
     if not 0 <= validation_size < len(train_images):
-        raise ValueError(f"validation_size must be in [0, {len(train_images)}), "
-                         f"got {validation_size}")
+        raise ValueError(
+            f"validation_size must be in [0, {len(train_images)}), "
+            f"got {validation_size}"
+        )
     cut = len(train_images) - validation_size
     train_x, train_y = train_images[:cut], train_labels[:cut]
     if limit is not None:
@@ -72,17 +82,21 @@ def load_dataset(validation_size=5000, limit=None, cache_dir=None):
         test_x=scale_and_flatten(test_images),
         test_y=one_hot(test_labels),
     )
+
+
 # --8<-- [end:split]
 
 
 # --8<-- [start:batches]
 def batches(batch_size, features, labels, shuffle=True, seed=0):
-    """Yield ``(features, labels)`` mini-batches that together cover every example once.
+    """Yield ``(features, labels)`` mini-batches that together cover every
+    example once.
 
-    With ``shuffle`` the order is a fresh permutation drawn from ``seed``: pass a
-    different seed each epoch (for example ``seed + epoch``) so the batches differ
-    between epochs but the whole run can be repeated. The last batch holds whatever is
-    left over and may be smaller than ``batch_size``; no example is dropped.
+    With ``shuffle`` the order is a fresh permutation drawn from ``seed``: pass
+    a different seed each epoch (for example ``seed + epoch``) so the batches
+    differ between epochs but the whole run can be repeated. The last batch
+    holds whatever is left over and may be smaller than ``batch_size``; no
+    example is dropped.
     """
     if len(features) != len(labels):
         raise ValueError(f"{len(features)} features but {len(labels)} labels")
@@ -95,6 +109,8 @@ def batches(batch_size, features, labels, shuffle=True, seed=0):
     for start in range(0, len(features), batch_size):
         chosen = order[start : start + batch_size]
         yield features[chosen], labels[chosen]
+
+
 # --8<-- [end:batches]
 
 
@@ -104,18 +120,36 @@ def main():
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"train images {train_images.shape} {train_images.dtype}, labels {train_labels.shape}")
-    print(f"test images  {test_images.shape} {test_images.dtype}, labels {test_labels.shape}")
+    print(
+        f"train images {train_images.shape} {train_images.dtype}, labels "
+        f"{train_labels.shape}"
+    )
+    print(
+        f"test images  {test_images.shape} {test_images.dtype}, labels "
+        f"{test_labels.shape}"
+    )
     print("train label counts", np.bincount(train_labels).tolist())
     print("test label counts ", np.bincount(test_labels).tolist())
-    print(f"pixel range {train_images.min()}..{train_images.max()}; the first digit, as text:")
+    print(
+        f"pixel range {train_images.min()}..{train_images.max()}; the first "
+        "digit, as text:"
+    )
     for row in train_images[0][4:24]:
-        print("".join("#" if value > 128 else "." if value > 0 else " " for value in row[4:24]))
+        print(
+            "".join(
+                "#" if value > 128 else "." if value > 0 else " "
+                for value in row[4:24]
+            )
+        )
     print(f"label of that digit: {train_labels[0]}")
     data = load_dataset()
-    print(f"prepared: train_x {data.train_x.shape} {data.train_x.dtype} in "
-          f"[{data.train_x.min()}, {data.train_x.max()}], train_y {data.train_y.shape} one-hot, "
-          f"{len(data.valid_x):,} for validation, {len(data.test_x):,} for testing")
+    print(
+        f"prepared: train_x {data.train_x.shape} {data.train_x.dtype} in "
+        f"[{data.train_x.min()}, {data.train_x.max()}], train_y "
+        f"{data.train_y.shape} one-hot, "
+        f"{len(data.valid_x):,} for validation, {len(data.test_x):,} for "
+        "testing"
+    )
     return 0
 
 

@@ -44,20 +44,31 @@ from snippets.train import TrainingDiverged, run_epochs
 # --8<-- [start:config]
 @dataclass(frozen=True)
 class FastConfig:
-    """The fixed schedule, decided on the validation set before the test set was looked at."""
+    """The fixed schedule, decided on the validation set before the test set
+    was looked at.
+    """
 
     hidden: tuple = (256,)  # the course's network: 784-256-10
     epochs: int = 4
-    batch_size: int = 512  # 4x the course's 128: a quarter of the steps, each a better-shaped product
+    # 4x the course's 128: a quarter of the steps, each a better-shaped product
+    batch_size: int = 512
     schedule: str = "warmup-decay"  # or "constant"
-    learning_rate: float = 2e-2  # Adam's peak rate; a large batch tolerates a large rate
+    # Adam's peak rate; a large batch tolerates a large rate
+    learning_rate: float = 2e-2
     warmup_fraction: float = 0.15  # of all steps
-    label_smoothing: float = 0.1  # aim at 0.91 for the right class, 0.01 for the others
-    compute_dtype: str = "bfloat16"  # matrix products in bfloat16; "float32" for none
-    fused_adam: bool = True  # one kernel per variable; False: Adam written as tensor ops
-    whole_epoch: bool = True  # one compiled call per epoch; False: one call per step
-    jit_compile: bool = False  # XLA: measured by the benchmark, and its compile time did not pay back
+    # aim at 0.91 for the right class, 0.01 for the others
+    label_smoothing: float = 0.1
+    # matrix products in bfloat16; "float32" for none
+    compute_dtype: str = "bfloat16"
+    # one kernel per variable; False: Adam written as tensor ops
+    fused_adam: bool = True
+    # one compiled call per epoch; False: one call per step
+    whole_epoch: bool = True
+    # XLA: measured by the benchmark, and its compile time did not pay back
+    jit_compile: bool = False
     seed: int = 0
+
+
 # --8<-- [end:config]
 
 
@@ -65,12 +76,16 @@ FAST = FastConfig()
 
 
 # --8<-- [start:schedule]
-def learning_rate_at(step, total_steps, peak, warmup_fraction, schedule="warmup-decay"):
-    """Linear warm-up from 0 to ``peak``, then linear decay back to 0 at ``total_steps``.
+def learning_rate_at(
+    step, total_steps, peak, warmup_fraction, schedule="warmup-decay"
+):
+    """Linear warm-up from 0 to ``peak``, then linear decay back to 0 at
+    ``total_steps``.
 
-    Starting small keeps Adam's first, badly estimated steps from throwing the weights
-    far away; ending at zero lets the weights settle into the minimum instead of
-    rattling around it, which is worth several epochs at a constant rate.
+    Starting small keeps Adam's first, badly estimated steps from throwing the
+    weights far away; ending at zero lets the weights settle into the minimum
+    instead of rattling around it, which is worth several epochs at a constant
+    rate.
     """
     if schedule == "constant":
         return tf.constant(peak, tf.float32)
@@ -79,12 +94,17 @@ def learning_rate_at(step, total_steps, peak, warmup_fraction, schedule="warmup-
     rising = (step + 1.0) / warmup
     falling = (total_steps - step) / max(1.0, total_steps - warmup)
     return peak * tf.maximum(0.0, tf.minimum(rising, falling))
+
+
 # --8<-- [end:schedule]
 
 
 # --8<-- [start:gradients]
-def loss_and_gradients(weights, biases, x, labels, compute_dtype, label_smoothing=0.0):
-    """Cross-entropy and its gradients [dW1, db1, dW2, db2, ...], by the chain rule.
+def loss_and_gradients(
+    weights, biases, x, labels, compute_dtype, label_smoothing=0.0
+):
+    """Cross-entropy and its gradients [dW1, db1, dW2, db2, ...], by the chain
+    rule.
 
     The same backward pass as snippets/backprop.py, in TensorFlow: products in
     ``compute_dtype``, softmax, loss and biases in float32.
@@ -95,78 +115,158 @@ def loss_and_gradients(weights, biases, x, labels, compute_dtype, label_smoothin
         inputs.append(a)
         z = tf.matmul(a, tf.cast(w, compute_dtype))
         z = tf.cast(z, tf.float32) + b
-        a = tf.cast(tf.nn.relu(z), compute_dtype) if index < len(weights) - 1 else z
+        a = (
+            tf.cast(tf.nn.relu(z), compute_dtype)
+            if index < len(weights) - 1
+            else z
+        )
     logits = a
     n_classes = logits.shape[1]
-    targets = tf.one_hot(labels, n_classes) * (1 - label_smoothing) + label_smoothing / n_classes
-    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=targets, logits=logits))
-    grad_z = (tf.nn.softmax(logits) - targets) / tf.cast(tf.shape(x)[0], tf.float32)
+    targets = (
+        tf.one_hot(labels, n_classes) * (1 - label_smoothing)
+        + label_smoothing / n_classes
+    )
+    loss = tf.reduce_mean(
+        tf.nn.softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+    )
+    grad_z = (tf.nn.softmax(logits) - targets) / tf.cast(
+        tf.shape(x)[0], tf.float32
+    )
     gradients = []
     for index in reversed(range(len(weights))):
         grad_z_c = tf.cast(grad_z, compute_dtype)
         grad_w = tf.matmul(inputs[index], grad_z_c, transpose_a=True)  # a^T dz
-        gradients = [tf.cast(grad_w, tf.float32), tf.reduce_sum(grad_z, axis=0)] + gradients
+        gradients = [
+            tf.cast(grad_w, tf.float32),
+            tf.reduce_sum(grad_z, axis=0),
+        ] + gradients
         if index > 0:  # the data needs no gradient
-            grad_a = tf.matmul(grad_z_c, tf.cast(weights[index], compute_dtype), transpose_b=True)  # dz W^T
-            grad_z = tf.where(inputs[index] > 0, tf.cast(grad_a, tf.float32), 0.0)  # ReLU'(z) is 1 or 0
+            # dz W^T
+            grad_a = tf.matmul(
+                grad_z_c,
+                tf.cast(weights[index], compute_dtype),
+                transpose_b=True,
+            )
+            # ReLU'(z) is 1 or 0
+            grad_z = tf.where(
+                inputs[index] > 0, tf.cast(grad_a, tf.float32), 0.0
+            )
     return loss, gradients
+
+
 # --8<-- [end:gradients]
 
 
 class FastTrainer(tf.Module):
-    """The data as tensors, the model with Adam's moments, and the compiled epoch.
+    """The data as tensors, the model with Adam's moments, and the compiled
+    epoch.
 
-    A ``tf.Module``, so that a checkpoint of it holds everything needed to continue:
-    the model, Adam's moments ``m`` and ``v``, and the step counter.
+    A ``tf.Module``, so that a checkpoint of it holds everything needed to
+    continue: the model, Adam's moments ``m`` and ``v``, and the step counter.
     """
 
     def __init__(self, config, train_x, train_y):
         super().__init__(name="fast_trainer")
         if config.schedule not in ("warmup-decay", "constant"):
-            raise ValueError(f"unknown schedule {config.schedule!r}; choose warmup-decay or constant")
+            raise ValueError(
+                f"unknown schedule {config.schedule!r}; choose warmup-decay "
+                "or constant"
+            )
         if config.compute_dtype not in ("float32", "bfloat16"):
-            raise ValueError(f"unknown compute_dtype {config.compute_dtype!r}; choose float32 or bfloat16")
+            raise ValueError(
+                f"unknown compute_dtype {config.compute_dtype!r}; choose "
+                "float32 or bfloat16"
+            )
         self.config = config
         self.features = tf.constant(train_x, tf.float32)
-        self.labels = tf.constant(np.argmax(train_y, axis=1), tf.int32)  # one-hot rows -> digits
+        # one-hot rows -> digits
+        self.labels = tf.constant(np.argmax(train_y, axis=1), tf.int32)
         self.n_examples = len(train_x)
-        # Every step takes a full batch (the static shape lets TensorFlow plan each product
-        # once); the few examples left over are in other batches in the next epoch.
+        # Every step takes a full batch (the static shape lets TensorFlow plan
+        # each product once); the few examples left over are in other batches
+        # in the next epoch.
         self.steps_per_epoch = self.n_examples // config.batch_size
         if self.steps_per_epoch < 1:
-            raise ValueError(f"batch_size {config.batch_size} is larger than the {self.n_examples} training examples")
+            raise ValueError(
+                f"batch_size {config.batch_size} is larger than the "
+                f"{self.n_examples} training examples"
+            )
         self.total_steps = config.epochs * self.steps_per_epoch
-        self.model = MLP(config.hidden, n_inputs=train_x.shape[1], n_classes=train_y.shape[1], seed=config.seed)
+        self.model = MLP(
+            config.hidden,
+            n_inputs=train_x.shape[1],
+            n_classes=train_y.shape[1],
+            seed=config.seed,
+        )
         self.weights = [weights for _, weights, _ in self.model.layers()]
         self.biases = [bias for _, _, bias in self.model.layers()]
-        self.parameters = [v for pair in zip(self.weights, self.biases) for v in pair]
-        self.m = [tf.Variable(tf.zeros_like(v), name="m") for v in self.parameters]
-        self.v = [tf.Variable(tf.zeros_like(v), name="v") for v in self.parameters]
+        self.parameters = [
+            v for pair in zip(self.weights, self.biases) for v in pair
+        ]
+        self.m = [
+            tf.Variable(tf.zeros_like(v), name="m") for v in self.parameters
+        ]
+        self.v = [
+            tf.Variable(tf.zeros_like(v), name="v") for v in self.parameters
+        ]
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
-        self.run_epoch = tf.function(self.epoch, jit_compile=config.jit_compile, autograph=False)
-        self.run_step = tf.function(self.train_step, jit_compile=config.jit_compile, autograph=False)
+        self.run_epoch = tf.function(
+            self.epoch, jit_compile=config.jit_compile, autograph=False
+        )
+        self.run_step = tf.function(
+            self.train_step, jit_compile=config.jit_compile, autograph=False
+        )
 
     def shuffled(self, epoch):
-        """The training set in this epoch's order: a permutation drawn from (seed, epoch)."""
-        seed = tf.stack([tf.constant(self.config.seed, tf.int64), tf.cast(epoch, tf.int64)])
+        """The training set in this epoch's order: a permutation drawn from
+        (seed, epoch).
+        """
+        seed = tf.stack(
+            [tf.constant(self.config.seed, tf.int64), tf.cast(epoch, tf.int64)]
+        )
         # Sorting random keys gives a uniformly random permutation (and, unlike
         # stateless_shuffle, also compiles with XLA).
-        order = tf.argsort(tf.random.stateless_uniform([self.n_examples], seed=seed))
+        order = tf.argsort(
+            tf.random.stateless_uniform([self.n_examples], seed=seed)
+        )
         return tf.gather(self.features, order), tf.gather(self.labels, order)
 
     # --8<-- [start:step]
     def train_step(self, x, y):
         """One mini-batch: backpropagate, then update every variable with Adam."""
-        loss, gradients = loss_and_gradients(self.weights, self.biases, x, y, self.config.compute_dtype,
-                                             self.config.label_smoothing)
-        rate = learning_rate_at(self.step, self.total_steps, self.config.learning_rate,
-                                self.config.warmup_fraction, self.config.schedule)
+        loss, gradients = loss_and_gradients(
+            self.weights,
+            self.biases,
+            x,
+            y,
+            self.config.compute_dtype,
+            self.config.label_smoothing,
+        )
+        rate = learning_rate_at(
+            self.step,
+            self.total_steps,
+            self.config.learning_rate,
+            self.config.warmup_fraction,
+            self.config.schedule,
+        )
         t = tf.cast(self.step + 1, tf.float32)
-        for variable, gradient, m, v in zip(self.parameters, gradients, self.m, self.v):
-            if self.config.fused_adam:  # the kernel that tf.keras' Adam called in TF 2.0-2.10
-                tf.raw_ops.ResourceApplyAdam(var=variable.handle, m=m.handle, v=v.handle, beta1_power=0.9**t,
-                                             beta2_power=0.999**t, lr=rate, beta1=0.9, beta2=0.999, epsilon=1e-7,
-                                             grad=gradient)
+        for variable, gradient, m, v in zip(
+            self.parameters, gradients, self.m, self.v
+        ):
+            # the kernel that tf.keras' Adam called in TF 2.0-2.10
+            if self.config.fused_adam:
+                tf.raw_ops.ResourceApplyAdam(
+                    var=variable.handle,
+                    m=m.handle,
+                    v=v.handle,
+                    beta1_power=0.9**t,
+                    beta2_power=0.999**t,
+                    lr=rate,
+                    beta1=0.9,
+                    beta2=0.999,
+                    epsilon=1e-7,
+                    grad=gradient,
+                )
             else:
                 m.assign(0.9 * m + 0.1 * gradient)
                 v.assign(0.999 * v + 0.001 * tf.square(gradient))
@@ -174,11 +274,14 @@ class FastTrainer(tf.Module):
                 variable.assign_sub(corrected * m / (tf.sqrt(v) + 1e-7))
         self.step.assign_add(1)
         return loss
+
     # --8<-- [end:step]
 
     # --8<-- [start:epoch]
     def epoch(self, epoch):
-        """A whole epoch as one graph: shuffle, then loop over the batches inside TensorFlow."""
+        """A whole epoch as one graph: shuffle, then loop over the batches
+        inside TensorFlow.
+        """
         features, labels = self.shuffled(epoch)
         batch, width = self.config.batch_size, features.shape[1]
 
@@ -187,29 +290,39 @@ class FastTrainer(tf.Module):
             y = tf.slice(labels, [i * batch], [batch])
             return i + 1, loss_sum + self.train_step(x, y)
 
-        _, loss_sum = tf.while_loop(lambda i, _: i < self.steps_per_epoch, body, (0, 0.0))
+        _, loss_sum = tf.while_loop(
+            lambda i, _: i < self.steps_per_epoch, body, (0, 0.0)
+        )
         return loss_sum / self.steps_per_epoch
+
     # --8<-- [end:epoch]
 
     def train_epoch(self, epoch):
         """One pass over the training set; returns the mean training loss."""
-        epoch = tf.constant(epoch, tf.int64)  # a tensor, so that every epoch reuses one graph
+        # a tensor, so that every epoch reuses one graph
+        epoch = tf.constant(epoch, tf.int64)
         if self.config.whole_epoch:
             return float(self.run_epoch(epoch))
         features, labels = self.shuffled(epoch)
         batch, loss_sum = self.config.batch_size, 0.0
         for i in range(self.steps_per_epoch):
-            loss_sum += float(self.run_step(features[i * batch:(i + 1) * batch], labels[i * batch:(i + 1) * batch]))
+            loss_sum += float(
+                self.run_step(
+                    features[i * batch : (i + 1) * batch],
+                    labels[i * batch : (i + 1) * batch],
+                )
+            )
         return loss_sum / self.steps_per_epoch
 
 
 def train_fast(config=FAST, data=None, checkpoint_dir=None, log=print):
     """Train with the fixed fast schedule and return a ``TrainResult``.
 
-    The validation accuracy is logged after each epoch but decides nothing (there is no
-    early stopping: the budget is fixed); the test set is used once, after the last epoch.
-    ``seconds`` is the wall time of the whole schedule, compilation included. The outer
-    loop, with its checkpoints and resuming, is the chapter trainer's ``run_epochs``.
+    The validation accuracy is logged after each epoch but decides nothing
+    (there is no early stopping: the budget is fixed); the test set is used
+    once, after the last epoch. ``seconds`` is the wall time of the whole
+    schedule, compilation included. The outer loop, with its checkpoints and
+    resuming, is the chapter trainer's ``run_epochs``.
     """
     data = data if data is not None else load_dataset()
     trainer = FastTrainer(config, data.train_x, data.train_y)
@@ -217,21 +330,37 @@ def train_fast(config=FAST, data=None, checkpoint_dir=None, log=print):
     def train_one_epoch(epoch):
         loss = trainer.train_epoch(epoch)
         if not math.isfinite(loss):
-            raise TrainingDiverged(f"loss became {loss} in epoch {epoch} of the fast schedule; "
-                                   f"lower the learning rate ({config.learning_rate})")
+            raise TrainingDiverged(
+                f"loss became {loss} in epoch {epoch} of the fast schedule; "
+                f"lower the learning rate ({config.learning_rate})"
+            )
         return loss
 
-    return run_epochs(train_one_epoch, trainer.model, data, config, state={"trainer": trainer},
-                      checkpoint_dir=checkpoint_dir, log=log, keep_best=False)
+    return run_epochs(
+        train_one_epoch,
+        trainer.model,
+        data,
+        config,
+        state={"trainer": trainer},
+        checkpoint_dir=checkpoint_dir,
+        log=log,
+        keep_best=False,
+    )
 
 
 def main():
     data = load_dataset()
-    print(f"training 784-256-10 with the fixed fast schedule: {FAST.epochs} epochs, batch {FAST.batch_size}, "
-          f"{FAST.compute_dtype} products")
+    print(
+        f"training 784-256-10 with the fixed fast schedule: {FAST.epochs} "
+        f"epochs, batch {FAST.batch_size}, "
+        f"{FAST.compute_dtype} products"
+    )
     result = train_fast(data=data)
-    print(f"test accuracy {result.test_accuracy:.4f} after {len(result.history)} epochs in {result.seconds:.2f} s "
-          "(compilation included)")
+    print(
+        f"test accuracy {result.test_accuracy:.4f} after "
+        f"{len(result.history)} epochs in {result.seconds:.2f} s "
+        "(compilation included)"
+    )
     return 0
 
 

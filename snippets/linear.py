@@ -14,20 +14,29 @@ import tensorflow as tf
 
 # --8<-- [start:parameter_count]
 def parameter_count(n_inputs, n_classes):
-    """Weights plus biases of a linear classifier: N*K weights and K biases = (N + 1) * K."""
+    """Weights plus biases of a linear classifier: N*K weights and K biases =
+    (N + 1) * K.
+    """
     return (n_inputs + 1) * n_classes
+
+
 # --8<-- [end:parameter_count]
 
 
 # --8<-- [start:model]
 class LinearClassifier(tf.Module):
-    """logits = x @ weights + bias. Softmax of the logits gives class probabilities."""
+    """logits = x @ weights + bias. Softmax of the logits gives class
+    probabilities.
+    """
 
     def __init__(self, n_inputs, n_classes, seed=0):
         super().__init__(name="linear")
-        # Small random weights break the symmetry between classes; zeros would also work
-        # here because there is no hidden layer, but small noise is the habit to keep.
-        init = tf.random.stateless_truncated_normal([n_inputs, n_classes], seed=[seed, 0], stddev=0.01)
+        # Small random weights break the symmetry between classes; zeros would
+        # also work here because there is no hidden layer, but small noise is
+        # the habit to keep.
+        init = tf.random.stateless_truncated_normal(
+            [n_inputs, n_classes], seed=[seed, 0], stddev=0.01
+        )
         self.weights = tf.Variable(init, name="weights")
         self.bias = tf.Variable(tf.zeros([n_classes]), name="bias")
 
@@ -36,25 +45,34 @@ class LinearClassifier(tf.Module):
 
 
 def softmax_cross_entropy(logits, labels):
-    """Mean over the batch of -sum_k y_k log softmax(logits)_k, for one-hot ``labels``."""
-    return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    """Mean over the batch of -sum_k y_k log softmax(logits)_k, for one-hot
+    ``labels``.
+    """
+    return tf.reduce_mean(
+        tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    )
 
 
 def accuracy(logits, labels):
     """Fraction of rows whose largest logit is at the true class."""
     correct = tf.equal(tf.argmax(logits, axis=1), tf.argmax(labels, axis=1))
     return float(tf.reduce_mean(tf.cast(correct, tf.float32)))
+
+
 # --8<-- [end:model]
 
 
 # --8<-- [start:fit]
 def fit(model, x, y, epochs=100, learning_rate=0.5, batch_size=None, seed=0):
-    """Plain gradient descent on the cross-entropy; full batch unless ``batch_size`` is set."""
+    """Plain gradient descent on the cross-entropy; full batch unless
+    ``batch_size`` is set.
+    """
     x = tf.constant(x, tf.float32)
     y = tf.constant(y, tf.float32)
     optimizer = tf.keras.optimizers.SGD(learning_rate)
 
-    @tf.function  # compiled once: each step then runs as one TensorFlow graph call
+    # compiled once: each step then runs as one TensorFlow graph call
+    @tf.function
     def step(x_batch, y_batch):
         with tf.GradientTape() as tape:
             loss = softmax_cross_entropy(model(x_batch), y_batch)
@@ -69,6 +87,8 @@ def fit(model, x, y, epochs=100, learning_rate=0.5, batch_size=None, seed=0):
             index = order[start : start + size]
             step(tf.gather(x, index), tf.gather(y, index))
     return model
+
+
 # --8<-- [end:fit]
 
 
@@ -76,28 +96,48 @@ def fit(model, x, y, epochs=100, learning_rate=0.5, batch_size=None, seed=0):
 def xor_data(n=400, seed=0):
     """Points in the square [-1, 1]^2, class 1 when x and y have the same sign.
 
-    The classes sit in opposite corners, so no single straight line separates them.
+    The classes sit in opposite corners, so no single straight line separates
+    them.
     """
     rng = np.random.default_rng(seed)
     points = rng.uniform(-1.0, 1.0, size=(n, 2)).astype(np.float32)
     labels = (points[:, 0] * points[:, 1] > 0).astype(np.int64)
     return points, np.eye(2, dtype=np.float32)[labels]
+
+
 # --8<-- [end:xor]
 
 
 def main():
     from snippets.data import load_dataset
 
-    print(f"parameters of a linear MNIST classifier: (784 + 1) * 10 = {parameter_count(784, 10)}")
+    print(
+        "parameters of a linear MNIST classifier: (784 + 1) * 10 = "
+        f"{parameter_count(784, 10)}"
+    )
 
     points, labels = xor_data()
-    model = fit(LinearClassifier(2, 2), points, labels, epochs=300, learning_rate=0.5)
-    print(f"linear model on XOR-like data: accuracy {accuracy(model(points), labels):.3f} (chance is 0.5)")
+    model = fit(
+        LinearClassifier(2, 2), points, labels, epochs=300, learning_rate=0.5
+    )
+    print(
+        "linear model on XOR-like data: accuracy "
+        f"{accuracy(model(points), labels):.3f} (chance is 0.5)"
+    )
 
     data = load_dataset(limit=10000)
-    model = fit(LinearClassifier(784, 10), data.train_x, data.train_y, epochs=5, learning_rate=0.5, batch_size=100)
-    print(f"linear model on MNIST (10,000 training images, 5 epochs): "
-          f"test accuracy {accuracy(model(data.test_x), data.test_y):.4f}")
+    model = fit(
+        LinearClassifier(784, 10),
+        data.train_x,
+        data.train_y,
+        epochs=5,
+        learning_rate=0.5,
+        batch_size=100,
+    )
+    print(
+        f"linear model on MNIST (10,000 training images, 5 epochs): "
+        f"test accuracy {accuracy(model(data.test_x), data.test_y):.4f}"
+    )
     return 0
 
 

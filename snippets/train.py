@@ -43,10 +43,12 @@ class TrainingDiverged(ExplainedError):
 
 
 class History(tf.train.experimental.PythonState):
-    """One row of figures per finished epoch, saved inside the training checkpoint.
+    """One row of figures per finished epoch, saved inside the training
+    checkpoint.
 
-    ``PythonState`` is TensorFlow's way to put plain Python values into an object-based
-    checkpoint, so a resumed run has the whole history, not just the epochs it ran.
+    ``PythonState`` is TensorFlow's way to put plain Python values into an
+    object-based checkpoint, so a resumed run has the whole history, not just
+    the epochs it ran.
     """
 
     def __init__(self):
@@ -61,10 +63,15 @@ class History(tf.train.experimental.PythonState):
 
 def make_optimizer(name, learning_rate, schedule="constant", total_steps=1):
     if schedule == "cosine":
-        # A large step size early on, then ever smaller steps to settle into a minimum.
-        learning_rate = tf.keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
+        # A large step size early on, then ever smaller steps to settle into a
+        # minimum.
+        learning_rate = tf.keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps=total_steps
+        )
     elif schedule != "constant":
-        raise ValueError(f"unknown schedule {schedule!r}; choose constant or cosine")
+        raise ValueError(
+            f"unknown schedule {schedule!r}; choose constant or cosine"
+        )
     if name == "adam":
         return tf.keras.optimizers.Adam(learning_rate)
     if name == "sgd":
@@ -79,17 +86,26 @@ def evaluate(model, features, labels, batch_size=10000):
         return math.nan, math.nan  # no validation set: nothing to measure
     total_loss, correct = 0.0, 0
     for start in range(0, len(features), batch_size):
-        x, y = features[start : start + batch_size], labels[start : start + batch_size]
+        x, y = (
+            features[start : start + batch_size],
+            labels[start : start + batch_size],
+        )
         logits = model(x)
         total_loss += float(softmax_cross_entropy(logits, y)) * len(x)
-        correct += int(np.sum(np.argmax(logits, axis=1) == np.argmax(y, axis=1)))
+        correct += int(
+            np.sum(np.argmax(logits, axis=1) == np.argmax(y, axis=1))
+        )
     return total_loss / len(features), correct / len(features)
+
+
 # --8<-- [end:evaluate]
 
 
 # --8<-- [start:train_step]
 def make_train_step(model, optimizer, l2):
-    """One compiled step: forward pass, loss, gradients by backprop, one optimizer update."""
+    """One compiled step: forward pass, loss, gradients by backprop, one
+    optimizer update.
+    """
     signature = [
         tf.TensorSpec([None, model.n_inputs], tf.float32),
         tf.TensorSpec([None, model.n_classes], tf.float32),
@@ -101,30 +117,46 @@ def make_train_step(model, optimizer, l2):
         with tf.GradientTape() as tape:
             logits = model(x, training=True, dropout_seed=dropout_seed)
             loss = softmax_cross_entropy(logits, y)
-            total = loss + l2_penalty(model.weight_matrices(), l2) if l2 else loss
+            total = (
+                loss + l2_penalty(model.weight_matrices(), l2) if l2 else loss
+            )
         gradients = tape.gradient(total, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        # The gradient norm is returned so the loop can spot NaN early: a NaN input makes
-        # the weight gradients NaN while ReLU can still hide it from the loss.
+        # The gradient norm is returned so the loop can spot NaN early: a NaN
+        # input makes the weight gradients NaN while ReLU can still hide it
+        # from the loss.
         return loss, tf.linalg.global_norm(gradients)
 
     return train_step
+
+
 # --8<-- [end:train_step]
 
 
 class ProgressBar:
-    """A one-line bar with the running mean loss, redrawn in place on a terminal only."""
+    """A one-line bar with the running mean loss, redrawn in place on a
+    terminal only.
+    """
 
     def __init__(self, total, label, stream=None, width=30):
-        stream = stream or sys.stderr  # looked up now: sys.stderr may have been replaced
-        self.total, self.label, self.stream, self.width = total, label, stream, width
+        # looked up now: sys.stderr may have been replaced
+        stream = stream or sys.stderr
+        self.total, self.label, self.stream, self.width = (
+            total,
+            label,
+            stream,
+            width,
+        )
         self.enabled = stream.isatty()
 
     def update(self, done, running_loss):
         if self.enabled and (done == self.total or done % 20 == 0):
             filled = self.width * done // self.total
             bar = "#" * filled + "." * (self.width - filled)
-            self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total} loss {running_loss:.4f}")
+            self.stream.write(
+                f"\r{self.label} [{bar}] {done}/{self.total} loss "
+                f"{running_loss:.4f}"
+            )
             self.stream.flush()
 
     def close(self):
@@ -134,88 +166,145 @@ class ProgressBar:
 
 
 def copy_weights(source, target):
-    for from_variable, to_variable in zip(source.trainable_variables, target.trainable_variables):
+    for from_variable, to_variable in zip(
+        source.trainable_variables, target.trainable_variables
+    ):
         to_variable.assign(from_variable)
 
 
 # --8<-- [start:train]
-def train(config=TrainConfig(), data=None, checkpoint_dir=None, log=print,
-          init_from=None):
-    """Train an MLP as ``config`` says and return it with its history and test scores.
+def train(
+    config=TrainConfig(),
+    data=None,
+    checkpoint_dir=None,
+    log=print,
+    init_from=None,
+):
+    """Train an MLP as ``config`` says and return it with its history and test
+    scores.
 
-    The returned model holds the weights of the epoch with the best validation accuracy.
-    With ``checkpoint_dir``, every epoch ends with a checkpoint of the whole training
-    state, and a later call with the same directory resumes from the newest complete
-    one.
-    ``init_from`` is a model of the same architecture whose weights training starts from
-    (finetuning); a resumed run takes its weights from the checkpoint instead.
+    The returned model holds the weights of the epoch with the best validation
+    accuracy. With ``checkpoint_dir``, every epoch ends with a checkpoint of
+    the whole training state, and a later call with the same directory resumes
+    from the newest complete one. ``init_from`` is a model of the same
+    architecture whose weights training starts from (finetuning); a resumed run
+    takes its weights from the checkpoint instead.
     """
     if data is None:
         data = load_dataset(config.validation_size, config.limit)
-    model = MLP(config.hidden, n_inputs=data.train_x.shape[1],
-                n_classes=data.train_y.shape[1], keep_prob=config.keep_prob,
-                input_keep_prob=config.input_keep_prob, seed=config.seed)
+    model = MLP(
+        config.hidden,
+        n_inputs=data.train_x.shape[1],
+        n_classes=data.train_y.shape[1],
+        keep_prob=config.keep_prob,
+        input_keep_prob=config.input_keep_prob,
+        seed=config.seed,
+    )
     if init_from is not None:
         copy_weights(init_from, model)
     steps_per_epoch = math.ceil(len(data.train_x) / config.batch_size)
-    optimizer = make_optimizer(config.optimizer, config.learning_rate, config.schedule,
-                               config.epochs * steps_per_epoch)
+    optimizer = make_optimizer(
+        config.optimizer,
+        config.learning_rate,
+        config.schedule,
+        config.epochs * steps_per_epoch,
+    )
     optimizer.build(model.trainable_variables)
     train_step = make_train_step(model, optimizer, config.l2)
 
     def train_one_epoch(epoch):
         bar = ProgressBar(steps_per_epoch, f"epoch {epoch:>3}/{config.epochs}")
         loss_sum = 0.0
-        # The shuffling comes from (seed, epoch), the dropout masks from (seed, step):
-        # a resumed run sees exactly what an uninterrupted one would have seen.
-        epoch_batches = batches(config.batch_size, data.train_x, data.train_y,
-                                seed=config.seed * 100003 + epoch)
+        # The shuffling comes from (seed, epoch), the dropout masks from (seed,
+        # step): a resumed run sees exactly what an uninterrupted one would
+        # have seen.
+        epoch_batches = batches(
+            config.batch_size,
+            data.train_x,
+            data.train_y,
+            seed=config.seed * 100003 + epoch,
+        )
         for done, (x, y) in enumerate(epoch_batches, start=1):
             step = int(optimizer.iterations.numpy())
             dropout_seed = tf.constant([config.seed, step], tf.int64)
-            loss, gradient_norm = (float(t) for t in train_step(x, y, dropout_seed))
+            loss, gradient_norm = (
+                float(t) for t in train_step(x, y, dropout_seed)
+            )
             if not (math.isfinite(loss) and math.isfinite(gradient_norm)):
                 bar.close()
                 raise TrainingDiverged(
-                    f"training diverged at epoch {epoch}, step {step} (loss {loss}, "
+                    f"training diverged at epoch {epoch}, step {step} (loss "
+                    f"{loss}, "
                     f"gradient norm {gradient_norm}): the learning rate "
                     f"({config.learning_rate}) is probably too high for "
-                    f"{config.optimizer}, or the inputs are not scaled to [0, 1] or "
-                    "hold NaN; the last good checkpoint is kept; lower --learning-rate "
-                    "and train again")
+                    f"{config.optimizer}, or the inputs are not scaled to [0, "
+                    "1] or "
+                    "hold NaN; the last good checkpoint is kept; lower "
+                    "--learning-rate "
+                    "and train again"
+                )
             loss_sum += loss
             bar.update(done, loss_sum / done)
         bar.close()
         return loss_sum / steps_per_epoch
 
-    return run_epochs(train_one_epoch, model, data, config,
-                      state={"optimizer": optimizer}, checkpoint_dir=checkpoint_dir,
-                      log=log)
+    return run_epochs(
+        train_one_epoch,
+        model,
+        data,
+        config,
+        state={"optimizer": optimizer},
+        checkpoint_dir=checkpoint_dir,
+        log=log,
+    )
+
+
 # --8<-- [end:train]
 
 
-def run_epochs(train_one_epoch, model, data, config, state, checkpoint_dir=None, log=print,
-               keep_best=True):
-    """The outer loop of every trainer: epochs, validation, early stopping, checkpoints.
+def run_epochs(
+    train_one_epoch,
+    model,
+    data,
+    config,
+    state,
+    checkpoint_dir=None,
+    log=print,
+    keep_best=True,
+):
+    """The outer loop of every trainer: epochs, validation, early stopping,
+    checkpoints.
 
-    ``train_one_epoch(epoch)`` does one pass over the training data and returns its mean
-    loss; ``state`` names what else a checkpoint must hold to continue exactly (the
-    optimizer's moments and step counter). With ``keep_best`` the model returned is the
-    epoch with the best validation accuracy; without it, the last epoch's (the fast
-    trainer's budget is fixed in advance, and validation decides nothing there).
+    ``train_one_epoch(epoch)`` does one pass over the training data and returns
+    its mean loss; ``state`` names what else a checkpoint must hold to continue
+    exactly (the optimizer's moments and step counter). With ``keep_best`` the
+    model returned is the epoch with the best validation accuracy; without it,
+    the last epoch's (the fast trainer's budget is fixed in advance, and
+    validation decides nothing there).
     """
     best_model = MLP(**model.architecture()) if keep_best else model
-    stopper = EarlyStopping(config.patience if keep_best else config.epochs + 1)
+    stopper = EarlyStopping(
+        config.patience if keep_best else config.epochs + 1
+    )
     history = History()
     epoch_counter = tf.Variable(0, dtype=tf.int64)
     if keep_best:
         state = dict(state, best=best_model)
-    checkpoint = tf.train.Checkpoint(model=model, early_stopping=stopper, history=history,
-                                     epoch=epoch_counter, **state)
+    checkpoint = tf.train.Checkpoint(
+        model=model,
+        early_stopping=stopper,
+        history=history,
+        epoch=epoch_counter,
+        **state,
+    )
     manager, start_epoch = None, 0
     if checkpoint_dir is not None:
-        manager, start_epoch = open_training_checkpoints(checkpoint, checkpoint_dir, config, model, log)
-    started = time.perf_counter() - (history.rows[-1]["seconds"] if history.rows else 0.0)
+        manager, start_epoch = open_training_checkpoints(
+            checkpoint, checkpoint_dir, config, model, log
+        )
+    started = time.perf_counter() - (
+        history.rows[-1]["seconds"] if history.rows else 0.0
+    )
 
     for epoch in range(start_epoch + 1, config.epochs + 1):
         if stopper.should_stop:
@@ -223,38 +312,68 @@ def run_epochs(train_one_epoch, model, data, config, state, checkpoint_dir=None,
         epoch_started = time.perf_counter()
         train_loss = train_one_epoch(epoch)
         epoch_seconds = time.perf_counter() - epoch_started
-        valid_loss, valid_accuracy = evaluate(model, data.valid_x, data.valid_y)
+        valid_loss, valid_accuracy = evaluate(
+            model, data.valid_x, data.valid_y
+        )
         # --8<-- [start:keep_best]
         if stopper.update(valid_accuracy, epoch) and keep_best:
-            copy_weights(model, best_model)  # the weights we return are the best epoch's
+            # the weights we return are the best epoch's
+            copy_weights(model, best_model)
         # --8<-- [end:keep_best]
-        history.rows.append({"epoch": epoch, "train_loss": round(train_loss, 6),
-                             "valid_loss": round(valid_loss, 6),
-                             "valid_accuracy": round(valid_accuracy, 6),
-                             "epoch_seconds": round(epoch_seconds, 4),
-                             "seconds": round(time.perf_counter() - started, 3)})
-        best = "  (best)" if keep_best and int(stopper.best_epoch) == epoch else ""
-        log(f"epoch {epoch:>3}/{config.epochs}  train loss {train_loss:.4f}  "
-            f"valid loss {valid_loss:.4f}  valid accuracy {valid_accuracy:.4f}{best}")
+        history.rows.append(
+            {
+                "epoch": epoch,
+                "train_loss": round(train_loss, 6),
+                "valid_loss": round(valid_loss, 6),
+                "valid_accuracy": round(valid_accuracy, 6),
+                "epoch_seconds": round(epoch_seconds, 4),
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+        best = (
+            "  (best)"
+            if keep_best and int(stopper.best_epoch) == epoch
+            else ""
+        )
+        log(
+            f"epoch {epoch:>3}/{config.epochs}  train loss {train_loss:.4f}  "
+            f"valid loss {valid_loss:.4f}  valid accuracy "
+            f"{valid_accuracy:.4f}{best}"
+        )
         if manager is not None:
             epoch_counter.assign(epoch)
             write_checkpoint(manager, epoch)  # ckpt-<epoch>
     if stopper.should_stop:
-        log(f"early stopping: no better validation accuracy for {config.patience} epochs; "
-            f"keeping epoch {int(stopper.best_epoch)}")
+        log(
+            "early stopping: no better validation accuracy for "
+            f"{config.patience} epochs; "
+            f"keeping epoch {int(stopper.best_epoch)}"
+        )
 
     test_loss, test_accuracy = evaluate(best_model, data.test_x, data.test_y)
     best_epoch = int(stopper.best_epoch) if keep_best else len(history.rows)
-    return TrainResult(model=best_model, history=history.rows, test_loss=test_loss,
-                       test_accuracy=test_accuracy, best_epoch=best_epoch,
-                       seconds=time.perf_counter() - started, resumed_from_epoch=start_epoch)
+    return TrainResult(
+        model=best_model,
+        history=history.rows,
+        test_loss=test_loss,
+        test_accuracy=test_accuracy,
+        best_epoch=best_epoch,
+        seconds=time.perf_counter() - started,
+        resumed_from_epoch=start_epoch,
+    )
 
 
 def main():
     config = TrainConfig(epochs=3, limit=10000)
-    print(f"training 784-256-10 with Adam on the first {config.limit:,} images for {config.epochs} epochs")
+    print(
+        f"training 784-256-10 with Adam on the first {config.limit:,} images "
+        f"for {config.epochs} epochs"
+    )
     result = train(config)
-    print(f"test accuracy {result.test_accuracy:.4f} (test loss {result.test_loss:.4f}) in {result.seconds:.1f} s")
+    print(
+        f"test accuracy {result.test_accuracy:.4f} (test loss "
+        f"{result.test_loss:.4f}) in {result.seconds:.1f} s"
+    )
     return 0
 
 

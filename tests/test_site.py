@@ -7,11 +7,18 @@ logged to the console as an error (a missing file, a script error, math KaTeX ca
 or if a formula is left unrendered. The reader-facing features of the theme (light/dark
 toggle, search, copy buttons, previous/next footer) are checked on the home page.
 
+Every page also has to fit: no shown line of code is longer than the line length that
+`ruff format` keeps (pyproject.toml), and in the browser, at 1280 px (a laptop) and at 390 px
+(a phone), nothing makes the page scroll sideways, no code block scrolls at 1280 px, every
+display formula can be read from its left edge, and every image loaded and has alt text.
+A screenshot of each page at each width goes to pytest's temporary folder.
+
 Then what holds for every chapter: its own test module, its companion notebook, and no
 run result typed into its prose.
 """
 
 import re
+import tomllib
 
 import pytest
 from bs4 import BeautifulSoup
@@ -65,6 +72,80 @@ def test_page_loads_cleanly_and_renders_math(src, path, built_site, open_page):
     assert page.locator("aside.verified").is_visible()
     assert page.locator('[data-md-component="palette"]').count() == 1, f"{src}: no light/dark toggle"
     assert page.locator('input[data-md-component="search-query"]').count() == 1, f"{src}: no search box"
+
+
+# Code that fits, pages that fit ---------------------------------------------------------
+
+with open(ROOT / "pyproject.toml", "rb") as file:
+    LINE_LENGTH = tomllib.load(file)["tool"]["ruff"]["line-length"]
+
+# Shown code, as opposed to printed output (```text blocks, notebook outputs), which the
+# site's CSS wraps like a terminal instead of letting it scroll.
+CODE = ("article .language-python pre, article .language-bash pre, article .language-sh pre, "
+        "article .jp-InputArea pre")
+
+
+@pytest.mark.parametrize("src, path", PAGES, ids=[src for src, _ in PAGES])
+def test_shown_code_lines_fit_the_line_length(src, path, built_site):
+    html = BeautifulSoup(page_html(built_site, src).read_text(encoding="utf-8"), "html.parser")
+    long_lines = [line for pre in html.select(CODE) for line in pre.get_text().splitlines()
+                  if len(line.rstrip()) > LINE_LENGTH]
+    assert not long_lines, f"{src}: {len(long_lines)} shown lines longer than {LINE_LENGTH}:\n" + "\n".join(long_lines)
+
+
+LAYOUT = """async (checkCode) => {
+  const problems = [];
+  const visible = element => element.getClientRects().length > 0;
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) problems.push(`the page scrolls sideways: ${root.scrollWidth} px wide`);
+  for (const display of document.querySelectorAll(".katex-display")) {
+    if (!visible(display)) continue;
+    const box = display.getBoundingClientRect();
+    const parts = [...display.querySelectorAll(".katex-html > *")].map(part => part.getBoundingClientRect());
+    const left = Math.min(...parts.map(part => part.left)), right = Math.max(...parts.map(part => part.right));
+    const scrolls = ["auto", "scroll"].includes(getComputedStyle(display).overflowX);
+    if (left < box.left - 0.5) problems.push(`formula cut off on the left by ${box.left - left} px: ${display.textContent.slice(0, 60)}`);
+    else if (right > box.right + 0.5 && !scrolls) problems.push(`formula cut off on the right: ${display.textContent.slice(0, 60)}`);
+  }
+  for (const image of document.images) {
+    if (!image.getAttribute("alt")) problems.push(`image without alt text: ${image.src.slice(0, 80)}`);
+    image.loading = "eager";
+    await image.decode().catch(() => null);
+    if (image.naturalWidth === 0) problems.push(`image did not load: ${image.src.slice(0, 80)}`);
+  }
+  if (checkCode) {
+    for (const code of document.querySelectorAll("article pre > code, article .jp-InputArea pre, article .jp-OutputArea pre")) {
+      if (visible(code) && code.scrollWidth > code.clientWidth) {
+        problems.push(`code block scrolls (${code.scrollWidth} > ${code.clientWidth} px): ${code.textContent.slice(0, 60)}`);
+      }
+    }
+  }
+  return problems;
+}"""
+# Quiz answers (collapsed) and inactive content tabs are measured too.
+SHOW_EVERYTHING = """() => {
+  document.querySelectorAll("details").forEach(details => { details.open = true; });
+  const style = document.createElement("style");
+  style.textContent = ".md-typeset .tabbed-set > .tabbed-content > .tabbed-block { display: block !important; }";
+  document.head.append(style);
+}"""
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory):
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.mark.parametrize("src, path", PAGES, ids=[src for src, _ in PAGES])
+def test_page_fits_a_laptop_and_a_phone(src, path, open_page, screenshots):
+    page = open_page(path)
+    page.evaluate(SHOW_EVERYTHING)
+    name = src.replace("/", "-").rsplit(".", 1)[0]
+    for width, check_code in ((1280, True), (390, False)):
+        page.set_viewport_size({"width": width, "height": 800})
+        problems = page.evaluate(LAYOUT, check_code)
+        page.screenshot(path=screenshots / f"{name}-{width}.png")
+        assert not problems, f"{src} at {width} px:\n" + "\n".join(problems)
 
 
 def test_theme_toggle_switches_light_and_dark(open_page):

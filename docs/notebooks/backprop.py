@@ -41,16 +41,32 @@ from snippets.mlp import MLP, layer_names
 
 # %%
 data = load_dataset(validation_size=1000, limit=1000)
-x, labels = data.train_x[:32].astype(np.float64), data.train_y[:32].astype(np.float64)
+x, labels = (
+    data.train_x[:32].astype(np.float64),
+    data.train_y[:32].astype(np.float64),
+)
 model = MLP(hidden=(64, 32), dtype=tf.float64, seed=0)
 params = backprop.parameters_of(model)
 
 logits, (inputs, pre_activations) = backprop.forward(params, x)
-gradients = backprop.backward(params, (inputs, pre_activations), logits, labels)
-print(f"loss {backprop.cross_entropy(logits, labels):.4f} (log 10 = {np.log(10):.4f})\n")
-print(f"{'layer':<10}{'input a':<12}{'z = aW + b':<13}{'W':<12}{'dL/dW':<12}{'dL/db'}")
-for name, a, z, (w, _), (dw, db) in zip(layer_names(2), inputs, pre_activations, params, gradients):
-    print(f"{name:<10}{str(a.shape):<12}{str(z.shape):<13}{str(w.shape):<12}{str(dw.shape):<12}{db.shape}")
+gradients = backprop.backward(
+    params, (inputs, pre_activations), logits, labels
+)
+print(
+    f"loss {backprop.cross_entropy(logits, labels):.4f} (log 10 = "
+    f"{np.log(10):.4f})\n"
+)
+print(
+    f"{'layer':<10}{'input a':<12}{'z = aW + b':<13}"
+    f"{'W':<12}{'dL/dW':<12}{'dL/db'}"
+)
+for name, a, z, (w, _), (dw, db) in zip(
+    layer_names(2), inputs, pre_activations, params, gradients
+):
+    print(
+        f"{name:<10}{str(a.shape):<12}{str(z.shape):<13}"
+        f"{str(w.shape):<12}{str(dw.shape):<12}{db.shape}"
+    )
     assert dw.shape == w.shape
 assert np.allclose(logits, model(x).numpy())
 
@@ -65,9 +81,16 @@ assert np.allclose(logits, model(x).numpy())
 ours = gradients
 theirs = backprop.tape_gradients(model, x, labels)
 for name, (dw, db), (tw, tb) in zip(layer_names(2), ours, theirs):
-    print(f"{name:<10} relative difference: weights {backprop.relative_error(dw, tw):.1e}, "
-          f"biases {backprop.relative_error(db, tb):.1e}")
-largest = max(backprop.relative_error(a, b) for mine, tape in zip(ours, theirs) for a, b in zip(mine, tape))
+    print(
+        f"{name:<10} relative difference: weights "
+        f"{backprop.relative_error(dw, tw):.1e}, "
+        f"biases {backprop.relative_error(db, tb):.1e}"
+    )
+largest = max(
+    backprop.relative_error(a, b)
+    for mine, tape in zip(ours, theirs)
+    for a, b in zip(mine, tape)
+)
 assert largest < 1e-10
 
 # %% [markdown]
@@ -78,7 +101,9 @@ assert largest < 1e-10
 # every weight matrix and bias vector.
 
 # %%
-error = backprop.check_against_finite_differences(params, x, labels, samples=20)
+error = backprop.check_against_finite_differences(
+    params, x, labels, samples=20
+)
 print(f"largest relative difference over 120 entries: {error:.1e}")
 assert error < 1e-6
 
@@ -88,7 +113,9 @@ for layer in range(len(params)):
     for _ in range(30):
         index = tuple(rng.integers(0, size) for size in params[layer][0].shape)
         analytic.append(gradients[layer][0][index])
-        numeric.append(backprop.numerical_gradient(params, x, labels, layer, 0, index))
+        numeric.append(
+            backprop.numerical_gradient(params, x, labels, layer, 0, index)
+        )
 plt.figure(figsize=(4.2, 4))
 plt.plot(analytic, numeric, "o", markersize=4)
 limit = max(np.abs(analytic).max(), np.abs(numeric).max()) * 1.1
@@ -111,12 +138,21 @@ plt.show()
 layer, index = 0, (350, 3)
 exact = gradients[layer][0][index]
 epsilons = np.logspace(-13, -1, 25)
-errors = [abs(backprop.numerical_gradient(params, x, labels, layer, 0, index, eps=eps) - exact) / abs(exact)
-          for eps in epsilons]
+errors = [
+    abs(
+        backprop.numerical_gradient(
+            params, x, labels, layer, 0, index, eps=eps
+        )
+        - exact
+    )
+    / abs(exact)
+    for eps in epsilons
+]
 best = epsilons[int(np.argmin(errors))]
 print(f"smallest error {min(errors):.1e} at eps = {best:.0e}")
 assert 1e-8 <= best <= 1e-3 and min(errors) < 1e-6
-assert errors[0] > 100 * min(errors) and errors[-1] > 100 * min(errors)  # worse on both sides
+# worse on both sides
+assert errors[0] > 100 * min(errors) and errors[-1] > 100 * min(errors)
 
 plt.figure(figsize=(5, 3.5))
 plt.loglog(epsilons, errors, "o-")
@@ -133,11 +169,16 @@ plt.show()
 
 # %%
 shapes = [[784, 256, 10], [784, 1024, 1024, 10], [784, 256, 256, 256, 256, 10]]
-print(f"{'network':<26}{'forward MFLOP':>15}{'backward MFLOP':>16}{'ratio':>8}")
+print(
+    f"{'network':<26}{'forward MFLOP':>15}{'backward MFLOP':>16}{'ratio':>8}"
+)
 for sizes in shapes:
     forward_flops, backward_flops = backprop.matmul_flops(128, sizes)
-    print(f"{'-'.join(map(str, sizes)):<26}{forward_flops / 1e6:>15.1f}{backward_flops / 1e6:>16.1f}"
-          f"{backward_flops / forward_flops:>8.2f}")
+    print(
+        f"{'-'.join(map(str, sizes)):<26}"
+        f"{forward_flops / 1e6:>15.1f}{backward_flops / 1e6:>16.1f}"
+        f"{backward_flops / forward_flops:>8.2f}"
+    )
     assert forward_flops <= backward_flops < 2 * forward_flops
 
 # %% [markdown]
@@ -148,6 +189,7 @@ for sizes in shapes:
 # Now the clock. We time TensorFlow's compiled forward pass and forward-plus-backward pass,
 # keeping the fastest of several repeats because other programs share this processor.
 
+
 # %%
 def seconds_per_call(function, *args, repeats=3, calls=5):
     function(*args)  # the first call traces and compiles: not timed
@@ -156,7 +198,8 @@ def seconds_per_call(function, *args, repeats=3, calls=5):
         start = time.perf_counter()
         for _ in range(calls):
             result = function(*args)
-        tf.nest.map_structure(lambda t: t.numpy(), result)  # wait until the work is done
+        # wait until the work is done
+        tf.nest.map_structure(lambda t: t.numpy(), result)
         best = min(best, (time.perf_counter() - start) / calls)
     return best
 
@@ -165,8 +208,9 @@ TIMED_BATCH = 512
 timings = []
 for sizes in shapes[:2]:
     net = MLP(hidden=sizes[1:-1])
-    # A large batch, so that arithmetic rather than launching each operation dominates.
-    batch_x = tf.constant(data.test_x[:TIMED_BATCH])  # images only to time with: 10,000 to choose from
+    # A large batch, so that arithmetic rather than launching each operation
+    # dominates. images only to time with: 10,000 to choose from
+    batch_x = tf.constant(data.test_x[:TIMED_BATCH])
     batch_y = tf.constant(data.test_y[:TIMED_BATCH])
 
     @tf.function
@@ -182,18 +226,33 @@ for sizes in shapes[:2]:
     forward_seconds = seconds_per_call(forward_only, batch_x, batch_y)
     both_seconds = seconds_per_call(forward_and_backward, batch_x, batch_y)
     timings.append((sizes, forward_seconds, both_seconds))
-    print(f"{'-'.join(map(str, sizes)):<22} forward {forward_seconds * 1e3:6.2f} ms, forward + backward "
-          f"{both_seconds * 1e3:6.2f} ms: backward measured at {(both_seconds - forward_seconds) / forward_seconds:.1f}x the forward pass")
-    # Wall-clock times depend on what else the machine is doing, so they are shown, not
-    # asserted; the FLOP count above is the claim, and it is exact.
+    print(
+        f"{'-'.join(map(str, sizes)):<22} forward "
+        f"{forward_seconds * 1e3:6.2f} ms, forward + backward "
+        f"{both_seconds * 1e3:6.2f} ms: backward measured at "
+        f"{(both_seconds - forward_seconds) / forward_seconds:.1f}x the "
+        "forward pass"
+    )
+    # Wall-clock times depend on what else the machine is doing, so they are
+    # shown, not asserted; the FLOP count above is the claim, and it is exact.
     assert forward_seconds > 0 and both_seconds > 0
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.2))
 names = ["-".join(map(str, sizes)) for sizes, _, _ in timings]
 positions = np.arange(len(timings))
-ax.bar(positions - 0.2, [f * 1e3 for _, f, _ in timings], width=0.4, label="forward")
-ax.bar(positions + 0.2, [(b - f) * 1e3 for _, f, b in timings], width=0.4, label="backward")
+ax.bar(
+    positions - 0.2,
+    [f * 1e3 for _, f, _ in timings],
+    width=0.4,
+    label="forward",
+)
+ax.bar(
+    positions + 0.2,
+    [(b - f) * 1e3 for _, f, b in timings],
+    width=0.4,
+    label="backward",
+)
 ax.set_xticks(positions, names)
 ax.set_ylabel(f"milliseconds per batch of {TIMED_BATCH}")
 ax.legend()

@@ -28,8 +28,16 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from snippets.data import load_dataset
-from snippets.deeper import (COURSE_BUDGET, compare, count_pieces, same_budget_shapes, sawtooth, set_initial_scale,
-                             signal_sizes, table)
+from snippets.deeper import (
+    COURSE_BUDGET,
+    compare,
+    count_pieces,
+    same_budget_shapes,
+    sawtooth,
+    set_initial_scale,
+    signal_sizes,
+    table,
+)
 from snippets.mlp import MLP, parameter_count
 
 # %% [markdown]
@@ -45,7 +53,10 @@ for ax, depth in zip(axes, (1, 2, 3, 5)):
     pieces = count_pieces(x, sawtooth(x, depth))
     assert pieces == 2**depth
     ax.plot(x, sawtooth(x, depth))
-    ax.set_title(f"{depth} layer{'s' if depth > 1 else ''}, {2 * depth} ReLUs: {pieces} pieces")
+    ax.set_title(
+        f"{depth} layer{'s' if depth > 1 else ''}, {2 * depth} ReLUs: "
+        f"{pieces} pieces"
+    )
     ax.set_xlabel("x")
 plt.tight_layout()
 plt.show()
@@ -60,7 +71,10 @@ plt.show()
 shapes = same_budget_shapes(COURSE_BUDGET, depths=(1, 2, 3))
 for hidden in shapes:
     count = parameter_count(hidden)
-    print(f"{'-'.join(map(str, (784, *hidden, 10))):<18} {count:>8,} parameters ({count / COURSE_BUDGET - 1:+.2%})")
+    print(
+        f"{'-'.join(map(str, (784, *hidden, 10))):<18} {count:>8,} parameters "
+        f"({count / COURSE_BUDGET - 1:+.2%})"
+    )
     assert abs(count / COURSE_BUDGET - 1) < 0.005
 
 # %% [markdown]
@@ -76,27 +90,54 @@ display(Markdown(table(rows)))
 # %%
 means = [row["mean_test_accuracy"] for row in rows]
 spread_between_shapes = max(means) - min(means)
-spread_between_seeds = max(max(row["test_accuracies"]) - min(row["test_accuracies"]) for row in rows)
-print(f"best minus worst mean: {100 * spread_between_shapes:.2f} points; "
-      f"largest difference between the two seeds of one shape: {100 * spread_between_seeds:.2f} points")
+spread_between_seeds = max(
+    max(row["test_accuracies"]) - min(row["test_accuracies"]) for row in rows
+)
+print(
+    f"best minus worst mean: {100 * spread_between_shapes:.2f} points; "
+    "largest difference between the two seeds of one shape: "
+    f"{100 * spread_between_seeds:.2f} points"
+)
 print(f"deepest minus widest: {100 * (means[-1] - means[0]):+.2f} points")
 if spread_between_shapes <= spread_between_seeds:
-    print("The shapes differ by no more than two seeds of one shape do: this run cannot tell them apart.")
+    print(
+        "The shapes differ by no more than two seeds of one shape do: this "
+        "run cannot tell them apart."
+    )
 else:
-    print("The shapes differ by more than two seeds of one shape do; with two seeds per shape, "
-          "that is a hint, not a result.")
+    print(
+        "The shapes differ by more than two seeds of one shape do; with two "
+        "seeds per shape, "
+        "that is a hint, not a result."
+    )
 assert all(0.85 < a < 0.99 for row in rows for a in row["test_accuracies"])
-assert spread_between_shapes < 0.03  # the chapter says: within a few points of each other
+# the chapter says: within a few points of each other
+assert spread_between_shapes < 0.03
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
 for row, color in zip(rows, ("C0", "C1", "C2")):
     name = "-".join(map(str, row["hidden"]))
     for seed, curve in enumerate(row["valid_curves"]):
-        left.plot(range(1, len(curve) + 1), [100 * a for a in curve], "o-" if seed == 0 else "s--", color=color,
-                  label=f"{name}, seed {seed}")
-    right.plot([row["depth"]] * len(row["test_accuracies"]), [100 * a for a in row["test_accuracies"]], "o",
-               color=color, markersize=8)
-    right.plot([row["depth"] - 0.2, row["depth"] + 0.2], [100 * row["mean_test_accuracy"]] * 2, "-", color=color)
+        left.plot(
+            range(1, len(curve) + 1),
+            [100 * a for a in curve],
+            "o-" if seed == 0 else "s--",
+            color=color,
+            label=f"{name}, seed {seed}",
+        )
+    right.plot(
+        [row["depth"]] * len(row["test_accuracies"]),
+        [100 * a for a in row["test_accuracies"]],
+        "o",
+        color=color,
+        markersize=8,
+    )
+    right.plot(
+        [row["depth"] - 0.2, row["depth"] + 0.2],
+        [100 * row["mean_test_accuracy"]] * 2,
+        "-",
+        color=color,
+    )
 left.set_xlabel("epoch")
 left.set_ylabel("validation accuracy (%)")
 left.set_xticks([1, 2, 3])
@@ -120,7 +161,9 @@ plt.show()
 inputs, labels = data.train_x[:256], data.train_y[:256]
 measured = {}
 for name, stddev in [("stddev 0.01", 0.01), ("He", None), ("stddev 1.0", 1.0)]:
-    measured[name] = signal_sizes(set_initial_scale(MLP(hidden=(64,) * 10), stddev), inputs, labels)
+    measured[name] = signal_sizes(
+        set_initial_scale(MLP(hidden=(64,) * 10), stddev), inputs, labels
+    )
 
 fig, (up, down) = plt.subplots(1, 2, figsize=(11, 3.6))
 layers = np.arange(1, 11)
@@ -137,11 +180,22 @@ plt.tight_layout()
 plt.show()
 
 for name, (forward_sizes, backward_sizes) in measured.items():
-    print(f"{name:<12} h: layer 10 / layer 1 = {forward_sizes[-1] / forward_sizes[0]:.1e}    "
-          f"dL/dh: layer 1 / layer 10 = {backward_sizes[0] / backward_sizes[-1]:.1e}")
+    print(
+        f"{name:<12} h: layer 10 / layer 1 = "
+        f"{forward_sizes[-1] / forward_sizes[0]:.1e}    "
+        "dL/dh: layer 1 / layer 10 = "
+        f"{backward_sizes[0] / backward_sizes[-1]:.1e}"
+    )
 small_up, small_down = measured["stddev 0.01"]
 he_up, he_down = measured["He"]
 large_up, large_down = measured["stddev 1.0"]
-assert small_up[-1] / small_up[0] < 1e-6 and small_down[0] / small_down[-1] < 1e-6  # vanishing
-assert 0.25 < he_up[-1] / he_up[0] < 4 and 0.25 < he_down[0] / he_down[-1] < 4  # steady
-assert large_up[-1] / large_up[0] > 1e4 and large_down[0] / large_down[-1] > 1e4  # exploding
+# vanishing
+assert (
+    small_up[-1] / small_up[0] < 1e-6 and small_down[0] / small_down[-1] < 1e-6
+)
+# steady
+assert 0.25 < he_up[-1] / he_up[0] < 4 and 0.25 < he_down[0] / he_down[-1] < 4
+# exploding
+assert (
+    large_up[-1] / large_up[0] > 1e4 and large_down[0] / large_down[-1] > 1e4
+)

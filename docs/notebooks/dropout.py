@@ -44,10 +44,20 @@ from snippets.train import TrainConfig, evaluate, train
 # %%
 activations = tf.constant([[0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0]])
 for seed in range(4):
-    print(f"seed {seed}:", dropout(activations, keep_prob=0.5, seed=[seed, 0]).numpy().round(2)[0])
+    print(
+        f"seed {seed}:",
+        dropout(activations, keep_prob=0.5, seed=[seed, 0])
+        .numpy()
+        .round(2)[0],
+    )
 
-masks = 5000  # 5,000 copies of the row in one tensor: each row gets its own mask
-average = dropout(tf.tile(activations, [masks, 1]), keep_prob=0.5, seed=[0, 1]).numpy().mean(axis=0)
+# 5,000 copies of the row in one tensor: each row gets its own mask
+masks = 5000
+average = (
+    dropout(tf.tile(activations, [masks, 1]), keep_prob=0.5, seed=[0, 1])
+    .numpy()
+    .mean(axis=0)
+)
 print(f"mean over {masks} masks:", average.round(2))
 assert np.allclose(average, activations.numpy()[0], rtol=0.06)
 
@@ -64,9 +74,17 @@ model = MLP(hidden=(1024,), keep_prob=0.5)
 images = data.valid_x[:5]
 first = model(images, training=True, dropout_seed=(0, 1)).numpy()
 second = model(images, training=True, dropout_seed=(0, 2)).numpy()
-print("training mode, two calls give the same logits:", np.allclose(first, second))
-print("evaluation mode, two calls give the same logits:", np.array_equal(model(images).numpy(), model(images).numpy()))
-assert not np.allclose(first, second) and np.array_equal(model(images).numpy(), model(images).numpy())
+print(
+    "training mode, two calls give the same logits:",
+    np.allclose(first, second),
+)
+print(
+    "evaluation mode, two calls give the same logits:",
+    np.array_equal(model(images).numpy(), model(images).numpy()),
+)
+assert not np.allclose(first, second) and np.array_equal(
+    model(images).numpy(), model(images).numpy()
+)
 
 # %% [markdown]
 # ## A wide network on 1,000 images, with and without dropout
@@ -77,20 +95,43 @@ assert not np.allclose(first, second) and np.array_equal(model(images).numpy(), 
 # 0.003 so that overfitting shows within 20 epochs.
 
 # %%
-print(f"784-1024-10 has {parameter_count((1024,)):,} parameters for {len(data.train_x):,} training images")
+print(
+    f"784-1024-10 has {parameter_count((1024,)):,} parameters for "
+    f"{len(data.train_x):,} training images"
+)
 assert parameter_count((1024,)) > 500 * len(data.train_x)
-config = TrainConfig(hidden=(1024,), epochs=20, patience=20, learning_rate=3e-3)
+config = TrainConfig(
+    hidden=(1024,), epochs=20, patience=20, learning_rate=3e-3
+)
 runs = {
     "no dropout": train(config, data=data, log=lambda message: None),
-    "keep_prob 0.5": train(replace(config, keep_prob=0.5), data=data, log=lambda message: None),
+    "keep_prob 0.5": train(
+        replace(config, keep_prob=0.5), data=data, log=lambda message: None
+    ),
 }
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
 for (label, run), color in zip(runs.items(), ["tab:blue", "tab:orange"]):
     epochs = [row["epoch"] for row in run.history]
-    left.plot(epochs, [row["train_loss"] for row in run.history], color=color, linestyle="--", label=f"{label}: training")
-    left.plot(epochs, [row["valid_loss"] for row in run.history], color=color, label=f"{label}: validation")
-    right.plot(epochs, [row["valid_accuracy"] for row in run.history], color=color, label=label)
+    left.plot(
+        epochs,
+        [row["train_loss"] for row in run.history],
+        color=color,
+        linestyle="--",
+        label=f"{label}: training",
+    )
+    left.plot(
+        epochs,
+        [row["valid_loss"] for row in run.history],
+        color=color,
+        label=f"{label}: validation",
+    )
+    right.plot(
+        epochs,
+        [row["valid_accuracy"] for row in run.history],
+        color=color,
+        label=label,
+    )
 left.set_yscale("log")
 left.set_xlabel("epoch")
 left.set_ylabel("cross-entropy")
@@ -111,16 +152,29 @@ plt.show()
 summary = {}
 for label, run in runs.items():
     valid_loss = [row["valid_loss"] for row in run.history]
-    train_loss, train_accuracy = evaluate(run.model, data.train_x, data.train_y)
-    summary[label] = {"final valid loss": valid_loss[-1], "lowest at epoch": int(np.argmin(valid_loss)) + 1,
-                      "best valid accuracy": max(row["valid_accuracy"] for row in run.history),
-                      "train accuracy": train_accuracy}
-    print(f"{label:>14}: training accuracy {train_accuracy:.4f} (dropout off), "
-          f"validation loss lowest {min(valid_loss):.3f} (epoch {summary[label]['lowest at epoch']}) / final {valid_loss[-1]:.3f}, "
-          f"best validation accuracy {summary[label]['best valid accuracy']:.4f}")
+    train_loss, train_accuracy = evaluate(
+        run.model, data.train_x, data.train_y
+    )
+    summary[label] = {
+        "final valid loss": valid_loss[-1],
+        "lowest at epoch": int(np.argmin(valid_loss)) + 1,
+        "best valid accuracy": max(
+            row["valid_accuracy"] for row in run.history
+        ),
+        "train accuracy": train_accuracy,
+    }
+    print(
+        f"{label:>14}: training accuracy {train_accuracy:.4f} (dropout off), "
+        f"validation loss lowest {min(valid_loss):.3f} (epoch "
+        f"{summary[label]['lowest at epoch']}) / final {valid_loss[-1]:.3f}, "
+        f"best validation accuracy {summary[label]['best valid accuracy']:.4f}"
+    )
 plain, dropped = summary["no dropout"], summary["keep_prob 0.5"]
 assert plain["train accuracy"] == dropped["train accuracy"] == 1.0
-assert plain["lowest at epoch"] <= 10 and plain["lowest at epoch"] < dropped["lowest at epoch"]
+assert (
+    plain["lowest at epoch"] <= 10
+    and plain["lowest at epoch"] < dropped["lowest at epoch"]
+)
 assert dropped["final valid loss"] < plain["final valid loss"]
 assert dropped["best valid accuracy"] >= plain["best valid accuracy"]
 

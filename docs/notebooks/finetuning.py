@@ -42,8 +42,12 @@ quiet = lambda message: None
 # 784-256-10, three epochs on 10,000 images.
 
 # %%
-base = train(TrainConfig(epochs=3, limit=10000, validation_size=2000), data=data,
-             checkpoint_dir=work / "base", log=quiet)
+base = train(
+    TrainConfig(epochs=3, limit=10000, validation_size=2000),
+    data=data,
+    checkpoint_dir=work / "base",
+    log=quiet,
+)
 print(f"784-256-10 after 3 epochs: test accuracy {base.test_accuracy:.4f}")
 
 # %% [markdown]
@@ -52,11 +56,16 @@ print(f"784-256-10 after 3 epochs: test accuracy {base.test_accuracy:.4f}")
 # The first layer is restored; the second hidden layer and the output layer are new.
 
 # %%
-grown, report = finetune_model(work / "base", hidden=(256, 128), new_head=True, seed=1)
+grown, report = finetune_model(
+    work / "base", hidden=(256, 128), new_head=True, seed=1
+)
 print("restored:", ", ".join(report["restored"]))
 print("new:     ", ", ".join(report["new"]))
-print(f"before any training, the grown network scores {evaluate(grown, data.test_x, data.test_y)[1]:.4f}: "
-      "its new layers are random")
+print(
+    "before any training, the grown network scores "
+    f"{evaluate(grown, data.test_x, data.test_y)[1]:.4f}: "
+    "its new layers are random"
+)
 
 # %% [markdown]
 # ## Finetuned vs from scratch
@@ -65,17 +74,35 @@ print(f"before any training, the grown network scores {evaluate(grown, data.test
 # only the starting point of the first layer differs.
 
 # %%
-config = TrainConfig(hidden=(256, 128), epochs=3, limit=10000, validation_size=2000, seed=1)
+config = TrainConfig(
+    hidden=(256, 128), epochs=3, limit=10000, validation_size=2000, seed=1
+)
 finetuned = train(config, data=data, init_from=grown, log=quiet)
 scratch = train(config, data=data, log=quiet)
 for name, run in (("finetuned", finetuned), ("from scratch", scratch)):
     curve = ", ".join(f"{row['valid_accuracy']:.4f}" for row in run.history)
-    print(f"{name:<13} validation accuracy by epoch: {curve}; test {run.test_accuracy:.4f}")
-assert finetuned.history[0]["valid_accuracy"] > scratch.history[0]["valid_accuracy"]
+    print(
+        f"{name:<13} validation accuracy by epoch: {curve}; test "
+        f"{run.test_accuracy:.4f}"
+    )
+assert (
+    finetuned.history[0]["valid_accuracy"]
+    > scratch.history[0]["valid_accuracy"]
+)
 
 epochs = [row["epoch"] for row in finetuned.history]
-plt.plot(epochs, [row["valid_accuracy"] for row in finetuned.history], "o-", label="finetuned from 784-256-10")
-plt.plot(epochs, [row["valid_accuracy"] for row in scratch.history], "s--", label="from scratch")
+plt.plot(
+    epochs,
+    [row["valid_accuracy"] for row in finetuned.history],
+    "o-",
+    label="finetuned from 784-256-10",
+)
+plt.plot(
+    epochs,
+    [row["valid_accuracy"] for row in scratch.history],
+    "s--",
+    label="from scratch",
+)
 plt.xlabel("epoch")
 plt.ylabel("validation accuracy")
 plt.xticks(epochs)

@@ -25,10 +25,20 @@ import numpy as np
 from snippets.data import load_mnist, one_hot, scale_and_flatten
 
 (train_images, train_labels), (test_images, test_labels) = load_mnist()
-print(f"training images {train_images.shape} {train_images.dtype}, labels {train_labels.shape}")
-print(f"test images     {test_images.shape} {test_images.dtype}, labels {test_labels.shape}")
+print(
+    f"training images {train_images.shape} {train_images.dtype}, labels "
+    f"{train_labels.shape}"
+)
+print(
+    f"test images     {test_images.shape} {test_images.dtype}, labels "
+    f"{test_labels.shape}"
+)
 print(f"pixel values from {train_images.min()} to {train_images.max()}")
-assert train_images.shape == (60000, 28, 28) and test_images.shape == (10000, 28, 28)
+assert train_images.shape == (60000, 28, 28) and test_images.shape == (
+    10000,
+    28,
+    28,
+)
 
 # %% [markdown]
 # ## The classes are nearly balanced
@@ -40,7 +50,10 @@ assert train_images.shape == (60000, 28, 28) and test_images.shape == (10000, 28
 # %%
 counts = np.bincount(train_labels, minlength=10)
 for digit, count in enumerate(counts):
-    print(f"{digit}: {count:5d} training images ({count / len(train_labels):.1%})")
+    print(
+        f"{digit}: {count:5d} training images "
+        f"({count / len(train_labels):.1%})"
+    )
 most_common = counts.max() / len(train_labels)
 print(f"always guessing the most common digit: {most_common:.1%} correct")
 assert 0.10 < most_common < 0.12

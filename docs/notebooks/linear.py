@@ -29,7 +29,13 @@ import numpy as np
 import tensorflow as tf
 
 from snippets.data import load_dataset
-from snippets.linear import LinearClassifier, accuracy, fit, parameter_count, xor_data
+from snippets.linear import (
+    LinearClassifier,
+    accuracy,
+    fit,
+    parameter_count,
+    xor_data,
+)
 from snippets.mlp import MLP
 
 # %% [markdown]
@@ -40,7 +46,10 @@ from snippets.mlp import MLP
 # %%
 model = LinearClassifier(784, 10)
 counted = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
-print(f"formula (784 + 1) * 10 = {parameter_count(784, 10):,}; counted from the variables: {counted:,}")
+print(
+    f"formula (784 + 1) * 10 = {parameter_count(784, 10):,}; counted from the "
+    f"variables: {counted:,}"
+)
 assert counted == parameter_count(784, 10) == 7850
 
 # %% [markdown]
@@ -61,9 +70,15 @@ for _ in range(5):
     tf.matmul(a, b).numpy()
     times.append(time.perf_counter() - start)
 gflops = 2 * n**3 / min(times) / 1e9
-print(f"{n}x{n} matmul: {min(times) * 1000:.1f} ms, {gflops:.0f} GFLOP/s on this machine")
-print(f"so the linear model's forward pass over all 10,000 test images "
-      f"({2 * 10000 * 784 * 10 / 1e6:.0f} MFLOP) needs about {2 * 10000 * 784 * 10 / (gflops * 1e9) * 1000:.1f} ms of arithmetic")
+print(
+    f"{n}x{n} matmul: {min(times) * 1000:.1f} ms, {gflops:.0f} GFLOP/s on "
+    "this machine"
+)
+print(
+    f"so the linear model's forward pass over all 10,000 test images "
+    f"({2 * 10000 * 784 * 10 / 1e6:.0f} MFLOP) needs about "
+    f"{2 * 10000 * 784 * 10 / (gflops * 1e9) * 1000:.1f} ms of arithmetic"
+)
 assert 0.1 < gflops < 1e6  # a sanity check, not a benchmark
 
 # %% [markdown]
@@ -75,7 +90,9 @@ assert 0.1 < gflops < 1e6  # a sanity check, not a benchmark
 
 # %%
 model = LinearClassifier(784, 10, seed=0)
-model.weights.assign(tf.random.stateless_normal([784, 10], seed=[3, 4], stddev=0.05))
+model.weights.assign(
+    tf.random.stateless_normal([784, 10], seed=[3, 4], stddev=0.05)
+)
 x = tf.random.stateless_uniform([1, 784], seed=[5, 6])
 spectral_norm = float(tf.linalg.svd(model.weights, compute_uv=False)[0])
 sizes = np.logspace(-4, 1, 20)
@@ -89,13 +106,18 @@ assert np.all(moved <= spectral_norm * sizes * (1 + 1e-4) + 1e-6)
 
 plt.figure(figsize=(5, 3.5))
 plt.loglog(sizes, moved, "o", label="measured")
-plt.loglog(sizes, spectral_norm * sizes, "-", label=r"bound $\|\delta\|\,\|W\|_2$")
+plt.loglog(
+    sizes, spectral_norm * sizes, "-", label=r"bound $\|\delta\|\,\|W\|_2$"
+)
 plt.xlabel(r"size of the change to the input $\|\delta\|$")
 plt.ylabel("change of the logits")
 plt.legend()
 plt.tight_layout()
 plt.show()
-print(f"every change of the logits stayed below ||W||_2 = {spectral_norm:.2f} times the change of the input")
+print(
+    f"every change of the logits stayed below ||W||_2 = {spectral_norm:.2f} "
+    "times the change of the input"
+)
 
 # %% [markdown]
 # ## What a line cannot separate
@@ -119,7 +141,9 @@ def best_line_accuracy(points, classes):
 
 
 best = best_line_accuracy(points, classes)
-print(f"the best of 54,180 lines classifies {best:.1%} of the points correctly")
+print(
+    f"the best of 54,180 lines classifies {best:.1%} of the points correctly"
+)
 assert 0.5 < best < 0.75
 
 # %% [markdown]
@@ -127,12 +151,25 @@ assert 0.5 < best < 0.75
 # plain gradient descent on the same points.
 
 # %%
-linear = fit(LinearClassifier(2, 2), points, labels, epochs=100, learning_rate=0.5)
-network = fit(MLP(hidden=(16,), n_inputs=2, n_classes=2), points, labels, epochs=100, learning_rate=0.5)
+linear = fit(
+    LinearClassifier(2, 2), points, labels, epochs=100, learning_rate=0.5
+)
+network = fit(
+    MLP(hidden=(16,), n_inputs=2, n_classes=2),
+    points,
+    labels,
+    epochs=100,
+    learning_rate=0.5,
+)
 linear_accuracy = accuracy(linear(points), labels)
 network_accuracy = accuracy(network(points), labels)
-linear_confidence = float(tf.reduce_mean(tf.reduce_max(tf.nn.softmax(linear(points)), axis=1)))
-print(f"linear model: {linear_accuracy:.1%} correct, and on average only {linear_confidence:.0%} sure of its answer")
+linear_confidence = float(
+    tf.reduce_mean(tf.reduce_max(tf.nn.softmax(linear(points)), axis=1))
+)
+print(
+    f"linear model: {linear_accuracy:.1%} correct, and on average only "
+    f"{linear_confidence:.0%} sure of its answer"
+)
 print(f"16 ReLUs:     {network_accuracy:.1%} correct")
 assert linear_accuracy < 0.65 and linear_confidence < 0.6
 assert network_accuracy > 0.95
@@ -143,12 +180,37 @@ gx, gy = np.meshgrid(grid, grid)
 grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), sharey=True)
-for ax, model, title in [(axes[0], linear, f"linear model: {linear_accuracy:.0%}"),
-                         (axes[1], network, f"one hidden layer of 16 ReLUs: {network_accuracy:.0%}")]:
-    probability = tf.nn.softmax(model(grid_points))[:, 1].numpy().reshape(gx.shape)
-    ax.contourf(gx, gy, probability, levels=np.linspace(0, 1, 11), cmap="PuOr_r", alpha=0.6)
-    ax.contour(gx, gy, probability, levels=[0.5], colors="black", linewidths=1.5)
-    ax.scatter(points[:, 0], points[:, 1], c=classes, cmap="PuOr_r", edgecolors="black", linewidths=0.4, s=14)
+for ax, model, title in [
+    (axes[0], linear, f"linear model: {linear_accuracy:.0%}"),
+    (
+        axes[1],
+        network,
+        f"one hidden layer of 16 ReLUs: {network_accuracy:.0%}",
+    ),
+]:
+    probability = (
+        tf.nn.softmax(model(grid_points))[:, 1].numpy().reshape(gx.shape)
+    )
+    ax.contourf(
+        gx,
+        gy,
+        probability,
+        levels=np.linspace(0, 1, 11),
+        cmap="PuOr_r",
+        alpha=0.6,
+    )
+    ax.contour(
+        gx, gy, probability, levels=[0.5], colors="black", linewidths=1.5
+    )
+    ax.scatter(
+        points[:, 0],
+        points[:, 1],
+        c=classes,
+        cmap="PuOr_r",
+        edgecolors="black",
+        linewidths=0.4,
+        s=14,
+    )
     ax.set_title(title)
     ax.set_xlabel("$x_1$")
     ax.set_aspect("equal")
@@ -168,7 +230,14 @@ plt.show()
 
 # %%
 data = load_dataset(limit=10000)
-mnist_model = fit(LinearClassifier(784, 10), data.train_x, data.train_y, epochs=2, learning_rate=0.5, batch_size=100)
+mnist_model = fit(
+    LinearClassifier(784, 10),
+    data.train_x,
+    data.train_y,
+    epochs=2,
+    learning_rate=0.5,
+    batch_size=100,
+)
 test_accuracy = accuracy(mnist_model(data.test_x), data.test_y)
 print(f"linear model, test accuracy: {test_accuracy:.2%}")
 assert 0.85 < test_accuracy < 0.95
@@ -181,7 +250,12 @@ assert 0.85 < test_accuracy < 0.95
 fig, axes = plt.subplots(1, 10, figsize=(12, 1.6))
 limit = float(tf.reduce_max(tf.abs(mnist_model.weights)))
 for digit, ax in enumerate(axes):
-    ax.imshow(mnist_model.weights[:, digit].numpy().reshape(28, 28), cmap="RdBu", vmin=-limit, vmax=limit)
+    ax.imshow(
+        mnist_model.weights[:, digit].numpy().reshape(28, 28),
+        cmap="RdBu",
+        vmin=-limit,
+        vmax=limit,
+    )
     ax.set_title(str(digit))
     ax.axis("off")
 plt.tight_layout()

@@ -59,24 +59,52 @@ x, labels = data.train_x[:1000], data.train_y[:1000]
 
 
 def course_network(seed=0):
-    """784-256-10 with the course's tf.random_normal starting values (standard deviation 1)."""
+    """784-256-10 with the course's tf.random_normal starting values (standard
+    deviation 1).
+    """
     network = MLP(hidden=(256,), seed=seed)
     for index, name in enumerate(layer_names(1)):
-        network.weights[name].assign(tf.random.stateless_normal(network.weights[name].shape, seed=[seed, index]))
-        network.biases[name].assign(tf.random.stateless_normal(network.biases[name].shape, seed=[seed + 1, index]))
+        network.weights[name].assign(
+            tf.random.stateless_normal(
+                network.weights[name].shape, seed=[seed, index]
+            )
+        )
+        network.biases[name].assign(
+            tf.random.stateless_normal(
+                network.biases[name].shape, seed=[seed + 1, index]
+            )
+        )
     return network
 
 
 rows = []
-for setup, network, inputs in [("course: N(0, 1), pixels 0..255", course_network(), x * 255),
-                               ("site: He, pixels in [0, 1]", MLP(hidden=(256,)), x)]:
+for setup, network, inputs in [
+    ("course: N(0, 1), pixels 0..255", course_network(), x * 255),
+    ("site: He, pixels in [0, 1]", MLP(hidden=(256,)), x),
+]:
     logits = network(inputs)
-    confidence = float(tf.reduce_mean(tf.reduce_max(tf.nn.softmax(logits), axis=1)))
-    rows.append((setup, float(tf.math.reduce_std(logits)), float(softmax_cross_entropy(logits, labels)), confidence))
-    print(f"{setup:<32} logits' standard deviation {rows[-1][1]:>9,.2f}   loss {rows[-1][2]:>9,.2f}   "
-          f"mean top probability {confidence:.3f}")
+    confidence = float(
+        tf.reduce_mean(tf.reduce_max(tf.nn.softmax(logits), axis=1))
+    )
+    rows.append(
+        (
+            setup,
+            float(tf.math.reduce_std(logits)),
+            float(softmax_cross_entropy(logits, labels)),
+            confidence,
+        )
+    )
+    print(
+        f"{setup:<32} logits' standard deviation {rows[-1][1]:>9,.2f}   loss "
+        f"{rows[-1][2]:>9,.2f}   "
+        f"mean top probability {confidence:.3f}"
+    )
 course_row, site_row = rows
-assert 1e4 < course_row[1] < 1e5 and 1e4 < course_row[2] < 1e5 and course_row[3] > 0.99
+assert (
+    1e4 < course_row[1] < 1e5
+    and 1e4 < course_row[2] < 1e5
+    and course_row[3] > 0.99
+)
 assert site_row[1] < 1 and abs(site_row[2] - np.log(10)) < 0.2
 
 # %% [markdown]
@@ -89,10 +117,23 @@ assert site_row[1] < 1 and abs(site_row[2] - np.log(10)) < 0.2
 # gradient descent at a learning rate of 0.001, for one epoch on 10,000 images.
 
 # %%
-unscaled = replace(data, train_x=data.train_x * 255, valid_x=data.valid_x * 255, test_x=data.test_x * 255)
+unscaled = replace(
+    data,
+    train_x=data.train_x * 255,
+    valid_x=data.valid_x * 255,
+    test_x=data.test_x * 255,
+)
 course_config = TrainConfig(epochs=1, optimizer="sgd", learning_rate=0.001)
-course_run = train(course_config, data=unscaled, init_from=course_network(), log=lambda message: None)
-print(f"the course's setup after one epoch: test accuracy {course_run.test_accuracy:.1%}")
+course_run = train(
+    course_config,
+    data=unscaled,
+    init_from=course_network(),
+    log=lambda message: None,
+)
+print(
+    "the course's setup after one epoch: test accuracy "
+    f"{course_run.test_accuracy:.1%}"
+)
 assert course_run.test_accuracy > 0.5
 
 # %% [markdown]
@@ -111,18 +152,36 @@ print(f"\ntest accuracy (all 10,000 test images): {result.test_accuracy:.2%}")
 assert 0.91 < result.test_accuracy < 0.99
 history = result.history
 assert history[0]["train_loss"] > history[0]["valid_loss"]
-assert history[-1]["train_loss"] < history[-2]["train_loss"] and history[-1]["valid_loss"] < history[-2]["valid_loss"]
+assert (
+    history[-1]["train_loss"] < history[-2]["train_loss"]
+    and history[-1]["valid_loss"] < history[-2]["valid_loss"]
+)
 
 # %%
 epochs = [row["epoch"] for row in result.history]
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-left.plot(epochs, [row["train_loss"] for row in result.history], "o-", label="training (mean over the epoch)")
-left.plot(epochs, [row["valid_loss"] for row in result.history], "s-", label="validation (end of the epoch)")
+left.plot(
+    epochs,
+    [row["train_loss"] for row in result.history],
+    "o-",
+    label="training (mean over the epoch)",
+)
+left.plot(
+    epochs,
+    [row["valid_loss"] for row in result.history],
+    "s-",
+    label="validation (end of the epoch)",
+)
 left.set_xlabel("epoch")
 left.set_ylabel("cross-entropy")
 left.set_xticks(epochs)
 left.legend()
-right.plot(epochs, [100 * row["valid_accuracy"] for row in result.history], "s-", color="C1")
+right.plot(
+    epochs,
+    [100 * row["valid_accuracy"] for row in result.history],
+    "s-",
+    color="C1",
+)
 right.set_xlabel("epoch")
 right.set_ylabel("validation accuracy (%)")
 right.set_xticks(epochs)
@@ -144,7 +203,10 @@ true = np.argmax(data.test_y, axis=1)
 wrong = np.flatnonzero(predicted != true)
 loss, accuracy = evaluate(result.model, data.test_x, data.test_y)
 assert len(wrong) == round((1 - accuracy) * len(true))
-print(f"{len(wrong)} of {len(true):,} test digits are misclassified; the first ten:")
+print(
+    f"{len(wrong)} of {len(true):,} test digits are misclassified; the first "
+    "ten:"
+)
 fig, axes = plt.subplots(1, 10, figsize=(12, 1.8))
 for ax, index in zip(axes, wrong[:10]):
     ax.imshow(data.test_x[index].reshape(28, 28), cmap="gray_r")

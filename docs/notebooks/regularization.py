@@ -39,7 +39,10 @@ from snippets.regularization import EarlyStopping
 from snippets.train import TrainConfig, train
 
 data = load_dataset(validation_size=2000, limit=1000)
-print(f"{len(data.train_x)} training images, {len(data.valid_x)} validation images, {len(data.test_x)} test images")
+print(
+    f"{len(data.train_x)} training images, {len(data.valid_x)} validation "
+    f"images, {len(data.test_x)} test images"
+)
 
 # patience=30 with 30 epochs: never stop early, so we see the whole curve.
 config = TrainConfig(hidden=(256,), epochs=30, patience=30, learning_rate=3e-3)
@@ -61,7 +64,12 @@ lowest = int(np.argmin(valid_loss))
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
 left.plot(epochs, train_loss, label="training loss")
 left.plot(epochs, valid_loss, label="validation loss")
-left.axvline(epochs[lowest], color="grey", linestyle=":", label=f"lowest validation loss (epoch {epochs[lowest]})")
+left.axvline(
+    epochs[lowest],
+    color="grey",
+    linestyle=":",
+    label=f"lowest validation loss (epoch {epochs[lowest]})",
+)
 left.set_xlabel("epoch")
 left.set_ylabel("cross-entropy")
 left.set_yscale("log")
@@ -73,11 +81,22 @@ fig.suptitle("784-256-10 on 1,000 training images, no regularization")
 plt.tight_layout()
 plt.show()
 
-print(f"training loss: {train_loss[0]:.3f} after epoch 1, {train_loss[-1]:.4f} after epoch {epochs[-1]}")
-print(f"validation loss: lowest {valid_loss[lowest]:.3f} at epoch {epochs[lowest]}, {valid_loss[-1]:.3f} at the end")
-print(f"validation accuracy: best {valid_accuracy.max():.4f}, {valid_accuracy[-1]:.4f} at the end")
-assert train_loss[-1] < 0.02 < valid_loss[lowest]  # the training images are learned almost perfectly
-assert lowest < len(epochs) - 5 and valid_loss[-1] > 1.05 * valid_loss[lowest]  # validation loss turned up
+print(
+    f"training loss: {train_loss[0]:.3f} after epoch 1, {train_loss[-1]:.4f} "
+    f"after epoch {epochs[-1]}"
+)
+print(
+    f"validation loss: lowest {valid_loss[lowest]:.3f} at epoch "
+    f"{epochs[lowest]}, {valid_loss[-1]:.3f} at the end"
+)
+print(
+    f"validation accuracy: best {valid_accuracy.max():.4f}, "
+    f"{valid_accuracy[-1]:.4f} at the end"
+)
+# the training images are learned almost perfectly
+assert train_loss[-1] < 0.02 < valid_loss[lowest]
+# validation loss turned up
+assert lowest < len(epochs) - 5 and valid_loss[-1] > 1.05 * valid_loss[lowest]
 
 # %% [markdown]
 # The validation loss rises while the validation accuracy barely moves: on the validation
@@ -97,18 +116,37 @@ for row in plain.history:
     if stopper.should_stop:
         break
 stopped_at, kept_epoch = row["epoch"], int(stopper.best_epoch)
-print(f"with patience 5, training stops after epoch {stopped_at} of {epochs[-1]} "
-      f"and keeps epoch {kept_epoch} (validation accuracy {float(stopper.best_score):.4f})")
-print(f"the full run's best epoch is {plain.best_epoch}; its returned model holds that epoch's weights")
+print(
+    f"with patience 5, training stops after epoch {stopped_at} of "
+    f"{epochs[-1]} "
+    f"and keeps epoch {kept_epoch} (validation accuracy "
+    f"{float(stopper.best_score):.4f})"
+)
+print(
+    f"the full run's best epoch is {plain.best_epoch}; its returned model "
+    "holds that epoch's weights"
+)
 assert kept_epoch <= stopped_at < epochs[-1]
 assert plain.best_epoch == epochs[int(np.argmax(valid_accuracy))]
-assert epochs[lowest] < plain.best_epoch  # the validation loss turned before the accuracy peaked
+# the validation loss turned before the accuracy peaked
+assert epochs[lowest] < plain.best_epoch
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.4))
 ax.plot(epochs, valid_accuracy, label="validation accuracy")
-ax.axvspan(stopped_at, epochs[-1], color="grey", alpha=0.15, label="epochs early stopping skips")
-ax.axvline(kept_epoch, color="tab:green", linestyle="--", label=f"epoch kept (epoch {kept_epoch})")
+ax.axvspan(
+    stopped_at,
+    epochs[-1],
+    color="grey",
+    alpha=0.15,
+    label="epochs early stopping skips",
+)
+ax.axvline(
+    kept_epoch,
+    color="tab:green",
+    linestyle="--",
+    label=f"epoch kept (epoch {kept_epoch})",
+)
 ax.set_xlabel("epoch")
 ax.set_ylabel("validation accuracy")
 ax.legend(loc="lower right")
@@ -122,7 +160,9 @@ plt.show()
 # $\frac{\lambda}{2} \sum \lVert W \rVert^2$ over both weight matrices (not the biases).
 
 # %%
-penalized = train(replace(config, l2=1e-3), data=data, log=lambda message: None)
+penalized = train(
+    replace(config, l2=1e-3), data=data, log=lambda message: None
+)
 
 
 def squared_norm(model):
@@ -136,8 +176,16 @@ left.plot(epochs, penalized_loss, label="L2, $\\lambda = 0.001$")
 left.set_xlabel("epoch")
 left.set_ylabel("validation loss")
 left.legend()
-for model, label in [(plain.model, "no penalty"), (penalized.model, "L2, $\\lambda = 0.001$")]:
-    right.hist(model.weights["hidden_1"].numpy().ravel(), bins=100, histtype="step", label=label)
+for model, label in [
+    (plain.model, "no penalty"),
+    (penalized.model, "L2, $\\lambda = 0.001$"),
+]:
+    right.hist(
+        model.weights["hidden_1"].numpy().ravel(),
+        bins=100,
+        histtype="step",
+        label=label,
+    )
 right.set_yscale("log")
 right.set_xlabel("weight value (hidden layer)")
 right.set_ylabel("count")
@@ -146,14 +194,27 @@ plt.tight_layout()
 plt.show()
 
 ratio = squared_norm(penalized.model) / squared_norm(plain.model)
-print(f"sum of squared weights: {squared_norm(plain.model):.0f} without the penalty, "
-      f"{squared_norm(penalized.model):.0f} with it ({ratio:.0%})")
-print(f"validation loss at the end: {valid_loss[-1]:.3f} without, {penalized_loss[-1]:.3f} with the penalty")
-print(f"best validation accuracy: {plain.history[plain.best_epoch - 1]['valid_accuracy']:.4f} without, "
-      f"{penalized.history[penalized.best_epoch - 1]['valid_accuracy']:.4f} with the penalty")
+print(
+    f"sum of squared weights: {squared_norm(plain.model):.0f} without the "
+    "penalty, "
+    f"{squared_norm(penalized.model):.0f} with it ({ratio:.0%})"
+)
+print(
+    f"validation loss at the end: {valid_loss[-1]:.3f} without, "
+    f"{penalized_loss[-1]:.3f} with the penalty"
+)
+print(
+    "best validation accuracy: "
+    f"{plain.history[plain.best_epoch - 1]['valid_accuracy']:.4f} without, "
+    f"{penalized.history[penalized.best_epoch - 1]['valid_accuracy']:.4f} "
+    "with the penalty"
+)
 assert ratio < 0.6
 assert penalized_loss[-1] < valid_loss[-1]
-best_accuracies = [run.history[run.best_epoch - 1]["valid_accuracy"] for run in (plain, penalized)]
+best_accuracies = [
+    run.history[run.best_epoch - 1]["valid_accuracy"]
+    for run in (plain, penalized)
+]
 assert abs(best_accuracies[0] - best_accuracies[1]) < 0.02
 
 # %% [markdown]
@@ -164,12 +225,26 @@ assert abs(best_accuracies[0] - best_accuracies[1]) < 0.02
 
 # %%
 blank = data.train_x.max(axis=0) == 0
-for model, label in [(plain.model, "no penalty"), (penalized.model, "with L2")]:
+for model, label in [
+    (plain.model, "no penalty"),
+    (penalized.model, "with L2"),
+]:
     weights = np.abs(model.weights["hidden_1"].numpy()[blank])
-    print(f"{label:>10}: {blank.sum()} always-blank pixels, mean |weight| from them {weights.mean():.4f}")
-initial = np.abs(MLP(hidden=(256,), seed=config.seed).weights["hidden_1"].numpy()[blank])
-assert np.allclose(np.abs(plain.model.weights["hidden_1"].numpy()[blank]), initial)  # untouched
-assert np.abs(penalized.model.weights["hidden_1"].numpy()[blank]).mean() < 0.1 * initial.mean()
+    print(
+        f"{label:>10}: {blank.sum()} always-blank pixels, mean |weight| from "
+        f"them {weights.mean():.4f}"
+    )
+initial = np.abs(
+    MLP(hidden=(256,), seed=config.seed).weights["hidden_1"].numpy()[blank]
+)
+# untouched
+assert np.allclose(
+    np.abs(plain.model.weights["hidden_1"].numpy()[blank]), initial
+)
+assert (
+    np.abs(penalized.model.weights["hidden_1"].numpy()[blank]).mean()
+    < 0.1 * initial.mean()
+)
 
 # %% [markdown]
 # The penalty shrinks the weights and holds the validation loss down. Whether it also buys

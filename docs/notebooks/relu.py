@@ -43,7 +43,9 @@ with tf.GradientTape() as tape:
     tape.watch(xt)
     yt = tf.nn.relu(xt)
 tf_derivative = tape.gradient(yt, xt).numpy()
-assert np.array_equal(relu(x), yt.numpy()) and np.array_equal(relu_derivative(x), tf_derivative)
+assert np.array_equal(relu(x), yt.numpy()) and np.array_equal(
+    relu_derivative(x), tf_derivative
+)
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
 left.plot(x, relu(x))
@@ -68,8 +70,11 @@ plt.show()
 # %%
 sigmoid = 1 / (1 + np.exp(-np.linspace(-6, 6, 1201)))
 largest_slope = float(np.max(sigmoid * (1 - sigmoid)))
-print(f"largest slope of the sigmoid: {largest_slope:.4f}; through ten sigmoid layers at most "
-      f"{largest_slope ** 10:.1e} of the gradient is left")
+print(
+    f"largest slope of the sigmoid: {largest_slope:.4f}; through ten sigmoid "
+    "layers at most "
+    f"{largest_slope**10:.1e} of the gradient is left"
+)
 assert abs(largest_slope - 0.25) < 1e-12 and largest_slope**10 < 1e-6
 
 # %% [markdown]
@@ -93,7 +98,7 @@ with_relu = relu(inputs @ w1 + b1) @ w2 + b2
 plt.figure(figsize=(5.5, 3.4))
 plt.plot(inputs, two_linear_layers, label="two linear layers = one line")
 plt.plot(inputs, with_relu, label="with a ReLU between them")
-for corner in (-b1 / w1[0]):
+for corner in -b1 / w1[0]:
     if -3 < corner < 3:
         plt.axvline(corner, color="grey", linewidth=0.5, linestyle=":")
 plt.xlabel("x")
@@ -113,10 +118,15 @@ plt.show()
 # %%
 data = load_dataset(validation_size=1000, limit=1000)
 model = MLP(hidden=(256,))
-hidden = tf.nn.relu(data.train_x @ model.weights["hidden_1"] + model.biases["hidden_1"]).numpy()
+hidden = tf.nn.relu(
+    data.train_x @ model.weights["hidden_1"] + model.biases["hidden_1"]
+).numpy()
 off = float(np.mean(hidden == 0))
 patterns = len({tuple(row > 0) for row in hidden})
-print(f"{off:.0%} of the hidden outputs are 0; the 1,000 images switch on {patterns:,} different sets of units")
+print(
+    f"{off:.0%} of the hidden outputs are 0; the 1,000 images switch on "
+    f"{patterns:,} different sets of units"
+)
 assert 0.35 < off < 0.65 and patterns == 1000
 
 # %% [markdown]
@@ -132,14 +142,26 @@ assert 0.35 < off < 0.65 and patterns == 1000
 small_data = load_dataset(validation_size=1000, limit=3000)
 dead, accuracy = {}, {}
 for learning_rate in (0.1, 3.0):
-    config = TrainConfig(epochs=1, optimizer="sgd", learning_rate=learning_rate)
+    config = TrainConfig(
+        epochs=1, optimizer="sgd", learning_rate=learning_rate
+    )
     result = train(config, data=small_data, log=lambda message: None)
-    weights, biases = result.model.weights["hidden_1"], result.model.biases["hidden_1"]
+    weights, biases = (
+        result.model.weights["hidden_1"],
+        result.model.biases["hidden_1"],
+    )
     outputs = tf.nn.relu(small_data.train_x @ weights + biases)
-    dead[learning_rate] = float(tf.reduce_mean(tf.cast(tf.reduce_max(outputs, axis=0) == 0, tf.float32)))
+    dead[learning_rate] = float(
+        tf.reduce_mean(
+            tf.cast(tf.reduce_max(outputs, axis=0) == 0, tf.float32)
+        )
+    )
     accuracy[learning_rate] = result.test_accuracy
-    print(f"learning rate {learning_rate}: {dead[learning_rate]:.0%} of the 256 hidden units dead, "
-          f"test accuracy {accuracy[learning_rate]:.1%}")
+    print(
+        f"learning rate {learning_rate}: {dead[learning_rate]:.0%} of the 256 "
+        "hidden units dead, "
+        f"test accuracy {accuracy[learning_rate]:.1%}"
+    )
 assert dead[0.1] < 0.05 and dead[3.0] > 0.5
 assert accuracy[3.0] < 0.3 < 0.6 < accuracy[0.1]
 
@@ -152,13 +174,16 @@ assert accuracy[3.0] < 0.3 < 0.6 < accuracy[0.1]
 # Three ReLUs make a hat; hats at evenly spaced points, scaled to the value of a function
 # there, join those values with straight lines.
 
+
 # %%
 def hat(x):
     return relu(x + 1) - 2 * relu(x) + relu(x - 1)
 
 
 def sum_of_hats(f, x, n, start, stop):
-    """n hats of width (stop - start) / (n - 1), one at each of n evenly spaced points."""
+    """n hats of width (stop - start) / (n - 1), one at each of n evenly spaced
+    points.
+    """
     centres = np.linspace(start, stop, n)
     width = centres[1] - centres[0]
     return sum(f(c) * hat((x - c) / width) for c in centres)
@@ -188,7 +213,8 @@ plt.show()
 for n, error in errors.items():
     print(f"{n:>2} hats: largest error {error:.4f}")
 counts = list(errors)
-assert all(errors[a] > 3 * errors[b] for a, b in zip(counts, counts[1:]))  # doubling n cuts the error about 4x
+# doubling n cuts the error about 4x
+assert all(errors[a] > 3 * errors[b] for a, b in zip(counts, counts[1:]))
 
 # %% [markdown]
 # Doubling the number of hats cuts the largest error by about four: the error of joining

@@ -69,7 +69,10 @@ from snippets.train import evaluate
 
 restored = restore_model(work / "run")
 _, accuracy = evaluate(restored, data.test_x, data.test_y)
-print(f"reported by training: {result.test_accuracy:.4f}; restored model: {accuracy:.4f}")
+print(
+    f"reported by training: {result.test_accuracy:.4f}; restored model: "
+    f"{accuracy:.4f}"
+)
 assert accuracy == result.test_accuracy
 
 # %% [markdown]
@@ -79,11 +82,23 @@ assert accuracy == result.test_accuracy
 # and ends exactly where the uninterrupted run above ended.
 
 # %%
-train(replace(config, epochs=1), data=data, checkpoint_dir=work / "resumed", log=quiet)
+train(
+    replace(config, epochs=1),
+    data=data,
+    checkpoint_dir=work / "resumed",
+    log=quiet,
+)
 resumed = train(config, data=data, checkpoint_dir=work / "resumed", log=print)
-same = all(np.array_equal(a.numpy(), b.numpy())
-           for a, b in zip(result.model.trainable_variables, resumed.model.trainable_variables))
-print(f"resumed from epoch {resumed.resumed_from_epoch}; weights identical to the uninterrupted run: {same}")
+same = all(
+    np.array_equal(a.numpy(), b.numpy())
+    for a, b in zip(
+        result.model.trainable_variables, resumed.model.trainable_variables
+    )
+)
+print(
+    f"resumed from epoch {resumed.resumed_from_epoch}; weights identical to "
+    f"the uninterrupted run: {same}"
+)
 assert same and resumed.resumed_from_epoch == 1
 
 # %% [markdown]

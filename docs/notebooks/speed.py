@@ -34,10 +34,17 @@ from snippets.backprop import matmul_flops
 from snippets.mnist_files import PROJECT_ROOT
 from snippets.fast import FAST
 
-results = json.loads((PROJECT_ROOT / "benchmarks" / "results.json").read_text())
-assert not results["quick"], "results.json must come from a full run of make bench"
-fast = json.loads(json.dumps(asdict(FAST)))  # tuples become lists, as in the file
-assert results["ours_config"] == fast, "FAST has changed since the benchmark ran: make bench"
+results = json.loads(
+    (PROJECT_ROOT / "benchmarks" / "results.json").read_text()
+)
+assert not results["quick"], (
+    "results.json must come from a full run of make bench"
+)
+# tuples become lists, as in the file
+fast = json.loads(json.dumps(asdict(FAST)))
+assert results["ours_config"] == fast, (
+    "FAST has changed since the benchmark ran: make bench"
+)
 
 # %% [markdown]
 # ## The machine
@@ -48,12 +55,22 @@ assert results["ours_config"] == fast, "FAST has changed since the benchmark ran
 
 # %%
 machine = results["machine"]
-print(f"CPU: {machine['cpu']} (family/model {machine['cpu_family_and_model']}), "
-      f"{machine['logical_cpus']} logical CPUs")
-print(f"AVX-512: {machine['avx512f']}, AVX512-BF16: {machine['avx512_bf16']}, AMX: {machine['amx']}")
-print(f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}, Python {machine['python']}")
-print(f"load average at start {machine['load_average_at_start'][0]:.2f}, "
-      f"at end {machine['load_average_at_end'][0]:.2f}")
+print(
+    f"CPU: {machine['cpu']} (family/model {machine['cpu_family_and_model']}), "
+    f"{machine['logical_cpus']} logical CPUs"
+)
+print(
+    f"AVX-512: {machine['avx512f']}, AVX512-BF16: {machine['avx512_bf16']}, "
+    f"AMX: {machine['amx']}"
+)
+print(
+    f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}, Python "
+    f"{machine['python']}"
+)
+print(
+    f"load average at start {machine['load_average_at_start'][0]:.2f}, "
+    f"at end {machine['load_average_at_end'][0]:.2f}"
+)
 print(f"the whole benchmark took {results['bench_seconds']:.0f} s")
 assert machine["logical_cpus"] >= 1 and 0 < results["bench_seconds"] < 600
 
@@ -68,20 +85,35 @@ assert machine["logical_cpus"] >= 1 and 0 < results["bench_seconds"] < 600
 target = results["target_accuracy"]
 for seed, run in results["baseline_by_seed"].items():
     if run["epochs_to_target"]:
-        reached = f"{run['seconds_to_target']:.1f} s, {run['epochs_to_target']} epochs"
+        seconds, epochs = run["seconds_to_target"], run["epochs_to_target"]
+        reached = f"{seconds:.1f} s, {epochs} epochs"
     else:
         reached = "did not reach it"
-    print(f"Keras seed {seed}: {reached} ({run['seconds_per_epoch']:.2f} s an epoch)")
+    print(
+        f"Keras seed {seed}: {reached} ({run['seconds_per_epoch']:.2f} s an "
+        "epoch)"
+    )
 for seed, accuracy in results["ours_test_accuracy_by_seed"].items():
     seconds = results["ours_seconds_by_seed"][seed]
-    print(f"ours  seed {seed}: {seconds:.2f} s for {results['ours_epochs_to_98']} epochs, "
-          f"test accuracy {accuracy:.2%}")
+    print(
+        f"ours  seed {seed}: {seconds:.2f} s for "
+        f"{results['ours_epochs_to_98']} epochs, "
+        f"test accuracy {accuracy:.2%}"
+    )
 
-baseline, ours = results["baseline_seconds_to_98"], results["ours_seconds_to_98"]
+baseline, ours = (
+    results["baseline_seconds_to_98"],
+    results["ours_seconds_to_98"],
+)
 ratio = results["ratio_vs_keras"]
-print(f"\nbaseline {baseline:.1f} s, ours {ours:.2f} s: ratio {ratio:.3f} "
-      f"(the goal: at most 0.15, {'met' if ratio <= 0.15 else 'NOT met'})")
-assert all(accuracy >= target for accuracy in results["ours_test_accuracy_by_seed"].values())
+print(
+    f"\nbaseline {baseline:.1f} s, ours {ours:.2f} s: ratio {ratio:.3f} "
+    f"(the goal: at most 0.15, {'met' if ratio <= 0.15 else 'NOT met'})"
+)
+assert all(
+    accuracy >= target
+    for accuracy in results["ours_test_accuracy_by_seed"].values()
+)
 assert math.isclose(ratio, ours / baseline, rel_tol=2e-3)
 assert ours == max(results["ours_seconds_by_seed"].values())
 assert 0 < ratio < 1
@@ -95,10 +127,25 @@ fig, ax = plt.subplots(figsize=(7, 3.6))
 for seed, run in results["baseline_by_seed"].items():
     seconds = [row["seconds"] for row in run["history"]]
     accuracy = [100 * row["test_accuracy"] for row in run["history"]]
-    ax.plot(seconds, accuracy, "o-", markersize=3, linewidth=1, label=f"Keras model.fit, seed {seed}")
-ax.plot(list(results["ours_seconds_by_seed"].values()),
-        [100 * accuracy for accuracy in results["ours_test_accuracy_by_seed"].values()],
-        "*", color="black", markersize=11, label="snippets/fast.py, seeds 0, 1, 2")
+    ax.plot(
+        seconds,
+        accuracy,
+        "o-",
+        markersize=3,
+        linewidth=1,
+        label=f"Keras model.fit, seed {seed}",
+    )
+ax.plot(
+    list(results["ours_seconds_by_seed"].values()),
+    [
+        100 * accuracy
+        for accuracy in results["ours_test_accuracy_by_seed"].values()
+    ],
+    "*",
+    color="black",
+    markersize=11,
+    label="snippets/fast.py, seeds 0, 1, 2",
+)
 ax.axhline(100 * target, color="grey", linestyle="--", linewidth=0.8)
 ax.set_xscale("log")
 ax.set_xticks([1, 2, 5, 10, 20, 50, 100])
@@ -123,20 +170,39 @@ plt.show()
 
 # %%
 levers = results["levers"]
-threads = [dict(row, name=f"final, intra-op threads {row['intra_op_threads']}", kept=None)
-           for row in results["threads"]]
+threads = [
+    dict(
+        row,
+        name=f"final, intra-op threads {row['intra_op_threads']}",
+        kept=None,
+    )
+    for row in results["threads"]
+]
 print(f"{'':34} {'s/epoch':>8} {'compile':>8} {'total':>7} {'valid':>7}  kept")
 for row in levers + threads:
-    valid = f"{row['valid_accuracy']:.2%}" if row["valid_accuracy"] is not None else "-"
+    valid = (
+        f"{row['valid_accuracy']:.2%}"
+        if row["valid_accuracy"] is not None
+        else "-"
+    )
     kept = {True: "yes", False: "no", None: ""}[row["kept"]]
-    print(f"{row['name']:34} {row['seconds_per_epoch']:8.3f} {row['compile_seconds']:8.2f} "
-          f"{row['total_seconds']:7.2f} {valid:>7}  {kept}")
+    print(
+        f"{row['name']:34} {row['seconds_per_epoch']:8.3f} "
+        f"{row['compile_seconds']:8.2f} "
+        f"{row['total_seconds']:7.2f} {valid:>7}  {kept}"
+    )
 
 first, last = levers[2], [row for row in levers if row["kept"]][-1]
-print(f"\nper epoch, the last lever is {first['seconds_per_epoch'] / last['seconds_per_epoch']:.1f}x "
-      f"faster than the first, {levers[0]['seconds_per_epoch'] / last['seconds_per_epoch']:.1f}x "
-      "faster than Keras")
-assert levers[0]["name"].startswith("Keras") and all(row["seconds_per_epoch"] > 0 for row in levers)
+print(
+    f"\nper epoch, the last lever is "
+    f"{first['seconds_per_epoch'] / last['seconds_per_epoch']:.1f}x "
+    "faster than the first, "
+    f"{levers[0]['seconds_per_epoch'] / last['seconds_per_epoch']:.1f}x "
+    "faster than Keras"
+)
+assert levers[0]["name"].startswith("Keras") and all(
+    row["seconds_per_epoch"] > 0 for row in levers
+)
 assert last["seconds_per_epoch"] < first["seconds_per_epoch"]
 
 # %% [markdown]
@@ -147,21 +213,47 @@ assert last["seconds_per_epoch"] < first["seconds_per_epoch"]
 for index, row in enumerate(levers):
     if row["kept"] is False:
         before = [earlier for earlier in levers[:index] if earlier["kept"]][-1]
-        print(f"{row['name']:12} {row['total_seconds']:5.2f} s in total "
-              f"({row['compile_seconds']:.2f} s of it compiling), "
-              f"against {before['total_seconds']:5.2f} s without")
-        assert row["total_seconds"] > before["total_seconds"], "XLA paid off in this run: revise the chapter"
+        print(
+            f"{row['name']:12} {row['total_seconds']:5.2f} s in total "
+            f"({row['compile_seconds']:.2f} s of it compiling), "
+            f"against {before['total_seconds']:5.2f} s without"
+        )
+        assert row["total_seconds"] > before["total_seconds"], (
+            "XLA paid off in this run: revise the chapter"
+        )
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.2))
 names = [row["name"] for row in levers]
-colors = ["#999999" if row["kept"] is None else "#1f77b4" if row["kept"] else "#ff7f0e" for row in levers]
+colors = [
+    "#999999"
+    if row["kept"] is None
+    else "#1f77b4"
+    if row["kept"]
+    else "#ff7f0e"
+    for row in levers
+]
 ax.barh(names, [row["seconds_per_epoch"] for row in levers], color=colors)
 limits = results["arithmetic_limit_seconds_per_epoch"]
-ax.axvline(limits["float32"], color="black", linestyle="--", linewidth=0.8, label="float32 arithmetic limit")
-ax.axvline(limits["bfloat16"], color="black", linestyle=":", linewidth=0.8, label="bfloat16 arithmetic limit")
+ax.axvline(
+    limits["float32"],
+    color="black",
+    linestyle="--",
+    linewidth=0.8,
+    label="float32 arithmetic limit",
+)
+ax.axvline(
+    limits["bfloat16"],
+    color="black",
+    linestyle=":",
+    linewidth=0.8,
+    label="bfloat16 arithmetic limit",
+)
 ax.invert_yaxis()
-ax.set_xlabel("seconds per epoch once compiled\n(grey: references; orange: measured, not kept)")
+ax.set_xlabel(
+    "seconds per epoch once compiled\n(grey: references; orange: measured, "
+    "not kept)"
+)
 ax.legend(fontsize=8, loc="center right")
 plt.tight_layout()
 plt.show()
@@ -178,24 +270,50 @@ plt.show()
 # %%
 flops = results["flops"]
 config = results["ours_config"]
-forward, backward = matmul_flops(config["batch_size"], [784, *config["hidden"], 10])
+forward, backward = matmul_flops(
+    config["batch_size"], [784, *config["hidden"], 10]
+)
 steps = flops["examples_per_epoch"] // config["batch_size"]
 assert flops["per_epoch"] == steps * (forward + backward)
-print(f"{steps} steps x {forward + backward:,} FLOPs = {flops['per_epoch'] / 1e9:.1f} GFLOP an epoch\n")
+print(
+    f"{steps} steps x {forward + backward:,} FLOPs = "
+    f"{flops['per_epoch'] / 1e9:.1f} GFLOP an epoch\n"
+)
 for dtype, by_size in results["matmul_gflops_by_size"].items():
-    sizes = ", ".join(f"{n}-square {gflops:.0f}" for n, gflops in by_size.items())
+    sizes = ", ".join(
+        f"{n}-square {gflops:.0f}" for n, gflops in by_size.items()
+    )
     print(f"{dtype:>8} products, GFLOP/s: {sizes}")
-peak, peak_bf16 = results["matmul_peak_gflops"], results["bf16_matmul_peak_gflops"]
+peak, peak_bf16 = (
+    results["matmul_peak_gflops"],
+    results["bf16_matmul_peak_gflops"],
+)
 print(f"peak: float32 {peak:.0f} GFLOP/s, bfloat16 {peak_bf16:.0f} GFLOP/s")
-print(f"so an epoch takes at least {limits['float32']:.3f} s in float32, "
-      f"{limits['bfloat16']:.3f} s in bfloat16\n")
+print(
+    f"so an epoch takes at least {limits['float32']:.3f} s in float32, "
+    f"{limits['bfloat16']:.3f} s in bfloat16\n"
+)
 achieved = results["ours_gflops"]
-print(f"measured: {results['ours_seconds_per_epoch']:.3f} s an epoch (median), {achieved:.0f} GFLOP/s: "
-      f"{results['fraction_of_matmul_peak']:.2f} of the float32 peak, "
-      f"{results['fraction_of_bf16_matmul_peak']:.2f} of the bfloat16 peak")
+print(
+    f"measured: {results['ours_seconds_per_epoch']:.3f} s an epoch (median), "
+    f"{achieved:.0f} GFLOP/s: "
+    f"{results['fraction_of_matmul_peak']:.2f} of the float32 peak, "
+    f"{results['fraction_of_bf16_matmul_peak']:.2f} of the bfloat16 peak"
+)
 compile_share = results["ours_compile_seconds"] / results["ours_seconds_to_98"]
-print(f"compilation: {results['ours_compile_seconds']:.2f} s, {compile_share:.0%} of our slowest run")
+print(
+    f"compilation: {results['ours_compile_seconds']:.2f} s, "
+    f"{compile_share:.0%} of our slowest run"
+)
 assert peak == max(results["matmul_gflops_by_size"]["float32"].values())
-assert math.isclose(achieved, flops["per_epoch"] / results["ours_seconds_per_epoch"] / 1e9, rel_tol=2e-3)
-assert math.isclose(results["fraction_of_matmul_peak"], achieved / peak, rel_tol=2e-3)
-assert math.isclose(limits["bfloat16"], flops["per_epoch"] / peak_bf16 / 1e9, rel_tol=2e-3)
+assert math.isclose(
+    achieved,
+    flops["per_epoch"] / results["ours_seconds_per_epoch"] / 1e9,
+    rel_tol=2e-3,
+)
+assert math.isclose(
+    results["fraction_of_matmul_peak"], achieved / peak, rel_tol=2e-3
+)
+assert math.isclose(
+    limits["bfloat16"], flops["per_epoch"] / peak_bf16 / 1e9, rel_tol=2e-3
+)

@@ -40,23 +40,34 @@ from PIL import Image
 from snippets.mnist_files import load_mnist
 
 scratch = tempfile.TemporaryDirectory()  # removed when the kernel exits
-os.chdir(scratch.name)  # runs/ and digit.png go to this scratch folder, not into the project
+# runs/ and digit.png go to this scratch folder, not into the project
+os.chdir(scratch.name)
 
 
 def run(*arguments):
-    """`python -m snippets ARGUMENTS`: returns what it printed to stdout and to stderr."""
+    """`python -m snippets ARGUMENTS`: returns what it printed to stdout and to
+    stderr.
+    """
     sys.argv = ["python -m snippets", *map(str, arguments)]
     stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    with (
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+    ):
         try:
             runpy.run_module("snippets", run_name="__main__")
-        except SystemExit as exit:  # `python -m snippets` ends with sys.exit(status)
-            assert exit.code == 0, f"exit status {exit.code}: {stderr.getvalue()}"
+        # `python -m snippets` ends with sys.exit(status)
+        except SystemExit as exit:
+            assert exit.code == 0, (
+                f"exit status {exit.code}: {stderr.getvalue()}"
+            )
     return stdout.getvalue(), stderr.getvalue()
 
 
 def command(*arguments):
-    """Run a command; show its log, and return its last line, the JSON, as a dict."""
+    """Run a command; show its log, and return its last line, the JSON, as a
+    dict.
+    """
     lines = run(*arguments)[0].splitlines()
     print("\n".join(lines[:-1]))
     return json.loads(lines[-1])
@@ -71,8 +82,11 @@ def command(*arguments):
 
 # %%
 trained = command("train", "--limit", 3000, "--epochs", 3)
-print(f"\nJSON: test accuracy {trained['test_accuracy']:.4f} after {trained['epochs']} epochs "
-      f"(best epoch {trained['best_epoch']}, {trained['seconds']:.1f} s)")
+print(
+    f"\nJSON: test accuracy {trained['test_accuracy']:.4f} after "
+    f"{trained['epochs']} epochs "
+    f"(best epoch {trained['best_epoch']}, {trained['seconds']:.1f} s)"
+)
 assert 0.85 < trained["test_accuracy"] < 1.0
 
 # %% [markdown]
@@ -84,7 +98,10 @@ assert 0.85 < trained["test_accuracy"] < 1.0
 
 # %%
 evaluated = command("evaluate")
-print(f"\nJSON: test accuracy {evaluated['test_accuracy']:.4f}, {evaluated['epochs']} epochs trained")
+print(
+    f"\nJSON: test accuracy {evaluated['test_accuracy']:.4f}, "
+    f"{evaluated['epochs']} epochs trained"
+)
 assert abs(evaluated["test_accuracy"] - trained["test_accuracy"]) < 1e-6
 
 # %% [markdown]
@@ -95,13 +112,31 @@ assert abs(evaluated["test_accuracy"] - trained["test_accuracy"]) < 1e-6
 # to $128 \times 10$: `--new-head` says that is intended.
 
 # %%
-finetuned = command("finetune", "--from", "runs/mnist", "--checkpoint-dir", "runs/deeper",
-                    "--hidden", 256, 128, "--new-head", "--limit", 3000, "--epochs", 2)
+finetuned = command(
+    "finetune",
+    "--from",
+    "runs/mnist",
+    "--checkpoint-dir",
+    "runs/deeper",
+    "--hidden",
+    256,
+    128,
+    "--new-head",
+    "--limit",
+    3000,
+    "--epochs",
+    2,
+)
 print(f"\nJSON: restored {finetuned['restored']}")
 print(f"      new {finetuned['new']}")
 print(f"      test accuracy {finetuned['test_accuracy']:.4f}")
 assert finetuned["restored"] == ["weights/hidden_1", "biases/hidden_1"]
-assert [name.split()[0] for name in finetuned["new"]] == ["weights/hidden_2", "weights/out", "biases/hidden_2", "biases/out"]
+assert [name.split()[0] for name in finetuned["new"]] == [
+    "weights/hidden_2",
+    "weights/out",
+    "biases/hidden_2",
+    "biases/out",
+]
 assert 0.85 < finetuned["test_accuracy"] < 1.0
 
 # %% [markdown]
@@ -132,7 +167,9 @@ from snippets.predict import load_digit, predict
 pixels, _ = load_digit("digit.png")
 probabilities = predict(restore_model("runs/mnist"), pixels[None])[0]
 
-fig, (left, middle, right) = plt.subplots(1, 3, figsize=(10, 3), gridspec_kw={"width_ratios": [1, 1, 2]})
+fig, (left, middle, right) = plt.subplots(
+    1, 3, figsize=(10, 3), gridspec_kw={"width_ratios": [1, 1, 2]}
+)
 left.imshow(picture, cmap="gray")
 left.set_title("digit.png, as drawn")
 middle.imshow(pixels, cmap="gray")

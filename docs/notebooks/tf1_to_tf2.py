@@ -34,10 +34,14 @@ from snippets.checkpoint import restore_model, save_model
 from snippets.data import load_dataset
 from snippets.train import TrainConfig, evaluate, train
 
-tf.get_logger().setLevel("ERROR")  # tf.compat.v1 prints deprecation notes about keep_prob and friends
+# tf.compat.v1 prints deprecation notes about keep_prob and friends
+tf.get_logger().setLevel("ERROR")
 data = load_dataset(validation_size=1000, limit=5000)
 workdir = Path(tempfile.mkdtemp())
-print(f"TensorFlow {tf.__version__}; eager execution in this notebook: {tf.executing_eagerly()}")
+print(
+    f"TensorFlow {tf.__version__}; eager execution in this notebook: "
+    f"{tf.executing_eagerly()}"
+)
 
 # %% [markdown]
 # ## Train, save, restore: both ways
@@ -49,15 +53,29 @@ print(f"TensorFlow {tf.__version__}; eager execution in this notebook: {tf.execu
 # gradient descent as in the course, Adam in `snippets.train`), so their accuracies differ.
 
 # %%
-history = compat_v1.train_and_save(data, workdir / "tf1" / "model.ckpt", epochs=2)
-restored = compat_v1.restore_and_evaluate(workdir / "tf1" / "model.ckpt", data.valid_x, data.valid_y)
-print(f"tf.compat.v1: validation accuracy {history[-1]:.4f} after training, {restored:.4f} after restoring")
+history = compat_v1.train_and_save(
+    data, workdir / "tf1" / "model.ckpt", epochs=2
+)
+restored = compat_v1.restore_and_evaluate(
+    workdir / "tf1" / "model.ckpt", data.valid_x, data.valid_y
+)
+print(
+    f"tf.compat.v1: validation accuracy {history[-1]:.4f} after training, "
+    f"{restored:.4f} after restoring"
+)
 
-result = train(TrainConfig(epochs=2, keep_prob=0.5), data=data, log=lambda message: None)
+result = train(
+    TrainConfig(epochs=2, keep_prob=0.5), data=data, log=lambda message: None
+)
 save_model(result.model, workdir / "tf2")
-_, restored_tf2 = evaluate(restore_model(workdir / "tf2"), data.valid_x, data.valid_y)
+_, restored_tf2 = evaluate(
+    restore_model(workdir / "tf2"), data.valid_x, data.valid_y
+)
 _, trained_tf2 = evaluate(result.model, data.valid_x, data.valid_y)
-print(f"TF2:          validation accuracy {trained_tf2:.4f} after training, {restored_tf2:.4f} after restoring")
+print(
+    f"TF2:          validation accuracy {trained_tf2:.4f} after training, "
+    f"{restored_tf2:.4f} after restoring"
+)
 assert restored == history[-1] and restored_tf2 == trained_tf2
 assert history[-1] > 0.8 and trained_tf2 > 0.9
 
@@ -70,10 +88,14 @@ assert history[-1] > 0.8 and trained_tf2 > 0.9
 
 # %%
 print("tf.compat.v1 Saver:")
-for name, shape in tf.train.list_variables(str(workdir / "tf1" / "model.ckpt")):
+for name, shape in tf.train.list_variables(
+    str(workdir / "tf1" / "model.ckpt")
+):
     print(f"  {name:<20} {shape}")
 print("TF2 tf.train.Checkpoint:")
-for name, shape in tf.train.list_variables(tf.train.latest_checkpoint(str(workdir / "tf2"))):
+for name, shape in tf.train.list_variables(
+    tf.train.latest_checkpoint(str(workdir / "tf2"))
+):
     if name.startswith("model/"):
         print(f"  {name:<52} {shape}")
 
@@ -87,22 +109,42 @@ for name, shape in tf.train.list_variables(tf.train.latest_checkpoint(str(workdi
 # each variable now holds the other's value.
 
 # %%
-print("automatic names:", compat_v1.save_weights_and_bias(workdir / "auto_ref.ckpt", use_resource=False))
+print(
+    "automatic names:",
+    compat_v1.save_weights_and_bias(
+        workdir / "auto_ref.ckpt", use_resource=False
+    ),
+)
 try:
-    compat_v1.restore_bias_then_weights(workdir / "auto_ref.ckpt", use_resource=False)
+    compat_v1.restore_bias_then_weights(
+        workdir / "auto_ref.ckpt", use_resource=False
+    )
     raise AssertionError("the restore was expected to fail")
 except tf.errors.InvalidArgumentError as error:
-    message = next(line for line in str(error).splitlines() if "Assign requires" in line)
+    message = next(
+        line for line in str(error).splitlines() if "Assign requires" in line
+    )
     print("TF1 variables:", message.strip())
 
-compat_v1.save_weights_and_bias(workdir / "auto_resource.ckpt", use_resource=True)
-weights, bias = compat_v1.restore_bias_then_weights(workdir / "auto_resource.ckpt", use_resource=True)
-print(f"resource variables: no error, but `weights` now has shape {weights.shape} and `bias` {bias.shape}")
+compat_v1.save_weights_and_bias(
+    workdir / "auto_resource.ckpt", use_resource=True
+)
+weights, bias = compat_v1.restore_bias_then_weights(
+    workdir / "auto_resource.ckpt", use_resource=True
+)
+print(
+    "resource variables: no error, but `weights` now has shape "
+    f"{weights.shape} and `bias` {bias.shape}"
+)
 assert weights.shape == (3,) and bias.shape == (2, 3)
 
 names = ("weights_0", "bias_0")
-compat_v1.save_weights_and_bias(workdir / "named.ckpt", names=names, use_resource=False)
-weights, bias = compat_v1.restore_bias_then_weights(workdir / "named.ckpt", names=names, use_resource=False)
+compat_v1.save_weights_and_bias(
+    workdir / "named.ckpt", names=names, use_resource=False
+)
+weights, bias = compat_v1.restore_bias_then_weights(
+    workdir / "named.ckpt", names=names, use_resource=False
+)
 print(f"explicit names: weights {weights.shape}, bias {bias.shape}")
 assert weights.shape == (2, 3) and bias.shape == (3,)
 
@@ -121,9 +163,19 @@ with graph.as_default():
     with tf.compat.v1.Session(graph=graph) as sess:
         tf1_values = sess.run(kept_v1)
 tf2_values = tf.nn.dropout(tf.constant(ones), rate=0.2, seed=1).numpy()
-for label, values in [("TF1 keep_prob=0.8", tf1_values), ("TF2 rate=0.2", tf2_values)]:
-    print(f"{label:>17}: values {sorted(set(values.ravel().tolist()))}, share kept {np.mean(values > 0):.3f}")
-assert set(tf1_values.ravel()) == set(tf2_values.ravel()) == {0.0, np.float32(1.25)}
+for label, values in [
+    ("TF1 keep_prob=0.8", tf1_values),
+    ("TF2 rate=0.2", tf2_values),
+]:
+    print(
+        f"{label:>17}: values {sorted(set(values.ravel().tolist()))}, share "
+        f"kept {np.mean(values > 0):.3f}"
+    )
+assert (
+    set(tf1_values.ravel())
+    == set(tf2_values.ravel())
+    == {0.0, np.float32(1.25)}
+)
 
 # %%
 shutil.rmtree(workdir)  # the checkpoints were only needed for this notebook

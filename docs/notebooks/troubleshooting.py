@@ -34,7 +34,8 @@ from snippets.data import load_dataset
 from snippets.mlp import MLP
 from snippets.train import TrainConfig, train
 
-tf.get_logger().setLevel("ERROR")  # tf.compat.v1 prints deprecation notes; they are not the point here
+# tf.compat.v1 prints deprecation notes; they are not the point here
+tf.get_logger().setLevel("ERROR")
 data = load_dataset(validation_size=2000, limit=5000)
 
 # %% [markdown]
@@ -46,8 +47,13 @@ data = load_dataset(validation_size=2000, limit=5000)
 
 # %%
 bug = compat_v1.course_accuracy_bug(data, epochs=3)
-for epoch, (printed, trained) in enumerate(zip(bug["printed"], bug["trained"]), start=1):
-    print(f"epoch {epoch}: printed accuracy {printed:.4f}   accuracy of the trained MLP {trained:.4f}")
+for epoch, (printed, trained) in enumerate(
+    zip(bug["printed"], bug["trained"]), start=1
+):
+    print(
+        f"epoch {epoch}: printed accuracy {printed:.4f}   accuracy of the "
+        f"trained MLP {trained:.4f}"
+    )
 assert len(set(bug["printed"])) == 1 and bug["printed"][0] < 0.2
 assert bug["trained"][-1] > 0.6
 
@@ -61,23 +67,45 @@ assert bug["trained"][-1] > 0.6
 # size of the logits of an untrained network on the same 2,000 validation images:
 
 # %%
-raw = replace(data, train_x=data.train_x * 255, valid_x=data.valid_x * 255, test_x=data.test_x * 255)
+raw = replace(
+    data,
+    train_x=data.train_x * 255,
+    valid_x=data.valid_x * 255,
+    test_x=data.test_x * 255,
+)
 
 
 def course_mlp():
-    """784-256-10 with tf.random.normal weights and biases, standard deviation 1, as in the course."""
+    """784-256-10 with tf.random.normal weights and biases, standard deviation
+    1, as in the course.
+    """
     model = MLP(hidden=(256,))
     for index, name in enumerate(["hidden_1", "out"]):
         for table in (model.weights, model.biases):
             variable = table[name]
-            variable.assign(tf.random.stateless_normal(variable.shape, seed=[index, len(variable.shape)]))
+            variable.assign(
+                tf.random.stateless_normal(
+                    variable.shape, seed=[index, len(variable.shape)]
+                )
+            )
     return model
 
 
-for label, images in [("pixels / 255", data.valid_x), ("raw pixels", raw.valid_x)]:
-    for init, model in [("He initialization", MLP(hidden=(256,))), ("standard deviation 1", course_mlp())]:
-        print(f"{label:>12}, {init:<20}: logits have standard deviation {float(tf.math.reduce_std(model(images))):10.1f}")
-assert float(tf.math.reduce_std(course_mlp()(raw.valid_x))) > 1000 * float(tf.math.reduce_std(MLP()(data.valid_x)))
+for label, images in [
+    ("pixels / 255", data.valid_x),
+    ("raw pixels", raw.valid_x),
+]:
+    for init, model in [
+        ("He initialization", MLP(hidden=(256,))),
+        ("standard deviation 1", course_mlp()),
+    ]:
+        print(
+            f"{label:>12}, {init:<20}: logits have standard deviation "
+            f"{float(tf.math.reduce_std(model(images))):10.1f}"
+        )
+assert float(tf.math.reduce_std(course_mlp()(raw.valid_x))) > 1000 * float(
+    tf.math.reduce_std(MLP()(data.valid_x))
+)
 
 # %% [markdown]
 # Softmax of logits that far apart is exactly one-hot, and the first gradients are scaled by
@@ -87,9 +115,15 @@ assert float(tf.math.reduce_std(course_mlp()(raw.valid_x))) > 1000 * float(tf.ma
 
 # %%
 def dead_fraction(model, images):
-    """Share of hidden ReLUs that output 0 for every one of ``images``: they no longer learn."""
-    hidden = tf.nn.relu(images @ model.weights["hidden_1"] + model.biases["hidden_1"])
-    return float(tf.reduce_mean(tf.cast(tf.reduce_max(hidden, axis=0) == 0, tf.float32)))
+    """Share of hidden ReLUs that output 0 for every one of ``images``: they no
+    longer learn.
+    """
+    hidden = tf.nn.relu(
+        images @ model.weights["hidden_1"] + model.biases["hidden_1"]
+    )
+    return float(
+        tf.reduce_mean(tf.cast(tf.reduce_max(hidden, axis=0) == 0, tf.float32))
+    )
 
 
 sgd = TrainConfig(epochs=2, patience=2, optimizer="sgd", learning_rate=0.1)
@@ -97,11 +131,22 @@ results = {}
 for label, inputs in [("pixels / 255", data), ("raw pixels", raw)]:
     result = train(sgd, data=inputs, log=lambda message: None)
     results[label] = (result, dead_fraction(result.model, inputs.valid_x))
-    print(f"{label:>12}: first-epoch loss {result.history[0]['train_loss']:14.1f}, "
-          f"dead ReLUs {results[label][1]:.0%}, test accuracy {result.test_accuracy:.4f}")
-(scaled_run, scaled_dead), (raw_run, raw_dead) = results["pixels / 255"], results["raw pixels"]
+    print(
+        f"{label:>12}: first-epoch loss "
+        f"{result.history[0]['train_loss']:14.1f}, "
+        f"dead ReLUs {results[label][1]:.0%}, test accuracy "
+        f"{result.test_accuracy:.4f}"
+    )
+(scaled_run, scaled_dead), (raw_run, raw_dead) = (
+    results["pixels / 255"],
+    results["raw pixels"],
+)
 assert scaled_run.test_accuracy > 0.8 and scaled_dead < 0.05
-assert raw_run.test_accuracy < 0.2 and raw_dead > 0.5 and raw_run.history[0]["train_loss"] > 1000
+assert (
+    raw_run.test_accuracy < 0.2
+    and raw_dead > 0.5
+    and raw_run.history[0]["train_loss"] > 1000
+)
 
 # %% [markdown]
 # With raw pixels the first steps push most hidden units so far negative that they output 0 for
@@ -114,9 +159,15 @@ assert raw_run.test_accuracy < 0.2 and raw_dead > 0.5 and raw_run.history[0]["tr
 # not make scaling unnecessary, but it hides the mistake.
 
 # %%
-adam_raw = train(TrainConfig(epochs=2, patience=2), data=raw, log=lambda message: None)
-print(f"Adam at 0.001 on raw pixels: first-epoch loss {adam_raw.history[0]['train_loss']:.1f}, "
-      f"dead ReLUs {dead_fraction(adam_raw.model, raw.valid_x):.0%}, test accuracy {adam_raw.test_accuracy:.4f}")
+adam_raw = train(
+    TrainConfig(epochs=2, patience=2), data=raw, log=lambda message: None
+)
+print(
+    "Adam at 0.001 on raw pixels: first-epoch loss "
+    f"{adam_raw.history[0]['train_loss']:.1f}, "
+    f"dead ReLUs {dead_fraction(adam_raw.model, raw.valid_x):.0%}, test "
+    f"accuracy {adam_raw.test_accuracy:.4f}"
+)
 assert adam_raw.test_accuracy > 0.8
 
 # %% [markdown]
@@ -128,9 +179,15 @@ assert adam_raw.test_accuracy > 0.8
 # %%
 from snippets.train import TrainingDiverged
 
-too_high = train(replace(sgd, learning_rate=10.0), data=data, log=lambda message: None)
-print(f"plain gradient descent at 10: first-epoch loss {too_high.history[0]['train_loss']:.1f}, "
-      f"dead ReLUs {dead_fraction(too_high.model, data.valid_x):.0%}, test accuracy {too_high.test_accuracy:.4f}")
+too_high = train(
+    replace(sgd, learning_rate=10.0), data=data, log=lambda message: None
+)
+print(
+    "plain gradient descent at 10: first-epoch loss "
+    f"{too_high.history[0]['train_loss']:.1f}, "
+    f"dead ReLUs {dead_fraction(too_high.model, data.valid_x):.0%}, test "
+    f"accuracy {too_high.test_accuracy:.4f}"
+)
 assert too_high.history[0]["train_loss"] > 100 and too_high.test_accuracy < 0.2
 try:
     train(replace(sgd, learning_rate=1e6), data=data, log=lambda message: None)
@@ -140,14 +197,18 @@ except TrainingDiverged as error:
 #
 # ## 3. 72 % after 100 epochs: the step is too small
 #
-# The course's linear model started from weights of standard deviation 1 and took 100 epochs of
-# plain gradient descent at a learning rate of 0.001. The same model here, `MLP(hidden=())`,
-# which is just $xW + b$, trained for 5 epochs on 5,000 images with four learning rates:
+# The course's linear model started from weights of standard deviation 1 and
+# took 100 epochs of plain gradient descent at a learning rate of 0.001. The
+# same model here, `MLP(hidden=())`, which is just $xW + b$, trained for 5
+# epochs on 5,000 images with four learning rates:
+
 
 # %%
 def course_linear():
     model = MLP(hidden=())
-    model.weights["out"].assign(tf.random.stateless_normal([784, 10], seed=[0, 0]))
+    model.weights["out"].assign(
+        tf.random.stateless_normal([784, 10], seed=[0, 0])
+    )
     model.biases["out"].assign(tf.random.stateless_normal([10], seed=[0, 1]))
     return model
 
@@ -155,8 +216,12 @@ def course_linear():
 rates = [0.001, 0.01, 0.1, 0.5]
 linear = {}
 for rate in rates:
-    config = TrainConfig(hidden=(), epochs=5, patience=5, optimizer="sgd", learning_rate=rate)
-    linear[rate] = train(config, data=data, log=lambda message: None, init_from=course_linear())
+    config = TrainConfig(
+        hidden=(), epochs=5, patience=5, optimizer="sgd", learning_rate=rate
+    )
+    linear[rate] = train(
+        config, data=data, log=lambda message: None, init_from=course_linear()
+    )
 steps_per_epoch = int(np.ceil(len(data.train_x) / 128))
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -164,7 +229,12 @@ for rate, result in linear.items():
     epochs = np.array([row["epoch"] for row in result.history])
     accuracy = [row["valid_accuracy"] for row in result.history]
     left.plot(epochs, accuracy, marker="o", label=f"learning rate {rate}")
-    right.plot(rate * steps_per_epoch * epochs, accuracy, marker="o", label=f"learning rate {rate}")
+    right.plot(
+        rate * steps_per_epoch * epochs,
+        accuracy,
+        marker="o",
+        label=f"learning rate {rate}",
+    )
 left.set_xlabel("epoch")
 left.set_ylabel("validation accuracy")
 left.legend()
@@ -176,9 +246,13 @@ plt.tight_layout()
 plt.show()
 
 for rate, result in linear.items():
-    print(f"learning rate {rate:<5}: validation accuracy after 5 epochs {result.history[-1]['valid_accuracy']:.4f}")
+    print(
+        f"learning rate {rate:<5}: validation accuracy after 5 epochs "
+        f"{result.history[-1]['valid_accuracy']:.4f}"
+    )
 final = [linear[rate].history[-1]["valid_accuracy"] for rate in rates]
-assert final == sorted(final) and final[0] < 0.2 and final[-1] > 0.8 > 0.7229  # past the course's 100 epochs
+# past the course's 100 epochs
+assert final == sorted(final) and final[0] < 0.2 and final[-1] > 0.8 > 0.7229
 
 # %% [markdown]
 # Plotted against the learning rate times the number of steps taken (right), the four runs
@@ -189,15 +263,27 @@ assert final == sorted(final) and final[0] < 0.2 and final[-1] > 0.8 > 0.7229  #
 
 # %%
 course_distance = 100 * 430 * 0.001
-print(f"the course: 43,000 steps x 0.001 = {course_distance:g}, test accuracy 0.7229 in its own report")
+print(
+    f"the course: 43,000 steps x 0.001 = {course_distance:g}, test accuracy "
+    "0.7229 in its own report"
+)
 for rate, result in linear.items():
     for row in result.history:
         distance = rate * steps_per_epoch * row["epoch"]
         if 30 <= distance <= 60:
-            print(f"here: {steps_per_epoch * row['epoch']} steps x {rate} = {distance:g}, "
-                  f"validation accuracy {row['valid_accuracy']:.4f}")
+            print(
+                f"here: {steps_per_epoch * row['epoch']} steps x {rate} = "
+                f"{distance:g}, "
+                f"validation accuracy {row['valid_accuracy']:.4f}"
+            )
             assert 0.65 < row["valid_accuracy"] < 0.85
-same_distance = (linear[0.1].history[4]["valid_accuracy"], linear[0.5].history[0]["valid_accuracy"])
-print(f"the same distance, 20, by two routes: 200 steps x 0.1 gives {same_distance[0]:.4f}, "
-      f"40 steps x 0.5 gives {same_distance[1]:.4f}")
+same_distance = (
+    linear[0.1].history[4]["valid_accuracy"],
+    linear[0.5].history[0]["valid_accuracy"],
+)
+print(
+    "the same distance, 20, by two routes: 200 steps x 0.1 gives "
+    f"{same_distance[0]:.4f}, "
+    f"40 steps x 0.5 gives {same_distance[1]:.4f}"
+)
 assert abs(same_distance[0] - same_distance[1]) < 0.1
