@@ -15,10 +15,9 @@ import sys
 import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from helpers import site_pages  # run as a script, tests/ is on the import path
 
-from helpers import site_pages  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SITE = ROOT / "site"
 REPORTS = ROOT / ".cache" / "lighthouse"
