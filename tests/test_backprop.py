@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import page
+from helpers import check_figures, page
+from snippets.figures import backprop as backprop_figures
 from snippets import backprop
 from snippets.backprop import matmul_flops
 from snippets.mlp import MLP
@@ -66,3 +67,38 @@ def test_finite_differences_need_two_forward_passes_per_parameter():
 def test_backward_costs_between_one_and_two_forward_passes(sizes):
     forward_flops, backward_flops = matmul_flops(32, sizes)
     assert forward_flops <= backward_flops < 2 * forward_flops
+
+
+# Figures ------------------------------------------------------------------------------------
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("backprop", backprop_figures)
+    _, caption = figures["backprop-gradient-check"]
+    sizes = "-".join(map(str, (784, *backprop_figures.HIDDEN, 10)))
+    assert caption.startswith(f"{backprop_figures.SAMPLES} random entries") and sizes in caption
+
+
+def test_one_unit_graph_holds_the_pages_numbers_and_the_chain_rule():
+    values = backprop_figures.one_unit()
+    x, w, b = backprop_figures.X, backprop_figures.W, backprop_figures.B
+    text = " ".join(page("backprop").split())
+    assert f"at $x = {x:g}$, $w = {w:g}$, $b = {b:g}$" in text
+    u = w * x + b
+    assert values["u"][0] == values["h"][0] == u == 5 and values["L"][0] == u ** 2 == 25
+    # Backwards: dL/dh = 2h, the ReLU passes it (u > 0), the sum copies it to wx and b,
+    # the product multiplies it by the other factor.
+    assert values["h"][1] == values["u"][1] == values["wx"][1] == values["b"][1] == 2 * u == 10
+    assert values["w"][1] == 2 * u * x == 20 and values["x"][1] == 2 * u * w == 30
+    assert set(values) == set(backprop_figures.POSITIONS)
+    assert {end for _, end, _ in backprop_figures.EDGES} | {"x", "w", "b"} == set(values)
+
+
+def test_gradient_check_backprop_tape_and_finite_differences_agree():
+    data = backprop_figures.gradient_check()
+    rows = data["rows"]
+    assert len(rows) == backprop_figures.SAMPLES * len(data["layers"]) == 6 * backprop_figures.SAMPLES
+    layers, ours, tape, numeric = rows[:, 0], rows[:, 2], rows[:, 3], rows[:, 4]
+    assert set(layers) == {0, 1, 2}
+    assert backprop.relative_error(ours, tape) < 1e-10
+    assert backprop.relative_error(ours, numeric) < 1e-6
+    assert np.abs(ours).max() > 0.05  # not a plot of zeros

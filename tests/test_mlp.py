@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import ROOT, number, page, quiet, quiz
+from helpers import ROOT, check_figures, number, page, quiet, quiz
 from snippets import common, data, mnist_files
 from snippets.config import PRESETS, TrainConfig
+from snippets.figures import mlp as mlp_figures
 from snippets.linear import parameter_count as linear_parameter_count
 from snippets.mlp import MLP, layer_names, parameter_count
 from snippets.relu import relu
@@ -249,3 +250,76 @@ def test_the_acceptance_run_was_made_with_todays_defaults_and_met_its_target():
     assert report["lowest"] == min(run["test_accuracy"] for run in report["runs"].values())
     assert report["lowest"] >= report["target"] == 0.982
     assert all(run["best_epoch"] <= run["epochs"] <= PRESETS["course"].epochs for run in report["runs"].values())
+
+
+# Figures ------------------------------------------------------------------------------------
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("mlp", mlp_figures)
+    run = (f"{mlp_figures.EPOCHS} epochs on the first {mlp_figures.LIMIT:,} training images, "
+           f"with {mlp_figures.VALIDATION:,} held out")
+    assert run in " ".join(page("mlp").split())
+    _, caption = figures["mlp-curves"]
+    assert f"{mlp_figures.EPOCHS} epochs on {mlp_figures.LIMIT:,} images" in caption
+    _, caption = figures["mlp-hidden-weights"]
+    assert f"the first {mlp_figures.UNITS} hidden units" in caption
+    alt, _ = figures["mlp-hidden-weights"]
+    assert alt.startswith(f"{number_word(mlp_figures.UNITS)} small square images")
+    alt, _ = figures["mlp-mistakes"]
+    assert alt.startswith(f"A gallery of {number_word(len(mlp_figures.mistakes())).lower()} ")
+
+
+def number_word(count):
+    return {12: "Twelve", 16: "Sixteen"}[count]
+
+
+def test_curves_losses_fall_and_validation_accuracy_rises_every_epoch():
+    curves = mlp_figures.curves()
+    assert curves["epoch"] == list(range(1, mlp_figures.EPOCHS + 1))
+    train_loss, valid_loss, accuracy = (np.array(curves[key]) for key in
+                                        ("train_loss", "valid_loss", "valid_accuracy"))
+    assert np.all(np.diff(train_loss) < 0)
+    assert valid_loss[-1] < valid_loss[0] and train_loss[0] > 2 * valid_loss[0]  # "from far higher"
+    assert np.all(np.diff(accuracy) > 0)  # still improving at the end
+    assert 0.85 < curves["test_accuracy"] < 0.98
+
+
+def test_confusion_matrix_counts_every_test_digit_and_its_largest_mistakes_are_4_9_and_7_9():
+    counts = mlp_figures.confusion()
+    probabilities, labels = mlp_figures.test_predictions()
+    assert counts.sum() == len(labels) == 10_000
+    assert np.array_equal(counts.sum(axis=1), np.bincount(labels, minlength=10))
+    _, result = mlp_figures.short_run()
+    assert np.trace(counts) / counts.sum() == pytest.approx(result.test_accuracy)
+    mistakes = counts.copy()
+    np.fill_diagonal(mistakes, 0)
+    largest = [set(divmod(int(i), 10)) for i in np.argsort(-mistakes, axis=None)[:3]]
+    assert largest[0] == {4, 9} and {7, 9} in largest
+
+
+def test_mistakes_are_wrong_and_the_network_is_mostly_unsure_of_them():
+    rows = mlp_figures.mistakes()
+    assert len(rows) == 12
+    probabilities, labels = mlp_figures.test_predictions()
+    for row in rows:
+        (first, p_first), (second, p_second) = row["top"]
+        assert first != row["label"] == labels[row["index"]]
+        assert p_first >= p_second and p_first == pytest.approx(probabilities[row["index"]].max())
+    wrong = probabilities.argmax(axis=1) != labels
+    runner_up = np.argsort(-probabilities, axis=1)[:, 1]
+    assert np.mean(runner_up[wrong] == labels[wrong]) > 0.5  # "more than half"
+    assert np.median(probabilities[wrong].max(axis=1)) < 0.7  # "usually far from sure"
+
+
+def test_hidden_weights_do_not_change_where_no_training_image_has_ink():
+    weights = mlp_figures.hidden_weights()
+    assert weights["shape"] == (784, 256)
+    data, result = mlp_figures.short_run()
+    trained = result.model.weights["hidden_1"].numpy()
+    np.testing.assert_array_equal(weights["trained"][3], trained[:, 3].reshape(28, 28))
+    change = np.abs(weights["trained"] - weights["initial"])
+    never_ink = (data.train_x.max(axis=0) == 0).reshape(28, 28)
+    border = np.concatenate([never_ink[0], never_ink[-1], never_ink[1:-1, 0], never_ink[1:-1, -1]])
+    assert border.mean() > 0.5  # "most of the border"
+    assert np.all(change[:, never_ink] == 0)  # no gradient ever reaches them
+    assert np.all(change[:, 14, 14] > 0)  # the middle of the image changes

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import page, pmatrix, quiz
+from helpers import check_figures, page, pmatrix, quiz
+from snippets.figures import relu as relu_figures
 from snippets.linear import accuracy, fit, xor_data
 from snippets.mlp import MLP
 from snippets.relu import hidden_layer, relu, relu_derivative
@@ -89,3 +90,38 @@ def test_sums_of_hats_join_the_points_with_straight_lines():
     x = np.linspace(0, 2 * np.pi, 1001)
     joined = sum(np.sin(c) * hat((x - c) / width) for c in centres)
     assert np.allclose(joined, np.interp(x, centres, np.sin(centres)))
+
+
+# Figures ------------------------------------------------------------------------------------
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("relu", relu_figures)
+    alt, caption = figures["relu-hinges"]
+    assert f"{relu_figures.HINGES} ReLUs" in caption
+    assert alt.startswith("On the left, the sine curve over one period, the output of a hidden "
+                          f"layer of {dict([(5, 'five')])[relu_figures.HINGES]} ReLUs")
+
+
+def test_function_figure_is_relu_and_a_step_that_matches_the_tape():
+    data = relu_figures.function_and_derivative()
+    x = data["x"]
+    np.testing.assert_array_equal(data["relu"], np.where(x > 0, x, 0))
+    np.testing.assert_array_equal(data["derivative"], data["tape"])
+    assert set(np.unique(data["derivative"])) == {0.0, 1.0}
+    assert data["derivative"][x == 0] == 0  # the filled dot: TensorFlow's value at 0
+
+
+def test_hinges_sum_to_the_fit_and_doubling_them_quarters_the_error():
+    data = relu_figures.hinges()
+    fit = data["fit"]
+    assert len(fit["knots"]) == fit["hidden"].shape[1] == relu_figures.HINGES
+    np.testing.assert_allclose(fit["hidden"], relu(data["x"][:, None] - fit["knots"]), atol=1e-6)
+    np.testing.assert_allclose(fit["hidden"] @ fit["weights"] + fit["bias"], fit["output"])
+    # Each weighted hinge bends once; the sum bends at every hinge inside the interval.
+    slopes = np.diff(fit["output"]) / np.diff(data["x"])
+    bends = np.count_nonzero(~np.isclose(slopes[1:], slopes[:-1], atol=1e-3))
+    assert bends == relu_figures.HINGES - 1
+    errors = dict(zip(data["counts"], data["errors"]))
+    assert all(np.diff(data["errors"]) < 0)
+    for count in (2, 4, 8, 16):
+        assert 3 < errors[count] / errors[2 * count] < 5.5  # "about fourfold"
