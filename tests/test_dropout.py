@@ -91,3 +91,52 @@ def test_content_tabs_pair_tf2_with_compat_v1_under_linked_labels():
     sets = tab_sets(page("dropout"))
     assert len(sets) == 2
     assert all(labels == ["TF2", "tf.compat.v1"] for labels in sets), sets
+
+
+# Figures ------------------------------------------------------------------------------------
+
+from helpers import check_figures  # noqa: E402
+from snippets.figures import dropout as dropout_figures  # noqa: E402
+
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("dropout", dropout_figures)
+    _, caption = figures["dropout-thinned-networks"]
+    assert f"`keep_prob={dropout_figures.KEEP_PROB}`" in caption
+    _, caption = figures["dropout-expectation"]
+    assert f"{dropout_figures.UNITS} ReLU outputs" in caption
+    assert f"{dropout_figures.MASKS:,} different masks" in caption
+
+
+def test_thinned_networks_figure_shows_the_masks_the_model_really_used():
+    data = dropout_figures.thinned_networks()
+    panels = data["panels"]
+    evaluation = panels["evaluation"]["activations"]
+    scale = 1 / dropout_figures.KEEP_PROB
+    masks_seen = []
+    for title in ("training step 1", "training step 2"):
+        masks, activations = panels[title]["masks"], panels[title]["activations"]
+        masks_seen.append(np.concatenate(masks))
+        assert all(set(np.unique(mask)) <= {0.0, 1.0} for mask in masks)
+        # The first hidden layer in training is the evaluation layer masked and scaled: the
+        # masks drawn are the ones MLP.activations applied.
+        np.testing.assert_allclose(activations[0], evaluation[0] * masks[0] * scale, rtol=1e-5, atol=1e-6)
+        assert np.all(activations[1][masks[1] == 0] == 0)
+        assert 0 < sum(int(np.sum(mask == 0)) for mask in masks) < sum(len(mask) for mask in masks)
+    assert not np.array_equal(*masks_seen)  # each step thins the network differently
+    assert all(np.all(mask == 1) for mask in panels["evaluation"]["masks"])
+
+
+def test_expectation_figure_mean_over_masks_is_the_activation():
+    data = dropout_figures.expectation_check()
+    h = data["h"]
+    assert h.shape == (dropout_figures.UNITS,) and np.count_nonzero(h) > 10
+    for keep_prob, run in data["runs"].items():
+        # Within four standard errors of h, unit by unit; a mask-free mean would be exact.
+        error = np.abs(run["mean"] - h)
+        bound = 4 * h * np.sqrt((1 - keep_prob) / keep_prob / dropout_figures.MASKS) + 1e-6
+        assert np.all(error <= bound), keep_prob
+        assert abs(run["running"][-1] - h[run["unit"]]) <= bound[run["unit"]]
+    # Fewer units kept, a noisier single mask: the running mean's early spread is larger.
+    early = {p: np.std(run["running"][:20]) for p, run in data["runs"].items()}
+    assert early[0.2] > early[0.8]

@@ -84,3 +84,43 @@ def test_quiz_which_layers_can_be_reused(tmp_path):
         load_matching_layers(MLP(hidden=(256, 64)), tmp_path)
     wider = load_matching_layers(MLP(hidden=(512,)), tmp_path, allow_partial=True)
     assert wider["restored"] == ["biases/out"]
+
+
+# Figures ------------------------------------------------------------------------------------
+
+from helpers import check_figures  # noqa: E402
+from snippets.figures import finetuning as finetuning_figures  # noqa: E402
+
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("finetuning", finetuning_figures)
+    _, caption = figures["finetuning-vs-scratch"]
+    assert f"trained on {finetuning_figures.LIMIT:,} images" in caption
+    assert f"only {finetuning_figures.FEW} images for {finetuning_figures.EPOCHS} epochs" in caption
+    assert finetuning_figures.BASE == (64,) and finetuning_figures.GROWN == (64, 32)  # as the caption says
+
+
+def test_restored_layers_figure_is_what_load_matching_layers_reports():
+    data = finetuning_figures.restored_layers()
+    assert data["saved"]["shapes"] == {"weights/hidden_1": [784, 256], "biases/hidden_1": [256],
+                                       "weights/out": [256, 10], "biases/out": [10]}
+    deeper, wider = data["networks"].values()
+    assert deeper["status"] == {"weights/hidden_1": "restored", "biases/hidden_1": "restored",
+                                "weights/hidden_2": "not in the checkpoint",
+                                "biases/hidden_2": "not in the checkpoint",
+                                "weights/out": "new head", "biases/out": "new head"}
+    assert deeper["shapes"]["weights/hidden_2"] == [256, 128]
+    assert wider["status"]["biases/out"] == "restored"
+    assert wider["status"]["weights/hidden_1"] == "shape changed from [784, 256]"
+    assert wider["status"]["weights/out"] == "shape changed from [256, 10]"
+
+
+def test_finetuned_network_learns_faster_than_one_from_scratch():
+    data = finetuning_figures.finetuned_vs_scratch()
+    finetuned, scratch = data["curves"]["finetuned"], data["curves"]["from scratch"]
+    assert len(finetuned) == len(scratch) == finetuning_figures.EPOCHS + 1
+    assert finetuned[0] < 0.2 and scratch[0] < 0.2  # new layers are random: chance at first
+    assert finetuned[-1] > scratch[-1] + 0.05
+    assert sum(finetuned) > sum(scratch)
+    assert data["restored"] == ["weights/hidden_1", "biases/hidden_1"]
+    assert max(finetuned) < data["base_accuracy"]  # "neither gets back to the saved network yet"

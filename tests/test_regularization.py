@@ -83,3 +83,44 @@ def test_l2_is_weight_decay_on_weights_only_with_plain_gradient_descent():
     for name, value in before.items():
         decay = learning_rate * l2 * value if "weights" in name else 0.0
         assert np.allclose(after[l2][name], after[0.0][name] - decay, atol=1e-6), name
+
+
+# Figures ------------------------------------------------------------------------------------
+
+from helpers import check_figures  # noqa: E402
+from snippets.figures import regularization as regularization_figures  # noqa: E402
+
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("regularization", regularization_figures)
+    _, caption = figures["regularization-overfitting"]
+    assert f"{regularization_figures.LIMIT:,} training images" in caption
+    assert f"patience of {regularization_figures.PATIENCE}" in caption
+    assert f"stops {regularization_figures.PATIENCE} epochs after it" in caption
+    _, caption = figures["regularization-l2-weights"]
+    assert f"$\\lambda = {regularization_figures.L2:g}$" in caption
+
+
+def test_overfitting_figure_validation_loss_turns_while_training_loss_falls():
+    data = regularization_figures.overfitting_curves()
+    train_loss, valid_loss = data["train_loss"], data["valid_loss"]
+    assert len(train_loss) == regularization_figures.EPOCHS
+    assert all(later < earlier for earlier, later in zip(train_loss, train_loss[1:]))
+    lowest = int(np.argmin(valid_loss))
+    assert 0 < lowest < len(valid_loss) - 2 and valid_loss[-1] > 1.1 * valid_loss[lowest]
+    # The marks are EarlyStopping's: the best epoch is the best validation accuracy up to the
+    # stop, and the stop comes PATIENCE epochs after it, before the end of the run drawn.
+    accuracy = data["valid_accuracy"]
+    stop = data["stop_epoch"]
+    assert stop == data["best_epoch"] + regularization_figures.PATIENCE < regularization_figures.EPOCHS
+    assert accuracy[data["best_epoch"] - 1] == max(accuracy[:stop])
+
+
+def test_l2_weights_figure_the_penalty_shrinks_the_first_layer():
+    runs = regularization_figures.weights_with_and_without_l2()
+    plain, penalized = runs[0.0], runs[regularization_figures.L2]
+    assert penalized["norm"] < 0.8 * plain["norm"] and penalized["norm"] < runs["initial"]["norm"]
+    near_zero = {key: np.mean(np.abs(run["weights"]) < 0.005) for key, run in runs.items()}
+    assert near_zero[regularization_figures.L2] > 2 * near_zero[0.0]
+    assert near_zero[regularization_figures.L2] > 2 * near_zero["initial"]
+    assert all(run["weights"].shape == (784 * 256,) for run in runs.values())

@@ -332,3 +332,42 @@ def test_bad_arguments_from_the_shell_get_no_traceback(warm_python):
     finished = run_bench(warm_python, "--epochs", "0", timeout=120)
     assert finished.returncode == 2
     assert finished.stderr.strip() == "bench.py: error: argument --epochs: must be at least 1, got 0 (see --help)"
+
+
+# Figures ------------------------------------------------------------------------------------
+
+from helpers import check_figures  # noqa: E402
+from snippets.figures import speed as speed_figures  # noqa: E402
+
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    check_figures("speed", speed_figures)
+    assert speed_figures.RESULTS == RESULTS
+
+
+def test_race_figure_shows_the_results_file_and_ours_wins():
+    data = speed_figures.race()
+    results = json.loads(RESULTS.read_text())
+    target = data["target"]
+    assert sorted(data["keras"]) == sorted(results["baseline_by_seed"])
+    assert all(accuracy >= target for _, accuracy in data["ours"].values())
+    assert data["ours_seconds"] == max(seconds for seconds, _ in data["ours"].values())
+    # The fastest Keras seed crosses the target at the time the dotted line marks.
+    fastest = [seconds[next(i for i, a in enumerate(accuracy) if a >= target)]
+               for seconds, accuracy in data["keras"].values() if max(accuracy) >= target]
+    assert min(fastest) == pytest.approx(data["baseline_seconds"], rel=0.2)
+    assert data["ours_seconds"] < data["baseline_seconds"]
+
+
+def test_levers_figure_rows_are_the_benchmark_levers_above_the_floor():
+    data = speed_figures.levers()
+    results = json.loads(RESULTS.read_text())
+    assert [row["name"] for row in data["rows"]] == [row["name"] for row in results["levers"]]
+    not_kept = [row["name"] for row in data["rows"] if row["kept"] is False]
+    assert not_kept and all("XLA" in name for name in not_kept)  # the hatched rows, as the caption says
+    assert all(row["seconds_per_epoch"] > data["floor"]["bfloat16"] for row in data["rows"])
+    assert data["floor"]["bfloat16"] < data["floor"]["float32"]
+    for row in data["rows"]:
+        if row["kept"] is False:  # faster epochs, slower run than the row before it that was kept
+            kept_before = [r for r in data["rows"][: data["rows"].index(row)] if r["kept"]][-1]
+            assert row["total_seconds"] > kept_before["total_seconds"]

@@ -513,3 +513,36 @@ def test_a_cache_that_cannot_be_written_is_named_with_what_to_do(tmp_path, monke
 def test_predict_explains_a_folder_and_a_blank_page(tmp_path, make_input, fragment):
     with pytest.raises(ImageError, match=fragment):
         load_digit(make_input(tmp_path))
+
+
+# Figures ------------------------------------------------------------------------------------
+
+from helpers import TENSORFLOW_FREE_MODULES, check_figures, page  # noqa: E402
+from snippets.figures import system as system_figures  # noqa: E402
+
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    check_figures("system", system_figures)
+
+
+def test_pipeline_figure_names_the_real_commands_and_sources():
+    data = system_figures.pipeline()
+    assert sorted(data["commands"]) == ["evaluate", "export", "finetune", "predict", "train"]
+    assert all(data["commands"].values())
+    assert data["sources"] == ["keras", "npm"] and data["files"] == 4  # "Keras or npm", "four files"
+    assert data["checkpoint_dir"] == "runs/mnist" and data["architecture_file"] == "model.json"
+    assert "into `runs/mnist`" in page("system")  # where the page says training saves
+
+
+def test_imports_figure_is_the_package_and_every_arrow_points_down():
+    graph = system_figures.imports()
+    assert sorted(graph) == sorted(name for name in LAYERS if name != "__main__")
+    for name, others in graph.items():
+        assert sorted(others) == sorted(imported_modules(ROOT / "snippets" / f"{name}.py") - {name})
+    height = system_figures.levels(graph)
+    assert all(height[other] < height[name] for name, others in graph.items() for other in others)
+    assert max(height, key=height.get) == "cli"
+    assert {name for name, level in height.items() if level == 0} >= {"common", "config"}
+    reduced = system_figures.reduced(graph)
+    assert all(set(reduced[name]) <= set(graph[name]) for name in graph)
+    assert "mnist_files" in graph["data"] and TENSORFLOW_FREE_MODULES <= set(graph)

@@ -1,0 +1,102 @@
+"""Figures of "Making it fast", read from benchmarks/results.json (the last full run of
+`make bench`; nothing is trained here): the race against Keras, and the levers."""
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
+
+from snippets.figures import COLORS, ink
+
+RESULTS = Path(__file__).resolve().parent.parent.parent / "benchmarks" / "results.json"
+
+
+def read_results():
+    return json.loads(RESULTS.read_text())
+
+
+def race():
+    """Keras' test accuracy after each epoch against the seconds it took, for each seed; and
+    ours, measured once at the end of its fixed schedule, for each seed."""
+    results = read_results()
+    keras = {seed: ([row["seconds"] for row in run["history"]],
+                    [row["test_accuracy"] for row in run["history"]])
+             for seed, run in results["baseline_by_seed"].items()}
+    ours = {seed: (results["ours_seconds_by_seed"][seed], accuracy)
+            for seed, accuracy in results["ours_test_accuracy_by_seed"].items()}
+    return {"target": results["target_accuracy"], "keras": keras, "ours": ours,
+            "baseline_seconds": results["baseline_seconds_to_98"],
+            "ours_seconds": results["ours_seconds_to_98"]}
+
+
+def draw_race(data):
+    figure, ax = plt.subplots(figsize=(7.2, 4.0))
+    ax.axhline(100 * data["target"], color=ink(), linewidth=1, linestyle="--")
+    ax.text(0.99, 100 * data["target"], f"target {100 * data['target']:.1f} %",
+            transform=ax.get_yaxis_transform(), ha="right", va="bottom", fontsize=9)
+    for index, (seed, (seconds, accuracy)) in enumerate(data["keras"].items()):
+        ax.plot(seconds, [100 * a for a in accuracy], color=COLORS[4], marker="o", markersize=3,
+                linewidth=1, alpha=0.6 + 0.2 * index,
+                label="Keras model.fit, one line per seed, a point per epoch" if index == 0 else None)
+    seconds, accuracy = zip(*data["ours"].values())
+    ax.scatter(seconds, [100 * a for a in accuracy], color=COLORS[1], marker="D", s=40, zorder=3,
+               label="ours, one point per seed: the whole fixed schedule")
+    for label, x, color in (("Keras' fastest seed", data["baseline_seconds"], COLORS[4]),
+                            ("our slowest seed", data["ours_seconds"], COLORS[1])):
+        ax.axvline(x, color=color, linewidth=1, linestyle=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds of training (log scale; compiling included)")
+    ax.set_ylabel("test accuracy (%)")
+    low = min(min(a) for _, a in data["keras"].values())
+    high = max(max(max(a) for _, a in data["keras"].values()), *accuracy)
+    ax.set_ylim(100 * low - 0.2, 100 * high + 0.15)
+    ticks = [1, 2, 5, 10, 20, 50]
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.legend(loc="lower right", fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def levers():
+    """Each lever's row of the benchmark: seconds per epoch and for the whole run, whether it
+    was kept; and the floor an epoch's arithmetic sets at the measured matmul peaks."""
+    results = read_results()
+    rows = [{key: row[key] for key in ("name", "kept", "seconds_per_epoch", "total_seconds", "epochs")}
+            for row in results["levers"]]
+    return {"rows": rows, "floor": results["arithmetic_limit_seconds_per_epoch"]}
+
+
+def draw_levers(data):
+    rows = data["rows"]
+    figure, (epoch_ax, total_ax) = plt.subplots(1, 2, figsize=(9.6, 5.2), sharey=True)
+    names = [row["name"] for row in rows]
+    positions = range(len(rows))
+    for ax, key in ((epoch_ax, "seconds_per_epoch"), (total_ax, "total_seconds")):
+        for y, row in zip(positions, rows):
+            kept = row["kept"] is not False
+            ax.barh(y, row[key], color=COLORS[0] if kept else "none",
+                    edgecolor=COLORS[0] if kept else COLORS[5], hatch=None if kept else "///",
+                    linewidth=1)
+            text = f"{row[key]:.2f}" if key == "seconds_per_epoch" else f"{row[key]:.1f} ({row['epochs']} ep.)"
+            ax.text(row[key], y, f" {text}", va="center", fontsize=8)
+        ax.set_xlim(0, max(row[key] for row in rows) * 1.35)
+    handles = [Patch(facecolor=COLORS[0], label="kept (or a reference)"),
+               Patch(facecolor="none", edgecolor=COLORS[5], hatch="///", label="measured, not kept")]
+    for dtype, color in (("float32", COLORS[2]), ("bfloat16", COLORS[3])):
+        handles.append(epoch_ax.axvline(data["floor"][dtype], color=color, linewidth=1.2, linestyle="--",
+                                        label=f"floor: an epoch's products at the {dtype} peak"))
+    epoch_ax.set_yticks(list(positions), names, fontsize=9)
+    epoch_ax.invert_yaxis()
+    epoch_ax.set_xlabel("seconds per epoch")
+    total_ax.set_xlabel("seconds for the whole run")
+    figure.legend(handles=handles, loc="lower center", ncol=2, fontsize=9, bbox_to_anchor=(0.5, -0.02))
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
+    return figure
+
+
+FIGURES = [
+    ("speed-race", race, draw_race),
+    ("speed-levers", levers, draw_levers),
+]
