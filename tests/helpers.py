@@ -30,25 +30,26 @@ def run_snippets(*args, cwd=None, timeout=300, env=None):
                           text=True, timeout=timeout, env=environment)
 
 
-def run_command(*argv):
-    """``python -m snippets ARGV`` run in this process (no TensorFlow start-up to wait for).
+def run_command(*argv, module="snippets"):
+    """``python -m snippets ARGV`` (or another ``module``) run in this process: no TensorFlow
+    start-up to wait for.
 
-    It runs snippets/__main__.py with ``runpy``, as ``python -m`` does. Returns a
+    It runs the module's __main__ with ``runpy``, as ``python -m`` does. Returns a
     ``CompletedProcess`` with the exit status and what was printed, like ``run_snippets``;
     use ``run_snippets`` where a fresh process is the point.
     """
     stdout, stderr = io.StringIO(), io.StringIO()
-    saved_argv, sys.argv = sys.argv, ["python -m snippets", *map(str, argv)]
+    saved_argv, sys.argv = sys.argv, [f"python -m {module}", *map(str, argv)]
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
-                runpy.run_module("snippets", run_name="__main__")
+                runpy.run_module(module, run_name="__main__")
                 status = 0
             except SystemExit as exit:  # how __main__ ends, and argparse's errors and --help
                 status = exit.code
     finally:
         sys.argv = saved_argv
-    return subprocess.CompletedProcess(["python", "-m", "snippets", *map(str, argv)], status,
+    return subprocess.CompletedProcess(["python", "-m", module, *map(str, argv)], status,
                                        stdout.getvalue(), stderr.getvalue())
 
 
