@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import number, page, quiz
+from helpers import check_figures, number, page, quiz
 from snippets import deeper
+from snippets.figures import deeper as deeper_figures
 from snippets.config import PRESETS
 from snippets.deeper import count_pieces, same_budget_shapes, sawtooth, width_for_budget
 from snippets.mlp import MLP, parameter_count
@@ -168,3 +169,52 @@ def test_the_first_layer_holds_most_of_the_budget():
     total = parameter_count((256,))
     assert f"784 \\times 256 = {first_layer:,}$ of the course's {total:,}".replace(",", "{,}", 1) in page("deeper")
     assert first_layer / total > 0.98
+
+
+# Figures ------------------------------------------------------------------------------------
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("deeper", deeper_figures)
+    _, caption = figures["deeper-pieces"]
+    depths, counted = deeper_figures.DEPTHS, deeper_figures.COUNTED
+    assert f"depths {depths[0]} to {depths[-1]}" in caption
+    relus = 2 * counted[-1]
+    assert f"{relus} ReLUs make {2 ** counted[-1]} pieces" in caption
+    assert f"at most {relus + 1}" in caption
+    _, caption = figures["deeper-signals"]
+    assert (f"{deeper_figures.LAYERS} hidden layers of {deeper_figures.WIDTH} units, on "
+            f"{deeper_figures.IMAGES} training images, for three starting scales") in caption
+    assert len(deeper_figures.SCALES) == 3
+    # The page's prose describes the same network.
+    assert f"ten hidden layers of {deeper_figures.WIDTH} units" in page("deeper")
+    assert deeper_figures.LAYERS == 10
+
+
+def test_pieces_double_with_depth_and_grow_by_one_with_width():
+    data = deeper_figures.pieces()
+    assert data["deep"] == [2**depth for depth in deeper_figures.COUNTED]
+    assert data["wide"] == [relus + 1 for relus in data["relus"]]
+    assert data["relus"] == [2 * depth for depth in deeper_figures.COUNTED]
+    # Depth wins from 3 layers on, and by 256 to 17 at 16 ReLUs.
+    assert [deep > wide for deep, wide in zip(data["deep"], data["wide"])] == [False, False] + [True] * 6
+    for depth, curve in data["curves"].items():
+        np.testing.assert_array_equal(curve, sawtooth(data["x"], depth))
+        teeth = np.count_nonzero(np.isclose(curve, 1.0))
+        assert teeth == 2 ** (depth - 1)  # every tooth peaks at 1, once per pair of pieces
+
+
+def test_signals_shrink_grow_or_stay_level_with_the_initial_scale():
+    data = deeper_figures.signals()
+    small, he, large = (data["sizes"][label] for label, _ in deeper_figures.SCALES)
+    for key in ("h", "gradient"):
+        assert all(len(sizes[key]) == deeper_figures.LAYERS for sizes in (small, he, large))
+        # He: no layer differs from another by more than a factor of 2.
+        assert max(he[key]) / min(he[key]) < 2
+    # Small weights: the output shrinks up the layers and the gradient down them, each by
+    # a roughly constant factor per layer (a straight line on a log scale); large: the reverse.
+    for sizes, direction in ((small, -1), (large, 1)):
+        forward = np.diff(np.log10(sizes["h"]))
+        backward = np.diff(np.log10(sizes["gradient"]))
+        assert np.all(direction * forward > 0.5) and np.all(direction * backward < -0.5)
+        assert np.ptp(forward[1:]) < 0.5 and np.ptp(backward[:-1]) < 0.5
+    assert small["gradient"][0] / small["gradient"][-1] < 1e-10  # "many orders of magnitude"
