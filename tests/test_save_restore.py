@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import one_line_error, quiet, run_command
+from helpers import check_figures, one_line_error, quiet, run_command
 from snippets.checkpoint import (
     CheckpointError,
     all_checkpoints,
@@ -18,7 +18,8 @@ from snippets.checkpoint import (
     save_model,
     trained_epochs,
 )
-from snippets.mlp import MLP
+from snippets.figures import save_restore as save_restore_figures
+from snippets.mlp import MLP, parameter_count
 from snippets.train import TrainConfig, train
 
 IMAGES = tf.random.stateless_uniform([16, 784], seed=[5, 6])
@@ -182,3 +183,51 @@ def test_a_relative_checkpoint_directory_works(tmp_path, monkeypatch, small_data
     assert np.array_equal(restored(IMAGES).numpy(), trained.model(IMAGES).numpy())
     resumed = train(replace(config, epochs=3), data=small_data, checkpoint_dir="runs/relative", log=quiet)
     assert resumed.resumed_from_epoch == 2
+
+
+# Figures ------------------------------------------------------------------------------------
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("save-restore", save_restore_figures)
+    alt, caption = figures["save-restore-files"]
+    assert f"the course's 784-{save_restore_figures.HIDDEN[0]}-10" in caption
+    assert len(save_restore_figures.HIDDEN) == 1 and "four files" in alt
+    alt, caption = figures["save-restore-training"]
+    assert f"a one-epoch run of a 784-{save_restore_figures.TRAINED[0]}-10" in caption
+    assert save_restore_figures.EPOCHS == 1 and len(save_restore_figures.TRAINED) == 1
+
+
+def test_files_figure_lists_the_real_files_and_variables_of_a_save():
+    data = save_restore_figures.contents()
+    files = dict(data["files"])
+    assert sorted(files) == ["checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index", "model.json"]
+    entries = {name: (shape, count) for name, shape, count in data["entries"]}
+    assert entries == {
+        "model/weights/hidden_1": ((784, 256), 200704), "model/weights/out": ((256, 10), 2560),
+        "model/biases/hidden_1": ((256,), 256), "model/biases/out": ((10,), 10),
+        "save_counter": ((), 1),
+    }
+    # The data file is the values, 4 bytes each, and "nearly all" are the first layer's.
+    values = parameter_count(save_restore_figures.HIDDEN) + 1
+    assert sum(count for _, count in entries.values()) == values
+    assert 4 * values <= files["ckpt-1.data-00000-of-00001"] < 4 * values + 1000
+    assert entries["model/weights/hidden_1"][1] / values > 0.98
+    assert max(files, key=files.get) == "ckpt-1.data-00000-of-00001"
+
+
+def test_training_figure_holds_everything_a_resumed_run_needs():
+    data = save_restore_figures.training_checkpoint()
+    groups = data["groups"]
+    assert sorted(groups) == sorted(save_restore_figures.DESCRIPTIONS)
+    shapes = {group: sorted(shape for _, shape, _ in items) for group, items in groups.items()}
+    model_shapes = sorted([(784, 16), (16, 10), (16,), (10,)])
+    assert shapes["model"] == shapes["best"] == model_shapes
+    # Adam: two averages of every weight's shape, plus the step counter and the rate.
+    assert shapes["optimizer"] == sorted(model_shapes * 2 + [(), ()])
+    values = {group: sum(count for _, _, count in items) for group, items in groups.items()}
+    assert values["optimizer"] == 2 * values["model"] + 2
+    assert values["history"] == 0  # Python state, not a tensor
+    assert data["counters"] == {"epoch": save_restore_figures.EPOCHS,
+                                "optimizer/_iterations": data["steps"] * save_restore_figures.EPOCHS,
+                                "save_counter": save_restore_figures.EPOCHS}
+    assert data["steps"] == data["train_images"] // save_restore_figures.BATCH
