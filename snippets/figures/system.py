@@ -2,6 +2,10 @@
 to exporting for the browser, and which module of snippets/ imports which."""
 
 import ast
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -12,18 +16,25 @@ from snippets.figures import COLORS, ink
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
+def command_help(*args):
+    """What `python -m snippets ARGS --help` prints, in lines as wide as they need."""
+    finished = subprocess.run([sys.executable, "-m", "snippets", *args, "--help"], capture_output=True,
+                              text=True, check=True, env=dict(os.environ, COLUMNS="200"))
+    return finished.stdout
+
+
 def pipeline():
     """The stages, each with the code that does it: fetching and verifying come from
     snippets/mnist_files.py (its SOURCES, checked by SHA-256), preparing from
-    snippets/data.py, the rest are the subcommands of `python -m snippets` with their help."""
-    from snippets import cli, mnist_files
+    snippets/data.py, the rest are the subcommands of `python -m snippets`, with the help
+    the command line gives for each (read from its --help, as a reader would)."""
+    from snippets import mnist_files
     from snippets.checkpoint import ARCHITECTURE_FILE
 
-    parser = cli.build_parser()
-    subparsers = next(action for action in parser._actions if action.dest == "command")
-    commands = {choice.dest: choice.help for choice in subparsers._choices_actions}
+    commands = dict(re.findall(r"^ {4}(\w+) {2,}(\S.*)$", command_help(), re.MULTILINE))
+    checkpoint_dir = re.search(r"--checkpoint-dir [A-Z_]+\s+[^\n]*\(default (\S+)\)", command_help("train"))[1]
     return {"sources": list(mnist_files.SOURCES), "files": len(mnist_files.MNIST_FILES),
-            "commands": commands, "checkpoint_dir": cli.DEFAULT_CHECKPOINT_DIR,
+            "commands": commands, "checkpoint_dir": checkpoint_dir,
             "architecture_file": ARCHITECTURE_FILE}
 
 
