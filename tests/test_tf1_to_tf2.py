@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import ROOT, page, tab_sets
+from helpers import ROOT, check_figures, page, tab_sets
 from snippets import compat_v1
+from snippets.figures import tf1_to_tf2 as tf1_to_tf2_figures
 
 v1 = tf.compat.v1
 
@@ -161,3 +162,46 @@ def test_content_tabs_pair_tf2_with_compat_v1_under_linked_labels():
     sets = tab_sets(page("tf1-to-tf2"))
     assert len(sets) == 4
     assert all(labels == ["TF2", "tf.compat.v1"] for labels in sets), sets
+
+
+# Figures ------------------------------------------------------------------------------------
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("tf1-to-tf2", tf1_to_tf2_figures)
+    _, caption = figures["tf1-to-tf2-graph-and-eager"]
+    assert "`Session.run`" in caption and "`snippets.compat_v1.build_network`" in caption
+    _, caption = figures["tf1-to-tf2-restore-matching"]
+    assert "(`Variable`, `Variable_1`)" in caption
+
+
+def test_graph_lines_give_symbolic_tensors_and_eager_lines_give_values():
+    data = tf1_to_tf2_figures.graph_and_eager()
+    assert data["eager_inside_graph"] is False
+    names = [name for name, _, _ in data["symbolic"]]
+    assert names[0] == "features:0" and names[1].startswith("dropout/")
+    assert [shape for _, shape, _ in data["symbolic"]] == ["(None, 784)", "(None, 256)", "(None, 10)"]
+    assert {kind for _, _, kind in data["symbolic"]} == {"SymbolicTensor"}
+    # "loss and optimizer included": the graph holds the training op's many nodes
+    assert data["operations"] > 100 > data["traced_operations"] > 3
+    batch = tf1_to_tf2_figures.BATCH
+    assert data["session_logits"].shape == (batch, 10) and np.all(np.isfinite(data["session_logits"]))
+    assert [shape for _, shape, _, _ in data["eager"]] == [(batch, 784), (batch, 256), (batch, 10)]
+    assert {kind for _, _, kind, _ in data["eager"]} == {"EagerTensor"}
+    np.testing.assert_allclose(data["hidden"], data["hidden_check"], rtol=1e-5, atol=1e-5)
+    assert data["eager"][2][3] == data["eager_logits"][0, :2].tolist()
+    # "the two networks draw their random weights differently"
+    assert not np.allclose(data["session_logits"], data["eager_logits"], atol=1e-3)
+
+
+def test_restore_matching_shows_the_real_keys_and_outcomes():
+    data = tf1_to_tf2_figures.restore_matching()
+    assert data["saver_saved"] == [("weights", "Variable", [2, 3]), ("bias", "Variable_1", [3])]
+    assert data["saver_wanted"] == [("bias", "Variable", [3]), ("weights", "Variable_1", [2, 3])]
+    assert data["saver_restored"] is False
+    key = "layer/{}/.ATTRIBUTES/VARIABLE_VALUE"
+    assert data["checkpoint_saved"] == [("weights", key.format("weights"), [2, 3]),
+                                        ("bias", key.format("bias"), [3])]
+    assert data["checkpoint_wanted"] == [("bias", key.format("bias"), [3]),
+                                         ("weights", key.format("weights"), [2, 3])]
+    assert data["checkpoint_restored"]["weights"].tolist() == [[1.0] * 3] * 2
+    assert data["checkpoint_restored"]["bias"].tolist() == [2.0] * 3

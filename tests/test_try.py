@@ -2,6 +2,7 @@
 """
 
 import base64
+import importlib
 import json
 import re
 import shutil
@@ -11,7 +12,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from helpers import one_line_error, page_url, run_command
+from helpers import check_figures, one_line_error, page_url, run_command
 from snippets.export import (
     DIGITS_FILE,
     HEADER_FILE,
@@ -392,3 +393,45 @@ def test_phone_screen_and_dark_mode(open_page):
     assert np.abs(np.subtract(dark, page.evaluate(theme_ink))).max() <= 1  # the ink follows the theme
     assert np.abs(np.subtract(dark, light)).max() > 100
     assert loaded_cleanly(page)
+
+
+# Figures ------------------------------------------------------------------------------------
+
+try_figures = importlib.import_module("snippets.figures.try")  # "try" is a keyword
+
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    figures = check_figures("try", try_figures)
+    _, caption = figures["try-weight-errors"]
+    epochs = f"{try_figures.EPOCHS} epoch" + ("s" if try_figures.EPOCHS > 1 else "")
+    assert f"trained for {epochs} on {try_figures.LIMIT:,} images" in caption
+    _, caption = figures["try-probabilities"]
+    from snippets.export import SHIPPED_DIGITS
+
+    assert f"the first {SHIPPED_DIGITS} test digits, the ones the page ships" in caption
+    alt, _ = figures["try-probabilities"]
+    assert "first two hundred test digits" in alt and SHIPPED_DIGITS == 200
+
+
+def test_weight_errors_stay_within_half_a_step_spread_evenly_and_tiny_next_to_the_weights():
+    data = try_figures.weight_errors()
+    weights, errors, steps = data["weights"], data["errors"], data["steps"]
+    assert weights.shape == (784, 256) and errors.shape == weights.shape
+    assert np.abs(steps).max() <= 0.5 + 1e-4  # "within half a step"
+    # "spread evenly": each tenth of the step holds about a tenth of the errors
+    counts, _ = np.histogram(steps, bins=10, range=(-0.5, 0.5))
+    assert counts.min() > 0.8 * steps.size / 10 and counts.max() < 1.2 * steps.size / 10
+    assert np.abs(errors).max() < 0.01 * np.abs(weights).max()  # "tiny"
+    assert data["levels"] > 200  # the columns use nearly all 255 levels
+
+
+def test_exported_probabilities_follow_tensorflow_within_a_hundredth_and_give_the_same_digits():
+    data = try_figures.probabilities()
+    exported, original = data["exported"], data["original"]
+    assert exported.shape == original.shape == (200, 10)
+    assert np.allclose(exported.sum(axis=1), 1, atol=1e-5)
+    assert np.abs(exported - original).max() < 0.01 / 2  # "nothing near a hundredth"
+    assert np.array_equal(exported.argmax(axis=1), original.argmax(axis=1))  # "the same answer"
+    assert not np.array_equal(exported, original)  # the int8 rounding does change them
+    _, result = try_figures.quick_run()
+    assert np.mean(original.argmax(axis=1) == data["labels"]) > 0.7  # a trained network
