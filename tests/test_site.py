@@ -47,7 +47,9 @@ def test_every_built_page_is_checked(built_site):
 
 
 @pytest.mark.parametrize("src, path", PAGES, ids=[src for src, _ in PAGES])
-def test_page_loads_cleanly_and_renders_math(src, path, built_site, open_page):
+def test_page_loads_cleanly_renders_math_and_fits_a_laptop_and_a_phone(src, path, built_site, open_page,
+                                                                        screenshots):
+    """One load of each page: what it requests and logs, its math, then its layout (below)."""
     page = open_page(path)
     assert page.external_requests == [], f"{src} requested other hosts: {page.external_requests}"
     assert page.console_errors == [], f"{src} logged console errors: {page.console_errors}"
@@ -72,6 +74,7 @@ def test_page_loads_cleanly_and_renders_math(src, path, built_site, open_page):
     assert page.locator("aside.verified").is_visible()
     assert page.locator('[data-md-component="palette"]').count() == 1, f"{src}: no light/dark toggle"
     assert page.locator('input[data-md-component="search-query"]').count() == 1, f"{src}: no search box"
+    check_layout(src, page, screenshots)
 
 
 # Code that fits, pages that fit ---------------------------------------------------------
@@ -136,9 +139,9 @@ def screenshots(tmp_path_factory):
     return tmp_path_factory.mktemp("screenshots")
 
 
-@pytest.mark.parametrize("src, path", PAGES, ids=[src for src, _ in PAGES])
-def test_page_fits_a_laptop_and_a_phone(src, path, open_page, screenshots):
-    page = open_page(path)
+def check_layout(src, page, screenshots):
+    """At 1280 px and at 390 px (a phone): nothing scrolls sideways or is cut off, every
+    image loaded and has alt text; a screenshot of each is kept in pytest's temporary folder."""
     page.evaluate(SHOW_EVERYTHING)
     name = src.replace("/", "-").rsplit(".", 1)[0]
     for width, check_code in ((1280, True), (390, False)):

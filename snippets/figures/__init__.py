@@ -12,6 +12,7 @@ the figures.
 """
 
 import io
+import pkgutil
 
 import matplotlib
 
@@ -48,6 +49,11 @@ PALETTES = {
                              "axes.edgecolor": "#a0a4ad", "xtick.color": "#c8cbd2",
                              "ytick.color": "#c8cbd2", "grid.color": "#3a3e4a"}),
 }
+
+
+def chapters():
+    """The modules of snippets/figures/, one per page of the site."""
+    return sorted(module.name for module in pkgutil.iter_modules(__path__) if not module.name.startswith("_"))
 
 
 def ink():

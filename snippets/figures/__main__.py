@@ -7,7 +7,6 @@ a build never sees half of them; figures.json, written last, lists them. With
 
 import importlib
 import json
-import pkgutil
 import shutil
 import sys
 import time
@@ -15,17 +14,9 @@ from pathlib import Path
 
 from snippets.common import Parser, describe_os_error, quiet_tensorflow, write_atomically
 
-def chapters():
-    """The modules of snippets/figures/, one per chapter page with figures."""
-    import snippets.figures
-
-    return sorted(module.name for module in pkgutil.iter_modules(snippets.figures.__path__)
-                  if not module.name.startswith("_"))
-
-
 def draw_all(output, only=None, log=print):
     """Draw the figures of every chapter into ``output``, or redraw those of ``only``."""
-    from snippets.figures import save
+    from snippets.figures import chapters, save
 
     output = Path(output)
     # A full run draws into a new folder that then takes the old one's place; --only
@@ -53,6 +44,8 @@ def draw_all(output, only=None, log=print):
 def main(argv=None):
     parser = Parser(prog="python -m snippets.figures", description=__doc__.splitlines()[0])
     parser.add_argument("--output", required=True, type=Path, help="folder for the SVG files")
+    from snippets.figures import chapters
+
     parser.add_argument("--only", nargs="+", choices=chapters(), metavar="CHAPTER",
                         help="draw these chapters' figures only (to look at them while writing)")
     args = parser.parse_args(argv)
