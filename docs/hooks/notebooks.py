@@ -11,10 +11,11 @@ process, so the kernel inherits the environment set here:
   runs under a headless setting such as MPLBACKEND=Agg (plots would vanish from the pages).
 
 mkdocs-jupyter converts one notebook after another, and much of a notebook's time is a
-kernel starting and TensorFlow loading. So as soon as the files are known:
+kernel starting and TensorFlow loading. So at the start of each build:
 
 - every notebook is converted by mkdocs-jupyter's own function, with the arguments
-  mkdocs-jupyter will pass, in a pool of worker processes, one per CPU; when mkdocs-jupyter
+  mkdocs-jupyter will pass, in a pool of worker processes, one per CPU, started before the
+  build's other work (this hook comes first in mkdocs.yml); when mkdocs-jupyter
   asks for a page, it gets the finished HTML. Anything that does not match (another
   argument, another file) falls back to converting on the spot, so the pages are the same
   as without the pool, only sooner;
@@ -39,6 +40,7 @@ import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 from mkdocs_jupyter import convert
 
@@ -127,10 +129,20 @@ def converted(path, **arguments):
     return convert_one(path, **arguments)
 
 
-def on_files(files, config):
+def notebooks_of(config):
+    """The notebooks mkdocs-jupyter will convert: what its own test accepts in docs/."""
+    plugin = config.plugins["mkdocs-jupyter"]
+    return [str(path) for path in sorted(Path(config.docs_dir).rglob("*"))
+            if path.is_file() and plugin.should_include(SimpleNamespace(abs_src_path=str(path)))]
+
+
+def on_pre_build(config):
+    """Start at once, before the other hooks' pre-build work (docs/hooks/generated.py draws
+    the figures and exports Try it's network, which no notebook needs): a cold build then
+    runs both side by side."""
     global pool
     plugin = config.plugins["mkdocs-jupyter"]
-    notebooks = [file.abs_src_path for file in files if plugin.should_include(file)]
+    notebooks = notebooks_of(config)
     stop_pool()
     if plugin.config["execute"] and notebooks:
         start_warm_kernels()
@@ -143,7 +155,6 @@ def on_files(files, config):
             arguments = arguments_for(path, plugin.config)
             converting[path] = (arguments, pool.submit(convert_one, path, **arguments))
         convert.nb2html = converted
-    return files
 
 
 def stop_pool():
