@@ -289,7 +289,7 @@ def test_confusion_matrix_counts_every_test_digit_and_its_largest_mistakes_are_4
     probabilities, labels = mlp_figures.test_predictions()
     assert counts.sum() == len(labels) == 10_000
     assert np.array_equal(counts.sum(axis=1), np.bincount(labels, minlength=10))
-    _, result = mlp_figures.short_run()
+    _, result = mlp_figures.course_run()
     assert np.trace(counts) / counts.sum() == pytest.approx(result.test_accuracy)
     mistakes = counts.copy()
     np.fill_diagonal(mistakes, 0)
@@ -314,7 +314,7 @@ def test_mistakes_are_wrong_and_the_network_is_mostly_unsure_of_them():
 def test_hidden_weights_do_not_change_where_no_training_image_has_ink():
     weights = mlp_figures.hidden_weights()
     assert weights["shape"] == (784, 256)
-    data, result = mlp_figures.short_run()
+    data, result = mlp_figures.course_run()
     trained = result.model.weights["hidden_1"].numpy()
     np.testing.assert_array_equal(weights["trained"][3], trained[:, 3].reshape(28, 28))
     change = np.abs(weights["trained"] - weights["initial"])

@@ -12,7 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from snippets.common import Parser, describe_os_error, quiet_tensorflow, write_atomically
+from snippets.common import (
+    Parser,
+    describe_os_error,
+    quiet_tensorflow,
+    write_atomically,
+)
+
 
 def draw_all(output, only=None, log=print):
     """Draw the figures of every chapter into ``output``, or redraw those of ``only``."""

@@ -3,11 +3,17 @@ graph with its forward values and backward gradients, and our backprop against
 tf.GradientTape and finite differences."""
 
 import matplotlib.pyplot as plt
-from matplotlib.patches import FancyBboxPatch
 import numpy as np
 import tensorflow as tf
+from matplotlib.patches import FancyBboxPatch
 
-from snippets.backprop import backward, forward, numerical_gradient, parameters_of, tape_gradients
+from snippets.backprop import (
+    backward,
+    forward,
+    numerical_gradient,
+    parameters_of,
+    tape_gradients,
+)
 from snippets.figures import COLORS, ink
 from snippets.mlp import MLP
 

@@ -6,8 +6,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from snippets.data import load_dataset
-from snippets.deeper import count_pieces, sawtooth, set_initial_scale, signal_sizes
-from snippets.figures import COLORS, ink
+from snippets.deeper import (
+    count_pieces,
+    sawtooth,
+    set_initial_scale,
+    signal_sizes,
+)
+from snippets.figures import COLORS
 from snippets.mlp import MLP
 
 DEPTHS = (1, 2, 3, 4)  # the sawtooths drawn on the left

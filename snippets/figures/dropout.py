@@ -2,9 +2,9 @@
 used at evaluation, and the expectation that the 1/keep_prob scaling keeps."""
 
 import matplotlib.pyplot as plt
-from matplotlib.colors import to_rgba
 import numpy as np
 import tensorflow as tf
+from matplotlib.colors import to_rgba
 
 from snippets.figures import COLORS, ink
 from snippets.mlp import MLP

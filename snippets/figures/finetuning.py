@@ -5,11 +5,16 @@ import tempfile
 from dataclasses import replace
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.colors import to_rgba
 from matplotlib.patches import FancyBboxPatch
-import numpy as np
 
-from snippets.checkpoint import latest_checkpoint, model_shapes, save_model, saved_shapes
+from snippets.checkpoint import (
+    latest_checkpoint,
+    model_shapes,
+    save_model,
+    saved_shapes,
+)
 from snippets.data import load_dataset
 from snippets.figures import COLORS, ink
 from snippets.finetune import load_matching_layers

@@ -4,8 +4,8 @@ and what that network, briefly trained, says about a few test digits."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-from snippets.figures import COLORS, ink
-from snippets.figures.mlp import digit_map, short_run, test_predictions
+from snippets.figures import COLORS, bare, ink
+from snippets.figures.mlp import course_run, digit_map, test_predictions
 from snippets.mlp import MLP, parameter_count
 
 HIDDEN = (256,)  # the course's network, 784-256-10
@@ -71,7 +71,7 @@ def predictions(count=SHOWN):
     """The first ``count`` test digits, the short run's probability for every digit, and
     the true labels (the model of snippets/figures/mlp.py: 784-256-10, a few epochs on a
     slice of the training set)."""
-    data, result = short_run()
+    data, result = course_run()
     probabilities, labels = test_predictions()
     return {"images": data.test_x[:count].reshape(count, 28, 28),
             "probabilities": probabilities[:count], "labels": labels[:count],
@@ -80,7 +80,7 @@ def predictions(count=SHOWN):
 
 def draw_predictions(data):
     count = len(data["images"])
-    figure, axes = plt.subplots(2, count // 2 * 1, figsize=(7.6, 3.3))
+    figure, axes = plt.subplots(2, count // 2, figsize=(7.6, 3.3))
     for ax, image, probabilities, label in zip(axes.flat, data["images"], data["probabilities"],
                                                data["labels"]):
         ax.imshow(image, cmap=digit_map(), vmin=0, vmax=1, interpolation="none")
@@ -88,10 +88,7 @@ def draw_predictions(data):
         right = guess == label
         ax.set_xlabel(f"{guess}  ({probabilities[guess]:.0%})" + ("" if right else f"\nreally {label}"),
                       color=COLORS[2] if right else COLORS[5], fontsize=10)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for side in ax.spines.values():
-            side.set_visible(False)
+        bare(ax)
     figure.tight_layout(h_pad=0.8)
     return figure
 

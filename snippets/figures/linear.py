@@ -2,9 +2,9 @@
 linear model's output can move."""
 
 import matplotlib.pyplot as plt
-from matplotlib.colors import LinearSegmentedColormap, to_rgba
 import numpy as np
 import tensorflow as tf
+from matplotlib.colors import LinearSegmentedColormap, to_rgba
 
 from snippets.figures import COLORS, ink
 from snippets.linear import LinearClassifier, accuracy, fit, xor_data

@@ -5,13 +5,11 @@ units look at."""
 import functools
 
 import matplotlib.pyplot as plt
-from matplotlib.colors import LinearSegmentedColormap, to_rgba
 import numpy as np
 import tensorflow as tf
+from matplotlib.colors import LinearSegmentedColormap, to_rgba
 
-from snippets.data import load_dataset
-from snippets.figures import COLORS, ink
-from snippets.train import TrainConfig, train
+from snippets.figures import COLORS, bare, ink, short_run
 
 LIMIT = 3000  # training images of the short run
 VALIDATION = 1000  # validation images held out of training
@@ -19,28 +17,23 @@ EPOCHS = 5  # epochs of the short run
 UNITS = 12  # hidden units whose weights are shown
 
 
-@functools.cache
-def short_run():
-    """The course's 784-256-10 with the plain settings, trained for EPOCHS epochs on the
-    first LIMIT training images (seed 0); shared by this chapter's figures and the home
-    page's. Returns the data and the result of ``train``."""
-    data = load_dataset(validation_size=VALIDATION, limit=LIMIT)
-    result = train(TrainConfig(epochs=EPOCHS, patience=EPOCHS, seed=0), data=data,
-                   log=lambda message: None)
-    return data, result
+def course_run():
+    """The short run this chapter's figures show, and the home page's: EPOCHS epochs on
+    LIMIT images, VALIDATION held out."""
+    return short_run(EPOCHS, LIMIT, VALIDATION)
 
 
 @functools.cache
 def test_predictions():
     """Softmax probabilities of the short run's model on the whole test set, and the labels."""
-    data, result = short_run()
+    data, result = course_run()
     probabilities = tf.nn.softmax(result.model(data.test_x)).numpy()
     return probabilities, data.test_y.argmax(axis=1)
 
 
 def curves():
     """Per epoch: mean training loss, validation loss and validation accuracy."""
-    _, result = short_run()
+    _, result = course_run()
     rows = result.history
     return {"epoch": [row["epoch"] for row in rows],
             "train_loss": [row["train_loss"] for row in rows],
@@ -111,7 +104,7 @@ def draw_confusion(counts):
 def mistakes(count=12):
     """The first ``count`` test digits the short run gets wrong: image, true digit, and the
     two most probable digits with their probabilities."""
-    data, _ = short_run()
+    data, _ = course_run()
     probabilities, labels = test_predictions()
     wrong = np.flatnonzero(probabilities.argmax(axis=1) != labels)[:count]
     return [{"index": int(i), "image": data.test_x[i].reshape(28, 28), "label": int(labels[i]),
@@ -133,10 +126,7 @@ def draw_mistakes(rows):
         ax.set_title(f"{first}: {p_first:.0%}, {second}: {p_second:.0%}", fontsize=9,
                      color=COLORS[5])
         ax.set_xlabel(f"really a {row['label']}", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for side in ax.spines.values():
-            side.set_visible(False)
+        bare(ax)
     figure.tight_layout(h_pad=1.2)
     return figure
 
@@ -146,7 +136,7 @@ def hidden_weights(units=UNITS):
     run, each as a 28x28 image (a unit's column of hidden_1's 784x256 matrix)."""
     from snippets.mlp import MLP
 
-    _, result = short_run()
+    _, result = course_run()
     initial = MLP(hidden=(256,), seed=0).weights["hidden_1"].numpy()
     trained = result.model.weights["hidden_1"].numpy()
     return {"initial": initial[:, :units].T.reshape(units, 28, 28),

@@ -7,9 +7,9 @@ import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from matplotlib.patches import FancyBboxPatch
 import numpy as np
 import tensorflow as tf
+from matplotlib.patches import FancyBboxPatch
 
 from snippets.figures import COLORS, ink
 

@@ -6,30 +6,27 @@ This module is named after its page, try.md; ``try`` being a Python keyword, it 
 ``importlib.import_module("snippets.figures.try")``.
 """
 
-import functools
-
 import matplotlib.pyplot as plt
 import numpy as np
 
-from snippets.export import SHIPPED_DIGITS, dequantise, forward, model_layers, quantise
-from snippets.export import tensorflow_probabilities
-from snippets.figures import COLORS, ink
+from snippets.export import (
+    SHIPPED_DIGITS,
+    dequantise,
+    forward,
+    model_layers,
+    quantise,
+    tensorflow_probabilities,
+)
+from snippets.figures import COLORS, ink, short_run
 
 LIMIT = 2000  # training images of the quick run
 VALIDATION = 500  # held out of them
 EPOCHS = 1  # epochs of the quick run
 
 
-@functools.cache
 def quick_run():
     """784-256-10 trained for EPOCHS epoch on the first LIMIT training images, seed 0."""
-    from snippets.data import load_dataset
-    from snippets.train import TrainConfig, train
-
-    data = load_dataset(validation_size=VALIDATION, limit=LIMIT)
-    result = train(TrainConfig(epochs=EPOCHS, patience=EPOCHS, seed=0), data=data,
-                   log=lambda message: None)
-    return data, result
+    return short_run(EPOCHS, LIMIT, VALIDATION)
 
 
 def weight_errors():
