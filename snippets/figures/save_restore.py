@@ -52,12 +52,12 @@ def draw_contents(data):
     top.barh(names, [size for _, size in files], color=COLORS[4])
     for row, (_, size) in enumerate(files):
         top.text(size * 1.15, row, f"{size:,} bytes", va="center", fontsize=9)
-    top.set_title("the files in the folder", fontsize=10, loc="left")
+    top.set_title("the files in the folder (bar length: log scale)", fontsize=10, loc="left")
     labels = [f"{name}  {list(shape)}" for name, shape, _ in variables]
     bottom.barh(labels, [count for _, _, count in variables], color=COLORS[0])
     for row, (_, _, count) in enumerate(variables):
         bottom.text(count * 1.15, row, f"{count:,}", va="center", fontsize=9)
-    bottom.set_title(f"the variables in {data['prefix']}, by path and shape (values)",
+    bottom.set_title(f"the variables in {data['prefix']}, by path and shape (values, log scale)",
                      fontsize=10, loc="left")
     for ax in (top, bottom):
         ax.set_xscale("log")
