@@ -18,6 +18,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
+# TensorFlow's thread pools, sized for the whole run by conftest.py. A process whose numbers
+# are compared bit for bit with another's must get the same: float sums are split across
+# threads, so a different count rounds differently.
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS")
+
+
+def minimal_environment():
+    """A bare environment, as a cron job or a batch scheduler gives, with the run's threads."""
+    return {"PATH": "/usr/bin:/bin", **{name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}}
+
 
 def quiet(message):
     """A log function that prints nothing, for ``train(..., log=quiet)``."""

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import ROOT, TENSORFLOW_FREE_MODULES, one_line_error, quiet, run_command, run_snippets
+from helpers import (ROOT, TENSORFLOW_FREE_MODULES, minimal_environment, one_line_error, quiet, run_command,
+                     run_snippets)
 from snippets import mnist_files
 from snippets.checkpoint import restore_model
 from snippets.common import StopRequested, stop_on_signals
@@ -240,7 +241,7 @@ IMAGES = np.random.default_rng(0).uniform(0, 1, size=(32, 784)).astype(np.float3
 def start(warm_python, checkpoint_dir, *extra):
     """`python -m snippets train ...` in a process of its own, to be killed."""
     return warm_python.popen(["-m", *TRAIN, "--checkpoint-dir", checkpoint_dir, *extra], cwd=ROOT,
-                             env={"PATH": "/usr/bin:/bin"})
+                             env=minimal_environment())
 
 
 def kill_after_line(process, marker):
@@ -298,7 +299,7 @@ runpy.run_module("snippets", run_name="__main__")  # as `python -m snippets ARGS
 def test_a_kill_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path, warm_python):
     crashed = tmp_path / "crashed"
     args = [a for a in TRAIN[1:]] + ["--checkpoint-dir", str(crashed)]
-    killed = warm_python.run(["-c", KILL_INSIDE_SAVE, *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin"})
+    killed = warm_python.run(["-c", KILL_INSIDE_SAVE, *args], cwd=ROOT, env=minimal_environment())
     assert killed.returncode == -signal.SIGKILL
     assert (crashed / "ckpt-2.index").exists()  # written, but never made official
     evaluated = run_command("evaluate", "--checkpoint-dir", crashed)
