@@ -17,6 +17,7 @@ import functools
 import http.server
 import importlib.util
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -150,6 +151,21 @@ def built_site():
     if code != "0":
         pytest.fail(f"mkdocs build --strict failed (exit {code}):\n{log}", pytrace=False)
     return SITE
+
+
+@pytest.fixture(scope="session")
+def drawn(built_site):
+    """The numbers a figure of the built site was drawn from: ``drawn("mlp-curves")``.
+
+    The build computes each figure's numbers once (snippets/figures/__main__.py) and keeps
+    them beside the SVG files; a test of a figure checks those, so the site's figures are
+    what is tested and nothing is trained twice."""
+    folder = ROOT / "docs" / "generated" / "figures" / "data"
+
+    def numbers(name):
+        return pickle.loads((folder / f"{name}.pickle").read_bytes())
+
+    return numbers
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

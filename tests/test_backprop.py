@@ -78,8 +78,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert caption.startswith(f"{backprop_figures.SAMPLES} random entries") and sizes in caption
 
 
-def test_one_unit_graph_holds_the_pages_numbers_and_the_chain_rule():
-    values = backprop_figures.one_unit()
+def test_one_unit_graph_holds_the_pages_numbers_and_the_chain_rule(drawn):
+    values = drawn("backprop-one-unit")
     x, w, b = backprop_figures.X, backprop_figures.W, backprop_figures.B
     text = " ".join(page("backprop").split())
     assert f"at $x = {x:g}$, $w = {w:g}$, $b = {b:g}$" in text
@@ -93,8 +93,8 @@ def test_one_unit_graph_holds_the_pages_numbers_and_the_chain_rule():
     assert {end for _, end, _ in backprop_figures.EDGES} | {"x", "w", "b"} == set(values)
 
 
-def test_gradient_check_backprop_tape_and_finite_differences_agree():
-    data = backprop_figures.gradient_check()
+def test_gradient_check_backprop_tape_and_finite_differences_agree(drawn):
+    data = drawn("backprop-gradient-check")
     rows = data["rows"]
     assert len(rows) == backprop_figures.SAMPLES * len(data["layers"]) == 6 * backprop_figures.SAMPLES
     layers, ours, tape, numeric = rows[:, 0], rows[:, 2], rows[:, 3], rows[:, 4]

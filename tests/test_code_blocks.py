@@ -265,6 +265,12 @@ def test_code_block(page, block, tmp_path, monkeypatch, request):
     # land in a scratch folder, not in the project.
     monkeypatch.chdir(tmp_path)
     if block.syntax == "python":
+        if "sys.executable" in code:  # a block that starts Python gets the warm one, as shells do
+            warm_python = request.getfixturevalue("warm_python")
+            monkeypatch.setattr(sys, "executable", str(warm_python.bin_dir / "python"))
+            for name, value in warm_python.environment().items():  # its PATH and socket
+                if os.environ.get(name) != value:
+                    monkeypatch.setenv(name, value)
         run_python(block, code, origins, where)
     else:
         run_shell(block, code, where, tmp_path, request.getfixturevalue("warm_python"))

@@ -190,8 +190,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert deeper_figures.LAYERS == 10
 
 
-def test_pieces_double_with_depth_and_grow_by_one_with_width():
-    data = deeper_figures.pieces()
+def test_pieces_double_with_depth_and_grow_by_one_with_width(drawn):
+    data = drawn("deeper-pieces")
     assert data["deep"] == [2**depth for depth in deeper_figures.COUNTED]
     assert data["wide"] == [relus + 1 for relus in data["relus"]]
     assert data["relus"] == [2 * depth for depth in deeper_figures.COUNTED]
@@ -203,8 +203,8 @@ def test_pieces_double_with_depth_and_grow_by_one_with_width():
         assert teeth == 2 ** (depth - 1)  # every tooth peaks at 1, once per pair of pieces
 
 
-def test_signals_shrink_grow_or_stay_level_with_the_initial_scale():
-    data = deeper_figures.signals()
+def test_signals_shrink_grow_or_stay_level_with_the_initial_scale(drawn):
+    data = drawn("deeper-signals")
     small, he, large = (data["sizes"][label] for label, _ in deeper_figures.SCALES)
     for key in ("h", "gradient"):
         assert all(len(sizes[key]) == deeper_figures.LAYERS for sizes in (small, he, large))

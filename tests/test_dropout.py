@@ -108,8 +108,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert f"{dropout_figures.MASKS:,} different masks" in caption
 
 
-def test_thinned_networks_figure_shows_the_masks_the_model_really_used():
-    data = dropout_figures.thinned_networks()
+def test_thinned_networks_figure_shows_the_masks_the_model_really_used(drawn):
+    data = drawn("dropout-thinned-networks")
     panels = data["panels"]
     evaluation = panels["evaluation"]["activations"]
     scale = 1 / dropout_figures.KEEP_PROB
@@ -127,8 +127,8 @@ def test_thinned_networks_figure_shows_the_masks_the_model_really_used():
     assert all(np.all(mask == 1) for mask in panels["evaluation"]["masks"])
 
 
-def test_expectation_figure_mean_over_masks_is_the_activation():
-    data = dropout_figures.expectation_check()
+def test_expectation_figure_mean_over_masks_is_the_activation(drawn):
+    data = drawn("dropout-expectation")
     h = data["h"]
     assert h.shape == (dropout_figures.UNITS,) and np.count_nonzero(h) > 10
     for keep_prob, run in data["runs"].items():

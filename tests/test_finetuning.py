@@ -100,8 +100,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert finetuning_figures.BASE == (64,) and finetuning_figures.GROWN == (64, 32)  # as the caption says
 
 
-def test_restored_layers_figure_is_what_load_matching_layers_reports():
-    data = finetuning_figures.restored_layers()
+def test_restored_layers_figure_is_what_load_matching_layers_reports(drawn):
+    data = drawn("finetuning-restored-layers")
     assert data["saved"]["shapes"] == {"weights/hidden_1": [784, 256], "biases/hidden_1": [256],
                                        "weights/out": [256, 10], "biases/out": [10]}
     deeper, wider = data["networks"].values()
@@ -115,8 +115,8 @@ def test_restored_layers_figure_is_what_load_matching_layers_reports():
     assert wider["status"]["weights/out"] == "shape changed from [256, 10]"
 
 
-def test_finetuned_network_learns_faster_than_one_from_scratch():
-    data = finetuning_figures.finetuned_vs_scratch()
+def test_finetuned_network_learns_faster_than_one_from_scratch(drawn):
+    data = drawn("finetuning-vs-scratch")
     finetuned, scratch = data["curves"]["finetuned"], data["curves"]["from scratch"]
     assert len(finetuned) == len(scratch) == finetuning_figures.EPOCHS + 1
     assert finetuned[0] < 0.2 and scratch[0] < 0.2  # new layers are random: chance at first

@@ -38,19 +38,19 @@ def test_the_home_page_shows_no_code_of_the_model_the_mlp_chapter_does():
     assert '--8<-- "snippets/mlp.py:model"' in page("mlp")
 
 
-def test_network_diagram_is_read_from_the_model():
-    drawn = index_figures.network()
-    assert drawn["sizes"] == [784, 256, 10]
-    assert drawn["parameters"] == 203_530
-    assert [(layer["weights"], layer["bias"]) for layer in drawn["layers"]] == [
+def test_network_diagram_is_read_from_the_model(drawn):
+    network = drawn("index-network")
+    assert network["sizes"] == [784, 256, 10]
+    assert network["parameters"] == 203_530
+    assert [(layer["weights"], layer["bias"]) for layer in network["layers"]] == [
         (("hidden_1_weights", (784, 256)), ("hidden_1_bias", (256,))),
         (("out_weights", (256, 10)), ("out_bias", (10,)))]
-    assert drawn["parameters"] == sum(
-        np.prod(layer["weights"][1]) + np.prod(layer["bias"][1]) for layer in drawn["layers"])
+    assert network["parameters"] == sum(
+        np.prod(layer["weights"][1]) + np.prod(layer["bias"][1]) for layer in network["layers"])
 
 
-def test_predictions_nearly_all_right_and_confident_one_wrong_and_unsure():
-    shown = index_figures.predictions()
+def test_predictions_nearly_all_right_and_confident_one_wrong_and_unsure(drawn):
+    shown = drawn("index-predictions")
     assert len(shown["images"]) == index_figures.SHOWN
     guesses = shown["probabilities"].argmax(axis=1)
     wrong = np.flatnonzero(guesses != shown["labels"])

@@ -78,8 +78,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert f"{linear_figures.HIDDEN} ReLUs" in alt
 
 
-def test_decision_regions_a_line_fails_where_a_relu_network_succeeds():
-    results = linear_figures.decision_regions()
+def test_decision_regions_a_line_fails_where_a_relu_network_succeeds(drawn):
+    results = drawn("linear-decision-regions")
     assert results[("XOR", "linear")]["accuracy"] < 0.65  # close to chance, 0.5
     assert results[("circles", "linear")]["accuracy"] < 0.8
     for problem in ("XOR", "circles"):
@@ -93,8 +93,8 @@ def test_decision_regions_a_line_fails_where_a_relu_network_succeeds():
     assert all(np.count_nonzero(np.diff(row.astype(int))) <= 1 for row in linear)
 
 
-def test_output_change_meets_its_bound_in_the_worst_direction_only():
-    runs = linear_figures.output_change_bound()
+def test_output_change_meets_its_bound_in_the_worst_direction_only(drawn):
+    runs = drawn("linear-output-change")
     assert runs[10]["norm"] == pytest.approx(10 * runs[1]["norm"], rel=1e-5)
     for run in runs.values():
         sizes, changes = run["random"]

@@ -101,8 +101,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert f"$\\lambda = {regularization_figures.L2:g}$" in caption
 
 
-def test_overfitting_figure_validation_loss_turns_while_training_loss_falls():
-    data = regularization_figures.overfitting_curves()
+def test_overfitting_figure_validation_loss_turns_while_training_loss_falls(drawn):
+    data = drawn("regularization-overfitting")
     train_loss, valid_loss = data["train_loss"], data["valid_loss"]
     assert len(train_loss) == regularization_figures.EPOCHS
     assert all(later < earlier for earlier, later in zip(train_loss, train_loss[1:]))
@@ -116,8 +116,8 @@ def test_overfitting_figure_validation_loss_turns_while_training_loss_falls():
     assert accuracy[data["best_epoch"] - 1] == max(accuracy[:stop])
 
 
-def test_l2_weights_figure_the_penalty_shrinks_the_first_layer():
-    runs = regularization_figures.weights_with_and_without_l2()
+def test_l2_weights_figure_the_penalty_shrinks_the_first_layer(drawn):
+    runs = drawn("regularization-l2-weights")
     plain, penalized = runs[0.0], runs[regularization_figures.L2]
     assert penalized["norm"] < 0.8 * plain["norm"] and penalized["norm"] < runs["initial"]["norm"]
     near_zero = {key: np.mean(np.abs(run["weights"]) < 0.005) for key, run in runs.items()}

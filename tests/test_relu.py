@@ -102,8 +102,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
                           f"layer of {dict([(5, 'five')])[relu_figures.HINGES]} ReLUs")
 
 
-def test_function_figure_is_relu_and_a_step_that_matches_the_tape():
-    data = relu_figures.function_and_derivative()
+def test_function_figure_is_relu_and_a_step_that_matches_the_tape(drawn):
+    data = drawn("relu-function")
     x = data["x"]
     np.testing.assert_array_equal(data["relu"], np.where(x > 0, x, 0))
     np.testing.assert_array_equal(data["derivative"], data["tape"])
@@ -111,8 +111,8 @@ def test_function_figure_is_relu_and_a_step_that_matches_the_tape():
     assert data["derivative"][x == 0] == 0  # the filled dot: TensorFlow's value at 0
 
 
-def test_hinges_sum_to_the_fit_and_doubling_them_quarters_the_error():
-    data = relu_figures.hinges()
+def test_hinges_sum_to_the_fit_and_doubling_them_quarters_the_error(drawn):
+    data = drawn("relu-hinges")
     fit = data["fit"]
     assert len(fit["knots"]) == fit["hidden"].shape[1] == relu_figures.HINGES
     np.testing.assert_allclose(fit["hidden"], relu(data["x"][:, None] - fit["knots"]), atol=1e-6)

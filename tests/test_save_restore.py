@@ -197,8 +197,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert save_restore_figures.EPOCHS == 1 and len(save_restore_figures.TRAINED) == 1
 
 
-def test_files_figure_lists_the_real_files_and_variables_of_a_save():
-    data = save_restore_figures.contents()
+def test_files_figure_lists_the_real_files_and_variables_of_a_save(drawn):
+    data = drawn("save-restore-files")
     files = dict(data["files"])
     assert sorted(files) == ["checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index", "model.json"]
     entries = {name: (shape, count) for name, shape, count in data["entries"]}
@@ -215,8 +215,8 @@ def test_files_figure_lists_the_real_files_and_variables_of_a_save():
     assert max(files, key=files.get) == "ckpt-1.data-00000-of-00001"
 
 
-def test_training_figure_holds_everything_a_resumed_run_needs():
-    data = save_restore_figures.training_checkpoint()
+def test_training_figure_holds_everything_a_resumed_run_needs(drawn):
+    data = drawn("save-restore-training")
     groups = data["groups"]
     assert sorted(groups) == sorted(save_restore_figures.DESCRIPTIONS)
     shapes = {group: sorted(shape for _, shape, _ in items) for group, items in groups.items()}

@@ -345,8 +345,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert speed_figures.RESULTS == RESULTS
 
 
-def test_race_figure_shows_the_results_file_and_ours_wins():
-    data = speed_figures.race()
+def test_race_figure_shows_the_results_file_and_ours_wins(drawn):
+    data = drawn("speed-race")
     results = json.loads(RESULTS.read_text())
     target = data["target"]
     assert sorted(data["keras"]) == sorted(results["baseline_by_seed"])
@@ -359,8 +359,8 @@ def test_race_figure_shows_the_results_file_and_ours_wins():
     assert data["ours_seconds"] < data["baseline_seconds"]
 
 
-def test_levers_figure_rows_are_the_benchmark_levers_above_the_floor():
-    data = speed_figures.levers()
+def test_levers_figure_rows_are_the_benchmark_levers_above_the_floor(drawn):
+    data = drawn("speed-levers")
     results = json.loads(RESULTS.read_text())
     assert [row["name"] for row in data["rows"]] == [row["name"] for row in results["levers"]]
     not_kept = [row["name"] for row in data["rows"] if row["kept"] is False]

@@ -526,8 +526,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     check_figures("system", system_figures)
 
 
-def test_pipeline_figure_names_the_real_commands_and_sources():
-    data = system_figures.pipeline()
+def test_pipeline_figure_names_the_real_commands_and_sources(drawn):
+    data = drawn("system-pipeline")
     assert sorted(data["commands"]) == ["evaluate", "export", "finetune", "predict", "train"]
     assert all(data["commands"].values())
     assert data["sources"] == ["keras", "npm"] and data["files"] == 4  # "Keras or npm", "four files"
@@ -535,8 +535,8 @@ def test_pipeline_figure_names_the_real_commands_and_sources():
     assert "into `runs/mnist`" in page("system")  # where the page says training saves
 
 
-def test_imports_figure_is_the_package_and_every_arrow_points_down():
-    graph = system_figures.imports()
+def test_imports_figure_is_the_package_and_every_arrow_points_down(drawn):
+    graph = drawn("system-imports")
     assert sorted(graph) == sorted(name for name in LAYERS if name != "__main__")
     for name, others in graph.items():
         assert sorted(others) == sorted(imported_modules(ROOT / "snippets" / f"{name}.py") - {name})

@@ -174,8 +174,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert "(`Variable`, `Variable_1`)" in caption
 
 
-def test_graph_lines_give_symbolic_tensors_and_eager_lines_give_values():
-    data = tf1_to_tf2_figures.graph_and_eager()
+def test_graph_lines_give_symbolic_tensors_and_eager_lines_give_values(drawn):
+    data = drawn("tf1-to-tf2-graph-and-eager")
     assert data["eager_inside_graph"] is False
     names = [name for name, _, _ in data["symbolic"]]
     assert names[0] == "features:0" and names[1].startswith("dropout/")
@@ -193,8 +193,8 @@ def test_graph_lines_give_symbolic_tensors_and_eager_lines_give_values():
     assert not np.allclose(data["session_logits"], data["eager_logits"], atol=1e-3)
 
 
-def test_restore_matching_shows_the_real_keys_and_outcomes():
-    data = tf1_to_tf2_figures.restore_matching()
+def test_restore_matching_shows_the_real_keys_and_outcomes(drawn):
+    data = drawn("tf1-to-tf2-restore-matching")
     assert data["saver_saved"] == [("weights", "Variable", [2, 3]), ("bias", "Variable_1", [3])]
     assert data["saver_wanted"] == [("bias", "Variable", [3]), ("weights", "Variable_1", [2, 3])]
     assert data["saver_restored"] is False

@@ -51,8 +51,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert f'optimizer="sgd", learning_rate={troubleshooting_figures.RATE})' in page("troubleshooting")
 
 
-def test_raw_pixels_figure_loss_explodes_relus_die_network_guesses():
-    runs = troubleshooting_figures.raw_pixels()
+def test_raw_pixels_figure_loss_explodes_relus_die_network_guesses(drawn):
+    runs = drawn("troubleshooting-raw-pixels")
     scaled, raw, course = runs.values()
     assert scaled["epochs"][-1]["dead"] < 0.05 and scaled["epochs"][-1]["valid_accuracy"] > 0.8
     assert scaled["losses"][-1] < 0.5 * math.log(10)
@@ -64,8 +64,8 @@ def test_raw_pixels_figure_loss_explodes_relus_die_network_guesses():
     assert course["start_logit_std"] > 100 * raw["start_logit_std"] > 100 * scaled["start_logit_std"]
 
 
-def test_learning_rate_figure_too_high_a_rate_explodes_and_kills_the_relus():
-    runs = troubleshooting_figures.learning_rates()
+def test_learning_rate_figure_too_high_a_rate_explodes_and_kills_the_relus(drawn):
+    runs = drawn("troubleshooting-learning-rate")
     rates = list(troubleshooting_figures.RATES)
     final = {rate: run["epochs"][-1] for rate, run in zip(rates, runs.values())}
     losses = {rate: run["losses"] for rate, run in zip(rates, runs.values())}

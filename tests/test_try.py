@@ -413,8 +413,8 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert "first two hundred test digits" in alt and SHIPPED_DIGITS == 200
 
 
-def test_weight_errors_stay_within_half_a_step_spread_evenly_and_tiny_next_to_the_weights():
-    data = try_figures.weight_errors()
+def test_weight_errors_stay_within_half_a_step_spread_evenly_and_tiny_next_to_the_weights(drawn):
+    data = drawn("try-weight-errors")
     weights, errors, steps = data["weights"], data["errors"], data["steps"]
     assert weights.shape == (784, 256) and errors.shape == weights.shape
     assert np.abs(steps).max() <= 0.5 + 1e-4  # "within half a step"
@@ -425,13 +425,12 @@ def test_weight_errors_stay_within_half_a_step_spread_evenly_and_tiny_next_to_th
     assert data["levels"] > 200  # the columns use nearly all 255 levels
 
 
-def test_exported_probabilities_follow_tensorflow_within_a_hundredth_and_give_the_same_digits():
-    data = try_figures.probabilities()
+def test_exported_probabilities_follow_tensorflow_within_a_hundredth_and_give_the_same_digits(drawn):
+    data = drawn("try-probabilities")
     exported, original = data["exported"], data["original"]
     assert exported.shape == original.shape == (200, 10)
     assert np.allclose(exported.sum(axis=1), 1, atol=1e-5)
     assert np.abs(exported - original).max() < 0.01 / 2  # "nothing near a hundredth"
     assert np.array_equal(exported.argmax(axis=1), original.argmax(axis=1))  # "the same answer"
     assert not np.array_equal(exported, original)  # the int8 rounding does change them
-    _, result = try_figures.quick_run()
     assert np.mean(original.argmax(axis=1) == data["labels"]) > 0.7  # a trained network

@@ -8,7 +8,8 @@ command. The child is a process of its own, as `python` would start it: its own 
 working folder, environment, resource limits (`ulimit`), umask and standard streams (passed
 over a Unix socket), its own signal handlers and exit status; it runs the module or script
 with runpy, as `python -m` does. What it skips is TensorFlow's start-up, so nothing of one
-command's state reaches the next.
+command's state reaches the next. Its `sys.executable` is the warm `python` below, so a
+Python it starts in turn is warm as well.
 
 The ways in:
 - `WarmPython.popen(argv, ...)` and `.run(...)`: like subprocess.Popen and run, with the
@@ -72,7 +73,7 @@ def serve(socket_path):
         if pid == 0:
             listener.close()
             connection.close()
-            run_child(request, fds)  # never returns
+            run_child(request, fds, socket_path)  # never returns
         for fd in fds:
             os.close(fd)
         connection.sendall(f"{pid}\n".encode())
@@ -89,7 +90,7 @@ def report_exit(pid, connection):
             pass
 
 
-def run_child(request, fds):
+def run_child(request, fds, socket_path):
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
@@ -102,6 +103,9 @@ def run_child(request, fds):
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    # A Python the command starts as `sys.executable` is warm too (bench.py's thread probes).
+    os.environ[SOCKET_VARIABLE] = socket_path
+    sys.executable = os.path.join(os.path.dirname(socket_path), "bin", "python")
     status = 0
     try:
         kind, what, args = request["run"]

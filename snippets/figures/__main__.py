@@ -3,10 +3,15 @@
 The figures are drawn into a new folder beside FOLDER, which then takes FOLDER's place, so
 a build never sees half of them; figures.json, written last, lists them. With
 ``--only CHAPTER ...`` only those chapters' figures are drawn again, in place.
+
+The numbers behind each figure go into FOLDER/data/<name>.pickle: the tests check the numbers
+a page's figure was drawn from, without computing them a second time. The site leaves the
+folder out (``exclude_docs`` in mkdocs.yml).
 """
 
 import importlib
 import json
+import pickle
 import shutil
 import sys
 import time
@@ -30,14 +35,16 @@ def draw_all(output, only=None, log=print):
     folder = output if only else output.with_name(output.name + ".new")
     if not only:
         shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data").mkdir(parents=True, exist_ok=True)
     listed = folder / "figures.json"
     drawn = json.loads(listed.read_text()) if only and listed.is_file() else {}
     for chapter in only or chapters():
         module = importlib.import_module(f"snippets.figures.{chapter}")
         for name, compute, draw in module.FIGURES:
             started = time.perf_counter()
-            save(draw, compute(), folder, name)
+            data = compute()
+            save(draw, data, folder, name)
+            write_atomically(folder / "data" / f"{name}.pickle", pickle.dumps(data))
             drawn[name] = chapter
             log(f"{name}: {time.perf_counter() - started:.1f} s")
     write_atomically(listed, json.dumps(drawn, indent=1).encode())
