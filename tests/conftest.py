@@ -21,6 +21,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -52,17 +53,30 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 INSTALL_HINT = "install Debian's Chromium (sudo apt-get install chromium) or set CHROMIUM to a Chromium binary"
 
 
-@pytest.fixture(scope="session")
-def warm_python(tmp_path_factory):
-    """This worker's warm Python: commands start with TensorFlow loaded.
+servers = []  # this worker's warm Python, once started
+starting = threading.Lock()  # the build's thread and a test may both ask for it first
 
-    See docs/hooks/warm_python.py; the build starts its own for the notebook kernels."""
-    spec = importlib.util.spec_from_file_location("warm_python", ROOT / "docs" / "hooks" / "warm_python.py")
-    warm_python = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(warm_python)
-    server = warm_python.WarmPython(tmp_path_factory.mktemp("warm-python"))
-    yield server
-    server.close()
+
+def start_warm_python():
+    """This worker's warm Python server (docs/hooks/warm_python.py), started on first use.
+
+    The tests' commands and the site's build (its notebook kernels and the commands that
+    draw the figures and export Try it's networks) all start from it: TensorFlow loads once
+    per worker, not once per command. It stops when the worker's session ends, after the
+    build (pytest_sessionfinish)."""
+    with starting:
+        if not servers:
+            spec = importlib.util.spec_from_file_location("warm_python", ROOT / "docs" / "hooks" / "warm_python.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            servers.append(module.WarmPython(Path(tempfile.mkdtemp(prefix="warm-python-"))))
+    return servers[0]
+
+
+@pytest.fixture(scope="session")
+def warm_python():
+    """This worker's warm Python: commands start with TensorFlow loaded."""
+    return start_warm_python()
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +99,8 @@ def build_site():
     Writes the outcome to STATUS: "<run> 0" on success, "<run> <exit status>" and the end
     of the log otherwise.
     """
-    environment = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    # The build's kernels and commands start from this worker's warm Python (see the hooks).
+    environment = start_warm_python().environment(dict(os.environ, NO_MKDOCS_2_WARNING="1"))
     build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(SITE)],
                            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1200)
     STATUS.write_text(f"{RUN} {build.returncode}\n{build.stderr[-6000:]}")
@@ -126,6 +141,9 @@ def pytest_sessionfinish():
     """A worker that started the build stays until it is done: another may be waiting on it."""
     for thread in builders:
         thread.join()
+    for server in servers:
+        server.close()
+        shutil.rmtree(Path(server.socket_path).parent, ignore_errors=True)
 
 
 @pytest.hookimpl(tryfirst=True)

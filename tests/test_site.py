@@ -46,6 +46,25 @@ def test_every_built_page_is_checked(built_site):
     assert built == checked
 
 
+# True once the site's katex.js has rendered the page (it runs when Material announces the page,
+# which on a busy machine can come after the network has gone quiet).
+MATH_RENDERED = r"""() => {
+  if (document.querySelector(".arithmatex:not(:has(.katex))")) return false;
+  const cells = [...document.querySelectorAll(".jupyter-wrapper .jp-RenderedMarkdown")];
+  return !cells.some(cell => cell.textContent.includes("$")) || cells.some(cell => cell.querySelector(".katex"));
+}"""
+
+
+def wait_for_math(page):
+    """Give the page's math up to 15 s to render; the checks below then say what is missing."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_function(MATH_RENDERED, timeout=15_000)
+    except PlaywrightTimeoutError:
+        pass
+
+
 @pytest.mark.parametrize("src, path", PAGES, ids=[src for src, _ in PAGES])
 def test_page_loads_cleanly_renders_math_and_fits_a_laptop_and_a_phone(src, path, built_site, open_page,
                                                                         screenshots):
@@ -55,6 +74,7 @@ def test_page_loads_cleanly_renders_math_and_fits_a_laptop_and_a_phone(src, path
     assert page.console_errors == [], f"{src} logged console errors: {page.console_errors}"
 
     static = BeautifulSoup(page_html(built_site, src).read_text(encoding="utf-8"), "html.parser")
+    wait_for_math(page)
     if src.endswith(".md"):
         formulas = len(static.select(".arithmatex"))
         assert page.locator(".arithmatex").count() == formulas

@@ -12,6 +12,7 @@ at once, side by side. `make site` deletes them first, for a build from scratch.
 """
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,15 @@ GENERATED = [
 log = logging.getLogger("mkdocs.hooks.generated")
 
 
+def python():
+    """The warm Python (docs/hooks/warm_python.py) that the notebooks hook, which runs
+    first, started or was given: the commands start with TensorFlow loaded. Else this one."""
+    socket = os.environ.get("WARM_PYTHON_SOCKET")
+    if socket and Path(socket).is_socket():
+        return str(Path(socket).parent / "bin" / "python")
+    return sys.executable
+
+
 def on_pre_build(config):
     newest_code = max(path.stat().st_mtime for path in (PROJECT_ROOT / "snippets").rglob("*.py"))
     started = []
@@ -36,7 +46,7 @@ def on_pre_build(config):
         if header.is_file() and header.stat().st_mtime >= newest_code:
             continue
         log.info(f"making {folder} (python {' '.join(command)} {folder})")
-        started.append((command, subprocess.Popen([sys.executable, *command, str(folder)], cwd=PROJECT_ROOT,
+        started.append((command, subprocess.Popen([python(), *command, str(folder)], cwd=PROJECT_ROOT,
                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
     for command, process in started:
         stdout, stderr = process.communicate()

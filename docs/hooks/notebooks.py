@@ -72,19 +72,28 @@ def load_warm_python():
 
 
 def start_warm_kernels():
-    """A warm Python server, and a `python3` kernel spec that starts kernels from it."""
+    """A warm Python server, and a `python3` kernel spec that starts kernels from it.
+
+    Under the tests, which start a warm Python of their own before they start the build
+    (tests/conftest.py), the build uses theirs (it is in WARM_PYTHON_SOCKET) instead."""
     global warm
     warm_python = load_warm_python()
     folder = Path(tempfile.mkdtemp(prefix="warm-kernels-"))
-    server = warm_python.WarmPython(folder)
+    given = os.environ.get(warm_python.SOCKET_VARIABLE)
+    if given and Path(given).is_socket():
+        server, python = None, Path(given).parent / "bin" / "python"
+    else:
+        server = warm_python.WarmPython(folder)
+        python = server.bin_dir / "python"
     spec = folder / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(server.bin_dir / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (ipykernel)", "language": "python", "metadata": {"debugger": True}}))
     # Seen by the pool's workers, which start after this, and the kernels they launch.
     saved = {name: os.environ.get(name) for name in ("JUPYTER_PATH", warm_python.SOCKET_VARIABLE)}
-    os.environ[warm_python.SOCKET_VARIABLE] = server.socket_path
+    if server is not None:
+        os.environ[warm_python.SOCKET_VARIABLE] = server.socket_path
     os.environ["JUPYTER_PATH"] = os.pathsep.join([str(folder / "jupyter"), *filter(
         None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))])
     warm = (server, folder, saved)
@@ -99,7 +108,8 @@ def stop_warm_kernels():
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        server.close()
+        if server is not None:  # not the tests' server: they stop their own
+            server.close()
         shutil.rmtree(folder, ignore_errors=True)
         warm = None
 

@@ -106,6 +106,10 @@ def run_child(request, fds, socket_path):
     # A Python the command starts as `sys.executable` is warm too (bench.py's thread probes).
     os.environ[SOCKET_VARIABLE] = socket_path
     sys.executable = os.path.join(os.path.dirname(socket_path), "bin", "python")
+    if "MPLBACKEND" in os.environ:  # matplotlib read it when the server imported it; this one's
+        import matplotlib
+
+        matplotlib.rcParams["backend"] = os.environ["MPLBACKEND"]
     status = 0
     try:
         kind, what, args = request["run"]
