@@ -127,7 +127,9 @@ def make_train_step(model, optimizer, l2):
         # from the loss.
         return loss, tf.linalg.global_norm(gradients)
 
-    return train_step
+    # The signature admits one graph. Calling that graph directly skips the
+    # check of every call's arguments against it: a fifth of a small step.
+    return train_step.get_concrete_function()
 
 
 # --8<-- [end:train_step]

@@ -187,6 +187,8 @@ def drawn(built_site):
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps connections open between requests, as real servers do
+
     def log_message(self, format, *args):  # keep the test output readable
         pass
 
@@ -251,7 +253,7 @@ def open_page(chromium, site_url):
         page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
         page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
         pages.append(page)
-        response = page.goto(urljoin(site_url, path), wait_until="networkidle")
+        response = page.goto(urljoin(site_url, path), wait_until="load")
         assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
         return page
 

@@ -70,9 +70,6 @@ def test_page_loads_cleanly_renders_math_and_fits_a_laptop_and_a_phone(src, path
                                                                         screenshots):
     """One load of each page: what it requests and logs, its math, then its layout (below)."""
     page = open_page(path)
-    assert page.external_requests == [], f"{src} requested other hosts: {page.external_requests}"
-    assert page.console_errors == [], f"{src} logged console errors: {page.console_errors}"
-
     static = BeautifulSoup(page_html(built_site, src).read_text(encoding="utf-8"), "html.parser")
     wait_for_math(page)
     if src.endswith(".md"):
@@ -95,6 +92,9 @@ def test_page_loads_cleanly_renders_math_and_fits_a_laptop_and_a_phone(src, path
     assert page.locator('[data-md-component="palette"]').count() == 1, f"{src}: no light/dark toggle"
     assert page.locator('input[data-md-component="search-query"]').count() == 1, f"{src}: no search box"
     check_layout(src, page, screenshots)
+    # Last, so that whatever the page fetched or logged after it loaded is counted too.
+    assert page.external_requests == [], f"{src} requested other hosts: {page.external_requests}"
+    assert page.console_errors == [], f"{src} logged console errors: {page.console_errors}"
 
 
 # Code that fits, pages that fit ---------------------------------------------------------
