@@ -9,10 +9,14 @@
 Each is made again whenever it is missing or older than the code in snippets/ (figures.json
 and export.json are written last, so a folder that has one is complete); both commands run
 at once, side by side. `make site` deletes them first, for a build from scratch.
+
+Each page's figures get the width and height of their SVG file as attributes, so the browser
+keeps their room from the start instead of pushing the text down as they arrive.
 """
 
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +58,23 @@ def on_pre_build(config):
             raise PluginError(f"python {' '.join(command)} failed (exit {process.returncode}): "
                               f"{stderr.strip()[-3000:]}")
         log.info(next(line for line in reversed(stdout.splitlines()) if line and not line.startswith("{")))
+
+
+FIGURE = re.compile(r'<img (?P<attributes>[^>]*?)src="(?P<src>[^"#]*generated/figures/(?P<name>[\w-]+\.svg))')
+SIZE = re.compile(r'<svg [^>]*?width="(?P<width>[\d.]+)pt" height="(?P<height>[\d.]+)pt"')
+
+
+def with_size(match, folder):
+    """The <img> start of a figure, with the SVG's size in CSS pixels (1 pt = 4/3 px)."""
+    if "width=" in match["attributes"]:
+        return match[0]
+    size = SIZE.search((folder / match["name"]).read_text(encoding="utf-8")[:2000])
+    if size is None:
+        return match[0]
+    width, height = (round(float(size[key]) * 4 / 3) for key in ("width", "height"))
+    return f'<img width="{width}" height="{height}" {match["attributes"]}src="{match["src"]}'
+
+
+def on_page_content(html, page, config, files):
+    folder = Path(config.docs_dir) / "generated" / "figures"
+    return FIGURE.sub(lambda match: with_size(match, folder), html)
