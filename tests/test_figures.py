@@ -41,7 +41,11 @@ def test_the_built_pages_show_at_least_two_figures_each_with_both_palettes_and_a
                 assert len(image.get("alt", "").split()) >= 12, f"{src}: {image['src']} has no real alt text"
                 path = (html.parent / image["src"].split("#")[0]).resolve()
                 assert path.is_file(), f"{src}: {image['src']} is missing from the site"
-                assert ElementTree.parse(path).getroot().tag == SVG
+                root = ElementTree.parse(path).getroot()
+                assert root.tag == SVG
+                # The <img> keeps the SVG's size (pt -> px), so the page does not shift as it loads.
+                size = [round(float(root.get(key).removesuffix("pt")) * 4 / 3) for key in ("width", "height")]
+                assert [int(image.get("width", 0)), int(image.get("height", 0))] == size, image["src"]
             assert figure.select_one("figcaption").get_text(strip=True), f"{src}: a figure without a caption"
         names = {re.sub(r"-(light|dark)\.svg.*", "", image["src"].rsplit("/", 1)[-1]) for image in article.select("figure img")}
         assert names == set(page_figures(src.removesuffix(".md"))), src

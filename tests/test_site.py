@@ -88,6 +88,9 @@ def test_page_loads_cleanly_renders_math_and_fits_a_laptop_and_a_phone(src, path
     if formulas:
         assert page.evaluate(KATEX_FONTS_LOADED) > 0, f"{src}: KaTeX fonts did not load from the site"
 
+    markers = page.locator("a.md-annotation__index")  # code annotations, drawn by Material's script
+    assert markers.count() == page.locator("a.md-annotation__index[aria-label^='annotation ']").count(), \
+        f"{src}: a code annotation marker without a name for screen readers"
     assert page.locator("aside.verified").is_visible()
     assert page.locator('[data-md-component="palette"]').count() == 1, f"{src}: no light/dark toggle"
     assert page.locator('input[data-md-component="search-query"]').count() == 1, f"{src}: no search box"

@@ -14,8 +14,8 @@ Each page's figures get the width and height of their SVG file as attributes, so
 keeps their room from the start instead of pushing the text down as they arrive.
 """
 
+import importlib.util
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -35,10 +35,10 @@ log = logging.getLogger("mkdocs.hooks.generated")
 def python():
     """The warm Python (docs/hooks/warm_python.py) that the notebooks hook, which runs
     first, started or was given: the commands start with TensorFlow loaded. Else this one."""
-    socket = os.environ.get("WARM_PYTHON_SOCKET")
-    if socket and Path(socket).is_socket():
-        return str(Path(socket).parent / "bin" / "python")
-    return sys.executable
+    spec = importlib.util.spec_from_file_location("warm_python", Path(__file__).with_name("warm_python.py"))
+    warm_python = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(warm_python)
+    return warm_python.running_python() or sys.executable
 
 
 def on_pre_build(config):

@@ -79,9 +79,9 @@ def start_warm_kernels():
     global warm
     warm_python = load_warm_python()
     folder = Path(tempfile.mkdtemp(prefix="warm-kernels-"))
-    given = os.environ.get(warm_python.SOCKET_VARIABLE)
-    if given and Path(given).is_socket():
-        server, python = None, Path(given).parent / "bin" / "python"
+    python = warm_python.running_python()
+    if python:
+        server = None
     else:
         server = warm_python.WarmPython(folder)
         python = server.bin_dir / "python"

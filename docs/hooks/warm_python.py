@@ -44,6 +44,15 @@ PRELOAD = ("snippets.checkpoint", "snippets.export", "snippets.fast", "snippets.
            "snippets.predict", "snippets.train", "matplotlib.pyplot", "ipykernel.kernelapp")
 
 
+def running_python(socket_path=None):
+    """The `python` of the server at ``socket_path`` (default: the one named in the
+    environment), or None when there is no such server. It sits beside the socket."""
+    socket_path = socket_path or os.environ.get(SOCKET_VARIABLE)
+    if not socket_path or not os.path.exists(socket_path):
+        return None
+    return os.path.join(os.path.dirname(socket_path), "bin", "python")
+
+
 # The server --------------------------------------------------------------------------------
 
 def serve(socket_path):
@@ -105,7 +114,7 @@ def run_child(request, fds, socket_path):
     os.environ.update(request["env"])
     # A Python the command starts as `sys.executable` is warm too (bench.py's thread probes).
     os.environ[SOCKET_VARIABLE] = socket_path
-    sys.executable = os.path.join(os.path.dirname(socket_path), "bin", "python")
+    sys.executable = running_python(socket_path)
     if "MPLBACKEND" in os.environ:  # matplotlib read it when the server imported it; this one's
         import matplotlib
 
