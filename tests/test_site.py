@@ -4,7 +4,8 @@ and its math is rendered.
 Each page of the built site is opened in headless Chromium from a local server. A page fails
 if it requests anything from another host (fonts, scripts, math from a CDN), if anything is
 logged to the console as an error (a missing file, a script error, math KaTeX cannot parse),
-or if a formula is left unrendered. The reader-facing features of the theme (light/dark
+or if a formula is left unrendered (the chapters' formulas are typeset when the site is built,
+the notebooks' in the browser). The reader-facing features of the theme (light/dark
 toggle, search, copy buttons, previous/next footer) are checked on the home page.
 
 Every page also has to fit: no shown line of code is longer than the line length that
@@ -73,6 +74,8 @@ def test_page_loads_cleanly_renders_math_and_fits_a_laptop_and_a_phone(src, path
     static = BeautifulSoup(page_html(built_site, src).read_text(encoding="utf-8"), "html.parser")
     wait_for_math(page)
     if src.endswith(".md"):
+        # The chapters' math is typeset when the site is built (docs/hooks/katex.py).
+        assert not static.select(".arithmatex:not(:has(.katex))"), f"{src}: formulas left as TeX in the HTML"
         formulas = len(static.select(".arithmatex"))
         assert page.locator(".arithmatex").count() == formulas
         unrendered = page.locator(".arithmatex:not(:has(.katex))").count()
@@ -235,3 +238,31 @@ def test_every_fence_is_python_or_checked_output(name):
         if fence == "```text":
             previous = next(line.strip() for line in reversed(lines[:index]) if line.strip())
             assert previous == "<!--pytest-codeblocks:expected-output-->", f"{name}.md line {index + 1}"
+
+
+def load_katex_hook():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("katex_hook", ROOT / "docs" / "hooks" / "katex.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_build_typesets_math_and_fails_on_a_formula_katex_cannot_parse():
+    from types import SimpleNamespace
+
+    from mkdocs.exceptions import PluginError
+
+    katex = load_katex_hook()
+    page = SimpleNamespace(file=SimpleNamespace(src_path="chapter.md"))
+    html = ('<p>If <span class="arithmatex">\\(a &lt; b\\)</span>, then</p>\n'
+            '<div class="arithmatex">\\[\n\\frac{1}{2}\n\\]</div>')
+    typeset = BeautifulSoup(katex.on_post_page(html, page, config=None), "html.parser")
+    inline, display = typeset.select(".arithmatex")
+    assert inline.name == "span" and not inline.select(".katex-display")
+    assert inline.select_one("annotation").get_text() == "a < b"  # unescaped before KaTeX saw it
+    assert display.name == "div" and display.select_one(".katex-display annotation").get_text() == "\\frac{1}{2}"
+    assert typeset.p.get_text().startswith("If ") and typeset.p.get_text().endswith(", then")
+    with pytest.raises(PluginError, match=r"chapter\.md: .*\\frac\{1\}"):
+        katex.on_post_page('<span class="arithmatex">\\(\\frac{1}\\)</span>', page, config=None)
