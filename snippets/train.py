@@ -79,6 +79,33 @@ def make_optimizer(name, learning_rate, schedule="constant", total_steps=1):
     raise ValueError(f"unknown optimizer {name!r}; choose adam or sgd")
 
 
+# --8<-- [start:plain_loop]
+def plain_training_loop(
+    model, data, epochs=2, batch_size=100, learning_rate=0.001, log=print
+):
+    """Training at its plainest: for every mini-batch, the loss, its gradient
+    by backprop, and one step of the optimiser against it.
+
+    ``train`` below is this loop grown up: compiled into a graph, with dropout,
+    L2, a learning-rate schedule, early stopping and checkpoints.
+    """
+    optimizer = tf.keras.optimizers.Adam(learning_rate)
+    variables = model.trainable_variables
+    for epoch in range(1, epochs + 1):
+        shuffled = batches(batch_size, data.train_x, data.train_y, seed=epoch)
+        for x, y in shuffled:
+            with tf.GradientTape() as tape:
+                loss = softmax_cross_entropy(model(x), y)
+            gradients = tape.gradient(loss, variables)
+            optimizer.apply_gradients(zip(gradients, variables))
+        _, accuracy = evaluate(model, data.valid_x, data.valid_y)
+        log(f"epoch {epoch}: validation accuracy {accuracy:.4f}")
+    return model
+
+
+# --8<-- [end:plain_loop]
+
+
 # --8<-- [start:evaluate]
 def evaluate(model, features, labels, batch_size=10000):
     """Mean cross-entropy and accuracy over a whole set, without dropout."""

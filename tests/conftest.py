@@ -146,9 +146,12 @@ def pytest_sessionfinish():
         shutil.rmtree(Path(server.socket_path).parent, ignore_errors=True)
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """The tests of the built site go last, and the build starts now, beside the others."""
+    """The tests of the built site go last, and the build starts now, beside the others.
+
+    Last of the hooks, after `-k` and `-m` have deselected: a run that selects no test of the
+    built site starts no build."""
     needs_site = [item for item in items if "built_site" in item.fixturenames]
     items[:] = [item for item in items if item not in needs_site] + needs_site
     if needs_site:

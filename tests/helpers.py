@@ -105,6 +105,16 @@ def tab_sets(text):
     return sets + ([current] if current else [])
 
 
+def keras_tabs(name):
+    """The snippets/in_keras.py sections that page ``name`` shows in a "Keras" tab right after
+    a "From scratch" tab."""
+    text = page(name)
+    shown = []
+    for match in re.finditer(r'^=== "From scratch"\n(?:(?:    .*)?\n)+=== "Keras"\n((?:(?:    .*)?\n)+)', text, re.M):
+        shown += re.findall(r'--8<-- "snippets/in_keras\.py:(\w+)"', match.group(1))
+    return shown
+
+
 def notebook_of(name):
     """The companion notebook's source for docs/<name>.md."""
     return (DOCS / "notebooks" / f"{name.replace('-', '_')}.py").read_text(encoding="utf-8")
@@ -217,3 +227,43 @@ def site_pages():
     for pattern in config.plugins["mkdocs-jupyter"].config["include"]:
         sources += sorted(path.relative_to(docs).as_posix() for path in docs.glob(pattern))
     return [(src, page_url(src)) for src in sources]
+
+
+def random_batch(rows=64, n_inputs=784, n_classes=10, seed=0):
+    """Pixels in [0, 1] and one-hot labels, drawn from a seed: a batch shaped like MNIST's."""
+    rng = np.random.default_rng(seed)
+    labels = np.eye(n_classes, dtype=np.float32)[rng.integers(0, n_classes, rows)]
+    return rng.random((rows, n_inputs), dtype=np.float32), labels
+
+
+def check_keras_twin(scratch, model, scratch_variables, penalty=lambda: 0.0, x=None, y=None):
+    """A "From scratch" tab and its "Keras" tab compute the same thing: given the same weights
+    (copied into the Keras model by snippets.in_keras.set_weights_from), the same logits, the
+    same loss (Keras' cross-entropy plus the layers' own penalties, as `fit` adds them) and the
+    same gradient for every variable, to float32 tolerance. ``scratch_variables`` are the
+    hand-written model's variables in the Keras model's order of trainable variables.
+    """
+    import keras
+    import tensorflow as tf
+
+    from snippets.in_keras import set_weights_from
+    from snippets.linear import softmax_cross_entropy
+
+    if x is None:
+        x, y = random_batch(n_inputs=model.input_shape[-1], n_classes=model.output_shape[-1])
+    set_weights_from(scratch, model)
+    assert len(model.trainable_variables) == len(scratch_variables)
+    cross_entropy = keras.losses.CategoricalCrossentropy(from_logits=True)
+    with tf.GradientTape(persistent=True) as tape:
+        ours_logits = scratch(x)
+        ours = softmax_cross_entropy(ours_logits, y) + penalty()
+        theirs_logits = model(x, training=False)
+        theirs = cross_entropy(y, theirs_logits) + sum(model.losses)
+    np.testing.assert_allclose(theirs_logits, ours_logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(float(theirs), float(ours), rtol=1e-6)
+    ours_gradients = tape.gradient(ours, scratch_variables)
+    theirs_gradients = tape.gradient(theirs, model.trainable_variables)
+    for mine, keras_gradient, variable in zip(ours_gradients, theirs_gradients, model.trainable_variables):
+        assert keras_gradient.shape == mine.shape, variable.path
+        np.testing.assert_allclose(keras_gradient, mine, rtol=1e-4, atol=1e-6, err_msg=variable.path)
+    return float(ours)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import page, quiz, tab_sets
+from helpers import check_keras_twin, keras_tabs, page, quiz, tab_sets
 from snippets.regularization import dropout
 
 
@@ -89,8 +89,33 @@ def test_dropout_variance_grows_as_keep_prob_shrinks():
 
 def test_content_tabs_pair_tf2_with_compat_v1_under_linked_labels():
     sets = tab_sets(page("dropout"))
-    assert len(sets) == 2
-    assert all(labels == ["TF2", "tf.compat.v1"] for labels in sets), sets
+    assert sets.count(["TF2", "tf.compat.v1"]) == 2
+    assert sets.count(["From scratch", "Keras"]) == 1
+    assert len(sets) == 3, sets
+
+
+def test_the_keras_tab_drops_by_the_same_rule_and_evaluates_the_same():
+    import keras
+
+    from snippets.in_keras import mlp_with_dropout
+    from snippets.mlp import MLP
+
+    assert keras_tabs("dropout") == ["keras_dropout"]
+    # The rule: every output is 0 or the input / keep_prob, and about keep_prob of them are kept.
+    activations = tf.random.stateless_uniform([1000, 100], seed=[1, 2], minval=0.5, maxval=1.5)
+    for keep_prob in (0.5, 0.8):
+        ours = dropout(activations, keep_prob, seed=[3, 4]).numpy()
+        theirs = keras.layers.Dropout(rate=1 - keep_prob, seed=5)(activations, training=True).numpy()
+        for out in (ours, theirs):
+            kept = out != 0
+            np.testing.assert_allclose(out[kept], activations.numpy()[kept] / keep_prob, rtol=1e-6)
+            assert kept.mean() == pytest.approx(keep_prob, abs=0.01)
+    # Evaluation: no dropout in either, so the same network computes the same thing.
+    scratch = MLP(hidden=(32, 16), keep_prob=0.5, input_keep_prob=0.8, seed=2)
+    model = mlp_with_dropout(0.5, 0.8, hidden=(32, 16))
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [
+        pytest.approx(0.2), 0.5, 0.5]
+    check_keras_twin(scratch, model, [v for _, w, b in scratch.layers() for v in (w, b)])
 
 
 # Figures ------------------------------------------------------------------------------------

@@ -3,12 +3,17 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from helpers import run_command
+from helpers import keras_tabs, random_batch, run_command
 from snippets.checkpoint import CheckpointError, save_model
 from snippets.finetune import finetune_model, load_matching_layers
+from snippets.in_keras import load_matching_layers as load_matching_layers_keras
+from snippets.in_keras import mlp, set_weights_from
+from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
 
 
@@ -124,3 +129,33 @@ def test_finetuned_network_learns_faster_than_one_from_scratch(drawn):
     assert sum(finetuned) > sum(scratch)
     assert data["restored"] == ["weights/hidden_1", "biases/hidden_1"]
     assert max(finetuned) < data["base_accuracy"]  # "neither gets back to the saved network yet"
+
+
+# Same in Keras ------------------------------------------------------------------------------
+
+
+def test_keras_finetuning_restores_the_same_layers_and_computes_the_same(tmp_path):
+    """A saved 784-32-10 grown into 784-32-16-10 with a new head, both ways: the same layers
+    restored, the same logits, and, with the restored layer frozen in Keras, the same gradient
+    for every layer that still trains."""
+    assert keras_tabs("finetuning") == ["keras_finetune"]
+    trained = MLP(hidden=(32,), seed=8)
+    save_model(trained, tmp_path)
+    saved = set_weights_from(trained, mlp((32,)))
+    grown = MLP(hidden=(32, 16), seed=9)
+    model = set_weights_from(grown, mlp((32, 16)))  # the same fresh weights for the new layers
+    report = load_matching_layers(grown, tmp_path, new_head=True)
+    restored = load_matching_layers_keras(model, saved, new_head=True)
+    assert restored == ["hidden_1"]
+    assert sorted(report["restored"]) == ["biases/hidden_1", "weights/hidden_1"]
+    assert [layer.name for layer in model.layers if not layer.trainable] == ["hidden_1"]
+    x, y = random_batch(rows=32, seed=3)
+    np.testing.assert_allclose(model(x).numpy(), grown(x).numpy(), rtol=1e-5, atol=1e-5)
+    cross_entropy = keras.losses.CategoricalCrossentropy(from_logits=True)
+    with tf.GradientTape(persistent=True) as tape:
+        ours = softmax_cross_entropy(grown(x), y)
+        theirs = cross_entropy(y, model(x))
+    still_training = [v for name, w, b in grown.layers() if name != "hidden_1" for v in (w, b)]
+    assert len(model.trainable_variables) == len(still_training) == 4  # hidden_1 is frozen
+    for mine, keras_gradient in zip(tape.gradient(ours, still_training), tape.gradient(theirs, model.trainable_variables)):
+        np.testing.assert_allclose(keras_gradient, mine, rtol=1e-4, atol=1e-6)

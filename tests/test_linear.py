@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from helpers import check_figures, number, page, quiz
+from helpers import check_figures, check_keras_twin, keras_tabs, number, page, quiz
 from snippets.figures import linear as linear_figures
 from snippets.linear import LinearClassifier, accuracy, fit, parameter_count, softmax_cross_entropy, xor_data
 
@@ -102,3 +102,11 @@ def test_output_change_meets_its_bound_in_the_worst_direction_only(drawn):
         assert np.median(changes / (sizes * run["norm"])) < 0.5  # random directions stay well below
         sizes, changes = run["worst"]
         np.testing.assert_allclose(changes, sizes * run["norm"], rtol=1e-4)
+
+
+def test_the_keras_tab_computes_what_the_hand_written_classifier_does():
+    from snippets.in_keras import linear_classifier
+
+    assert keras_tabs("linear") == ["keras_linear"]
+    scratch = LinearClassifier(784, 10, seed=3)
+    check_keras_twin(scratch, linear_classifier(784, 10), [scratch.weights, scratch.bias])

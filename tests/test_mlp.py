@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import ROOT, check_figures, number, page, quiet, quiz
+from helpers import ROOT, check_figures, check_keras_twin, keras_tabs, number, page, quiet, quiz, random_batch
 from snippets import common, data, mnist_files
 from snippets.config import PRESETS, TrainConfig
 from snippets.figures import mlp as mlp_figures
@@ -323,3 +323,52 @@ def test_hidden_weights_do_not_change_where_no_training_image_has_ink():
     assert border.mean() > 0.5  # "most of the border"
     assert np.all(change[:, never_ink] == 0)  # no gradient ever reaches them
     assert np.all(change[:, 14, 14] > 0)  # the middle of the image changes
+
+
+# Same in Keras ------------------------------------------------------------------------------
+
+
+def test_the_keras_tabs_are_the_network_and_the_loop():
+    assert keras_tabs("mlp") == ["keras_mlp", "keras_fit"]
+
+
+def test_the_keras_mlp_computes_what_the_hand_written_one_does():
+    from snippets.in_keras import mlp
+
+    for hidden in ((256,), (64, 32)):
+        scratch = MLP(hidden=hidden, seed=4)
+        model = mlp(hidden)
+        assert [layer.name for layer in model.layers] == layer_names(len(hidden))
+        check_keras_twin(scratch, model, [v for _, w, b in scratch.layers() for v in (w, b)])
+
+
+def test_one_step_of_fit_is_one_step_of_the_plain_loop():
+    """The same batch, the same Adam step, from the same weights: the same weights after."""
+    from types import SimpleNamespace
+
+    from snippets.in_keras import compile_and_fit, mlp, set_weights_from
+    from snippets.train import plain_training_loop
+
+    x, y = random_batch(rows=128, seed=1)
+    batch = SimpleNamespace(train_x=x, train_y=y, valid_x=x[:16], valid_y=y[:16])
+    scratch = MLP(hidden=(64,), seed=5)
+    model = set_weights_from(scratch, mlp((64,)))
+    before = [w.numpy() for _, w, _ in scratch.layers()]
+    # One epoch whose only batch is the whole set: exactly one step in each.
+    plain_training_loop(scratch, batch, epochs=1, batch_size=128, log=quiet)
+    history = compile_and_fit(model, batch, epochs=1, batch_size=128)
+    assert int(model.optimizer.iterations) == 1 and list(history.history) == [
+        "accuracy", "loss", "val_accuracy", "val_loss"]
+    for (name, w, b), layer, start in zip(scratch.layers(), model.layers, before):
+        assert np.abs(w.numpy() - start).max() > 1e-4  # both moved ...
+        np.testing.assert_allclose(layer.kernel.numpy(), w.numpy(), atol=1e-6, err_msg=name)  # ... alike
+        np.testing.assert_allclose(layer.bias.numpy(), b.numpy(), atol=1e-6, err_msg=name)
+
+
+def test_the_plain_loop_learns_and_reports_each_epoch(small_data):
+    from snippets.train import evaluate, plain_training_loop
+
+    lines = []
+    model = plain_training_loop(MLP(hidden=(256,)), small_data, epochs=2, batch_size=100, log=lines.append)
+    assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 2"]
+    assert evaluate(model, small_data.test_x, small_data.test_y)[1] > 0.8

@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import tensorflow as tf
 
-from helpers import quiz
+from helpers import check_keras_twin, keras_tabs, quiz
 from snippets.regularization import EarlyStopping, l2_penalty
 from snippets.train import TrainConfig, make_train_step, train
 
@@ -124,3 +124,52 @@ def test_l2_weights_figure_the_penalty_shrinks_the_first_layer(drawn):
     assert near_zero[regularization_figures.L2] > 2 * near_zero[0.0]
     assert near_zero[regularization_figures.L2] > 2 * near_zero["initial"]
     assert all(run["weights"].shape == (784 * 256,) for run in runs.values())
+
+
+# Same in Keras ------------------------------------------------------------------------------
+
+
+def test_the_keras_tabs_are_early_stopping_and_l2():
+    assert keras_tabs("regularization") == ["keras_early_stopping", "keras_l2"]
+
+
+def test_keras_l2_with_half_the_factor_is_the_hand_written_penalty():
+    from snippets.in_keras import mlp_with_l2
+    from snippets.mlp import MLP
+
+    l2 = 0.05  # large, so a wrong factor would show far beyond float noise
+    scratch = MLP(hidden=(32,), seed=6)
+    matrices = scratch.weight_matrices()
+    penalised = check_keras_twin(scratch, mlp_with_l2(l2, hidden=(32,)), [v for _, w, b in scratch.layers() for v in (w, b)],
+                                 penalty=lambda: l2_penalty(matrices, l2))
+    assert penalised > 1.1 * check_keras_twin(scratch, mlp_with_l2(0.0, hidden=(32,)),
+                                              [v for _, w, b in scratch.layers() for v in (w, b)])
+
+
+def test_keras_early_stopping_picks_and_restores_the_epoch_the_hand_written_one_picks():
+    import keras
+
+    from snippets.in_keras import early_stopping
+
+    # A tie (0.86 again) is no improvement for either; epoch 8's 0.90 comes too late.
+    scores = [0.80, 0.85, 0.84, 0.86, 0.86, 0.85, 0.83, 0.90]
+    for patience in (1, 2, 3):
+        ours = EarlyStopping(patience)
+        for epoch, score in enumerate(scores, start=1):
+            ours.update(score, epoch)
+            if ours.should_stop:
+                break
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        callback = early_stopping(patience)
+        callback.set_model(model)
+        model.stop_training = False  # as fit sets it
+        callback.on_train_begin()
+        for keras_epoch, score in enumerate(scores):  # Keras counts epochs from 0
+            model.layers[0].bias.assign([keras_epoch + 1.0])  # marks whose weights these are
+            callback.on_epoch_end(keras_epoch, {"val_accuracy": score})
+            if model.stop_training:
+                break
+        callback.on_train_end()
+        assert keras_epoch + 1 == epoch, patience
+        assert callback.best_epoch + 1 == int(ours.best_epoch), patience
+        assert float(model.layers[0].bias[0]) == int(ours.best_epoch), patience  # the best epoch's weights

@@ -4,12 +4,14 @@
 import json
 import shutil
 from dataclasses import replace
+from types import SimpleNamespace
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import check_figures, one_line_error, quiet, run_command
+from helpers import check_figures, keras_tabs, one_line_error, quiet, random_batch, run_command
 from snippets.checkpoint import (
     CheckpointError,
     all_checkpoints,
@@ -19,6 +21,7 @@ from snippets.checkpoint import (
     trained_epochs,
 )
 from snippets.figures import save_restore as save_restore_figures
+from snippets.in_keras import checkpoint_every_epoch, compile_and_fit, export_for_serving, mlp, save_and_load, set_weights_from
 from snippets.mlp import MLP, parameter_count
 from snippets.train import TrainConfig, train
 
@@ -231,3 +234,29 @@ def test_training_figure_holds_everything_a_resumed_run_needs(drawn):
                                 "optimizer/_iterations": data["steps"] * save_restore_figures.EPOCHS,
                                 "save_counter": save_restore_figures.EPOCHS}
     assert data["steps"] == data["train_images"] // save_restore_figures.BATCH
+
+
+# Same in Keras ------------------------------------------------------------------------------
+
+
+def test_keras_files_bring_back_the_network_that_was_saved(tmp_path):
+    """A hand-written MLP saved and restored, then through each Keras format: the same logits."""
+    assert keras_tabs("save-restore") == ["keras_checkpoints"]
+    x, y = random_batch(rows=32, seed=2)
+    scratch = MLP(hidden=(32,), seed=7)
+    save_model(scratch, tmp_path / "ours")
+    restored = restore_model(tmp_path / "ours")
+    model = set_weights_from(restored, mlp((32,)))
+    loaded = save_and_load(model, tmp_path / "mlp.keras")
+    assert [layer.name for layer in loaded.layers] == ["hidden_1", "out"]  # rebuilt from the file alone
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), scratch(x).numpy(), rtol=1e-6, atol=1e-6)
+    export_for_serving(loaded, tmp_path / "served")
+    served = tf.saved_model.load(str(tmp_path / "served"))
+    np.testing.assert_allclose(served.serve(x).numpy(), scratch(x).numpy(), rtol=1e-6, atol=1e-6)
+    # During fit: one whole model per epoch, the last one the model fit ended with.
+    batch = SimpleNamespace(train_x=x, train_y=y, valid_x=x, valid_y=y)
+    compile_and_fit(model, batch, epochs=2, batch_size=16, callbacks=[checkpoint_every_epoch(tmp_path / "fit")])
+    assert sorted(path.name for path in (tmp_path / "fit").iterdir()) == ["epoch-01.keras", "epoch-02.keras"]
+    last = keras.models.load_model(tmp_path / "fit" / "epoch-02.keras")
+    assert int(last.optimizer.iterations) == 4  # the optimizer's state came back too
+    np.testing.assert_allclose(last.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
