@@ -8,6 +8,7 @@
         --hidden 256 128 --new-head
     python -m snippets predict my_digit.png        # classify PNG pictures of digits
     python -m snippets export --output site-export # the network, int8, for the browser
+    python -m snippets check linear                # your answers to a chapter's exercises
 
 ``train`` and ``evaluate`` print a readable log, then one JSON object as the last line of
 standard output, for scripts. Mistakes in the arguments or the files, and faults of the
@@ -36,6 +37,7 @@ from snippets.common import (
     stop_on_signals,
 )
 from snippets.config import DEFAULT_LEARNING_RATES, PRESETS
+from snippets.exercises import CHAPTERS
 
 DEFAULT_CHECKPOINT_DIR = "runs/mnist"
 FAST_CHECKPOINT_DIR = "runs/fast"
@@ -231,6 +233,18 @@ def build_parser():
     export.add_argument(
         "--no-dropout", action="store_true", help="export the plain model only"
     )
+    check = commands.add_parser(
+        "check",
+        help="check your answers to a chapter's exercises",
+        description="Run a chapter's checks on your answers in "
+        "exercises/<chapter>.py: what passes, and a hint for what does not.",
+    )
+    check.add_argument("chapter", choices=CHAPTERS)
+    check.add_argument(
+        "--file",
+        type=Path,
+        help="check this file instead of exercises/<chapter>.py",
+    )
     return parser
 
 
@@ -416,12 +430,19 @@ def run_export(args):
     return 0
 
 
+def run_check(args):
+    from snippets.exercises import check_chapter
+
+    return check_chapter(args.chapter, args.file)
+
+
 COMMANDS = {
     "train": run_train,
     "evaluate": run_evaluate,
     "finetune": run_finetune,
     "predict": run_predict,
     "export": run_export,
+    "check": run_check,
 }
 
 

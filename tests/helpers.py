@@ -177,18 +177,38 @@ def check_figures(name, module):
     return figures
 
 
-def check_no_typed_results(name, allowed=()):
-    """No run result typed into prose: an accuracy or loss there would look like 0.9xyz.
+# What a number measured by a run looks like in prose: an accuracy or a loss (0.9812), a
+# percentage (98.1 %), a time (27 s, 3.5 ms, 12 minutes) or a ratio (2.2x).
+TYPED_RESULT = re.compile(r"(?<![\w.])(?:0\.\d{4}\b|\d+(?:[.,]\d+)?(?:\s|&nbsp;)?(?:%|x\b|×(?!\s*\d)"
+                          r"|(?:ms|s|seconds?|minutes?|min|hours?)\b))")
 
-    Code and checked outputs are not prose; ``allowed`` are the course's own figures.
+
+def typed_numbers(name):
+    """The numbers in page ``name``'s prose that look like run results. Code, checked output,
+    math and figure captions' alt text are not prose."""
+    text = page(name)
+    prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    prose = re.sub(r"`[^`\n]*`", "", prose)
+    prose = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", "", prose, flags=re.DOTALL)
+    prose = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", prose)  # an image's alt text and address
+    return [" ".join(match.split()) for match in TYPED_RESULT.findall(prose)]
+
+
+def check_no_typed_results(name, allowed=()):
+    """No run result typed into prose: a number a run measured is shown by the code that
+    measures it (a checked output, a figure), so it can never go stale.
+
+    ``allowed`` are the numbers that are not results of our runs (a target, a definition,
+    a quoted figure from the course), each with the reason in the caller's comment; each
+    must still be on the page, so the list cannot go stale either.
     """
     text = page(name)
     assert "<!--pytest.mark" not in text
     assert "skip" not in re.findall(r"<!--pytest-codeblocks:(\w+)", text)
-    prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
-    prose = re.sub(r"`[^`\n]*`", "", prose)
-    typed = set(re.findall(r"(?<![\w.])0\.\d{4}\b", prose)) - set(allowed)
-    assert not typed, f"{name}: numbers {sorted(typed)} look like run results typed by hand"
+    typed = sorted(set(typed_numbers(name)) - set(allowed))
+    assert not typed, f"{name}: numbers {typed} look like run results typed by hand"
+    stale = sorted(set(allowed) - set(typed_numbers(name)))
+    assert not stale, f"{name}: allowed numbers {stale} are no longer in its prose"
 
 
 # The site's layout -----------------------------------------------------------------------
@@ -267,3 +287,26 @@ def check_keras_twin(scratch, model, scratch_variables, penalty=lambda: 0.0, x=N
         assert keras_gradient.shape == mine.shape, variable.path
         np.testing.assert_allclose(keras_gradient, mine, rtol=1e-4, atol=1e-6, err_msg=variable.path)
     return float(ours)
+
+
+def check_exercises(chapter):
+    """A chapter's exercises: at least three, each with a worked solution on the page that
+    passes its check, and a starter file on which `check` gives a hint for each, exit 1."""
+    from snippets.exercises import check_chapter, exercises_of
+
+    module = chapter.replace("-", "_")
+    names = [exercise.name for exercise in exercises_of(chapter)]
+    assert len(names) >= 3, f"{chapter} has {len(names)} exercises"
+    text = page(chapter)
+    assert "\n## Exercises\n" in text, f"{chapter}.md has no Exercises section"
+    exercises_part = text.split("\n## Exercises\n", 1)[1]
+    shown = re.findall(rf'--8<-- "exercises/solutions/{module}\.py:(\w+)"', exercises_part)
+    assert shown == names, f"{chapter}.md shows the solutions {shown}, the checks are {names}"
+    assert len(re.findall(r'\?\?\? success "Worked solution"', exercises_part)) == len(names)
+    lines = []
+    assert check_chapter(chapter, ROOT / "exercises" / "solutions" / f"{module}.py", out=lines.append) == 0, lines
+    assert lines == [f"PASS    {name}" for name in names] + [f"{len(names)} of {len(names)} exercises of {chapter} pass"]
+    lines = []
+    assert check_chapter(chapter, ROOT / "exercises" / f"{module}.py", out=lines.append) == 1
+    assert [line.split(":")[0] for line in lines[:-1]] == [f"TODO    {name}" for name in names], lines
+    assert all("Hint: " in line for line in lines[:-1]) and lines[-1] == f"0 of {len(names)} exercises of {chapter} pass"

@@ -21,7 +21,7 @@ preprocessor with the same settings, and pytest-codeblocks parses the result, ma
   on the site that no test runs is zero.
 - the other tests check what the build adds: executed notebooks without stderr noise, and
   the "verified with" line on every page; and that every `# --8<-- [start:x]` section in
-  snippets/ is shown by some page.
+  snippets/ and exercises/ is shown by some page.
 """
 
 import contextlib
@@ -32,6 +32,7 @@ import io
 import os
 import platform
 import re
+import runpy
 import shlex
 import subprocess
 import sys
@@ -238,7 +239,13 @@ def run_python(block, code, origins, where):
             f"{where} shows code from inside a function of {module}, which {test_file.name} does not test"
         assert block.expected_output is None, f"{where}: code from inside a function cannot print on its own"
         return
-    namespace = dict(vars(importlib.import_module(module))) if module else {"__name__": "__main__"}
+    if module:
+        namespace = dict(vars(importlib.import_module(module)))
+    elif solutions := {spec.partition(":")[0] for spec in origins if spec.startswith("exercises/solutions/")}:
+        # A worked solution runs beside the imports of its file; the chapter's tests check it.
+        namespace = runpy.run_path(str(ROOT / solutions.pop()))
+    else:
+        namespace = {"__name__": "__main__"}
     with contextlib.redirect_stdout(io.StringIO()) as output:
         exec(compile(code, where, "exec"), namespace)
     check_output(block, output.getvalue())
@@ -328,7 +335,7 @@ INCLUDE = re.compile(r'--8<--\s*"([^":]+\.py):(\w+)"')
 def test_every_section_marker_is_shown_by_some_page():
     """A `# --8<-- [start:x]` no page includes is dead weight in the module a reader reads."""
     defined = {f"{path.relative_to(ROOT).as_posix()}:{name}"
-               for path in sorted((ROOT / "snippets").glob("*.py"))
+               for path in sorted((ROOT / "snippets").glob("*.py")) + sorted((ROOT / "exercises").rglob("*.py"))
                for name in SECTION.findall(path.read_text(encoding="utf-8"))}
     included = {f"{path}:{name}" for page in PAGES
                 for path, name in INCLUDE.findall((Path(CONFIG["docs_dir"]) / page.src).read_text(encoding="utf-8"))}

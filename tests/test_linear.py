@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from helpers import check_figures, check_keras_twin, keras_tabs, number, page, quiz
+from helpers import check_exercises, check_figures, check_keras_twin, keras_tabs, number, page, quiz
 from snippets.figures import linear as linear_figures
 from snippets.linear import LinearClassifier, accuracy, fit, parameter_count, softmax_cross_entropy, xor_data
 
@@ -110,3 +110,30 @@ def test_the_keras_tab_computes_what_the_hand_written_classifier_does():
     assert keras_tabs("linear") == ["keras_linear"]
     scratch = LinearClassifier(784, 10, seed=3)
     check_keras_twin(scratch, linear_classifier(784, 10), [scratch.weights, scratch.bias])
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    check_exercises("linear")
+
+
+def test_the_check_command_reports_a_broken_answer_in_one_line(tmp_path):
+    from helpers import run_command
+
+    answers = tmp_path / "answers.py"
+    answers.write_text("import numpy as np\n\ndef logits(x, weights, bias):\n    return x @ weights\n\n"
+                       "def cross_entropy(logits, labels):\n    return 1 / 0\n")
+    completed = run_command("check", "linear", "--file", answers)
+    assert completed.returncode == 1 and "Traceback" not in completed.stdout + completed.stderr
+    assert completed.stdout.splitlines() == [
+        "WRONG   logits: the logits differ from what TensorFlow computes. Hint: one matrix product and one "
+        "addition: x @ weights + bias.",
+        "ERROR   cross_entropy raised ZeroDivisionError: division by zero (line 7 of answers.py). Hint: "
+        "log softmax(z) = z - log(sum(exp(z))); subtract each row's largest logit from the row first, "
+        "which changes nothing but keeps exp() finite.",
+        f"MISSING largest_change: {answers} has no function of that name",
+        "0 of 3 exercises of linear pass",
+    ]
+    answers.write_text("def logits(x, weights, bias)\n")
+    completed = run_command("check", "linear", "--file", answers)
+    assert completed.returncode == 1
+    assert completed.stdout == f"error: {answers} does not run: SyntaxError: expected ':' (line 1 of answers.py)\n"

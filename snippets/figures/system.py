@@ -83,19 +83,23 @@ def draw_pipeline(data):
 def imports():
     """{module: the snippets modules it imports}, read from the source of snippets/*.py
     (anywhere in the file, functions included), without importing anything."""
+    sources = {path.stem: [path] for path in sorted(PACKAGE.glob("*.py"))
+               if path.stem not in ("__init__", "__main__")}
+    # A subpackage of the system (the exercises' checks) is one node; figures/ is not part of it.
+    sources.update({folder.name: sorted(folder.glob("*.py")) for folder in sorted(PACKAGE.iterdir())
+                    if (folder / "__init__.py").is_file() and folder.name != "figures"})
     graph = {}
-    for path in sorted(PACKAGE.glob("*.py")):
-        if path.stem in ("__init__", "__main__"):
-            continue
+    for name, paths in sources.items():
         names = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("snippets."):
-                names.add(node.module.split(".")[1])
-            elif isinstance(node, ast.ImportFrom) and node.module == "snippets":
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.Import):
-                names.update(a.name.split(".")[1] for a in node.names if a.name.startswith("snippets."))
-        graph[path.stem] = sorted(names - {path.stem})
+        for path in paths:
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("snippets."):
+                    names.add(node.module.split(".")[1])
+                elif isinstance(node, ast.ImportFrom) and node.module == "snippets":
+                    names.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.Import):
+                    names.update(a.name.split(".")[1] for a in node.names if a.name.startswith("snippets."))
+        graph[name] = sorted(names - {name})
     return graph
 
 
