@@ -108,6 +108,31 @@ def xor_data(n=400, seed=0):
 # --8<-- [end:xor]
 
 
+# --8<-- [start:best_line]
+def best_line_accuracy(points, labels, directions=720):
+    """The best accuracy any straight line reaches on 2-D ``points``.
+
+    Tries directions half a degree apart and, for each, every threshold
+    between two neighbouring points: one side of the line says class 1, the
+    other class 0, in both orientations.
+    """
+    classes = labels.argmax(axis=1)
+    n, best = len(classes), 0.0
+    for angle in np.linspace(0.0, np.pi, directions, endpoint=False):
+        along = points @ np.array([np.cos(angle), np.sin(angle)])
+        ordered = classes[np.argsort(along)]
+        # Cut after the first k points: below the cut say 0, above it say 1.
+        ones_below = np.concatenate([[0], np.cumsum(ordered)])
+        below = np.arange(n + 1)
+        correct = (below - ones_below) + (ordered.sum() - ones_below)
+        # n - correct: the same cut with the two sides' answers swapped
+        best = max(best, correct.max() / n, (n - correct.min()) / n)
+    return best
+
+
+# --8<-- [end:best_line]
+
+
 def main():
     from snippets.data import load_dataset
 

@@ -137,3 +137,13 @@ def test_the_check_command_reports_a_broken_answer_in_one_line(tmp_path):
     completed = run_command("check", "linear", "--file", answers)
     assert completed.returncode == 1
     assert completed.stdout == f"error: {answers} does not run: SyntaxError: expected ':' (line 1 of answers.py)\n"
+
+
+def test_the_best_line_separates_two_points_in_three_of_xor_and_all_of_a_separable_set():
+    from snippets.linear import best_line_accuracy
+
+    points, labels = xor_data(n=20_000, seed=1)
+    assert abs(best_line_accuracy(points, labels, 360) - 2 / 3) < 0.01
+    split = np.eye(2, dtype=np.float32)[(points[:, 0] + 0.5 * points[:, 1] > 0.2).astype(int)]
+    assert best_line_accuracy(points, split, 360) > 0.998  # a line exists: found, up to the angle grid
+    assert best_line_accuracy(points, 1 - split, 360) > 0.998  # and with the classes swapped
