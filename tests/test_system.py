@@ -13,7 +13,8 @@ import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import fields, replace
+from dataclasses import asdict, fields, replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -514,6 +515,72 @@ def test_a_cache_that_cannot_be_written_is_named_with_what_to_do(tmp_path, monke
 def test_predict_explains_a_folder_and_a_blank_page(tmp_path, make_input, fragment):
     with pytest.raises(ImageError, match=fragment):
         load_digit(make_input(tmp_path))
+
+
+# The presets' final accuracy (benchmarks/accuracy.py) ----------------------------------------
+
+ACCURACY = {preset: ROOT / "benchmarks" / f"{preset}_accuracy.json" for preset in ("course", "best")}
+
+
+def accuracy_report(preset):
+    return json.loads(ACCURACY[preset].read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("preset", sorted(ACCURACY))
+def test_the_accuracy_files_are_full_runs_of_todays_presets(preset):
+    """What "How accurate it gets" shows: `make accuracy` and `make accuracy-best` wrote these."""
+    report = accuracy_report(preset)
+    given = "" if preset == "course" else f"--preset {preset} "
+    assert report["preset"] == preset and report["command"] == f"python -m snippets train {given}--seed SEED"
+    # every setting is the preset's (a full run: no --limit, no --epochs); config is the last seed's
+    assert report["config"] == json.loads(json.dumps(asdict(replace(PRESETS[preset], seed=report["seeds"][-1]))))
+    assert report["seeds"] and list(report["runs"]) == [str(seed) for seed in report["seeds"]]
+    for run in report["runs"].values():
+        assert sorted(run) == ["best_epoch", "epochs", "seconds", "test_accuracy"]
+        assert 1 <= run["best_epoch"] <= run["epochs"] <= PRESETS[preset].epochs
+        assert 0.9 < run["test_accuracy"] < 1 and run["seconds"] > 0
+    assert report["lowest"] == min(run["test_accuracy"] for run in report["runs"].values())
+    assert report["target"] is None or report["lowest"] >= report["target"]
+    assert date.fromisoformat(report["date"]) <= date.today()
+    assert report["processor"]["model_name"] and isinstance(report["processor"]["avx512f"], bool)
+
+
+def test_best_beats_every_course_seed_and_one_of_its_seeds_outlasts_all_of_the_courses():
+    course, best = accuracy_report("course"), accuracy_report("best")
+    assert best["lowest"] > max(run["test_accuracy"] for run in course["runs"].values())
+    # the page: "One seed of best takes longer than all three of course together"
+    assert min(run["seconds"] for run in best["runs"].values()) > sum(run["seconds"] for run in course["runs"].values())
+    assert course["seeds"] == [0, 1, 2] and best["seeds"] == [0]  # as the page and the Makefile say
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "accuracy.py --preset best --seeds 0\n" in makefile
+    shown = " ".join(page("system").split())
+    assert "make accuracy-best` trains seed 0 only" in shown and "make accuracy # course: seeds 0, 1 and 2" in shown
+
+
+def test_the_readme_leaves_the_accuracies_to_the_system_page():
+    """No hand-typed accuracy in the README that could drift from the files."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "the system page (`docs/system.md`, section *How accurate it gets*)" in " ".join(readme.split())
+    assert "\n## How accurate it gets\n" in page("system")
+    assert re.findall(r"\d %|\d%", readme) == []
+    assert all(f"benchmarks/{path.name}" in readme for path in ACCURACY.values())
+
+
+@pytest.mark.parametrize("argv, status, fragment", [
+    (["--preset", "fastest"], 2, "accuracy.py: error: argument --preset: invalid choice: 'fastest'"),
+    (["--seeds", "x"], 2, "accuracy.py: error: argument --seeds: expected a whole number, got 'x'"),
+    (["--seeds", "-1"], 2, "accuracy.py: error: argument --seeds: must be 0 or more, got -1"),
+    (["--seeds", "0", "0"], 2, "accuracy.py: error: argument --seeds: each seed once, got [0, 0]"),
+    (["--seeds", "0", "--output", "{file}/results.json"], 1, "accuracy.py: error: cannot use {file}/results.json"),
+], ids=["unknown preset", "seed not a number", "negative seed", "repeated seed", "output under a file"])
+def test_the_accuracy_script_refuses_bad_input_in_one_line_before_any_training(tmp_path, argv, status, fragment):
+    (tmp_path / "file").write_text("not a folder")
+    argv = [arg.format(file=tmp_path / "file") for arg in argv]
+    completed = subprocess.run([sys.executable, ROOT / "benchmarks" / "accuracy.py", *argv],
+                               check=False, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == status
+    assert fragment.format(file=tmp_path / "file") in completed.stderr and one_line_error(completed.stderr)
+    assert completed.stdout == ""  # no seed started
 
 
 # Figures ------------------------------------------------------------------------------------
