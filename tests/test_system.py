@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import (ROOT, TENSORFLOW_FREE_MODULES, minimal_environment, one_line_error, quiet, run_command,
+from helpers import (ROOT, TENSORFLOW_FREE_MODULES, check_exercises, minimal_environment, one_line_error, quiet, run_command,
                      run_snippets)
 from snippets import mnist_files
 from snippets.checkpoint import restore_model
@@ -207,6 +207,7 @@ EXPECTED = {
     "checkpoint": ["identical logits: True", "is refused"],
     "finetune": ["restored: weights/hidden_1, biases/hidden_1", "after 2 epochs of finetuning"],
     "predict": ["scan.png     -> 7", "inverted"],
+    "in_keras": ["hidden_1  200,960 parameters", "logits differ by at most 0.0e+00"],
 }
 
 
@@ -315,7 +316,14 @@ def test_a_kill_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path, 
 # From the bottom up: a module may import only modules listed before it.
 LAYERS = ["common", "config", "mnist_files", "data", "linear", "regularization", "mlp", "relu",
           "backprop", "checkpoint", "train", "fast", "finetune", "predict", "export", "deeper",
-          "compat_v1", "cli", "__main__"]
+          "compat_v1", "in_keras", "exercises", "cli", "__main__"]
+PACKAGES = ["exercises"]  # a subpackage is one layer: all of its modules together
+
+
+def files_of(name):
+    """The source files of a layer: its module, or every module of its subpackage."""
+    folder = ROOT / "snippets" / name
+    return sorted(folder.glob("*.py")) if name in PACKAGES else [ROOT / "snippets" / f"{name}.py"]
 
 
 def imported_modules(path):
@@ -330,13 +338,15 @@ def imported_modules(path):
 
 
 def test_the_layers_point_one_way_from_the_command_line_down_to_the_data():
-    modules = sorted(path.stem for path in (ROOT / "snippets").glob("*.py") if path.stem != "__init__")
+    modules = sorted([path.stem for path in (ROOT / "snippets").glob("*.py") if path.stem != "__init__"]
+                     + [path.parent.name for path in (ROOT / "snippets").glob("*/__init__.py")
+                        if path.parent.name != "figures"])
     assert sorted(LAYERS) == modules, "a new module needs its place in LAYERS"
-    upward = [f"snippets/{name}.py imports snippets.{other}"
-              for name in LAYERS for other in imported_modules(ROOT / "snippets" / f"{name}.py")
-              if LAYERS.index(other) >= LAYERS.index(name)]
+    upward = [f"snippets/{name} imports snippets.{other}"
+              for name in LAYERS for path in files_of(name) for other in imported_modules(path)
+              if other != name and LAYERS.index(other) >= LAYERS.index(name)]
     assert upward == []
-    drawing = [f"snippets/{name}.py" for name in LAYERS if "figures" in imported_modules(ROOT / "snippets" / f"{name}.py")]
+    drawing = [f"snippets/{name}" for name in LAYERS for path in files_of(name) if "figures" in imported_modules(path)]
     assert drawing == [], "snippets/figures/ draws the site's figures from the system; the system never needs it"
     outside = [path.relative_to(ROOT).as_posix() for folder in ("benchmarks", "docs", "tests", "snippets/figures")
                for path in (ROOT / folder).rglob("*.py") if "cli" in imported_modules(path)]
@@ -606,7 +616,7 @@ def test_imports_figure_is_the_package_and_every_arrow_points_down(drawn):
     graph = drawn("system-imports")
     assert sorted(graph) == sorted(name for name in LAYERS if name != "__main__")
     for name, others in graph.items():
-        assert sorted(others) == sorted(imported_modules(ROOT / "snippets" / f"{name}.py") - {name})
+        assert sorted(others) == sorted(set().union(*map(imported_modules, files_of(name))) - {name})
     height = system_figures.levels(graph)
     assert all(height[other] < height[name] for name, others in graph.items() for other in others)
     assert max(height, key=height.get) == "cli"
@@ -614,3 +624,17 @@ def test_imports_figure_is_the_package_and_every_arrow_points_down(drawn):
     reduced = system_figures.reduced(graph)
     assert all(set(reduced[name]) <= set(graph[name]) for name in graph)
     assert "mnist_files" in graph["data"] and TENSORFLOW_FREE_MODULES <= set(graph)
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    check_exercises("system")
+
+
+def test_every_chapter_has_checks_a_starter_and_solutions():
+    from snippets.exercises import CHAPTERS
+
+    chapters = {path.stem.replace("_", "-") for path in (ROOT / "docs").glob("*.md")} - {"index"}
+    assert sorted(CHAPTERS) == sorted(chapters)
+    for folder in ("snippets/exercises", "exercises", "exercises/solutions"):
+        files = {path.stem for path in (ROOT / folder).glob("*.py")} - {"__init__"}
+        assert files == {chapter.replace("-", "_") for chapter in CHAPTERS}, folder

@@ -16,9 +16,9 @@ run them through these same checks.
 
 import importlib
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 # The chapter pages with exercises, as `check` names them (page file names without .md).
 CHAPTERS = (
@@ -46,7 +46,9 @@ class Wrong(Exception):
 @dataclass
 class Exercise:
     name: str  # the function the reader writes
-    check: Callable  # check(function) raises Wrong, or returns when it is right
+    check: (
+        Callable  # check(function) raises Wrong, or returns when it is right
+    )
     hint: str  # what to look at again, shown when the check does not pass
 
 
@@ -57,7 +59,9 @@ def exercises_of(chapter):
             f"no exercises for {chapter!r}; choose one of {', '.join(CHAPTERS)}"
         )
     module_name = chapter.replace("-", "_")
-    return importlib.import_module(f"snippets.exercises.{module_name}").EXERCISES
+    return importlib.import_module(
+        f"snippets.exercises.{module_name}"
+    ).EXERCISES
 
 
 def load_answers(path):
@@ -92,28 +96,36 @@ def describe(error, path):
 def check_chapter(chapter, path=None, out=print):
     """Run a chapter's checks on the reader's file; return 0 when all pass, else 1."""
     exercises = exercises_of(chapter)
-    path = Path(path) if path else Path("exercises") / f"{chapter.replace('-', '_')}.py"
+    path = (
+        Path(path)
+        if path
+        else Path("exercises") / f"{chapter.replace('-', '_')}.py"
+    )
     try:
         answers = load_answers(path)
     except FileNotFoundError as error:
         out(f"error: {error}")
         return 1
-    except Exception as error:  # a syntax error, a failing import...
+    except Exception as error:  # noqa: BLE001 (a syntax error, a failing import...)
         out(f"error: {path} does not run: {describe(error, path)}")
         return 1
     passed = 0
     for exercise in exercises:
         function = getattr(answers, exercise.name, None)
         if not callable(function):
-            out(f"MISSING {exercise.name}: {path} has no function of that name")
+            out(
+                f"MISSING {exercise.name}: {path} has no function of that name"
+            )
             continue
         try:
             exercise.check(function)
         except NotImplementedError:
-            out(f"TODO    {exercise.name}: not written yet. Hint: {exercise.hint}")
+            out(
+                f"TODO    {exercise.name}: not written yet. Hint: {exercise.hint}"
+            )
         except Wrong as wrong:
             out(f"WRONG   {exercise.name}: {wrong} Hint: {exercise.hint}")
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 (whatever the reader wrote raises)
             out(
                 f"ERROR   {exercise.name} raised {describe(error, path)}. "
                 f"Hint: {exercise.hint}"

@@ -18,7 +18,9 @@ def random_case(seed):
 def same(got, expected, what, tolerance=1e-4):
     got = np.asarray(got, dtype=np.float64)
     if got.shape != np.shape(expected):
-        raise Wrong(f"{what} should have shape {np.shape(expected)}, not {got.shape}.")
+        raise Wrong(
+            f"{what} should have shape {np.shape(expected)}, not {got.shape}."
+        )
     if not np.allclose(got, expected, rtol=tolerance, atol=tolerance):
         raise Wrong(f"{what} differ from what TensorFlow computes.")
 
@@ -33,13 +35,24 @@ def check_logits(logits):
 def check_cross_entropy(cross_entropy):
     model, x, labels = random_case(2)
     z = model(x).numpy()
-    same(cross_entropy(z, labels), float(softmax_cross_entropy(z, labels)), "the loss")
+    same(
+        cross_entropy(z, labels),
+        float(softmax_cross_entropy(z, labels)),
+        "the loss",
+    )
     # Logits in the thousands: exp() overflows unless the largest logit is taken out first.
     large = 1000.0 * z
     got = np.asarray(cross_entropy(large, labels), dtype=np.float64)
     if not np.all(np.isfinite(got)):
-        raise Wrong("with logits in the thousands the loss is not a finite number.")
-    same(got, float(softmax_cross_entropy(large, labels)), "the loss of large logits", 1e-3)
+        raise Wrong(
+            "with logits in the thousands the loss is not a finite number."
+        )
+    same(
+        got,
+        float(softmax_cross_entropy(large, labels)),
+        "the loss of large logits",
+        1e-3,
+    )
 
 
 def check_largest_change(largest_change):
@@ -47,7 +60,9 @@ def check_largest_change(largest_change):
     for scale in (0.01, 1.0, 30.0):
         weights = scale * rng.standard_normal((20, 5))
         expected = 0.5 * np.linalg.norm(weights, 2)
-        same(largest_change(weights, 0.5), expected, "the largest change", 1e-6)
+        same(
+            largest_change(weights, 0.5), expected, "the largest change", 1e-6
+        )
 
 
 EXERCISES = [
