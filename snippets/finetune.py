@@ -6,6 +6,9 @@ a model built in another order tried to load a 2x3 matrix into a 3-vector and fa
 (``weights/hidden_1``), so we can match layers by name, check shapes, and say exactly which
 layers were restored and which start fresh.
 
+``variables_to_train`` and ``fit_variables`` finetune with the restored layers
+frozen: only the new layers learn, the trained ones keep what they learned.
+
 Run it as a script to grow a trained 784-64-10 network into 784-64-32-10:
 
     python -m snippets.finetune
@@ -23,6 +26,8 @@ from snippets.checkpoint import (
     read_architecture,
     saved_shapes,
 )
+from snippets.data import batches
+from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
 
 
@@ -81,6 +86,57 @@ def load_matching_layers(
 
 
 # --8<-- [end:load_layers]
+
+
+# --8<-- [start:freeze]
+def variables_to_train(model, report, freeze=False):
+    """The variables a finetune updates: all of them, or with ``freeze`` only
+    the ones ``load_matching_layers`` reported as new.
+    """
+    restored = set(report["restored"]) if freeze else set()
+    variables = []
+    for name in model_shapes(model):  # "weights/hidden_1", ...
+        table, layer = name.split("/")
+        if name not in restored:
+            variables.append(getattr(model, table)[layer])
+    return variables
+
+
+def fit_variables(
+    model, variables, data, epochs, batch_size=100, learning_rate=1e-3, seed=0
+):
+    """Adam on ``variables`` only: every other variable of ``model`` keeps its
+    value, because no step ever changes it.
+
+    Returns the validation accuracy before training and after each epoch.
+    """
+    from snippets.train import evaluate
+
+    optimizer = tf.keras.optimizers.Adam(learning_rate)
+    signature = [
+        tf.TensorSpec([None, model.n_inputs], tf.float32),
+        tf.TensorSpec([None, model.n_classes], tf.float32),
+    ]
+
+    @tf.function(input_signature=signature, autograph=False)
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = softmax_cross_entropy(model(x), y)
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(gradients, variables))
+
+    curve = [evaluate(model, data.valid_x, data.valid_y)[1]]
+    for epoch in range(1, epochs + 1):
+        shuffled = batches(
+            batch_size, data.train_x, data.train_y, seed=seed * 1000 + epoch
+        )
+        for x, y in shuffled:
+            step(x, y)
+        curve.append(evaluate(model, data.valid_x, data.valid_y)[1])
+    return curve
+
+
+# --8<-- [end:freeze]
 
 
 def finetune_model(

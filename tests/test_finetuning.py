@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from helpers import keras_tabs, random_batch, run_command
 from snippets.checkpoint import CheckpointError, save_model
-from snippets.finetune import finetune_model, load_matching_layers
+from snippets.finetune import finetune_model, fit_variables, load_matching_layers, variables_to_train
 from snippets.in_keras import load_matching_layers as load_matching_layers_keras
 from snippets.in_keras import mlp, set_weights_from
 from snippets.linear import softmax_cross_entropy
@@ -102,6 +102,7 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     _, caption = figures["finetuning-vs-scratch"]
     assert f"trained on {finetuning_figures.LIMIT:,} images" in caption
     assert f"only {finetuning_figures.FEW} images for {finetuning_figures.EPOCHS} epochs" in caption
+    assert "restored first layer frozen" in caption and "it learns slowest" in caption
     assert finetuning_figures.BASE == (64,) and finetuning_figures.GROWN == (64, 32)  # as the caption says
 
 
@@ -120,15 +121,49 @@ def test_restored_layers_figure_is_what_load_matching_layers_reports(drawn):
     assert wider["status"]["weights/out"] == "shape changed from [256, 10]"
 
 
-def test_finetuned_network_learns_faster_than_one_from_scratch(drawn):
+def test_finetuned_network_learns_faster_than_one_from_scratch_and_frozen_slowest(drawn):
     data = drawn("finetuning-vs-scratch")
-    finetuned, scratch = data["curves"]["finetuned"], data["curves"]["from scratch"]
-    assert len(finetuned) == len(scratch) == finetuning_figures.EPOCHS + 1
-    assert finetuned[0] < 0.2 and scratch[0] < 0.2  # new layers are random: chance at first
-    assert finetuned[-1] > scratch[-1] + 0.05
+    curves = data["curves"]
+    assert list(curves) == ["from scratch", "finetuned, all layers train", "finetuned, restored layer frozen"]
+    scratch, finetuned, frozen = curves.values()
+    assert all(len(curve) == finetuning_figures.EPOCHS + 1 for curve in curves.values())
+    assert all(curve[0] < 0.2 for curve in curves.values())  # new layers are random: chance at first
+    assert finetuned[-1] > scratch[-1] + 0.03
     assert sum(finetuned) > sum(scratch)
+    assert frozen[-1] < scratch[-1] and sum(frozen) < sum(scratch)  # "frozen, it learns slowest"
+    assert data["frozen_unchanged"]  # "it ends exactly as it was loaded"
     assert data["restored"] == ["weights/hidden_1", "biases/hidden_1"]
-    assert max(finetuned) < data["base_accuracy"]  # "neither gets back to the saved network yet"
+    assert max(max(curve) for curve in curves.values()) < data["base_accuracy"]  # "none gets back"
+
+
+def test_variables_to_train_leaves_out_the_restored_ones_when_frozen(trained):
+    _, folder = trained
+    grown = MLP(hidden=(64, 32), seed=1)
+    report = load_matching_layers(grown, folder, new_head=True)
+    everything = variables_to_train(grown, report)
+    assert len(everything) == 6 and {v.ref() for v in everything} == {v.ref() for v in grown.trainable_variables}
+    frozen = {v.ref() for v in variables_to_train(grown, report, freeze=True)}
+    assert frozen == {v.ref() for name in ("hidden_2", "out") for v in (grown.weights[name], grown.biases[name])}
+
+
+def test_fit_variables_changes_only_the_variables_it_is_given(trained):
+    from types import SimpleNamespace
+
+    _, folder = trained
+    grown = MLP(hidden=(64, 32), seed=1)
+    report = load_matching_layers(grown, folder, new_head=True)
+    before = {name: v.numpy().copy() for name, v in (("w1", grown.weights["hidden_1"]), ("b1", grown.biases["hidden_1"]),
+                                                       ("w2", grown.weights["hidden_2"]), ("wo", grown.weights["out"]))}
+    x, y = random_batch(rows=64, seed=5)
+    data = SimpleNamespace(train_x=x, train_y=y, valid_x=x, valid_y=y)
+    curve = fit_variables(grown, variables_to_train(grown, report, freeze=True), data, epochs=2, batch_size=16)
+    assert len(curve) == 3 and all(0.0 <= a <= 1.0 for a in curve)
+    assert np.array_equal(grown.weights["hidden_1"].numpy(), before["w1"])
+    assert np.array_equal(grown.biases["hidden_1"].numpy(), before["b1"])
+    assert not np.array_equal(grown.weights["hidden_2"].numpy(), before["w2"])
+    assert not np.array_equal(grown.weights["out"].numpy(), before["wo"])
+    fit_variables(grown, variables_to_train(grown, report), data, epochs=1, batch_size=16)
+    assert not np.array_equal(grown.weights["hidden_1"].numpy(), before["w1"])  # unfrozen, it trains
 
 
 # Same in Keras ------------------------------------------------------------------------------

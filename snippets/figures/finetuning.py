@@ -1,5 +1,6 @@
 """Figures of "Finetuning": which variables load_matching_layers restores and which start
-new, and a finetuned network against the same network trained from scratch."""
+new, and a grown network trained from scratch, finetuned, and finetuned with its restored
+layer frozen."""
 
 import tempfile
 from dataclasses import replace
@@ -17,9 +18,13 @@ from snippets.checkpoint import (
 )
 from snippets.data import load_dataset
 from snippets.figures import COLORS, ink
-from snippets.finetune import load_matching_layers
+from snippets.finetune import (
+    fit_variables,
+    load_matching_layers,
+    variables_to_train,
+)
 from snippets.mlp import MLP, layer_names
-from snippets.train import TrainConfig, evaluate, train
+from snippets.train import TrainConfig, train
 
 SAVED = (256,)  # the course's 784-256-10, saved
 CHANGES = {  # the changed networks, and how each is loaded
@@ -92,39 +97,45 @@ BASE, GROWN = (64,), (64, 32)
 
 def finetuned_vs_scratch():
     """A 784-64-10 trained for BASE_EPOCHS on LIMIT images, grown into 784-64-32-10 with a
-    new head and trained for EPOCHS on the first FEW images only, against 784-64-32-10
-    trained the same way from scratch: validation accuracy before training (epoch 0) and
-    after each epoch."""
+    new head, then trained for EPOCHS on the first FEW images only in three ways: from
+    scratch, finetuned with every layer training, and finetuned with the restored layer
+    frozen. The same fit_variables loop, seed and batches for all three; validation accuracy
+    before training (epoch 0) and after each epoch."""
     data = load_dataset(validation_size=1000, limit=LIMIT)
     few = replace(data, train_x=data.train_x[:FEW], train_y=data.train_y[:FEW])
-    quiet = lambda message: None  # noqa: E731
     curves = {}
     with tempfile.TemporaryDirectory() as folder:
         base = train(TrainConfig(hidden=BASE, epochs=BASE_EPOCHS, patience=BASE_EPOCHS), data=data,
-                     checkpoint_dir=folder, log=quiet)
-        grown = MLP(hidden=GROWN, seed=1)
-        report = load_matching_layers(grown, folder, new_head=True)
-    config = TrainConfig(hidden=GROWN, epochs=EPOCHS, patience=EPOCHS, seed=1)
-    for label, start in (("finetuned", grown), ("from scratch", MLP(hidden=GROWN, seed=1))):
-        before = evaluate(start, data.valid_x, data.valid_y)[1]
-        result = train(config, data=few, log=quiet, init_from=start)
-        curves[label] = [before] + [row["valid_accuracy"] for row in result.history]
-    return {"curves": curves, "restored": report["restored"], "new": report["new"],
+                     checkpoint_dir=folder, log=lambda message: None)
+        for label, restore, freeze in (("from scratch", False, False),
+                                       ("finetuned, all layers train", True, False),
+                                       ("finetuned, restored layer frozen", True, True)):
+            model = MLP(hidden=GROWN, seed=1)  # the same random start for the new layers
+            report = load_matching_layers(model, folder, new_head=True) if restore else {"restored": []}
+            if restore:
+                restored, new = report["restored"], report["new"]
+            frozen_value = model.weights["hidden_1"].numpy()
+            curves[label] = fit_variables(model, variables_to_train(model, report, freeze), few,
+                                          epochs=EPOCHS, seed=1)
+            if freeze:
+                unchanged = bool(np.array_equal(model.weights["hidden_1"].numpy(), frozen_value))
+    return {"curves": curves, "restored": restored, "new": new, "frozen_unchanged": unchanged,
             "base_accuracy": max(row["valid_accuracy"] for row in base.history)}
 
 
 def draw_finetuned_vs_scratch(data):
     figure, ax = plt.subplots(figsize=(6.4, 3.8))
-    for color, (label, curve) in zip((COLORS[2], COLORS[0]), data["curves"].items()):
-        ax.plot(np.arange(len(curve)), [100 * a for a in curve], color=color, marker="o",
-                markersize=4, label=f"784-64-32-10 {label}")
+    styles = ((COLORS[0], "o", "-"), (COLORS[2], "o", "-"), (COLORS[1], "s", "--"))
+    for (color, marker, line), (label, curve) in zip(styles, data["curves"].items()):
+        ax.plot(np.arange(len(curve)), [100 * a for a in curve], color=color, marker=marker,
+                linestyle=line, markersize=4, label=label)
     ax.axhline(100 * data["base_accuracy"], color=ink(), linewidth=1, linestyle=":")
     ax.text(0.02, 100 * data["base_accuracy"], f"the saved 784-64-10, trained on {LIMIT:,} images",
             transform=ax.get_yaxis_transform(), va="bottom", fontsize=8)
-    ax.set_xlabel(f"epochs of training of the grown network, on {FEW} images")
+    ax.set_xlabel(f"epochs of training of the grown 784-64-32-10, on {FEW} images")
     ax.set_ylabel("validation accuracy (%)")
     ax.set_xticks(range(EPOCHS + 1))
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.92), fontsize=9)
     ax.grid(True, axis="y", linewidth=0.5)
     figure.tight_layout()
     return figure
