@@ -371,3 +371,9 @@ def test_levers_figure_rows_are_the_benchmark_levers_above_the_floor(drawn):
         if row["kept"] is False:  # faster epochs, slower run than the row before it that was kept
             kept_before = [r for r in data["rows"][: data["rows"].index(row)] if r["kept"]][-1]
             assert row["total_seconds"] > kept_before["total_seconds"]
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    from helpers import check_exercises
+
+    check_exercises("speed")

@@ -205,3 +205,9 @@ def test_restore_matching_shows_the_real_keys_and_outcomes(drawn):
                                          ("weights", key.format("weights"), [2, 3])]
     assert data["checkpoint_restored"]["weights"].tolist() == [[1.0] * 3] * 2
     assert data["checkpoint_restored"]["bias"].tolist() == [2.0] * 3
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    from helpers import check_exercises
+
+    check_exercises("tf1-to-tf2")

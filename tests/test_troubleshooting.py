@@ -73,3 +73,9 @@ def test_learning_rate_figure_too_high_a_rate_explodes_and_kills_the_relus(drawn
     assert np.max(losses[10.0]) > 100 and np.all(np.isfinite(losses[10.0]))  # no NaN: huge values
     assert final[10.0]["dead"] > 0.9 and final[10.0]["valid_accuracy"] < 0.2
     assert all(final[rate]["dead"] < 0.5 for rate in rates[:3])
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    from helpers import check_exercises
+
+    check_exercises("troubleshooting")

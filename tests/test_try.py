@@ -434,3 +434,9 @@ def test_exported_probabilities_follow_tensorflow_within_a_hundredth_and_give_th
     assert np.array_equal(exported.argmax(axis=1), original.argmax(axis=1))  # "the same answer"
     assert not np.array_equal(exported, original)  # the int8 rounding does change them
     assert np.mean(original.argmax(axis=1) == data["labels"]) > 0.7  # a trained network
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    from helpers import check_exercises
+
+    check_exercises("try")
