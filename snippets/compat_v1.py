@@ -9,8 +9,9 @@ without changing any global setting.
 
 Run it as a script to do it the TF1 way throughout: TensorFlow 2 behavior is switched off
 for the whole (separate) process, then the course's network is trained with ``keep_prob``
-dropout, saved with a ``Saver``, restored into a rebuilt graph, and the course's two
-restore-by-name and wrong-accuracy mistakes are reproduced next to their fixes:
+dropout, saved with a ``Saver``, restored into a rebuilt graph, and two mistakes are reproduced next to their
+fixes: the course's restore by automatic names, and the wrong accuracy printed by a
+learner's notebook built on the course:
 
     python -m snippets.compat_v1
 """
@@ -209,13 +210,14 @@ def restore_bias_then_weights(
 def course_accuracy_bug(
     data, epochs=3, batch_size=128, learning_rate=0.001, seed=0
 ):
-    """The course's stuck accuracy, reproduced: the op it printed measured a
-    model nobody trained.
+    """The stuck accuracy of a learner's notebook built on the course,
+    reproduced: the op it printed measured a model nobody trained.
 
-    The course first built a linear model (placeholder ``features``, its own
-    ``accuracy``), then built the MLP on new placeholders and trained that, but
-    kept printing the linear model's ``accuracy``. Raw 0..255 pixels and
-    unit-variance weights, as in the course. Returns ``{"printed": [...],
+    The notebook first built the course's linear model (placeholder
+    ``features``, its own ``accuracy``), then built the MLP on new placeholders
+    and trained that, but kept printing the linear model's ``accuracy``. Raw
+    0..255 pixels (Keras' loader) and the course's unit-variance weights, as in
+    the notebook. Returns ``{"printed": [...],
     "trained": [...]}``: both accuracies after each epoch.
     """
 
@@ -255,7 +257,7 @@ def course_accuracy_bug(
         )
         trained_accuracy = accuracy_of(logits, y)
 
-        # unscaled, as in the course
+        # unscaled, as in the notebook
         raw_train, raw_valid = data.train_x * 255.0, data.valid_x * 255.0
         result = {"printed": [], "trained": []}
         with v1.Session(graph=graph) as sess:
@@ -353,7 +355,7 @@ def main(argv=None):
 
     bug = course_accuracy_bug(data, epochs=2)
     print(
-        "the course's printed accuracy: "
+        "the notebook's printed accuracy: "
         + ", ".join(f"{value:.4f}" for value in bug["printed"])
         + "; the network it trained: "
         + ", ".join(f"{value:.4f}" for value in bug["trained"])
