@@ -1,0 +1,361 @@
+"""The playground's twin: the widget's trainer (docs/assets/playground/trainer.js)
+written with TensorFlow, so that the tests can show it does the same math.
+
+Same setting, same run: one integer PRNG (mulberry32, its 32-bit steps
+reproduced here) draws the data, the initial weights, the batch order and the
+dropout masks on both sides; the variables are float64 tf.Variables trained
+with tf.GradientTape and Keras 3's SGD or Adam.
+
+``python -m snippets.playground`` trains every preset and prints its query
+and final test accuracy.
+"""
+
+import math
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qsl
+
+import numpy as np
+
+MASK = 0xFFFFFFFF
+EXTENT = 1.3  # the regions are drawn on [-EXTENT, EXTENT] squared
+STREAMS = {"data": 1, "init": 2, "batches": 3, "dropout": 4}
+DATA_SETS = ("xor", "circles", "spirals", "gauss")
+
+
+def imul(a, b):
+    """JavaScript's Math.imul, on unsigned 32-bit integers."""
+    return (a * b) & MASK
+
+
+def cos(x):
+    """cos from + - * / alone, the same loop as trainer.js's (Math.cos and
+    math.cos may differ in the last bit)."""
+    x -= 2 * math.pi * math.floor(x / (2 * math.pi) + 0.5)  # in [-pi, pi]
+    x2, term, total = x * x, 1.0, 0.0
+    for k in range(1, 41, 2):
+        total += term
+        term *= -x2 / (k * (k + 1))
+    return total
+
+
+def sin(x):
+    return cos(x - math.pi / 2)
+
+
+def log(u):
+    """Natural log of u > 0, the same series as trainer.js's."""
+    k = 0
+    while u < 0.5:
+        u *= 2
+        k += 1
+    while u > 1:
+        u /= 2
+        k -= 1
+    z = (u - 1) / (u + 1)
+    z2, term, total = z * z, z, 0.0
+    for n in range(1, 42, 2):
+        total += term / n
+        term *= z2
+    return 2 * total - k * 0.6931471805599453
+
+
+class Random:
+    """mulberry32 as trainer.js writes it: a float in [0, 1) per call."""
+
+    def __init__(self, seed, stream):
+        self.a = (imul(seed & MASK, 0x9E3779B1) + stream) & MASK
+
+    def __call__(self):
+        self.a = a = (self.a + 0x6D2B79F5) & MASK
+        t = imul(a ^ (a >> 15), 1 | a)
+        t = ((t + imul(t ^ (t >> 7), 61 | t)) & MASK) ^ t
+        return (t ^ (t >> 14)) / 4294967296
+
+    def normal(self):
+        """Box-Muller, one normal from two uniforms."""
+        u, v = 1 - self(), self()
+        return math.sqrt(-2 * log(u)) * cos(2 * math.pi * v)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What the widget's URL holds; ``hidden=()`` is the linear model."""
+
+    data: str = "xor"
+    seed: int = 0
+    noise: float = 0
+    points: int = 200
+    hidden: tuple = ()
+    lr: float = 0.03
+    batch: int = 10
+    l2: float = 0
+    keep: float = 1
+    opt: str = "sgd"
+
+
+def number(value):
+    """A number as JavaScript prints it: 3 not 3.0."""
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def query(setting):
+    """The URL query string that sets up the widget as ``setting``."""
+    s = setting
+    hidden = ",".join(str(units) for units in s.hidden)
+    return (
+        f"data={s.data}&seed={s.seed}&noise={number(s.noise)}"
+        f"&points={s.points}&hidden={hidden}&lr={number(s.lr)}"
+        f"&batch={s.batch}&l2={number(s.l2)}&keep={number(s.keep)}"
+        f"&opt={s.opt}"
+    )
+
+
+def parse_query(text):
+    """The setting a query string describes (the inverse of ``query``)."""
+    values = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        if key == "hidden":
+            values[key] = tuple(int(u) for u in value.split(",") if u)
+        elif key in ("data", "opt"):
+            values[key] = value
+        elif key in ("seed", "points", "batch"):
+            values[key] = int(value)
+        elif key in ("noise", "lr", "l2", "keep"):
+            values[key] = float(value)
+    return Setting(**values)
+
+
+def make_data(s):
+    """Training and test points (x of shape n x 2, labels y), as trainer.js."""
+    rand, n = Random(s.seed, STREAMS["data"]), 2 * s.points
+    x, y = np.zeros((n, 2)), np.zeros(n, np.int64)
+    for i in range(n):
+        label = i % 2
+        if s.data == "xor":
+            a, b = 2 * rand() - 1, 2 * rand() - 1
+            a += 0.05 if a >= 0 else -0.05
+            b += 0.05 if b >= 0 else -0.05
+            label = 1 if a * b < 0 else 0
+        elif s.data == "circles":
+            r = 0.5 * rand() if label == 0 else 0.7 + 0.3 * rand()
+            angle = 2 * math.pi * rand()
+            a, b = r * cos(angle), r * sin(angle)
+        elif s.data == "spirals":
+            t = (i // 2) / s.points
+            r = 0.05 + 0.95 * t
+            angle = 3.5 * math.pi * t + label * math.pi
+            a, b = r * sin(angle), r * cos(angle)
+        elif s.data == "gauss":
+            centre = -0.45 if label == 0 else 0.45
+            a = centre + 0.25 * rand.normal()
+            b = centre + 0.25 * rand.normal()
+        else:
+            raise ValueError(f"unknown data set {s.data}")
+        x[i, 0] = a + s.noise * (2 * rand() - 1)
+        x[i, 1] = b + s.noise * (2 * rand() - 1)
+        y[i] = label
+    train = (np.arange(n) >> 1) & 1 == 0
+    return (x[train], y[train]), (x[~train], y[~train])
+
+
+def initial_weights(s):
+    """He-scaled normal weights (fan_in x fan_out) and zero biases."""
+    sizes, rand = [2, *s.hidden, 2], Random(s.seed, STREAMS["init"])
+    weights, biases = [], []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        scale = math.sqrt(2 / fan_in)
+        w = [scale * rand.normal() for _ in range(fan_in * fan_out)]
+        weights.append(np.array(w).reshape(fan_in, fan_out))
+        biases.append(np.zeros(fan_out))
+    return weights, biases
+
+
+def grid_points(size):
+    """The centres of a size x size grid over the square, top row first."""
+    centres = -EXTENT + (np.arange(size) + 0.5) * 2 * EXTENT / size
+    xs, ys = np.meshgrid(centres, -centres)
+    return np.stack([xs.ravel(), ys.ravel()], axis=1)
+
+
+@dataclass
+class Run:
+    """A trained twin: its setting, data, weights and losses."""
+
+    setting: Setting
+    train: tuple
+    test: tuple
+    initial: list
+    variables: list = field(default_factory=list)
+    loss: float = float("nan")
+
+    def logits(self, x):
+        import tensorflow as tf
+
+        h = tf.constant(x, tf.float64)
+        pairs = len(self.variables) // 2
+        for layer in range(pairs):
+            w, b = self.variables[2 * layer], self.variables[2 * layer + 1]
+            h = h @ w + b
+            if layer + 1 < pairs:
+                h = tf.nn.relu(h)
+        return h.numpy()
+
+    def accuracy(self, part="test"):
+        x, y = self.test if part == "test" else self.train
+        return float(np.mean(np.argmax(self.logits(x), axis=1) == y))
+
+    def regions(self, size):
+        """argmax class on the grid, as trainer.js's regions(size)."""
+        return np.argmax(self.logits(grid_points(size)), axis=1)
+
+    def parameters(self):
+        """Every weight matrix, then every bias, as trainer.js keeps them."""
+        return [v.numpy() for v in self.variables[::2] + self.variables[1::2]]
+
+
+def train(setting, steps):
+    """Train the twin for ``steps`` steps: the widget's run, in TensorFlow."""
+    import keras
+    import tensorflow as tf
+
+    s = setting
+    train_set, test_set = make_data(s)
+    weights, biases = initial_weights(s)
+    variables = []
+    for w, b in zip(weights, biases):
+        variables += [tf.Variable(w, dtype=tf.float64), tf.Variable(b)]
+    if s.opt == "adam":
+        optimizer = keras.optimizers.Adam(learning_rate=s.lr, epsilon=1e-7)
+    elif s.opt == "sgd":
+        optimizer = keras.optimizers.SGD(learning_rate=s.lr)
+    else:
+        raise ValueError(f"unknown optimizer {s.opt}")
+    optimizer.build(variables)
+    run = Run(s, train_set, test_set, [*weights, *biases], variables)
+    index, masks = batches_and_masks(s, len(train_set[1]), steps)
+    if steps:
+        x = tf.constant(train_set[0][index])
+        y = tf.constant(train_set[1][index])
+        loss = tf.function(training_loop)(
+            variables, optimizer, x, y, tuple(masks), s.l2
+        )
+        run.loss = float(loss)
+    return run
+
+
+def batches_and_masks(s, n, steps):
+    """Each step's batch (indices into the training set) and dropout masks,
+    drawn as trainer.js draws them."""
+    batches = Random(s.seed, STREAMS["batches"])
+    dropout = Random(s.seed, STREAMS["dropout"])
+    size = min(s.batch, n)
+    order, position, index = [], n + 1, []
+    masks = [np.zeros((steps, size, units)) for units in s.hidden]
+    for k in range(steps):
+        if position + size > n:  # reshuffle, Fisher-Yates
+            order = list(range(n))
+            for i in range(n - 1, 0, -1):
+                j = math.floor(batches() * (i + 1))
+                order[i], order[j] = order[j], order[i]
+            position = 0
+        index.append(order[position : position + size])
+        position += size
+        if s.keep < 1:
+            for mask in masks:
+                for r in range(size):
+                    for u in range(mask.shape[2]):
+                        keep = dropout() < s.keep
+                        mask[k, r, u] = 1 / s.keep if keep else 0.0
+    return np.array(index, np.int64), masks if s.keep < 1 else []
+
+
+def training_loop(variables, optimizer, xs, ys, masks, l2):
+    """Every step in one graph: forward with dropout masks, cross-entropy
+    plus L2 on the weights, gradients, the optimizer's update."""
+    import tensorflow as tf
+
+    pairs = len(variables) // 2
+    loss = tf.constant(0.0, tf.float64)
+    for k in tf.range(tf.shape(xs)[0]):
+        with tf.GradientTape() as tape:
+            h = xs[k]
+            for layer in range(pairs):
+                w, b = variables[2 * layer], variables[2 * layer + 1]
+                h = h @ w + b
+                if layer + 1 < pairs:
+                    h = tf.nn.relu(h)
+                    if masks:
+                        h = h * masks[layer][k]
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(ys[k], h)
+            )
+            penalty = tf.add_n([tf.reduce_sum(w**2) for w in variables[::2]])
+            loss = loss + l2 * penalty / 2
+        grads = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+    return loss
+
+
+# --8<-- [start:presets]
+# Each preset: a setting, how many steps the text trains it, what it shows.
+PRESETS = {
+    "linear-gauss": (Setting(data="gauss", seed=1), 200),
+    "linear-xor": (Setting(data="xor", seed=1), 200),
+    "linear-circles": (Setting(data="circles", seed=1), 200),
+    "relu1-xor": (Setting(data="xor", seed=1, hidden=(1,)), 200),
+    "relu2-xor": (
+        Setting(data="xor", seed=1, hidden=(2,), lr=0.03, opt="adam"),
+        300,
+    ),
+    "relu-circles": (
+        Setting(data="circles", seed=1, hidden=(4,), opt="adam"),
+        300,
+    ),
+    "spirals-shallow": (
+        Setting(data="spirals", seed=1, hidden=(8,), opt="adam"),
+        400,
+    ),
+    "spirals-deep": (
+        Setting(data="spirals", seed=1, hidden=(8, 8, 8), opt="adam"),
+        400,
+    ),
+    "wide": (
+        Setting(data="circles", seed=2, noise=0.1, hidden=(8,), opt="adam"),
+        300,
+    ),
+    "deep": (
+        Setting(data="circles", seed=2, noise=0.1, hidden=(4, 4), opt="adam"),
+        300,
+    ),
+}
+# --8<-- [end:presets]
+
+
+def preset_query(name):
+    """The widget's URL query for preset ``name``."""
+    return query(PRESETS[name][0])
+
+
+def parameters(setting):
+    """How many weights and biases the setting's network has."""
+    sizes = [2, *setting.hidden, 2]
+    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+
+def run_preset(name):
+    """Train preset ``name`` for its steps; the trained twin."""
+    setting, steps = PRESETS[name]
+    return train(setting, steps)
+
+
+def main():
+    for name, (setting, steps) in PRESETS.items():
+        run = train(setting, steps)
+        print(
+            f"{name:16} {steps:4} steps  test accuracy "
+            f"{run.accuracy():.3f}  ?{query(setting)}"
+        )
+
+
+if __name__ == "__main__":
+    main()
