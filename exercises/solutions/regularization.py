@@ -1,0 +1,41 @@
+"""Worked solutions of the exercises of "Regularization" (shown on the page)."""
+
+import numpy as np
+
+
+# --8<-- [start:early_stopping]
+def early_stopping(scores, patience):
+    best_score, best_epoch, waited = -np.inf, 0, 0
+    for epoch, score in enumerate(scores, start=1):
+        if (
+            score > best_score
+        ):  # strictly better: a tie does not reset the wait
+            best_score, best_epoch, waited = score, epoch, 0
+        else:
+            waited += 1
+        if waited >= patience:
+            break
+    return best_epoch, epoch
+
+
+# --8<-- [end:early_stopping]
+
+
+# --8<-- [start:l2_penalty_and_gradients]
+def l2_penalty_and_gradients(matrices, l2):
+    penalty = l2 * sum((w**2).sum() / 2 for w in matrices)
+    gradients = [l2 * w for w in matrices]  # d/dw of l2 * w**2 / 2 is l2 * w
+    return penalty, gradients
+
+
+# --8<-- [end:l2_penalty_and_gradients]
+
+
+# --8<-- [start:l1_gradient]
+def l1_gradient(weights, l1):
+    # The same pull, l1, on every weight whatever its size: small weights
+    # are pushed all the way to zero. np.sign(0) is 0.
+    return l1 * np.sign(weights)
+
+
+# --8<-- [end:l1_gradient]

@@ -1,0 +1,122 @@
+"""Checks of the exercises of "Dropout" (docs/dropout.md)."""
+
+import numpy as np
+import tensorflow as tf
+
+from snippets.exercises import Exercise, Wrong
+from snippets.regularization import dropout
+
+
+def check_dropout_from_uniform(dropout_from_uniform):
+    h = tf.random.stateless_uniform(
+        [50, 40], seed=[1, 2], minval=-1.0, maxval=3.0
+    )
+    for keep_prob in (0.8, 0.5, 0.25):
+        for seed in ([0, 0], [5, 7]):
+            # The project's dropout draws the uniform numbers of stateless_uniform
+            # with its seed, and keeps a unit where that number is >= 1 - keep_prob.
+            uniform = tf.random.stateless_uniform(h.shape, seed=seed).numpy()
+            expected = dropout(h, keep_prob, seed).numpy()
+            got = np.asarray(
+                dropout_from_uniform(h.numpy(), uniform, keep_prob)
+            )
+            if got.shape != h.shape:
+                raise Wrong(
+                    f"the output has the input's shape {h.shape}, not {got.shape}."
+                )
+            if not np.array_equal(got != 0, expected != 0):
+                raise Wrong(
+                    f"with keep_prob {keep_prob} other units are kept than in the "
+                    "project's dropout: keep a unit where uniform >= 1 - keep_prob."
+                )
+            if not np.allclose(got, expected, rtol=1e-5, atol=1e-6):
+                raise Wrong(
+                    f"with keep_prob {keep_prob} the kept units should come out as "
+                    f"h / keep_prob, {1 / keep_prob:g} times their value."
+                )
+    # The expectation: averaged over many masks, every unit is its own activation.
+    h = np.array([0.0, 0.5, 1.0, 2.0, -1.5], dtype=np.float32)
+    uniform = np.random.default_rng(0).random(
+        (20000, h.size), dtype=np.float32
+    )
+    for keep_prob in (0.9, 0.3):
+        mean = np.asarray(
+            dropout_from_uniform(np.tile(h, (20000, 1)), uniform, keep_prob)
+        ).mean(0)
+        if not np.allclose(mean, h, atol=0.1):
+            raise Wrong(
+                f"with keep_prob {keep_prob} the mean over 20,000 masks is "
+                f"{np.round(mean, 2).tolist()}, not h = {h.tolist()}."
+            )
+    ones = np.ones((3, 4), dtype=np.float32)
+    if not np.array_equal(
+        np.asarray(dropout_from_uniform(ones, ones * 0.0, 1.0)), ones
+    ):
+        raise Wrong("with keep_prob 1.0 every unit is kept as it is.")
+
+
+def check_port_dropout(port_dropout):
+    ones = tf.ones([400, 400])
+    for keep_prob in (0.8, 0.5, 0.9, 1.0):
+        got = port_dropout(keep_prob)
+        try:
+            rate, scale = (float(value) for value in got)
+        except (TypeError, ValueError):
+            raise Wrong(
+                f"return two numbers, rate and scale, not {got!r}."
+            ) from None
+        if not 0 <= rate < 1:
+            raise Wrong(f"tf.nn.dropout takes a rate in [0, 1), not {rate:g}.")
+        dropped = tf.nn.dropout(ones, rate=rate, seed=1).numpy()
+        kept = dropped > 0
+        if abs(kept.mean() - keep_prob) > 0.01:
+            raise Wrong(
+                f"for keep_prob {keep_prob}, tf.nn.dropout(x, rate={rate:g}) keeps "
+                f"{kept.mean():.2f} of the units, not {keep_prob}."
+            )
+        if not np.isclose(scale, float(dropped[kept][0]), rtol=1e-6):
+            raise Wrong(
+                f"for keep_prob {keep_prob}, tf.nn.dropout multiplies the kept units "
+                f"by {float(dropped[kept][0]):g}, not {scale:g}."
+            )
+
+
+def check_dropout_variance(dropout_variance):
+    h = np.array([0.0, 0.5, 1.0, 3.0, -2.0], dtype=np.float32)
+    masks = 100_000
+    for index, keep_prob in enumerate((0.8, 0.5, 0.2, 1.0)):
+        # The variance over many masks of the project's dropout, unit by unit.
+        dropped = dropout(
+            tf.tile(h[None, :], [masks, 1]), keep_prob, seed=[9, index]
+        )
+        measured = dropped.numpy().astype(np.float64).var(axis=0)
+        got = np.array(
+            [float(dropout_variance(float(v), keep_prob)) for v in h]
+        )
+        if not np.allclose(got, measured, rtol=0.03, atol=1e-9):
+            raise Wrong(
+                f"with keep_prob {keep_prob} the variances of the units "
+                f"h = {h.tolist()} measured over {masks:,} masks are "
+                f"{np.round(measured, 3).tolist()}, not {np.round(got, 3).tolist()}."
+            )
+
+
+EXERCISES = [
+    Exercise(
+        "dropout_from_uniform",
+        check_dropout_from_uniform,
+        "keep = uniform >= 1 - keep_prob; return np.where(keep, h / keep_prob, 0.0).",
+    ),
+    Exercise(
+        "port_dropout",
+        check_port_dropout,
+        "TF2's rate is the probability of dropping, 1 - keep_prob; the survivors are "
+        "scaled by 1 / keep_prob so that the mean stays the same.",
+    ),
+    Exercise(
+        "dropout_variance",
+        check_dropout_variance,
+        "the output is h / p with probability p and 0 otherwise; Var = E[x^2] - E[x]^2, "
+        "and E[x] = h.",
+    ),
+]

@@ -1,0 +1,136 @@
+"""Checks of the exercises of "Regularization" (docs/regularization.md)."""
+
+import numpy as np
+import tensorflow as tf
+
+from snippets.exercises import Exercise, Wrong
+from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
+
+
+def replay(scores, patience):
+    """The epoch EarlyStopping keeps and the epoch after which it stops (the
+    last one if it never fires), epochs counted from 1."""
+    stopper = EarlyStopping(patience)
+    for epoch, score in enumerate(scores, start=1):
+        stopper.update(score, epoch)
+        if stopper.should_stop:
+            break
+    return int(stopper.best_epoch), epoch
+
+
+def check_early_stopping(early_stopping):
+    rng = np.random.default_rng(0)
+    cases = [
+        ([0.91, 0.94, 0.95, 0.947, 0.949, 0.946, 0.96], 3),  # the page's
+        ([0.80, 0.85, 0.84, 0.86, 0.86, 0.85, 0.83, 0.90], 1),  # a tie
+        ([0.80, 0.85, 0.84, 0.86, 0.86, 0.85, 0.83, 0.90], 3),
+        ([0.90, 0.80, 0.80, 0.80, 0.80], 2),  # the first epoch is the best
+        ([0.50, 0.60, 0.70, 0.80], 1),  # never stops
+        ([0.50, 0.60, 0.55], 5),  # runs out of epochs first
+    ]
+    # Scores rounded to two digits, so that ties come up.
+    cases += [
+        (list(np.round(rng.uniform(0.8, 0.9, 12), 2)), p) for p in (1, 2, 4)
+    ]
+    for scores, patience in cases:
+        expected = replay(scores, patience)
+        got = early_stopping(list(scores), patience)
+        try:
+            got = tuple(int(value) for value in got)
+        except (TypeError, ValueError):
+            raise Wrong(f"return two epoch numbers, not {got!r}.") from None
+        if got != expected:
+            raise Wrong(
+                f"for scores {[float(s) for s in scores]} and patience {patience} "
+                f"EarlyStopping keeps epoch {expected[0]} and stops after epoch "
+                f"{expected[1]}, not {got[0]} and {got[1]}."
+            )
+
+
+def check_l2_penalty_and_gradients(l2_penalty_and_gradients):
+    rng = np.random.default_rng(1)
+    for shapes, l2 in (
+        ([(4, 3), (3, 2)], 0.01),
+        ([(5, 5)], 0.5),
+        ([(2, 6), (6, 6)], 1.0),
+    ):
+        matrices = [
+            rng.standard_normal(shape).astype(np.float32) for shape in shapes
+        ]
+        variables = [tf.Variable(m) for m in matrices]
+        with tf.GradientTape() as tape:
+            penalty = l2_penalty(variables, l2)
+        gradients = tape.gradient(penalty, variables)
+        got_penalty, got_gradients = l2_penalty_and_gradients(
+            [m.copy() for m in matrices], l2
+        )
+        if not np.isclose(float(got_penalty), float(penalty), rtol=1e-4):
+            raise Wrong(
+                f"with l2 = {l2} the penalty is {float(penalty):.6g} "
+                f"(l2_penalty), not {float(got_penalty):.6g}."
+            )
+        got_gradients = list(got_gradients)
+        if len(got_gradients) != len(matrices):
+            raise Wrong("return one gradient per matrix.")
+        for got, expected in zip(got_gradients, gradients):
+            got = np.asarray(got, dtype=np.float64)
+            if got.shape != tuple(expected.shape):
+                raise Wrong(
+                    f"each gradient has its matrix's shape {tuple(expected.shape)}, "
+                    f"not {got.shape}."
+                )
+            if not np.allclose(got, expected.numpy(), rtol=1e-4, atol=1e-6):
+                raise Wrong(
+                    f"with l2 = {l2} the gradients differ from what GradientTape "
+                    "computes for l2_penalty."
+                )
+
+
+def check_l1_gradient(l1_gradient):
+    rng = np.random.default_rng(2)
+    weights = rng.standard_normal((6, 4)).astype(np.float32)
+    weights[rng.random((6, 4)) < 0.3] = 0.0  # some weights exactly at zero
+    weights[0, :2] = 0.0
+    for l1 in (0.001, 0.1, 2.0):
+        variable = tf.Variable(weights)
+        with tf.GradientTape() as tape:
+            penalty = l1_penalty([variable], l1)
+        expected = tape.gradient(penalty, variable).numpy()
+        got = np.asarray(l1_gradient(weights.copy(), l1), dtype=np.float64)
+        if got.shape != weights.shape:
+            raise Wrong(
+                f"the gradient has the weights' shape {weights.shape}, not {got.shape}."
+            )
+        zero = weights == 0
+        if not np.allclose(got[zero], 0.0):
+            raise Wrong(
+                "where a weight is exactly 0 the gradient is 0 (tf.abs's gradient is "
+                f"tf.sign, and sign(0) = 0), not {got[zero][got[zero] != 0][0]:g}."
+            )
+        if not np.allclose(got, expected, rtol=1e-5, atol=1e-8):
+            raise Wrong(
+                f"with l1 = {l1} the gradient differs from what GradientTape computes "
+                "for l1_penalty (its size should not depend on the size of the weight)."
+            )
+
+
+EXERCISES = [
+    Exercise(
+        "early_stopping",
+        check_early_stopping,
+        "keep the best score so far and the epochs since it; only a strictly higher "
+        "score is a new best, and the run stops once `patience` epochs in a row bring none.",
+    ),
+    Exercise(
+        "l2_penalty_and_gradients",
+        check_l2_penalty_and_gradients,
+        "the penalty is l2 * sum(W**2) / 2 over all matrices, and its gradient with "
+        "respect to each W is l2 * W.",
+    ),
+    Exercise(
+        "l1_gradient",
+        check_l1_gradient,
+        "the derivative of |w| is +1 for w > 0 and -1 for w < 0; take 0 at w = 0, "
+        "which is what np.sign gives.",
+    ),
+]
