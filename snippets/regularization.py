@@ -1,4 +1,4 @@
-"""Three ways to keep a network from memorising its training set: L2, dropout, early stopping.
+"""Ways to keep a network from memorising its training set: L2, L1, dropout, early stopping.
 
 Run it as a script to watch dropout keep the expected activation and L2 pull on the weights:
 
@@ -27,6 +27,23 @@ def l2_penalty(weights, l2):
 
 
 # --8<-- [end:l2]
+
+
+# --8<-- [start:l1]
+def l1_penalty(weights, l1):
+    """l1 * sum over matrices of sum |W|; its gradient with respect to W is
+    l1 * sign(W), and 0 where a weight is exactly 0.
+
+    Whatever its size, a weight is pulled towards zero by the same amount, so
+    the weights the data does not need end up at (or around) zero.
+    """
+    if not weights:
+        return tf.constant(0.0)
+    # The gradient of tf.abs is tf.sign, which is 0 at 0.
+    return l1 * tf.add_n([tf.reduce_sum(tf.abs(w)) for w in weights])
+
+
+# --8<-- [end:l1]
 
 
 # --8<-- [start:dropout]
