@@ -165,6 +165,33 @@ def matmul_flops(batch, sizes):
 # --8<-- [end:cost]
 
 
+# --8<-- [start:memory]
+def training_memory(batch, sizes, bytes_per_number=4):
+    """Bytes a step holds, by kind, for layers ``sizes`` in float32.
+
+    The backward pass needs every layer's input a and its z = aW + b, the
+    logits included, so training keeps them all; it then works down one
+    layer at a time, with dL/dz and dL/da of that layer. Inference keeps
+    one layer's input and output at a time.
+    """
+    layers = list(zip(sizes, sizes[1:]))
+    params = sum((fan_in + 1) * fan_out for fan_in, fan_out in layers)
+    counts = {
+        "weights and biases": params,
+        "their gradients": params,
+        "Adam's two moments": 2 * params,
+        "activations kept": batch * sum(n + m for n, m in layers),
+        # no dL/da for the first layer: its input is the data
+        "activation gradients": batch
+        * max(m + (n if i else 0) for i, (n, m) in enumerate(layers)),
+        "inference activations": batch * max(n + m for n, m in layers),
+    }
+    return {kind: count * bytes_per_number for kind, count in counts.items()}
+
+
+# --8<-- [end:memory]
+
+
 def best_time(function, repeats=5, calls=20):
     """Seconds per call, the fastest of several timings: other programs only
     ever add time.

@@ -76,7 +76,13 @@ def make_optimizer(name, learning_rate, schedule="constant", total_steps=1):
         return tf.keras.optimizers.Adam(learning_rate)
     if name == "sgd":
         return tf.keras.optimizers.SGD(learning_rate)
-    raise ValueError(f"unknown optimizer {name!r}; choose adam or sgd")
+    if name == "momentum":
+        # Each step adds 0.9 of the step before: a velocity that builds up
+        # along directions where the gradient keeps its sign.
+        return tf.keras.optimizers.SGD(learning_rate, momentum=0.9)
+    raise ValueError(
+        f"unknown optimizer {name!r}; choose adam, momentum or sgd"
+    )
 
 
 # --8<-- [start:plain_loop]

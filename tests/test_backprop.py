@@ -71,6 +71,37 @@ def test_backward_costs_between_one_and_two_forward_passes(sizes):
 
 # Figures ------------------------------------------------------------------------------------
 
+def test_training_memory_counts_what_forward_keeps_and_every_parameter_four_times():
+    from snippets.mlp import parameter_count
+
+    batch, sizes = 16, [20, 12, 8, 5]
+    model, params, x, labels = make_problem(hidden=(12, 8), batch=batch)
+    memory = backprop.training_memory(batch, sizes, bytes_per_number=8)
+    logits, cache = backprop.forward(params, x)
+    inputs, pre_activations = cache
+    assert memory["activations kept"] == sum(a.nbytes for a in inputs + pre_activations)
+    gradients = backprop.backward(params, cache, logits, labels)
+    assert memory["their gradients"] == sum(dw.nbytes + db.nbytes for dw, db in gradients)
+    assert memory["weights and biases"] == 8 * parameter_count((12, 8), 20, 5)
+    assert memory["Adam's two moments"] == 2 * memory["weights and biases"]
+    # dL/dz and dL/da of the widest step down: layer 2 (12 in, 8 out); none for the data
+    assert memory["activation gradients"] == 8 * batch * (12 + 8)
+    assert memory["inference activations"] == 8 * batch * (20 + 12)
+
+
+def test_the_courses_factor_of_two_holds_for_plain_descent_at_batch_one():
+    def ratios(batch):
+        m = backprop.training_memory(batch, [784, 256, 10])
+        inference = m["weights and biases"] + m["inference activations"]
+        descent = sum(m.values()) - m["Adam's two moments"] - m["inference activations"]
+        return descent / inference, (descent + m["Adam's two moments"]) / inference
+
+    assert ratios(1) == pytest.approx((2.0, 4.0), abs=0.02)
+    assert 1.7 < ratios(128)[0] < 1.9 and 2.95 < ratios(128)[1] < 3.05
+    assert ratios(4096)[0] < 1.6
+    assert "twice the memory" in page("backprop")
+
+
 def test_figures_are_on_the_page_with_alt_text_and_captions():
     figures = check_figures("backprop", backprop_figures)
     _, caption = figures["backprop-gradient-check"]

@@ -226,6 +226,36 @@ def test_sgd_dropout_and_l2_all_train(small_data):
         assert train(config, data=small_data, log=quiet).test_accuracy > 0.8
 
 
+def test_momentum_is_sgd_with_nine_tenths_of_the_last_step():
+    from snippets.train import make_optimizer
+
+    optimizer = make_optimizer("momentum", 0.01)
+    assert isinstance(optimizer, tf.keras.optimizers.SGD) and optimizer.momentum == pytest.approx(0.9)
+    assert make_optimizer("sgd", 0.1).momentum == 0
+    variable = tf.Variable([1.0])
+    for _ in range(2):
+        optimizer.apply_gradients([(tf.constant([1.0]), variable)])
+    # first step 0.01, second 0.9 * 0.01 + 0.01
+    assert float(variable[0]) == pytest.approx(1.0 - 0.01 - 0.019)
+    with pytest.raises(ValueError, match="momentum"):
+        make_optimizer("rmsprop", 0.01)
+
+
+def test_all_zero_weights_give_the_hidden_and_output_weights_no_gradient():
+    from snippets.linear import softmax_cross_entropy
+
+    model = MLP(hidden=(16, 8), n_inputs=20, n_classes=5)
+    for variable in model.trainable_variables:
+        variable.assign(tf.zeros_like(variable))
+    x, y = random_batch(6, 20, 5)
+    with tf.GradientTape() as tape:
+        loss = softmax_cross_entropy(model(x), y)
+    gradients = tape.gradient(loss, model.trainable_variables)
+    moving = {v.name for v, g in zip(model.trainable_variables, gradients) if np.any(g.numpy() != 0)}
+    assert moving == {"out_bias:0"}
+    assert "they are stuck" in page("mlp")
+
+
 def test_early_stopping_keeps_the_best_epoch(small_data):
     # A learning rate this high makes validation accuracy fall after the first epochs.
     config = replace(QUICK, epochs=8, patience=1, learning_rate=0.02)
