@@ -218,3 +218,31 @@ def test_signals_shrink_grow_or_stay_level_with_the_initial_scale(drawn):
         assert np.all(direction * forward > 0.5) and np.all(direction * backward < -0.5)
         assert np.ptp(forward[1:]) < 0.5 and np.ptp(backward[:-1]) < 0.5
     assert small["gradient"][0] / small["gradient"][-1] < 1e-10  # "many orders of magnitude"
+
+
+# Exercises ----------------------------------------------------------------------------------
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    from helpers import check_exercises
+
+    check_exercises("deeper")
+
+
+def test_the_deeper_checks_catch_wrong_answers():
+    import math
+
+    from snippets.exercises import Wrong
+    from snippets.exercises import deeper as checks
+
+    def rounds_down(depth, budget, n_inputs, n_classes):
+        return width_for_budget(depth, budget, n_inputs, n_classes) - 1
+
+    def no_half(rms_in, stddev, width, layers):  # forgets that a ReLU halves E[z^2]
+        return rms_in * (stddev * math.sqrt(width)) ** layers
+
+    for check, answer in [(checks.check_width_for_budget, rounds_down),
+                          (checks.check_sawtooth_pieces, lambda depth: (2 * depth, 2 * depth - 1)),
+                          (checks.check_rms_after, no_half)]:
+        with pytest.raises(Wrong):
+            check(answer)

@@ -194,3 +194,55 @@ def test_keras_finetuning_restores_the_same_layers_and_computes_the_same(tmp_pat
     assert len(model.trainable_variables) == len(still_training) == 4  # hidden_1 is frozen
     for mine, keras_gradient in zip(tape.gradient(ours, still_training), tape.gradient(theirs, model.trainable_variables)):
         np.testing.assert_allclose(keras_gradient, mine, rtol=1e-4, atol=1e-6)
+
+
+# Exercises ----------------------------------------------------------------------------------
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    from helpers import check_exercises
+
+    check_exercises("finetuning")
+
+
+def test_the_sort_variables_reference_agrees_with_load_matching_layers(tmp_path):
+    from snippets.checkpoint import latest_checkpoint, model_shapes, saved_shapes
+    from snippets.exercises.finetuning import sort_expected
+
+    save_model(MLP(hidden=(4,), n_inputs=5, n_classes=2), tmp_path)
+    saved = saved_shapes(latest_checkpoint(tmp_path), "model")
+    for hidden in [(4,), (4, 3), (6,), (6, 3)]:
+        model = MLP(hidden=hidden, n_inputs=5, n_classes=2)
+        expected = sort_expected(saved, model_shapes(model))
+        report = load_matching_layers(model, tmp_path, allow_partial=True)
+        assert report["restored"] == expected["restored"]
+        assert [entry.split(" ")[0] for entry in report["new"] if "shape changed" in entry] == expected["mismatched"]
+        assert [entry.split(" ")[0] for entry in report["new"] if "not in the checkpoint" in entry] == expected["new"]
+
+
+def test_the_finetuning_checks_catch_wrong_answers():
+    from snippets.exercises import Wrong
+    from snippets.exercises import finetuning as checks
+
+    def by_position(prefix, variables):  # the saved values in the file's order, not by name
+        reader = tf.train.load_checkpoint(prefix)
+        names = [name for name, _ in tf.train.list_variables(prefix)
+                 if name.endswith("VARIABLE_VALUE") and not name.startswith("save_counter")]
+        for variable, name in zip(variables.values(), names):
+            variable.assign(reader.get_tensor(name))
+
+    def shapes_ignored(saved, wanted):
+        return {"restored": [n for n in wanted if n in saved], "new": [n for n in wanted if n not in saved],
+                "mismatched": []}
+
+    def trains_everything(model, x, y, frozen, learning_rate):
+        with tf.GradientTape() as tape:
+            loss = softmax_cross_entropy(model(x), y)
+        for variable, gradient in zip(model.trainable_variables, tape.gradient(loss, model.trainable_variables)):
+            variable.assign_sub(learning_rate * gradient)
+
+    for check, answer in [(checks.check_restore_by_name, by_position),
+                          (checks.check_sort_variables, shapes_ignored),
+                          (checks.check_sgd_step, trains_everything)]:
+        with pytest.raises(Wrong):
+            check(answer)

@@ -260,3 +260,38 @@ def test_keras_files_bring_back_the_network_that_was_saved(tmp_path):
     last = keras.models.load_model(tmp_path / "fit" / "epoch-02.keras")
     assert int(last.optimizer.iterations) == 4  # the optimizer's state came back too
     np.testing.assert_allclose(last.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
+
+
+# Exercises ----------------------------------------------------------------------------------
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    from helpers import check_exercises
+
+    check_exercises("save-restore")
+
+
+def test_the_save_restore_checks_catch_wrong_answers():
+    from snippets.exercises import Wrong
+    from snippets.exercises import save_restore as checks
+
+    def direct_write(path, chunks):  # truncates the old file before the failure
+        with open(path, "wb") as file:
+            for chunk in chunks:
+                file.write(chunk)
+
+    def sorted_as_text(names):
+        indexes = sorted(name[: -len(".index")] for name in names if name.endswith(".index"))
+        return indexes[-1] if indexes else None
+
+    for check, answer in [(checks.check_write_atomically, direct_write),
+                          (checks.check_newest_complete, sorted_as_text)]:
+        with pytest.raises(Wrong):
+            check(answer)
+
+
+def test_the_newest_complete_reference_on_the_cases():
+    from snippets.exercises.save_restore import CASES, newest_complete
+
+    assert [newest_complete(names) for names in CASES] == [
+        "ckpt-1", "ckpt-2", "ckpt-10", "ckpt-3", "ckpt-5", "ckpt-7", "ckpt-2", None, None]

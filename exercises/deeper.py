@@ -1,0 +1,29 @@
+"""Exercises of "Training deeper networks": write each function, then check
+them with
+
+    python -m snippets check deeper
+
+Each check compares your function with what the project's own code computes.
+"""
+
+
+def width_for_budget(depth, budget, n_inputs, n_classes):
+    """The width w for which ``depth`` hidden layers of w units each, between
+    ``n_inputs`` inputs and ``n_classes`` outputs, have a number of parameters
+    (weights and biases) closest to ``budget``."""
+    raise NotImplementedError
+
+
+def sawtooth_pieces(depth):
+    """``(pieces, units)``: how many straight pieces the sawtooth of
+    ``depth`` tents has on [0, 1], and how many ReLUs a single hidden layer
+    needs to draw it."""
+    raise NotImplementedError
+
+
+def rms_after(rms_in, stddev, width, layers):
+    """The root-mean-square size of the output of ``layers`` ReLU layers of
+    ``width`` units, all with ``width`` inputs and weights drawn with standard
+    deviation ``stddev`` (biases zero), for an input whose RMS is
+    ``rms_in``."""
+    raise NotImplementedError

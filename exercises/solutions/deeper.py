@@ -1,0 +1,46 @@
+"""Worked solutions of the exercises of "Training deeper networks" (shown on
+the page)."""
+
+import math
+
+
+# --8<-- [start:width_for_budget]
+def width_for_budget(depth, budget, n_inputs, n_classes):
+    def count(w):  # first layer, the depth - 1 others, the output layer
+        return (
+            (n_inputs + 1) * w
+            + (depth - 1) * (w + 1) * w
+            + (w + 1) * n_classes
+        )
+
+    width = 1
+    while count(width + 1) <= budget:
+        width += 1
+    # width is the widest that fits; width + 1 may still be closer
+    if count(width + 1) - budget < budget - count(width):
+        return width + 1
+    return width
+
+
+# --8<-- [end:width_for_budget]
+
+
+# --8<-- [start:sawtooth_pieces]
+def sawtooth_pieces(depth):
+    pieces = 2**depth  # every tent doubles the pieces
+    # one hidden layer: a ReLU per corner, and a corner between two pieces
+    return pieces, pieces - 1
+
+
+# --8<-- [end:sawtooth_pieces]
+
+
+# --8<-- [start:rms_after]
+def rms_after(rms_in, stddev, width, layers):
+    # E[z^2] = width * stddev^2 * E[h^2] for z = h W with zero-mean weights;
+    # the ReLU zeroes the negative half of a symmetric z, halving E[z^2].
+    factor = stddev * math.sqrt(width / 2)
+    return rms_in * factor**layers
+
+
+# --8<-- [end:rms_after]
