@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import check_figures, page
+from helpers import check_exercises, check_figures, page
 from snippets.figures import backprop as backprop_figures
 from snippets import backprop
 from snippets.backprop import matmul_flops
@@ -133,3 +133,7 @@ def test_gradient_check_backprop_tape_and_finite_differences_agree(drawn):
     assert backprop.relative_error(ours, tape) < 1e-10
     assert backprop.relative_error(ours, numeric) < 1e-6
     assert np.abs(ours).max() > 0.05  # not a plot of zeros
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    check_exercises("backprop")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import ROOT, check_figures, check_keras_twin, keras_tabs, number, page, quiet, quiz, random_batch
+from helpers import ROOT, check_exercises, check_figures, check_keras_twin, keras_tabs, number, page, quiet, quiz, random_batch
 from snippets import common, data, mnist_files
 from snippets.config import PRESETS, TrainConfig
 from snippets.figures import mlp as mlp_figures
@@ -402,3 +402,7 @@ def test_the_plain_loop_learns_and_reports_each_epoch(small_data):
     model = plain_training_loop(MLP(hidden=(256,)), small_data, epochs=2, batch_size=100, log=lines.append)
     assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 2"]
     assert evaluate(model, small_data.test_x, small_data.test_y)[1] > 0.8
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    check_exercises("mlp")

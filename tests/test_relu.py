@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import check_figures, page, pmatrix, quiz
+from helpers import check_exercises, check_figures, page, pmatrix, quiz
 from snippets.figures import relu as relu_figures
 from snippets.linear import accuracy, fit, xor_data
 from snippets.mlp import MLP
@@ -125,3 +125,7 @@ def test_hinges_sum_to_the_fit_and_doubling_them_quarters_the_error(drawn):
     assert all(np.diff(data["errors"]) < 0)
     for count in (2, 4, 8, 16):
         assert 3 < errors[count] / errors[2 * count] < 5.5  # "about fourfold"
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    check_exercises("relu")

@@ -1,0 +1,30 @@
+"""Exercises of "Rectified linear units": write each function, then check them with
+
+    python -m snippets check relu
+
+Each check compares your function with what the project's own code computes.
+"""
+
+import numpy as np
+
+
+def relu_gradient(x):
+    """The derivative of relu(x) = max(0, x), element by element, for a NumPy
+    array ``x`` of any shape. At exactly 0, use the value TensorFlow's
+    tf.GradientTape gives for tf.nn.relu."""
+    raise NotImplementedError
+
+
+def linear_pieces(w, b, v):
+    """How many straight pieces f(x) = sum_i v[i] * relu(w[i] * x + b[i]) has
+    on the whole real line, for 1-D arrays ``w``, ``b``, ``v`` of equal length
+    (one entry per hidden unit). A bend where the slope does not change is no
+    bend; a straight line is one piece."""
+    raise NotImplementedError
+
+
+def xor_network():
+    """Weights ``(w1, b1, w2, b2)`` of shapes (2, 2), (2,), (2, 1), (1,) for a
+    2-2-1 network relu(x @ w1 + b1) @ w2 + b2 that outputs exactly 0, 1, 1, 0
+    at the corners (0, 0), (0, 1), (1, 0), (1, 1)."""
+    raise NotImplementedError

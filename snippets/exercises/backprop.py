@@ -1,0 +1,157 @@
+"""Checks of the exercises of "The chain rule and backpropagation" (docs/backprop.md)."""
+
+import numpy as np
+import tensorflow as tf
+
+from snippets import backprop
+from snippets.exercises import Exercise, Wrong
+from snippets.linear import softmax_cross_entropy
+
+
+def same(got, expected, what, tolerance=1e-6, source="tf.GradientTape"):
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Wrong(f"{what} should be an array of numbers.")
+    if got.shape != np.shape(expected):
+        raise Wrong(
+            f"{what} should have shape {np.shape(expected)}, not {got.shape}."
+        )
+    if not np.all(np.isfinite(got)):
+        raise Wrong(f"{what} holds a number that is not finite.")
+    if backprop.relative_error(got, expected) > tolerance:
+        raise Wrong(f"{what} differs from what {source} computes.")
+
+
+def tape_gradient_of_the_loss(logits, labels):
+    z = tf.constant(logits)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        loss = softmax_cross_entropy(z, tf.constant(labels))
+    return tape.gradient(loss, z).numpy()
+
+
+def check_logits_gradient(logits_gradient):
+    rng = np.random.default_rng(0)
+    for batch, scale in ((1, 1.0), (4, 1.0), (6, 3.0), (3, 500.0)):
+        logits = scale * rng.standard_normal((batch, 5))
+        labels = np.eye(5)[rng.integers(0, 5, batch)]
+        what = f"for a batch of {batch}" + (
+            " with logits in the hundreds" if scale > 100 else ""
+        )
+        same(
+            logits_gradient(logits.copy(), labels.copy()),
+            tape_gradient_of_the_loss(logits, labels),
+            f"dL/dz {what}",
+        )
+
+
+def network_222(seed, batch):
+    rng = np.random.default_rng(seed)
+    w1, b1 = rng.standard_normal((2, 2)), rng.standard_normal(2)
+    w2, b2 = rng.standard_normal((2, 2)), rng.standard_normal(2)
+    x = rng.standard_normal((batch, 2))
+    labels = np.eye(2)[rng.integers(0, 2, batch)]
+    return x, labels, w1, b1, w2, b2
+
+
+def tape_gradients_222(x, labels, w1, b1, w2, b2):
+    variables = [tf.Variable(a) for a in (w1, b1, w2, b2)]
+    with tf.GradientTape() as tape:
+        hidden = tf.nn.relu(tf.constant(x) @ variables[0] + variables[1])
+        loss = softmax_cross_entropy(
+            hidden @ variables[2] + variables[3], tf.constant(labels)
+        )
+    return [g.numpy() for g in tape.gradient(loss, variables)]
+
+
+def check_backprop_222(backprop_222):
+    cases = [
+        network_222(seed, batch) for seed, batch in ((0, 1), (1, 3), (2, 5))
+    ]
+    # one hidden unit off for every example: no gradient may reach its weights
+    x, labels, w1, b1, w2, b2 = network_222(3, 4)
+    b1[1] = -100.0
+    cases.append((x, labels, w1, b1, w2, b2))
+    for number, case in enumerate(cases, start=1):
+        got = backprop_222(*(a.copy() for a in case))
+        if not isinstance(got, (tuple, list)) or len(got) != 4:
+            raise Wrong("it should return four arrays: dw1, db1, dw2, db2.")
+        expected = tape_gradients_222(*case)
+        for name, mine, theirs in zip(
+            ("dw1", "db1", "dw2", "db2"), got, expected
+        ):
+            off = (
+                " (where the second hidden unit is always off)"
+                if number == 4
+                else ""
+            )
+            same(mine, theirs, f"{name} in case {number}{off}")
+
+
+def check_numerical_gradient(numerical_gradient):
+    rng = np.random.default_rng(0)
+    theta = rng.uniform(-1, 1, size=(3, 4))
+    before = theta.copy()
+    # a curved function: a one-sided difference is off by about eps, a central one by eps**2
+    got = numerical_gradient(
+        lambda t: float(np.sum(np.exp(3 * t))), theta, 1e-3
+    )
+    if not np.array_equal(theta, before):
+        raise Wrong(
+            "theta is not the same after the call: put every entry back."
+        )
+    expected = 3 * np.exp(3 * before)
+    try:
+        same(
+            got,
+            expected,
+            "the gradient of sum(exp(3 theta))",
+            1e-5,
+            "3 exp(3 theta)",
+        )
+    except Wrong as wrong:
+        raise Wrong(
+            f"{wrong} (is the difference central, f(+eps) against f(-eps)?)"
+        )
+    # the loss of a small network, against our backward pass
+    x, labels, w1, b1, w2, b2 = network_222(4, 6)
+    params = [(w1, b1), (w2, b2)]
+
+    def loss(weights):
+        return backprop.cross_entropy(
+            backprop.forward([(weights, b1), (w2, b2)], x)[0], labels
+        )
+
+    logits, cache = backprop.forward(params, x)
+    expected = backprop.backward(params, cache, logits, labels)[0][0]
+    same(
+        numerical_gradient(loss, w1.copy(), 1e-6),
+        expected,
+        "the gradient of the loss by w1",
+        1e-6,
+        "snippets.backprop.backward",
+    )
+
+
+EXERCISES = [
+    Exercise(
+        "logits_gradient",
+        check_logits_gradient,
+        "for the mean softmax cross-entropy, dL/dz = (softmax(z) - y) / batch; take each "
+        "row's largest logit out before exp().",
+    ),
+    Exercise(
+        "backprop_222",
+        check_backprop_222,
+        "forward: z1 = x w1 + b1, h = relu(z1), z2 = h w2 + b2. Backward: dz2 = (softmax(z2) "
+        "- y) / batch, dw2 = h.T dz2, db2 = dz2 summed over the batch, dh = dz2 w2.T, "
+        "dz1 = dh where z1 > 0 else 0, then dw1 and db1 as for layer 2.",
+    ),
+    Exercise(
+        "numerical_gradient",
+        check_numerical_gradient,
+        "for every entry i: (f(theta + eps e_i) - f(theta - eps e_i)) / (2 eps), changing "
+        "a copy of theta or putting the entry back afterwards.",
+    ),
+]
