@@ -1,5 +1,6 @@
-"""The playground's twin: the widget's trainer (docs/assets/playground/trainer.js)
-written with TensorFlow, so that the tests can show it does the same math.
+"""The playground's twin: the widget's trainer
+(docs/assets/playground/trainer.js) written with TensorFlow, so that the
+tests can show it does the same math.
 
 Same setting, same run: one integer PRNG (mulberry32, its 32-bit steps
 reproduced here) draws the data, the initial weights, the batch order and the
@@ -10,8 +11,9 @@ with tf.GradientTape and Keras 3's SGD or Adam.
 and final test accuracy.
 """
 
+import itertools
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 import numpy as np
@@ -162,7 +164,7 @@ def initial_weights(s):
     """He-scaled normal weights (fan_in x fan_out) and zero biases."""
     sizes, rand = [2, *s.hidden, 2], Random(s.seed, STREAMS["init"])
     weights, biases = [], []
-    for fan_in, fan_out in zip(sizes, sizes[1:]):
+    for fan_in, fan_out in itertools.pairwise(sizes):
         scale = math.sqrt(2 / fan_in)
         w = [scale * rand.normal() for _ in range(fan_in * fan_out)]
         weights.append(np.array(w).reshape(fan_in, fan_out))
@@ -236,7 +238,7 @@ def train(setting, steps):
     if steps:
         x = tf.constant(train_set[0][index])
         y = tf.constant(train_set[1][index])
-        loss = tf.function(training_loop)(
+        loss = tf.function(training_loop, autograph=False)(
             variables, optimizer, x, y, tuple(masks), s.l2
         )
         run.loss = float(loss)
@@ -275,8 +277,8 @@ def training_loop(variables, optimizer, xs, ys, masks, l2):
     import tensorflow as tf
 
     pairs = len(variables) // 2
-    loss = tf.constant(0.0, tf.float64)
-    for k in tf.range(tf.shape(xs)[0]):
+
+    def one_step(k, loss):
         with tf.GradientTape() as tape:
             h = xs[k]
             for layer in range(pairs):
@@ -293,40 +295,41 @@ def training_loop(variables, optimizer, xs, ys, masks, l2):
             loss = loss + l2 * penalty / 2
         grads = tape.gradient(loss, variables)
         optimizer.apply_gradients(zip(grads, variables))
-    return loss
+        return k + 1, loss
+
+    start = (tf.constant(0), tf.constant(0.0, tf.float64))
+    steps = tf.shape(xs)[0]
+    return tf.while_loop(lambda k, _: k < steps, one_step, start)[1]
 
 
 # --8<-- [start:presets]
-# Each preset: a setting, how many steps the text trains it, what it shows.
+# Each preset: a setting, and how many steps the pages train it.
 PRESETS = {
-    "linear-gauss": (Setting(data="gauss", seed=1), 200),
-    "linear-xor": (Setting(data="xor", seed=1), 200),
-    "linear-circles": (Setting(data="circles", seed=1), 200),
-    "relu1-xor": (Setting(data="xor", seed=1, hidden=(1,)), 200),
-    "relu2-xor": (
-        Setting(data="xor", seed=1, hidden=(2,), lr=0.03, opt="adam"),
-        300,
-    ),
-    "relu-circles": (
-        Setting(data="circles", seed=1, hidden=(4,), opt="adam"),
-        300,
-    ),
+    # linear: a straight boundary
+    "linear-gauss": (Setting(data="gauss", seed=1, lr=0.1), 200),
+    "linear-xor": (Setting(data="xor", seed=1, lr=0.1), 200),
+    "linear-circles": (Setting(data="circles", seed=1, lr=0.1), 200),
+    # relu: one hidden layer of 1, 2 and 4 ReLUs on XOR
+    "relu1-xor": (Setting(seed=1, hidden=(1,), opt="adam"), 300),
+    "relu2-xor": (Setting(seed=1, hidden=(2,), opt="adam"), 300),
+    "relu4-xor": (Setting(seed=1, hidden=(4,), opt="adam"), 300),
+    # deeper: spirals need depth; the same 42 parameters, wide or deep
     "spirals-shallow": (
-        Setting(data="spirals", seed=1, hidden=(8,), opt="adam"),
-        400,
+        Setting("spirals", 1, hidden=(8,), lr=0.01, batch=20, opt="adam"),
+        600,
     ),
     "spirals-deep": (
-        Setting(data="spirals", seed=1, hidden=(8, 8, 8), opt="adam"),
-        400,
+        Setting("spirals", 1, hidden=(8, 8, 8), lr=0.01, batch=20, opt="adam"),
+        600,
     ),
-    "wide": (
-        Setting(data="circles", seed=2, noise=0.1, hidden=(8,), opt="adam"),
-        300,
-    ),
-    "deep": (
-        Setting(data="circles", seed=2, noise=0.1, hidden=(4, 4), opt="adam"),
-        300,
-    ),
+    "wide": (Setting(hidden=(8,), lr=0.01, opt="adam"), 400),
+    "deep": (Setting(hidden=(4, 4), lr=0.01, opt="adam"), 400),
+}
+# The presets each page offers.
+PAGES = {
+    "linear": ["linear-gauss", "linear-xor", "linear-circles"],
+    "relu": ["relu1-xor", "relu2-xor", "relu4-xor"],
+    "deeper": ["spirals-shallow", "spirals-deep", "wide", "deep"],
 }
 # --8<-- [end:presets]
 
@@ -339,7 +342,7 @@ def preset_query(name):
 def parameters(setting):
     """How many weights and biases the setting's network has."""
     sizes = [2, *setting.hidden, 2]
-    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    return sum((a + 1) * b for a, b in itertools.pairwise(sizes))
 
 
 def run_preset(name):
@@ -349,12 +352,16 @@ def run_preset(name):
 
 
 def main():
-    for name, (setting, steps) in PRESETS.items():
-        run = train(setting, steps)
-        print(
-            f"{name:16} {steps:4} steps  test accuracy "
-            f"{run.accuracy():.3f}  ?{query(setting)}"
-        )
+    """Train every preset; print its page, steps, test accuracy and query."""
+    for page, names in PAGES.items():
+        for name in names:
+            setting, steps = PRESETS[name]
+            run = train(setting, steps)
+            print(
+                f"{page:7} {name:16} {parameters(setting):4} parameters "
+                f"{steps:4} steps  test accuracy {run.accuracy():.3f}"
+            )
+            print(f"        ?{query(setting)}")
 
 
 if __name__ == "__main__":

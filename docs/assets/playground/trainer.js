@@ -294,6 +294,7 @@
     const frame = () => {
       const train = trainer.evaluate("train"), test = trainer.evaluate("test");
       history.push([trainer.step, train.loss, test.loss]);
+      if (history.length > 400) history = history.filter((_, i) => i % 2 === 0 || i === history.length - 1);
       const h = trainer.grid(GRID), out = h[h.length - 1];
       const probability = new Float32Array(GRID * GRID);
       for (let k = 0; k < probability.length; k++) probability[k] = 1 / (1 + Math.exp(out[2 * k] - out[2 * k + 1]));
@@ -313,10 +314,10 @@
     const run = () => {
       timer = 0;
       if (!playing) return;
-      const start = Date.now();
-      while (Date.now() - start < 30) trainer.trainStep();
+      // a few steps per frame: quick enough to watch the regions move, not a blur
+      for (let k = 0; k < 5; k++) trainer.trainStep();
       frame();
-      timer = setTimeout(run, 0);
+      timer = setTimeout(run, 16);
     };
     self.onmessage = ({ data }) => {
       if (data.type === "reset") {
