@@ -69,6 +69,10 @@
       this.playing = false;
       this.announced = -1;
       new MutationObserver(() => this.repaint()).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+      let width = 0; // lay the network out again when the page's width changes (a phone turned)
+      addEventListener("resize", () => {
+        if (this.net.parentElement.clientWidth !== width) { width = this.net.parentElement.clientWidth; this.repaint(); }
+      });
       this.reset();
     }
 
@@ -212,7 +216,7 @@
         for (let j = 0; j < size; j++) {
           const last = l + 1 === sizes.length;
           const name = l === 0 ? `input x${j + 1}` : last ? `output: class ${j}` : `layer ${l} unit ${j + 1}`;
-          const c = element("canvas", { width: "20", height: "20", class: last ? "pg-out" : "pg-unit", title: name }, net);
+          const c = element("canvas", { width: "20", height: "20", class: last ? "pg-out" : l === 0 ? "pg-in" : "pg-unit", title: name }, net);
           c.style.left = `${x(l)}px`;
           c.style.top = `${y(l, j)}px`;
           if (l > 0 && !last) this.units.push(c);

@@ -1,0 +1,315 @@
+"""The playground: its JavaScript trainer does TensorFlow's math, and the widget works.
+
+docs/assets/playground/trainer.js runs under Node beside its twin, snippets/playground.py
+(tf.Variable in float64, tf.GradientTape, Keras 3's SGD and Adam), on the same setting: the
+same data bit for bit, the same initial weights, the same weights after training, the same
+decision regions pixel for pixel. The widget (playground.js) is tested in headless Chromium
+on tests/playground_page.html, a bare page that needs no site build.
+"""
+
+import functools
+import gzip
+import http.server
+import json
+import re
+import shutil
+import subprocess
+import threading
+from urllib.parse import parse_qsl
+
+import markdown
+import numpy as np
+import pytest
+from bs4 import BeautifulSoup
+
+from helpers import ROOT, site_config
+from snippets.playground import (
+    EXTENT,
+    PAGES,
+    PRESETS,
+    Setting,
+    batches_and_masks,
+    cos,
+    grid_points,
+    log,
+    make_data,
+    parameters,
+    parse_query,
+    preset_query,
+    query,
+    train,
+)
+
+ASSETS = ROOT / "docs" / "assets" / "playground"
+TRAINER = ASSETS / "trainer.js"
+NODE = shutil.which("node")
+GRID = 48  # the decision regions are compared on a GRID x GRID grid
+
+# Reads a JSON request on stdin, answers in JSON on stdout.
+RUNNER = r"""
+const p = require(process.argv[1]);
+const request = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const flat = (arrays) => arrays.map((a) => Array.from(a));
+const answer = {};
+if (request.random) answer.random = request.random.map(([seed, stream, n]) => {
+  const r = p.random(seed, stream);
+  return Array.from({ length: n }, () => r());
+});
+if (request.cos) answer.cos = request.cos.map(p.cos);
+if (request.log) answer.log = request.log.map(p.log);
+if (request.queries) answer.queries = request.queries.map((q) => p.toQuery(p.parseQuery(q)));
+answer.runs = (request.runs || []).map(({ query, steps, grid }) => {
+  const t = new p.Trainer(p.parseQuery(query));
+  const initial = flat([...t.net.w, ...t.net.b]);
+  for (let k = 0; k < steps; k++) t.trainStep();
+  return { train: { x: Array.from(t.data.train.x), y: Array.from(t.data.train.y) },
+           test: { x: Array.from(t.data.test.x), y: Array.from(t.data.test.y) },
+           initial, final: flat([...t.net.w, ...t.net.b]), regions: Array.from(t.regions(grid)),
+           accuracy: t.evaluate("test").accuracy, step: t.step };
+});
+process.stdout.write(JSON.stringify(answer));
+"""
+
+
+def node(request):
+    assert NODE, "Node.js is needed: the playground's trainer is tested under it"
+    done = subprocess.run([NODE, "-e", RUNNER, str(TRAINER)], input=json.dumps(request),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_prng_cos_log_and_queries_are_the_same_on_both_sides():
+    from snippets.playground import Random
+
+    cases = [(0, 1, 300), (1, 4, 300), (4294967295, 3, 50), (123456, 2, 50)]
+    angles = [-14.1, -3.14159, -1e-3, 0.0, 0.5, 2.0, 3.5 * np.pi, 4.5 * np.pi, 11.0]
+    values = [1e-12, 0.001, 0.3, 0.5, 0.7, 0.999999, 1.0]
+    queries = [preset_query(name) for name in PRESETS]
+    answer = node({"random": cases, "cos": angles, "log": values, "queries": queries})
+    for (seed, stream, n), js in zip(cases, answer["random"]):
+        rand = Random(seed, stream)
+        python = [rand() for _ in range(n)]
+        assert python == js  # exactly: the same 32-bit integers, divided by 2**32
+        assert min(python) >= 0 and max(python) < 1 and len(set(python)) == n
+    assert answer["cos"] == [cos(a) for a in angles]
+    assert answer["log"] == [log(v) for v in values]
+    # and both are the real functions, to float precision
+    np.testing.assert_allclose([cos(a) for a in angles], np.cos(angles), atol=1e-14)
+    np.testing.assert_allclose([log(v) for v in values], np.log(values), rtol=1e-14, atol=1e-15)
+    assert answer["queries"] == queries  # JS reads and writes the query as Python does
+
+
+# linear; one hidden layer; three hidden layers with dropout and L2; SGD and Adam. The
+# last one has a batch size that does not divide the training set, and noise.
+CASES = {
+    "linear-sgd": Setting(data="xor", seed=3, lr=0.1),
+    "one-layer-adam": Setting(data="circles", seed=4, hidden=(3,), opt="adam"),
+    "three-layers-dropout-l2-adam": Setting(data="spirals", seed=5, hidden=(8, 6, 4), keep=0.8,
+                                            l2=0.01, lr=0.01, batch=20, opt="adam"),
+    "three-layers-dropout-l2-sgd": Setting(data="gauss", seed=6, noise=0.1, hidden=(5, 4, 3), keep=0.5,
+                                           l2=0.001, lr=0.1, batch=7),
+}
+STEPS = 200
+
+
+@pytest.fixture(scope="module")
+def javascript_runs():
+    """The JavaScript trainer's runs of every case, in one Node process."""
+    runs = node({"runs": [{"query": query(s), "steps": STEPS, "grid": GRID} for s in CASES.values()]})["runs"]
+    return dict(zip(CASES, runs))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_javascript_trainer_is_its_tensorflow_twin(case, javascript_runs):
+    setting, js = CASES[case], javascript_runs[case]
+    twin = train(setting, STEPS)
+    assert js["step"] == STEPS
+    # identical data, bit for bit
+    for part, (x, y) in (("train", twin.train), ("test", twin.test)):
+        assert np.array_equal(np.reshape(js[part]["x"], (-1, 2)), x)
+        assert np.array_equal(js[part]["y"], y)
+        assert set(y.tolist()) == {0, 1}
+    # equal initial weights; then, after training, weights that agree to 1e-4 relative
+    sizes = [2, *setting.hidden, 2]
+    assert len(js["initial"]) == len(twin.initial) == 2 * (len(sizes) - 1)
+    for js_initial, initial, js_final, final in zip(js["initial"], twin.initial, js["final"], twin.parameters()):
+        assert np.array_equal(js_initial, initial.ravel())
+        assert not np.allclose(final.ravel(), initial.ravel())  # training moved every tensor
+        np.testing.assert_allclose(js_final, final.ravel(), rtol=1e-4, atol=1e-12)
+    assert sum(len(t) for t in js["final"]) == parameters(setting)
+    # the same decision regions, pixel for pixel, and the same test accuracy
+    regions = twin.regions(GRID)
+    assert np.array_equal(js["regions"], regions)
+    assert 0 < regions.mean() < 1  # both classes appear: the comparison is not trivial
+    assert js["accuracy"] == twin.accuracy()
+
+
+def test_dropout_masks_and_batches_are_drawn_as_specified():
+    setting = CASES["three-layers-dropout-l2-sgd"]
+    index, masks = batches_and_masks(setting, 200, 60)
+    assert index.shape == (60, 7)
+    # an epoch is a permutation; the 4 points a batch of 7 cannot take are dropped
+    assert len(set(index[:28].ravel().tolist())) == 196
+    assert index.max() < 200 and index.min() >= 0
+    assert [m.shape for m in masks] == [(60, 7, 5), (60, 7, 4), (60, 7, 3)]
+    values = np.concatenate([m.ravel() for m in masks])
+    assert set(values.tolist()) == {0.0, 2.0}  # dropped, or kept and scaled by 1 / keep_prob
+    assert abs(values.mean() - 1) < 0.1  # so each unit's expected output is unchanged
+    assert batches_and_masks(Setting(), 200, 5)[1] == []  # keep_prob 1: no masks drawn
+
+
+def test_data_sets_and_grid():
+    for data in ("xor", "circles", "spirals", "gauss"):
+        (x, y), (tx, ty) = make_data(Setting(data=data, seed=2))
+        assert x.shape == tx.shape == (200, 2) and abs(y.mean() - 0.5) < 0.1
+        assert np.abs(x).max() < EXTENT  # the regions show every point
+    (x, y), _ = make_data(Setting(data="xor"))
+    assert np.array_equal(y, (x[:, 0] * x[:, 1] < 0).astype(int))
+    (x, y), _ = make_data(Setting(data="circles"))
+    radius = np.hypot(x[:, 0], x[:, 1])
+    assert radius[y == 0].max() <= 0.5 < 0.7 <= radius[y == 1].min()
+    points = grid_points(4)
+    assert points[0].tolist() == pytest.approx([-0.975, 0.975]) and points[-1].tolist() == pytest.approx([0.975, -0.975])
+    with pytest.raises(ValueError, match="unknown data set"):
+        make_data(Setting(data="moons"))
+
+
+def test_presets_round_trip_and_tell_their_story():
+    for name, (setting, steps) in PRESETS.items():
+        assert parse_query(query(setting)) == setting, name
+        assert set(dict(parse_qsl(query(setting), keep_blank_values=True))) == set(Setting.__dataclass_fields__)
+        assert all(1 <= units <= 8 for units in setting.hidden) and len(setting.hidden) <= 3
+    assert sorted(sum(PAGES.values(), [])) == sorted(PRESETS)
+    assert PRESETS["linear-xor"][0].hidden == () and PRESETS["relu2-xor"][0].hidden == (2,)
+    assert parameters(PRESETS["wide"][0]) == parameters(PRESETS["deep"][0])  # the same budget
+    assert len(PRESETS["deep"][0].hidden) > len(PRESETS["wide"][0].hidden)
+
+
+def link_query(href):
+    assert href.startswith("?") and href.endswith("#playground"), href
+    return href[1:-len("#playground")]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_fragment_embeds_the_widget_and_links_every_preset(page):
+    """Each page's fragment, rendered with the site's Markdown settings: one widget, a link
+    per preset with exactly the preset's query, and the twin's code run on those presets."""
+    config = site_config()
+    text = (ASSETS / f"{page}.md").read_text()
+    html = markdown.Markdown(extensions=config["markdown_extensions"],
+                             extension_configs=config["mdx_configs"]).convert(text)
+    soup = BeautifulSoup(html, "html.parser")
+    [widget] = soup.select("div.playground")
+    assert widget["id"] == "playground"
+    assert widget["data-query"] == preset_query(widget["data-preset"])
+    assert widget["data-preset"] in PAGES[page]
+    links = [link_query(a["href"]) for a in soup.select("a[href^='?']")]
+    assert links == [preset_query(name) for name in PAGES[page]]
+    code = "\n".join(re.findall(r"```python\n(.*?)```", text, re.DOTALL))
+    assert all(f'"{name}"' in code for name in PAGES[page])
+
+
+def test_mkdocs_loads_the_widget_and_does_not_build_the_fragments():
+    config = site_config()
+    assert "assets/playground/playground.js" in [str(s) for s in config["extra_javascript"]]
+    assert "assets/playground/playground.css" in config["extra_css"]
+    for page in PAGES:
+        assert config["exclude_docs"].match_file(f"assets/playground/{page}.md")
+    assert not config["exclude_docs"].match_file("assets/playground/trainer.js")
+
+
+def test_the_javascript_is_small_and_self_contained():
+    sources = [(ASSETS / name).read_text() for name in ("playground.js", "trainer.js")]
+    size = sum(len(gzip.compress(s.encode(), 9)) for s in sources)
+    assert size < 12_000, f"{size} bytes gzipped"  # today: about 10.5 kB
+    for source in sources:
+        assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", source)  # nothing from other hosts
+        assert not re.search(r"\bimport\s*\(|\bimportScripts\b|\brequire\(|\bfetch\(", source)
+
+
+# The widget in a browser --------------------------------------------------------------------
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def repo_url():
+    """The repository served over HTTP, for tests/playground_page.html."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=ROOT))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+LONG_TASKS = """
+window.longTasks = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) window.longTasks.push(entry.duration);
+}).observe({ type: "longtask", buffered: true });
+"""
+
+
+def status(page):
+    text = page.inner_text(".pg-status")
+    step = int(re.search(r"Step (\d+)", text)[1])
+    accuracy = float(re.search(r"test accuracy ([\d.]+) %", text)[1])
+    return step, accuracy
+
+
+def test_the_widget_trains_a_preset_in_the_browser(chromium, repo_url):
+    name = "relu4-xor"
+    page = chromium.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    external, errors = [], []
+    page.on("request", lambda r: not r.url.startswith(repo_url) and not r.url.startswith("data:")
+            and external.append(r.url))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.add_init_script(LONG_TASKS)
+    try:
+        page.goto(f"{repo_url}tests/playground_page.html?{preset_query(name)}#playground")
+        page.wait_for_function("/Step 0:/.test(document.querySelector('.pg-status').textContent)")
+        # the controls show the URL's setting, and the link reproduces it
+        assert page.input_value("#pg0-data") == "xor" and page.input_value("#pg0-layers") == "1"
+        assert page.input_value("#pg0-units0") == "4" and page.input_value("#pg0-opt") == "adam"
+        assert link_query(page.get_attribute(".pg-link", "href")) == preset_query(name)
+        units = page.locator(".pg-net canvas.pg-unit")
+        assert units.count() == 4 and page.locator(".pg-net line").count() == 2 * 4 + 4 * 2
+        _, before = status(page)
+        regions_before = page.eval_on_selector(".pg-regions", "c => c.toDataURL()")
+        unit_before = units.nth(0).evaluate("c => c.toDataURL()")
+        # Play from the keyboard, then pause the same way
+        page.focus(".pg-buttons button:has-text('Play')")
+        page.keyboard.press("Enter")
+        page.wait_for_function("+(/Step (\\d+)/.exec(document.querySelector('.pg-status').textContent) || [0, 0])[1] >= 300")
+        page.keyboard.press("Space")
+        page.wait_for_function("document.querySelector('.pg-buttons button').textContent === 'Play'")
+        step, after = status(page)
+        assert step >= 300 and after > before and after >= 90
+        assert page.eval_on_selector(".pg-regions", "c => c.toDataURL()") != regions_before
+        assert units.nth(0).evaluate("c => c.toDataURL()") != unit_before
+        page.wait_for_function("/test accuracy/.test(document.querySelector('[aria-live]').textContent)")
+        assert "accuracy" in page.get_attribute(".pg-regions", "aria-label")
+        # the dark palette repaints the regions on a dark background
+        corner = "c => Array.from(c.getContext('2d').getImageData(1, 1, 1, 1).data.slice(0, 3))"
+        light = page.eval_on_selector(".pg-regions", corner)
+        page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+        page.wait_for_function(f"({corner})(document.querySelector('.pg-regions')).join() !== '{','.join(map(str, light))}'")
+        assert sum(page.eval_on_selector(".pg-regions", corner)) < sum(light)
+        # a new setting from the keyboard: the URL follows, training starts again
+        page.focus("#pg0-data")
+        page.select_option("#pg0-data", "circles")
+        page.wait_for_function("/Step 0:/.test(document.querySelector('.pg-status').textContent)")
+        assert "data=circles" in page.evaluate("location.search") and "hidden=4" in page.evaluate("location.search")
+        # a phone: no sideways scroll
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.wait_for_function("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        assert errors == [] and external == []
+        long_tasks = page.evaluate("window.longTasks")
+        assert not [d for d in long_tasks if d > 200], long_tasks
+    finally:
+        page.close()
