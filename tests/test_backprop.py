@@ -99,6 +99,10 @@ def test_the_courses_factor_of_two_holds_for_plain_descent_at_batch_one():
     assert ratios(1) == pytest.approx((2.0, 4.0), abs=0.02)
     assert 1.7 < ratios(128)[0] < 1.9 and 2.95 < ratios(128)[1] < 3.05
     assert ratios(4096)[0] < 1.6
+    # deeper, at a large batch: every layer's activations are kept, inference keeps one's
+    deep = [784, *[256] * 8, 10]
+    m = backprop.training_memory(4096, deep)
+    assert m["activations kept"] > 4 * (m["inference activations"] + m["weights and biases"])
     assert "twice the memory" in page("backprop")
 
 
