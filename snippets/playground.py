@@ -302,7 +302,6 @@ def training_loop(variables, optimizer, xs, ys, masks, l2):
     return tf.while_loop(lambda k, _: k < steps, one_step, start)[1]
 
 
-# --8<-- [start:presets]
 # Each preset: a setting, and how many steps the pages train it.
 PRESETS = {
     # linear: a straight boundary
@@ -331,7 +330,6 @@ PAGES = {
     "relu": ["relu1-xor", "relu2-xor", "relu4-xor"],
     "deeper": ["spirals-shallow", "spirals-deep", "wide", "deep"],
 }
-# --8<-- [end:presets]
 
 
 def preset_query(name):
