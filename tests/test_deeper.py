@@ -246,3 +246,80 @@ def test_the_deeper_checks_catch_wrong_answers():
                           (checks.check_rms_after, no_half)]:
         with pytest.raises(Wrong):
             check(answer)
+
+
+# The larger run: benchmarks/deeper_vs_wider.py ----------------------------------------------
+
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+
+from helpers import ROOT  # noqa: E402
+
+LARGER_RUN = ROOT / "benchmarks" / "deeper_vs_wider.json"
+
+
+def load_larger_run_script():
+    spec = importlib.util.spec_from_file_location("deeper_vs_wider", ROOT / "benchmarks" / "deeper_vs_wider.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_larger_run_is_of_todays_shapes_and_adds_up():
+    run = json.loads(LARGER_RUN.read_text())
+    assert [tuple(shape["hidden"]) for shape in run["shapes"]] == same_budget_shapes()
+    assert len(run["seeds"]) >= 5 and run["seeds"] == sorted(set(run["seeds"]))
+    config = run["config"]
+    # larger than the notebook's run in every direction: images, epochs, seeds
+    assert config["training_images"] > 4000 and config["epochs"] > 3 and config["budget"] == deeper.COURSE_BUDGET
+    for shape in run["shapes"]:
+        accuracies = shape["test_accuracies"]
+        assert shape["parameters"] == parameter_count(tuple(shape["hidden"]))
+        assert len(accuracies) == len(run["seeds"]) and all(0.9 < a < 1.0 for a in accuracies)
+        assert shape["mean"] == pytest.approx(statistics.fmean(accuracies))
+        assert shape["sd"] == pytest.approx(statistics.stdev(accuracies))
+        assert len(set(accuracies)) > 1  # the seeds differ
+    assert set(run["processor"]) == {"model_name", "avx512f"} and isinstance(run["processor"]["avx512f"], bool)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", run["date"])
+
+
+def test_the_larger_run_script_writes_the_same_fields(tmp_path, capsys, monkeypatch, small_data):
+    """The script end to end, with `compare` (tested above) replaced by made-up accuracies."""
+    asked = []
+
+    def made_up(shapes, data, epochs, seeds, batch_size):
+        asked.append((shapes, len(data.train_x), epochs, seeds, batch_size))
+        return [{"hidden": tuple(hidden), "parameters": parameter_count(hidden),
+                 "test_accuracies": [0.95 + 0.01 * depth, 0.96 + 0.01 * depth]}
+                for depth, hidden in enumerate(shapes)]
+
+    monkeypatch.setattr("snippets.data.load_dataset", lambda validation_size, limit: small_data)
+    monkeypatch.setattr("snippets.deeper.compare", made_up)
+    output = tmp_path / "small.json"
+    assert load_larger_run_script().main(["--epochs", "2", "--seeds", "2", "--output", str(output)]) == 0
+    assert asked == [(same_budget_shapes(), len(small_data.train_x), 2, (0, 1), 100)]
+    small, committed = json.loads(output.read_text()), json.loads(LARGER_RUN.read_text())
+    assert set(small) == set(committed) and set(small["config"]) == set(committed["config"])
+    assert small["seeds"] == [0, 1] and small["config"]["training_images"] == len(small_data.train_x)
+    assert [shape["mean"] for shape in small["shapes"]] == pytest.approx([0.955, 0.965, 0.975])
+    assert [shape["sd"] for shape in small["shapes"]] == pytest.approx([0.01 / np.sqrt(2)] * 3)
+    assert capsys.readouterr().out.splitlines() == ["256 95.50 ± 0.71", "204-204 96.50 ± 0.71",
+                                                    "177-177-177 97.50 ± 0.71"]
+
+
+def test_the_verdict_on_the_page_is_what_the_larger_run_shows():
+    """"Neither difference reaches" twice its standard error; "the seed matters more the deeper
+    the network"."""
+    text = page("deeper")
+    assert "Neither difference here reaches it" in text and "no effect of depth in either" in text
+    assert "the seed matters more the deeper" in text
+    run = json.loads(LARGER_RUN.read_text())
+    one_layer, *deeper_shapes = run["shapes"]
+    for shape in deeper_shapes:
+        error = np.sqrt((shape["sd"] ** 2 + one_layer["sd"] ** 2) / len(run["seeds"]))
+        assert abs(shape["mean"] - one_layer["mean"]) < 2 * error
+    assert [shape["sd"] for shape in run["shapes"]] == sorted(shape["sd"] for shape in run["shapes"])
+    two_layers, three_layers = deeper_shapes
+    # "slightly ahead", "slightly behind"
+    assert two_layers["mean"] > one_layer["mean"] > three_layers["mean"]
