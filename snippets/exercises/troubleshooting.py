@@ -5,7 +5,6 @@ import tensorflow as tf
 
 from snippets.data import scale_and_flatten
 from snippets.exercises import Exercise, Wrong
-from snippets.figures.troubleshooting import dead_fraction
 from snippets.mlp import MLP
 
 
@@ -38,6 +37,15 @@ def check_log_softmax(log_softmax):
             "each row must be shifted by its own largest logit: a row of -1e4 "
             "next to a row of +1e4 goes wrong."
         )
+
+
+def dead_fraction(model, images):
+    """The share of the first hidden layer's ReLUs that output 0 for every
+    one of ``images`` (as the page's figures count them)."""
+    hidden = model.activations(images)[0]
+    return float(
+        tf.reduce_mean(tf.cast(tf.reduce_max(hidden, axis=0) == 0, tf.float32))
+    )
 
 
 def check_dead_units(dead_units):
