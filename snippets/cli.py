@@ -59,7 +59,10 @@ TRAINING_FLAGS = {
     ),
     "epochs": (positive_int, "most epochs to train"),
     "batch_size": (positive_int, "examples per step"),
-    "optimizer": (("adam", "sgd"), "adam, or sgd for plain gradient descent"),
+    "optimizer": (
+        ("adam", "sgd", "momentum"),
+        "adam; sgd for plain gradient descent; momentum for SGD with momentum 0.9",
+    ),
     "learning_rate": (positive_float, "step size"),
     "schedule": (("constant", "cosine"), "learning-rate schedule"),
     "keep_prob": (

@@ -6,7 +6,7 @@ command line answers ``--help`` and argument mistakes at once.
 
 from dataclasses import dataclass
 
-DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 0.1}
+DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 0.1, "momentum": 0.01}
 
 
 # --8<-- [start:config]
@@ -15,7 +15,7 @@ class TrainConfig:
     hidden: tuple = (256,)  # the course's network: 784-256-10
     epochs: int = 20
     batch_size: int = 128
-    # or "sgd", plain gradient descent as in the course
+    # or "sgd", plain gradient descent as in the course, or "momentum"
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     # or "cosine": decay the learning rate to 0 at the end
