@@ -308,8 +308,14 @@ def test_the_widget_trains_a_preset_in_the_browser(chromium, repo_url):
         # a phone: no sideways scroll
         page.set_viewport_size({"width": 390, "height": 800})
         page.wait_for_function("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-        assert errors == [] and external == []
         long_tasks = page.evaluate("window.longTasks")
         assert not [d for d in long_tasks if d > 200], long_tasks
+        # a hand-edited link with values out of range falls back to sensible ones
+        page.goto(f"{repo_url}tests/playground_page.html?data=moons&hidden=9,2&keep=0&batch=0&opt=x#playground")
+        page.wait_for_function("/Step 0:/.test(document.querySelector('.pg-status').textContent)")
+        assert page.input_value("#pg0-data") == "xor" and page.input_value("#pg0-layers") == "1"
+        assert page.input_value("#pg0-units0") == "2" and page.input_value("#pg0-keep") == "1"
+        assert page.input_value("#pg0-batch") == "1" and page.input_value("#pg0-opt") == "sgd"
+        assert errors == [] and external == []
     finally:
         page.close()

@@ -30,6 +30,17 @@
       else if (key === "data" || key === "opt") s[key] = value;
       else if (Number.isFinite(Number(value))) s[key] = Number(value);
     }
+    // a hand-edited link cannot break the trainer: unknown or out-of-range values fall back
+    const clamp = (v, low, high) => Math.min(high, Math.max(low, v));
+    if (!CHOICES.data.some(([value]) => value === s.data)) s.data = DEFAULTS.data;
+    if (s.opt !== "adam") s.opt = "sgd";
+    s.seed = clamp(Math.round(s.seed), 0, 4294967295);
+    s.points = clamp(Math.round(s.points), 10, 1000);
+    s.batch = clamp(Math.round(s.batch), 1, s.points);
+    s.noise = clamp(s.noise, 0, 1);
+    s.lr = s.lr > 0 ? Math.min(s.lr, 10) : DEFAULTS.lr;
+    s.l2 = clamp(s.l2, 0, 10);
+    s.keep = s.keep > 0 ? Math.min(s.keep, 1) : 1;
     return s;
   }
   const toQuery = (s) => `data=${s.data}&seed=${s.seed}&noise=${s.noise}&points=${s.points}` +
@@ -132,13 +143,13 @@
     // The controls show this.setting.
     show() {
       const s = this.setting, i = this.inputs;
-      i.data.value = s.data; i.seed.value = s.seed; i.noise.value = String(s.noise);
+      i.data.value = s.data; i.seed.value = s.seed;
       i.layers.value = String(s.hidden.length);
       for (let l = 0; l < 3; l++) {
         i[`units${l}`].value = s.hidden[l] || 4;
         i[`units${l}`].parentElement.hidden = l >= s.hidden.length;
       }
-      for (const name of ["lr", "batch", "l2", "keep", "opt"]) {
+      for (const name of ["noise", "lr", "batch", "l2", "keep", "opt"]) {
         const value = String(s[name]);
         if (![...i[name].options].some((o) => o.value === value)) element("option", { value, text: value }, i[name]);
         i[name].value = value;
