@@ -181,7 +181,8 @@ def grid_points(size):
 
 @dataclass
 class Run:
-    """A trained twin: its setting, data, weights and losses."""
+    """A trained twin: its setting, data, initial and trained variables, and
+    the loss of its last step."""
 
     setting: Setting
     train: tuple

@@ -355,10 +355,15 @@
     }
   }
 
+  const running = [];
   function start(root) {
+    // with Material's instant navigation, a widget of the page left behind stops training
+    for (const p of running.splice(0)) {
+      if (document.body.contains(p.root)) running.push(p); else p.worker.terminate();
+    }
     for (const element of root.querySelectorAll(".playground:not([data-started])")) {
       element.setAttribute("data-started", "");
-      element.playground = new Playground(element, element.id === "playground");
+      running.push(new Playground(element, element.id === "playground"));
     }
   }
   if (typeof document$ !== "undefined") document$.subscribe(({ body }) => start(body));
