@@ -1,11 +1,12 @@
-"""Worked solutions of the exercises of "Linear models are limited" (shown on the page)."""
+"""Worked solutions of the exercises of "Linear models are limited"."""
 
 import numpy as np
 
 
 # --8<-- [start:logits]
 def logits(x, weights, bias):
-    return x @ weights + bias  # (n, d) @ (d, k) + (k,): the bias is added to every row
+    # (n, d) @ (d, k) + (k,): the bias is added to every row
+    return x @ weights + bias
 
 
 # --8<-- [end:logits]
@@ -13,7 +14,8 @@ def logits(x, weights, bias):
 
 # --8<-- [start:cross_entropy]
 def cross_entropy(logits, labels):
-    # Subtracting each row's largest logit changes no softmax, and keeps exp() <= 1.
+    # Subtracting each row's largest logit changes no softmax, and keeps
+    # every exp() at most 1.
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return -(labels * log_softmax).sum(axis=1).mean()
@@ -24,8 +26,9 @@ def cross_entropy(logits, labels):
 
 # --8<-- [start:largest_change]
 def largest_change(weights, size):
-    # ||dx @ W|| <= ||W||_2 ||dx||, with equality along the top singular vector:
-    # a large W turns a small change of the input into a large change of the logits.
+    # ||dx @ W|| <= ||W||_2 ||dx||, with equality along the top singular
+    # vector: a large W turns a small change of the input into a large change
+    # of the logits.
     return np.linalg.norm(weights, 2) * size
 
 
