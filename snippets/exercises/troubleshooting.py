@@ -56,11 +56,11 @@ def check_dead_units(dead_units):
     bias[:10] = -1e3  # these ten units can never fire
     model.biases["hidden_1"].assign(bias)
     hidden = model.activations(images)[0].numpy()
-    got = float(dead_units(hidden))
-    if not np.isclose(got, dead_fraction(model, images)):
+    got, expected = float(dead_units(hidden)), dead_fraction(model, images)
+    if not np.isclose(got, expected):
         raise Wrong(
-            f"for 40 units of which 10 cannot fire, got {got}, expected "
-            f"{dead_fraction(model, images)}."
+            f"for 20 examples through 40 ReLUs (10 of which can never fire) got "
+            f"{got:.4g}, expected {expected:.4g}."
         )
     # A unit that fires on one example of the batch is alive.
     almost = np.zeros((8, 4), np.float32)

@@ -99,7 +99,10 @@ def check_centre_of_mass(centre_of_mass):
 def check_ink_box(ink_box):
     for what, image in drawings().items():
         rows, cols = np.nonzero(image > INK)
-        expected = (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
+        expected = tuple(
+            int(v)
+            for v in (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
+        )
         got = tuple(int(v) for v in ink_box(image))
         if got != expected:
             raise Wrong(
