@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import check_keras_twin, keras_tabs, page, quiz, tab_sets
+from helpers import (
+    check_exercises,
+    check_keras_twin,
+    keras_tabs,
+    page,
+    quiz,
+    tab_sets,
+)
 from snippets.regularization import dropout
 
 
@@ -165,3 +172,7 @@ def test_expectation_figure_mean_over_masks_is_the_activation(drawn):
     # Fewer units kept, a noisier single mask: the running mean's early spread is larger.
     early = {p: np.std(run["running"][:20]) for p, run in data["runs"].items()}
     assert early[0.2] > early[0.8]
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    check_exercises("dropout")

@@ -6,8 +6,8 @@ from dataclasses import replace
 import numpy as np
 import tensorflow as tf
 
-from helpers import check_keras_twin, keras_tabs, quiz
-from snippets.regularization import EarlyStopping, l2_penalty
+from helpers import check_exercises, check_keras_twin, keras_tabs, quiz
+from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
 from snippets.train import TrainConfig, make_train_step, train
 
 
@@ -17,6 +17,20 @@ def test_l2_gradient_equals_lambda_times_w():
         penalty = l2_penalty([w], 0.01)
     assert np.allclose(tape.gradient(penalty, w).numpy(), 0.01 * w.numpy(), rtol=1e-6)
     assert np.isclose(float(penalty), 0.01 * np.sum(w.numpy() ** 2) / 2, rtol=1e-6)
+
+
+def test_l1_gradient_is_lambda_times_the_sign_and_zero_at_zero():
+    w = tf.Variable([[0.003, -2.0, 0.0], [1.5, 0.0, -0.0001]])
+    with tf.GradientTape() as tape:
+        penalty = l1_penalty([w, tf.ones([2, 2])], 0.1)
+    assert np.isclose(float(penalty), 0.1 * (np.abs(w.numpy()).sum() + 4), rtol=1e-6)
+    gradient = tape.gradient(penalty, w)
+    assert np.allclose(gradient.numpy(), 0.1 * np.sign(w.numpy()))
+    assert float(l1_penalty([], 0.1)) == 0.0
+    # One plain gradient step moves every weight by learning rate * l1 towards zero, however
+    # small: the tiny weights cross zero (and a later step brings them back), none grows.
+    tf.keras.optimizers.SGD(0.5).apply_gradients([(gradient, w)])
+    assert np.allclose(w.numpy(), [[-0.047, -1.95, 0.0], [1.45, 0.0, 0.0499]])
 
 
 def test_early_stopping_waits_patience_epochs_and_remembers_the_best():
@@ -99,6 +113,12 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert f"stops {regularization_figures.PATIENCE} epochs after it" in caption
     _, caption = figures["regularization-l2-weights"]
     assert f"$\\lambda = {regularization_figures.L2:g}$" in caption
+    _, caption = figures["regularization-penalty-sweep"]
+    strengths = [f"{strength:g}" for strength in regularization_figures.STRENGTHS]
+    assert f"{', '.join(strengths[:-1])} and {strengths[-1]};" in caption
+    assert f"within {regularization_figures.NEAR_ZERO:g} of zero" in caption
+    assert f"after {regularization_figures.SWEEP_EPOCHS} epochs" in caption
+    assert f"on {regularization_figures.LIMIT:,} images" in caption
 
 
 def test_overfitting_figure_validation_loss_turns_while_training_loss_falls(drawn):
@@ -124,6 +144,30 @@ def test_l2_weights_figure_the_penalty_shrinks_the_first_layer(drawn):
     assert near_zero[regularization_figures.L2] > 2 * near_zero[0.0]
     assert near_zero[regularization_figures.L2] > 2 * near_zero["initial"]
     assert all(run["weights"].shape == (784 * 256,) for run in runs.values())
+
+
+def test_penalty_sweep_figure_l1_switches_weights_off_where_l2_of_the_same_strength_does_not(drawn):
+    sweep = drawn("regularization-penalty-sweep")
+    weakest, middle, strongest = regularization_figures.STRENGTHS
+    none, l1, l2 = sweep["none"], sweep["L1"], sweep["L2"]
+    assert list(l1) == list(l2) == [weakest, middle, strongest]
+    assert none["valid_accuracy"] > 0.7 and none["near_zero"] < 0.05
+    # L1: more weights switched off the stronger it is; most at the middle strength for some
+    # accuracy, all at the strongest, where the network only guesses.
+    assert none["near_zero"] < l1[weakest]["near_zero"] < l1[middle]["near_zero"] < l1[strongest]["near_zero"]
+    assert abs(l1[weakest]["valid_accuracy"] - none["valid_accuracy"]) < 0.03
+    assert l1[middle]["near_zero"] > 0.5 and 0 < none["valid_accuracy"] - l1[middle]["valid_accuracy"] < 0.15
+    assert l1[strongest]["near_zero"] > 0.95 and l1[strongest]["valid_accuracy"] < 0.3
+    # L2 of the same strengths: almost every weight stays away from zero, accuracy as without.
+    for run in l2.values():
+        assert run["near_zero"] < 0.1 and abs(run["valid_accuracy"] - none["valid_accuracy"]) < 0.05
+
+
+# Exercises ----------------------------------------------------------------------------------
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    check_exercises("regularization")
 
 
 # Same in Keras ------------------------------------------------------------------------------

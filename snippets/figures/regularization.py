@@ -1,5 +1,6 @@
 """Figures of "Regularization": a network overfitting a small slice with the epoch early
-stopping keeps, and the weights with and without an L2 penalty."""
+stopping keeps, the weights with and without an L2 penalty, and a sweep of the strength of
+L1 and L2 penalties."""
 
 from dataclasses import replace
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from snippets.data import load_dataset
 from snippets.figures import COLORS, ink
-from snippets.regularization import EarlyStopping
+from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
 from snippets.train import TrainConfig, train
 
 LIMIT = 500  # training images: few enough to overfit in a few epochs
@@ -103,7 +104,84 @@ def draw_weights_with_and_without_l2(runs):
     return figure
 
 
+STRENGTHS = (1e-3, 1e-2, 1e-1)  # the λ of the sweep, for L1 and for L2
+NEAR_ZERO = 1e-3  # a weight this close to zero counts as switched off
+SWEEP_EPOCHS = 20
+SWEEP_BATCH = 100
+SWEEP_LEARNING_RATE = 0.1  # plain gradient descent, decayed to 0 over the run
+
+
+def penalized_run(penalty, strength, data, seed=0):
+    """CONFIG's network trained by plain gradient descent on ``data`` with ``penalty``
+    (l1_penalty, l2_penalty or None) of ``strength`` added to the loss: its validation
+    accuracy at the end, and the share of its weights within NEAR_ZERO of zero.
+
+    A loop of its own, because train() knows L2 only. The step size decays to 0 (cosine),
+    so a weight L1 has pulled to zero settles there instead of hopping across it."""
+    import tensorflow as tf
+
+    from snippets.data import batches
+    from snippets.linear import softmax_cross_entropy
+    from snippets.mlp import MLP
+    from snippets.train import make_optimizer
+
+    model = MLP(CONFIG.hidden, seed=seed)
+    steps_per_epoch = -(-len(data.train_x) // SWEEP_BATCH)
+    optimizer = make_optimizer("sgd", SWEEP_LEARNING_RATE, "cosine",
+                               total_steps=SWEEP_EPOCHS * steps_per_epoch)
+    signature = [tf.TensorSpec([None, 784], tf.float32), tf.TensorSpec([None, 10], tf.float32)]
+
+    @tf.function(input_signature=signature, autograph=False)
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = softmax_cross_entropy(model(x), y)
+            if penalty is not None:
+                loss += penalty(model.weight_matrices(), strength)
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+
+    step = step.get_concrete_function()
+    for epoch in range(SWEEP_EPOCHS):
+        for x, y in batches(SWEEP_BATCH, data.train_x, data.train_y, seed=seed + epoch):
+            step(tf.constant(x), tf.constant(y))
+    predicted = np.argmax(model(data.valid_x).numpy(), axis=1)
+    weights = np.concatenate([w.numpy().ravel() for w in model.weight_matrices()])
+    return {"valid_accuracy": float(np.mean(predicted == np.argmax(data.valid_y, axis=1))),
+            "near_zero": float(np.mean(np.abs(weights) < NEAR_ZERO))}
+
+
+def penalty_sweep():
+    """penalized_run without a penalty, and with L1 and with L2 at each of STRENGTHS."""
+    data = _data()
+    sweep = {"none": penalized_run(None, 0.0, data)}
+    for name, penalty in (("L1", l1_penalty), ("L2", l2_penalty)):
+        sweep[name] = {strength: penalized_run(penalty, strength, data)
+                       for strength in STRENGTHS}
+    return sweep
+
+
+def draw_penalty_sweep(sweep):
+    figure, axes = plt.subplots(1, 2, figsize=(8.4, 3.6), sharex=True)
+    panels = (("valid_accuracy", "validation accuracy"),
+              ("near_zero", f"share of weights with |w| < {NEAR_ZERO:g}"))
+    for ax, (key, label) in zip(axes, panels):
+        for color, name in zip(COLORS, ("L1", "L2")):
+            runs = sweep[name]
+            ax.plot(list(runs), [run[key] for run in runs.values()], color=color,
+                    marker="o", label=name)
+        ax.axhline(sweep["none"][key], color=ink(), linewidth=1, linestyle="--",
+                   label="no penalty")
+        ax.set_xscale("log")
+        ax.set_xlabel("strength λ")
+        ax.set_ylabel(label)
+        ax.set_ylim(0, 1.02)
+    axes[0].legend(loc="lower left", fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
 FIGURES = [
     ("regularization-overfitting", overfitting_curves, draw_overfitting_curves),
     ("regularization-l2-weights", weights_with_and_without_l2, draw_weights_with_and_without_l2),
+    ("regularization-penalty-sweep", penalty_sweep, draw_penalty_sweep),
 ]
