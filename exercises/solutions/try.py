@@ -8,6 +8,8 @@ INK = 0.05  # a pixel brighter than this is ink, as in snippets/predict.py
 
 # --8<-- [start:quantise_tensor]
 def quantise_tensor(weights):
+    # One step for the whole matrix, set by its largest weight: a column of
+    # small weights rounds to a few levels instead of 255.
     largest = np.abs(weights).max()
     scale = largest / 127 if largest > 0 else 1.0  # zeros: any scale will do
     q = np.clip(np.round(weights / scale), -127, 127).astype(np.int8)
