@@ -1,5 +1,5 @@
-"""Figures of "Troubleshooting": the course's two failures as curves, raw pixels with large
-starting weights, and a learning rate far too high."""
+"""Figures of "Troubleshooting": the raw pixels of a learner's notebook built on the course, with
+the course's large starting weights, and a learning rate far too high."""
 
 import math
 
