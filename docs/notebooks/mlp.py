@@ -137,8 +137,8 @@ print(
 assert course_run.test_accuracy > 0.5
 
 # %% [markdown]
-# It learns, so the constant 10.84 % that the course printed at every epoch cannot have
-# come from this network: it came from evaluating a different, untrained model (see the
+# It learns, so the constant 10.84 % that a learner's notebook built on the course printed at
+# every epoch cannot have come from this network: it came from evaluating a different, untrained model (see the
 # chapter).
 #
 # ## Training with the site's settings

@@ -11,11 +11,12 @@
 # ---
 
 # %% [markdown]
-# # Troubleshooting: the course's two failures, measured
+# # Troubleshooting: two failures from the course's material, measured
 #
-# Companion to the [Troubleshooting](../../troubleshooting/) chapter. The course printed an
-# accuracy of 0.1084 after every epoch for its two-layer network, and reported a test accuracy
-# of 0.7229 after 100 epochs for its linear model. This notebook reproduces both, finds the
+# Companion to the [Troubleshooting](../../troubleshooting/) chapter. A learner's notebook
+# built on the course printed an accuracy of 0.1084 after every epoch for its two-layer
+# network, and the course's own text reported a test accuracy of 0.7229 after 100 epochs for
+# its linear model. This notebook reproduces both, finds the
 # causes, and measures the fixes.
 
 # %%
@@ -41,9 +42,9 @@ data = load_dataset(validation_size=2000, limit=5000)
 # %% [markdown]
 # ## 1. The same accuracy every epoch: measuring a model that is not trained
 #
-# `compat_v1.course_accuracy_bug` rebuilds the course's graph: a linear model with its own
-# `accuracy` op, then the MLP on new placeholders, trained by the optimizer. The course printed
-# the first model's accuracy.
+# `compat_v1.course_accuracy_bug` rebuilds the graph of a learner's notebook built on the
+# course: a linear model with its own `accuracy` op, then the MLP on new placeholders, trained
+# by the optimizer. The notebook printed the first model's accuracy.
 
 # %%
 bug = compat_v1.course_accuracy_bug(data, epochs=3)
