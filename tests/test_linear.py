@@ -38,19 +38,6 @@ def test_linear_quiz_number_of_parameters():
     assert sum(int(np.prod(v.shape)) for v in model.trainable_variables) == answer
 
 
-def test_no_straight_line_gets_three_in_four_of_the_xor_points():
-    points, labels = xor_data()
-    classes = labels.argmax(axis=1)
-    best = 0.0
-    for angle in np.linspace(0, np.pi, 180, endpoint=False):
-        side = points @ np.array([np.cos(angle), np.sin(angle)])
-        for offset in np.linspace(-1.5, 1.5, 301):
-            right = np.mean((side > offset) == classes)
-            best = max(best, right, 1 - right)
-    assert 0.5 < best < 0.75
-    assert "fewer than three points in\nfour right" in page("linear")
-
-
 def test_a_linear_models_output_moves_at_most_norm_w_times_the_input():
     rng = np.random.default_rng(0)
     w = rng.normal(size=(784, 10))
@@ -147,3 +134,4 @@ def test_the_best_line_separates_two_points_in_three_of_xor_and_all_of_a_separab
     split = np.eye(2, dtype=np.float32)[(points[:, 0] + 0.5 * points[:, 1] > 0.2).astype(int)]
     assert best_line_accuracy(points, split, 360) > 0.998  # a line exists: found, up to the angle grid
     assert best_line_accuracy(points, 1 - split, 360) > 0.998  # and with the classes swapped
+    assert "the best line gets two points in three right" in " ".join(page("linear").split())
