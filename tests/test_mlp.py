@@ -399,7 +399,7 @@ def test_the_plain_loop_learns_and_reports_each_epoch(small_data):
     from snippets.train import evaluate, plain_training_loop
 
     lines = []
-    model = plain_training_loop(MLP(hidden=(256,)), small_data, epochs=2, batch_size=100, log=lines.append)
+    model = plain_training_loop(MLP(hidden=(64,)), small_data, epochs=2, batch_size=100, log=lines.append)
     assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 2"]
     assert evaluate(model, small_data.test_x, small_data.test_y)[1] > 0.8
 
