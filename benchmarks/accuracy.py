@@ -15,7 +15,6 @@ minutes for the course's three seeds on two cores, about 20 minutes for one
 seed of `best`; the system page shows both files.
 """
 
-import argparse
 import json
 import platform
 import subprocess
@@ -28,7 +27,7 @@ from pathlib import Path
 from snippets.common import (
     Parser,
     describe_os_error,
-    parse_number,
+    non_negative_int,
     write_atomically,
 )
 from snippets.config import PRESETS
@@ -62,13 +61,6 @@ def processor():
     }
 
 
-def seed_number(text):
-    value = parse_number(text, int, "a whole number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
 def parse_arguments(argv):
     parser = Parser(
         prog="accuracy.py",
@@ -84,7 +76,7 @@ def parse_arguments(argv):
     parser.add_argument(
         "--seeds",
         nargs="+",
-        type=seed_number,
+        type=non_negative_int,
         default=list(SEEDS),
         metavar="SEED",
         help="the seeds to train, one run each (default: 0 1 2)",

@@ -30,6 +30,7 @@ from snippets.common import (
     StopRequested,
     describe_os_error,
     non_negative_float,
+    non_negative_int,
     positive_float,
     positive_int,
     probability,
@@ -78,7 +79,10 @@ TRAINING_FLAGS = {
         positive_int,
         "early stopping: epochs without a better validation accuracy",
     ),
-    "seed": (int, "seed for the weights, the shuffling and dropout"),
+    "seed": (
+        non_negative_int,
+        "seed for the weights, the shuffling and dropout",
+    ),
     "limit": (positive_int, "train on the first N training examples only"),
 }
 

@@ -36,6 +36,7 @@ from snippets.predict import ImageError, load_digit, mnist_style
     (["train", "--epochs", "0"], "--epochs: must be at least 1, got 0"),
     (["train", "--epochs", "-3"], "--epochs: must be at least 1, got -3"),
     (["train", "--batch-size", "0"], "--batch-size: must be at least 1"),
+    (["train", "--seed", "-1"], "--seed: must be 0 or more, got -1"),  # numpy refuses negative seeds
     (["train", "--learning-rate", "0"], "--learning-rate: must be a positive number"),
     (["train", "--learning-rate", "-0.1"], "--learning-rate: must be a positive number"),
     (["train", "--learning-rate", "nan"], "--learning-rate: must be a positive number"),
