@@ -29,6 +29,7 @@ from snippets.checkpoint import (
 from snippets.data import batches
 from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
+from snippets.train import evaluate
 
 
 # --8<-- [start:load_layers]
@@ -110,8 +111,6 @@ def fit_variables(
 
     Returns the validation accuracy before training and after each epoch.
     """
-    from snippets.train import evaluate
-
     optimizer = tf.keras.optimizers.Adam(learning_rate)
     signature = [
         tf.TensorSpec([None, model.n_inputs], tf.float32),
@@ -162,7 +161,7 @@ def finetune_model(
 
 def main():
     from snippets.data import load_dataset
-    from snippets.train import TrainConfig, evaluate, train
+    from snippets.train import TrainConfig, train
 
     data = load_dataset(limit=10000)
     with tempfile.TemporaryDirectory() as folder:
