@@ -227,7 +227,7 @@ def check_shapes(model, prefix, key="model"):
 
 # --8<-- [start:training_checkpoints]
 def open_training_checkpoints(
-    checkpoint, directory, config, model, log=print, max_to_keep=3
+    checkpoint, directory, config, model, log=print, max_to_keep=3, write=True
 ):
     """A CheckpointManager over ``directory``; restore its newest complete
     checkpoint.
@@ -237,11 +237,13 @@ def open_training_checkpoints(
     renames them into place, and rewrites the small ``checkpoint`` index file
     atomically, so a crash during a save leaves the previous checkpoint intact.
     A checkpoint that is damaged anyway (a truncated or altered file) fails to
-    restore; the next older one is tried.
+    restore; the next older one is tried. Without ``write`` (a cluster's
+    workers other than the chief) the directory is only read.
     """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    remove_unfinished_saves(directory)
+    if write:
+        directory.mkdir(parents=True, exist_ok=True)
+        remove_unfinished_saves(directory)
     architecture = dict(
         model.architecture(), training=json.loads(json.dumps(asdict(config)))
     )
@@ -296,18 +298,20 @@ def open_training_checkpoints(
             f"resuming from {Path(prefix).name} in {directory}: epoch {epoch} "
             "was complete"
         )
-        write_atomically(
-            architecture_file, json.dumps(architecture, indent=2).encode()
-        )
+        if write:
+            write_atomically(
+                architecture_file, json.dumps(architecture, indent=2).encode()
+            )
         return manager, epoch
     if manager.checkpoints:
         raise CheckpointError(
             f"every checkpoint in {directory} is damaged; delete the "
             "directory to start again"
         )
-    write_atomically(
-        architecture_file, json.dumps(architecture, indent=2).encode()
-    )
+    if write:
+        write_atomically(
+            architecture_file, json.dumps(architecture, indent=2).encode()
+        )
     return manager, 0
 
 

@@ -34,6 +34,8 @@ from snippets.common import (
     positive_float,
     positive_int,
     probability,
+    device_count,
+    worker_addresses,
     quiet_tensorflow,
     stop_on_signals,
 )
@@ -41,6 +43,7 @@ from snippets.config import DEFAULT_LEARNING_RATES, PRESETS
 from snippets.exercises import CHAPTERS
 
 DEFAULT_CHECKPOINT_DIR = "runs/mnist"
+WORKER_TIMEOUT = 60.0  # seconds
 FAST_CHECKPOINT_DIR = "runs/fast"
 
 
@@ -166,6 +169,39 @@ def build_parser():
         "--checkpoint-dir",
         help="where checkpoints go; an existing run there is resumed "
         f"(default {DEFAULT_CHECKPOINT_DIR})",
+    )
+    devices = train.add_argument_group(
+        "more than one device (see snippets/distributed.py)"
+    )
+    devices.add_argument(
+        "--devices",
+        type=device_count,
+        metavar="N",
+        help="train on N devices at once, or all: N GPUs, or on a machine "
+        "without GPU the CPU split into N logical devices; --batch-size "
+        "stays the global batch, split among them (default: one device, "
+        "the GPU if there is one)",
+    )
+    devices.add_argument(
+        "--workers",
+        type=worker_addresses,
+        metavar="HOST:PORT,...",
+        help="train on several machines: every one runs the same command "
+        "with this same list and its own --worker-index; worker 0 writes "
+        "the checkpoints",
+    )
+    devices.add_argument(
+        "--worker-index",
+        type=non_negative_int,
+        metavar="I",
+        help="this machine's place in --workers, from 0",
+    )
+    devices.add_argument(
+        "--worker-timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="how long to wait for the other workers (default "
+        f"{WORKER_TIMEOUT:g})",
     )
 
     evaluate = commands.add_parser(
@@ -308,13 +344,55 @@ def run_fast(args):
     return 0
 
 
+def strategy_from_args(args, config):
+    """The tf.distribute strategy that --devices and --workers ask for, or
+    None for one device. Made before anything else runs on TensorFlow."""
+    if args.worker_index is not None and not args.workers:
+        raise UsageError("--worker-index goes with --workers")
+    if args.workers and args.worker_index is None:
+        raise UsageError("--workers needs this machine's --worker-index")
+    if args.workers and args.worker_index >= len(args.workers):
+        raise UsageError(
+            f"--worker-index {args.worker_index} is not a place in "
+            f"--workers, which names {len(args.workers)} (0 to "
+            f"{len(args.workers) - 1})"
+        )
+    if args.workers and args.devices is not None:
+        raise UsageError(
+            "--devices goes without --workers: each worker trains on all its "
+            "GPUs, or on its CPU"
+        )
+    if args.worker_timeout is not None and not args.workers:
+        raise UsageError("--worker-timeout goes with --workers")
+    if args.devices is None and not args.workers:
+        return None
+    from snippets.distributed import make_strategy
+
+    strategy = make_strategy(
+        args.devices,
+        args.workers,
+        args.worker_index or 0,
+        args.worker_timeout or WORKER_TIMEOUT,
+    )
+    replicas = strategy.num_replicas_in_sync if strategy else 1
+    if config.batch_size % replicas:
+        raise UsageError(
+            f"--batch-size {config.batch_size} does not split evenly among "
+            f"{replicas} replicas; use a multiple of {replicas}"
+        )
+    return strategy
+
+
 def run_train(args):
     from snippets.train import train
 
     if args.fast:
+        if args.devices is not None or args.workers:
+            raise UsageError("--fast trains on one device")
         return run_fast(args)
     checkpoint_dir = args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR
     config = config_from_args(args)
+    strategy = strategy_from_args(args, config)
     sizes = "-".join(str(size) for size in (784, *config.hidden, 10))
     log(
         f"training {sizes} with {config.optimizer} (learning rate "
@@ -323,11 +401,23 @@ def run_train(args):
         f"{config.l2}) for up "
         f"to {config.epochs} epochs, seed {config.seed}"
     )
-    result = train(config, checkpoint_dir=checkpoint_dir, log=log)
+    if strategy is not None:
+        log(
+            f"on {strategy.num_replicas_in_sync} replicas, "
+            f"{config.batch_size // strategy.num_replicas_in_sync} examples "
+            f"each per step"
+        )
+    result = train(
+        config, checkpoint_dir=checkpoint_dir, log=log, strategy=strategy
+    )
+    if args.workers and args.worker_index > 0:
+        saved = "worker 0 saves them"
+    else:
+        saved = f"saved in {checkpoint_dir}"
     log(
         f"test accuracy {result.test_accuracy:.4f}, test loss "
         f"{result.test_loss:.4f} "
-        f"(weights of epoch {result.best_epoch}, saved in {checkpoint_dir})"
+        f"(weights of epoch {result.best_epoch}, {saved})"
     )
     print(json.dumps(report(result, config, checkpoint_dir)))
     return 0

@@ -168,6 +168,26 @@ def positive_int(text):
     return value
 
 
+def device_count(text):
+    """``--devices``: a number of devices, or "all"."""
+    return "all" if text == "all" else positive_int(text)
+
+
+def worker_addresses(text):
+    """``--workers``: ``host:port,host:port``, one per machine, as a list."""
+    workers = [part.strip() for part in text.split(",")]
+    for worker in workers:
+        host, _, port = worker.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise argparse.ArgumentTypeError(
+                f"{worker!r} is not host:port (a port from 1 to 65535); "
+                "write the workers as host:port,host:port"
+            )
+    if len(set(workers)) != len(workers):
+        raise argparse.ArgumentTypeError(f"a worker is named twice in {text}")
+    return workers
+
+
 def non_negative_int(text):
     value = parse_number(text, int, "a whole number")
     if value < 0:

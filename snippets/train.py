@@ -22,6 +22,7 @@ from snippets.checkpoint import open_training_checkpoints, write_checkpoint
 from snippets.common import ExplainedError
 from snippets.config import TrainConfig
 from snippets.data import batches, load_dataset
+from snippets.distributed import is_chief, make_replicated_train_step
 from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
 from snippets.regularization import EarlyStopping, l2_penalty
@@ -216,6 +217,7 @@ def train(
     checkpoint_dir=None,
     log=print,
     init_from=None,
+    strategy=None,
 ):
     """Train an MLP as ``config`` says and return it with its history and test
     scores.
@@ -225,29 +227,38 @@ def train(
     the whole training state, and a later call with the same directory resumes
     from the newest complete one. ``init_from`` is a model of the same
     architecture whose weights training starts from (finetuning); a resumed run
-    takes its weights from the checkpoint instead.
+    takes its weights from the checkpoint instead. ``strategy`` (a tf.distribute
+    strategy, see snippets/distributed.py) trains on several devices at once.
     """
     if data is None:
         data = load_dataset(config.validation_size, config.limit)
-    model = MLP(
-        config.hidden,
-        n_inputs=data.train_x.shape[1],
-        n_classes=data.train_y.shape[1],
-        keep_prob=config.keep_prob,
-        input_keep_prob=config.input_keep_prob,
-        seed=config.seed,
-    )
-    if init_from is not None:
-        copy_weights(init_from, model)
     steps_per_epoch = math.ceil(len(data.train_x) / config.batch_size)
-    optimizer = make_optimizer(
-        config.optimizer,
-        config.learning_rate,
-        config.schedule,
-        config.epochs * steps_per_epoch,
-    )
-    optimizer.build(model.trainable_variables)
-    train_step = make_train_step(model, optimizer, config.l2)
+    # On several devices, what is made in the strategy's scope has a copy on
+    # each; without one, this scope is TensorFlow's default: one device.
+    with (strategy or tf.distribute.get_strategy()).scope():
+        model = MLP(
+            config.hidden,
+            n_inputs=data.train_x.shape[1],
+            n_classes=data.train_y.shape[1],
+            keep_prob=config.keep_prob,
+            input_keep_prob=config.input_keep_prob,
+            seed=config.seed,
+        )
+        if init_from is not None:
+            copy_weights(init_from, model)
+        optimizer = make_optimizer(
+            config.optimizer,
+            config.learning_rate,
+            config.schedule,
+            config.epochs * steps_per_epoch,
+        )
+        optimizer.build(model.trainable_variables)
+    if strategy is None:
+        train_step = make_train_step(model, optimizer, config.l2)
+    else:
+        train_step = make_replicated_train_step(
+            strategy, model, optimizer, config.l2
+        )
 
     def train_one_epoch(epoch):
         bar = ProgressBar(steps_per_epoch, f"epoch {epoch:>3}/{config.epochs}")
@@ -293,6 +304,7 @@ def train(
         state={"optimizer": optimizer},
         checkpoint_dir=checkpoint_dir,
         log=log,
+        write_checkpoints=strategy is None or is_chief(strategy),
     )
 
 
@@ -308,6 +320,7 @@ def run_epochs(
     checkpoint_dir=None,
     log=print,
     keep_best=True,
+    write_checkpoints=True,
 ):
     """The outer loop of every trainer: epochs, validation, early stopping,
     checkpoints.
@@ -317,7 +330,9 @@ def run_epochs(
     exactly (the optimizer's moments and step counter). With ``keep_best`` the
     model returned is the epoch with the best validation accuracy; without it,
     the last epoch's (the fast trainer's budget is fixed in advance, and
-    validation decides nothing there).
+    validation decides nothing there). Without ``write_checkpoints`` (a
+    cluster's workers but the chief) it resumes from ``checkpoint_dir`` but
+    writes nothing there.
     """
     best_model = MLP(**model.architecture()) if keep_best else model
     stopper = EarlyStopping(
@@ -337,7 +352,8 @@ def run_epochs(
     manager, start_epoch = None, 0
     if checkpoint_dir is not None:
         manager, start_epoch = open_training_checkpoints(
-            checkpoint, checkpoint_dir, config, model, log
+            checkpoint, checkpoint_dir, config, model, log,
+            write=write_checkpoints,
         )
     started = time.perf_counter() - (
         history.rows[-1]["seconds"] if history.rows else 0.0
@@ -377,7 +393,7 @@ def run_epochs(
             f"valid loss {valid_loss:.4f}  valid accuracy "
             f"{valid_accuracy:.4f}{best}"
         )
-        if manager is not None:
+        if manager is not None and write_checkpoints:
             epoch_counter.assign(epoch)
             write_checkpoint(manager, epoch)  # ckpt-<epoch>
     if stopper.should_stop:

@@ -1,0 +1,311 @@
+"""More than one device: the same training, data-parallel, with tf.distribute.
+
+Every device holds a copy (a replica) of the network. Each step splits the global batch
+into one slice per replica; each replica computes the gradients of its slice, the
+gradients are summed across replicas (an all-reduce), and every replica applies the same
+update, so the copies never drift apart. ``MirroredStrategy`` does this over the devices of
+one machine, ``MultiWorkerMirroredStrategy`` over several machines. On a machine without
+GPUs, the CPU can be split into logical devices: they share the same cores, so they prove
+the code correct, not fast.
+
+Run it as a script to train 20 steps on 1, 2 and 4 logical CPUs and compare the weights:
+
+    python -m snippets.distributed
+"""
+
+import json
+import os
+import socket
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from snippets.common import ExplainedError
+from snippets.regularization import l2_penalty
+
+# Splitting a CPU into more logical devices than this proves nothing more, and each one
+# costs memory and start-up time.
+MAX_LOGICAL_CPUS = 8
+# How long a worker waits for the others to answer before it gives up (seconds).
+WORKER_TIMEOUT = 60.0
+
+
+class DeviceError(ExplainedError):
+    """The devices or workers asked for are not there."""
+
+
+# --8<-- [start:devices]
+def use_devices(count):
+    """The names of ``count`` devices to train on: GPUs where the machine has
+    them, else the CPU split into ``count`` logical devices.
+
+    TensorFlow fixes its devices when it first runs an op, so this must come
+    before any training; after that, it uses the logical CPUs already there.
+    """
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        if count > len(gpus):
+            raise DeviceError(
+                f"{count} devices asked for, but this machine has "
+                f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''}"
+            )
+        return [f"/gpu:{index}" for index in range(count)]
+    if count > MAX_LOGICAL_CPUS:
+        raise DeviceError(
+            f"{count} devices asked for, but this machine has no GPU, and its "
+            f"CPU is split into at most {MAX_LOGICAL_CPUS} logical devices"
+        )
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * count
+        )
+    except RuntimeError:  # TensorFlow has started: use what it has
+        available = len(tf.config.list_logical_devices("CPU"))
+        if count > available:
+            raise DeviceError(
+                f"{count} devices asked for, but TensorFlow started with "
+                f"{available} CPU device{'s' if available > 1 else ''}; ask "
+                "for them before anything else runs"
+            ) from None
+    return [f"/cpu:{index}" for index in range(count)]
+
+
+# --8<-- [end:devices]
+
+
+def all_devices():
+    """Every GPU; on a machine without one, the CPU, which already uses every
+    core as one device."""
+    return max(1, len(tf.config.list_physical_devices("GPU")))
+
+
+# --8<-- [start:tf_config]
+def tf_config(workers, index):
+    """The ``TF_CONFIG`` that tells worker ``index`` of the cluster ``workers``
+    (``host:port`` strings) who its peers are. Worker 0 is the chief: it alone
+    writes checkpoints."""
+    return {
+        "cluster": {"worker": list(workers)},
+        "task": {"type": "worker", "index": index},
+    }
+
+
+# --8<-- [end:tf_config]
+
+
+def wait_for_workers(workers, index, timeout=WORKER_TIMEOUT):
+    """Return once every worker of the cluster is up; a DeviceError naming the
+    missing ones after ``timeout`` seconds.
+
+    TensorFlow's MultiWorkerMirroredStrategy waits for its peers without a
+    time limit, so the workers meet here first. Each listens on its own port
+    and calls every other one; it goes on once it has reached them all and
+    all have reached it. The port is then free for TensorFlow's server.
+    """
+    host, _, port = workers[index].rpartition(":")
+    peers = {i: w for i, w in enumerate(workers) if i != index}
+    reached, reached_by = set(), set()
+    deadline = time.monotonic() + timeout
+    with socket.create_server(("", int(port)), reuse_port=False) as server:
+        server.settimeout(0.2)
+        while reached != set(peers) or reached_by != set(peers):
+            if time.monotonic() > deadline:
+                missing = sorted(set(peers) - (reached & reached_by))
+                raise DeviceError(
+                    f"worker {', '.join(peers[i] for i in missing)} did not "
+                    f"answer within {timeout:g} s; start the same command "
+                    "there with its --worker-index, or check the host and port"
+                )
+            for i in set(peers) - reached:
+                peer_host, _, peer_port = peers[i].rpartition(":")
+                try:
+                    with socket.create_connection(
+                        (peer_host, int(peer_port)), timeout=0.5
+                    ) as connection:
+                        connection.sendall(f"{index}\n".encode())
+                    reached.add(i)
+                except OSError:
+                    pass  # not listening yet
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(1.0)
+                try:
+                    text = connection.recv(16).decode().strip()
+                except OSError:
+                    continue
+                if text.isdigit() and int(text) in peers:
+                    reached_by.add(int(text))
+
+
+# --8<-- [start:strategy]
+def mirrored(devices):
+    """A MirroredStrategy over ``devices``. GPUs sum their gradients with NCCL,
+    TensorFlow's default; logical CPUs send them to the first one, which sums
+    them and sends the sum back (they share one memory, so this is cheap)."""
+    if devices[0].startswith("/cpu"):
+        return tf.distribute.MirroredStrategy(
+            devices, cross_device_ops=tf.distribute.ReductionToOneDevice()
+        )
+    return tf.distribute.MirroredStrategy(devices)
+
+
+def make_strategy(devices=None, workers=None, worker_index=0,
+                  timeout=WORKER_TIMEOUT):
+    """The tf.distribute strategy for a run, or None for one device.
+
+    ``devices``: a count, or "all". ``workers``: ``host:port`` strings, one per
+    machine; this process is worker ``worker_index`` among them.
+    """
+    if workers:
+        wait_for_workers(workers, worker_index, timeout)
+        os.environ["TF_CONFIG"] = json.dumps(tf_config(workers, worker_index))
+        # Collectives that wait longer than this fail instead of hanging.
+        options = tf.distribute.experimental.CommunicationOptions(
+            timeout_seconds=timeout
+        )
+        return tf.distribute.MultiWorkerMirroredStrategy(
+            communication_options=options
+        )
+    count = all_devices() if devices == "all" else devices
+    if count is None or count == 1:
+        return None  # TensorFlow's default: the GPU if there is one
+    return mirrored(use_devices(count))
+
+
+# --8<-- [end:strategy]
+
+
+
+def is_chief(strategy):
+    """Whether this process writes the checkpoints: always, but on a cluster's
+    workers other than worker 0."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    return resolver.task_type in ("chief", None) or (
+        resolver.task_type == "worker" and resolver.task_id == 0
+    )
+
+
+# --8<-- [start:split]
+def split_batch(strategy, *arrays):
+    """Each array of a global batch, cut into one slice per replica.
+
+    Replica ``r`` of ``R`` gets rows ``r*n//R`` up to ``(r+1)*n//R``: together
+    the slices are the batch, in order, as on one device.
+    """
+
+    def slice_for(context, array):
+        r = context.replica_id_in_sync_group
+        replicas = context.num_replicas_in_sync
+        return array[r * len(array) // replicas : (r + 1) * len(array) // replicas]
+
+    return [
+        strategy.experimental_distribute_values_from_function(
+            lambda context, array=array: slice_for(context, array)
+        )
+        for array in arrays
+    ]
+
+
+# --8<-- [end:split]
+
+
+# --8<-- [start:replicated_step]
+def make_replicated_train_step(strategy, model, optimizer, l2):
+    """``train.make_train_step`` on every replica at once: the same call,
+    ``train_step(x, y, dropout_seed)``, with ``x`` and ``y`` the global batch.
+    """
+
+    def replica_step(x, y, global_size, dropout_seed):
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        # each replica drops out its own units
+        seed = tf.random.experimental.stateless_fold_in(dropout_seed, replica)
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True, dropout_seed=seed)
+            per_example = tf.nn.softmax_cross_entropy_with_logits(y, logits)
+            # divided by the GLOBAL batch: the replicas' gradients then sum to
+            # the gradient of the mean over the whole batch
+            loss = tf.nn.compute_average_loss(
+                per_example, global_batch_size=global_size
+            )
+            total = loss
+            if l2:  # added once in all, not once per replica
+                total += tf.nn.scale_regularization_loss(
+                    l2_penalty(model.weight_matrices(), l2)
+                )
+        gradients = tape.gradient(total, model.trainable_variables)
+        # Keras' optimizer sums the gradients across replicas (the
+        # all-reduce), then applies the same update on each one.
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss, tf.linalg.global_norm(gradients) ** 2
+
+    @tf.function(autograph=False)
+    def distributed_step(x, y, global_size, dropout_seed):
+        losses, squared_norms = strategy.run(
+            replica_step, args=(x, y, global_size, dropout_seed)
+        )
+        # the batch's mean loss, and the norm of all the replicas' gradients
+        # together (a NaN anywhere shows in it)
+        return (
+            strategy.reduce("SUM", losses, axis=None),
+            tf.sqrt(strategy.reduce("SUM", squared_norms, axis=None)),
+        )
+
+    def train_step(x, y, dropout_seed):
+        global_size = tf.constant(len(x), tf.int32)
+        x, y = split_batch(strategy, x, y)
+        return distributed_step(x, y, global_size, dropout_seed)
+
+    return train_step
+
+
+# --8<-- [end:replicated_step]
+
+
+
+# --8<-- [start:compare]
+def weights_after_training(config, data, device_counts):
+    """{count: the trained weights, as one flat array} for training ``config``
+    on each number of devices, from the same seed and the same batches."""
+    from snippets.train import train  # the trainer sits above this module
+
+    devices = use_devices(max(device_counts))
+    weights = {}
+    for count in device_counts:
+        strategy = (
+            mirrored(devices[:count]) if count > 1 else None
+        )
+        result = train(config, data, log=lambda message: None, strategy=strategy)
+        weights[count] = np.concatenate(
+            [v.numpy().ravel() for v in result.model.trainable_variables]
+        )
+    return weights
+
+
+# --8<-- [end:compare]
+
+
+def main():
+    from snippets.config import TrainConfig
+    from snippets.data import load_dataset
+
+    # 20 steps of 100 examples, no dropout: the steps are the same on any count
+    config = TrainConfig(epochs=1, batch_size=100, limit=2000)
+    data = load_dataset(config.validation_size, config.limit)
+    weights = weights_after_training(config, data, [1, 2, 4])
+    for count in (2, 4):
+        difference = np.max(np.abs(weights[count] - weights[1]))
+        print(f"{count} devices: largest difference from 1 device "
+              f"{difference:.1e}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
