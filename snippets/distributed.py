@@ -1,12 +1,9 @@
-"""More than one device: the same training, data-parallel, with tf.distribute.
+"""More than one device: which devices, which machines, and the tf.distribute strategy
+that trains on them (the step each replica runs is in snippets/data_parallel.py).
 
-Every device holds a copy (a replica) of the network. Each step splits the global batch
-into one slice per replica; each replica computes the gradients of its slice, the
-gradients are summed across replicas (an all-reduce), and every replica applies the same
-update, so the copies never drift apart. ``MirroredStrategy`` does this over the devices of
-one machine, ``MultiWorkerMirroredStrategy`` over several machines. On a machine without
-GPUs, the CPU can be split into logical devices: they share the same cores, so they prove
-the code correct, not fast.
+``MirroredStrategy`` trains on the devices of one machine, ``MultiWorkerMirroredStrategy``
+on several machines. On a machine without GPUs, the CPU can be split into logical devices:
+they share the same cores, so they prove the code correct, not fast.
 
 Run it as a script to train 20 steps on 1, 2 and 4 logical CPUs and compare the weights:
 
@@ -23,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from snippets.common import ExplainedError
-from snippets.regularization import l2_penalty
+from snippets.train import train
 
 # Splitting a CPU into more logical devices than this proves nothing more, and each one
 # costs memory and start-up time.
@@ -181,101 +178,10 @@ def make_strategy(devices=None, workers=None, worker_index=0,
 # --8<-- [end:strategy]
 
 
-
-def is_chief(strategy):
-    """Whether this process writes the checkpoints: always, but on a cluster's
-    workers other than worker 0."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
-        return True
-    return resolver.task_type in ("chief", None) or (
-        resolver.task_type == "worker" and resolver.task_id == 0
-    )
-
-
-# --8<-- [start:split]
-def split_batch(strategy, *arrays):
-    """Each array of a global batch, cut into one slice per replica.
-
-    Replica ``r`` of ``R`` gets rows ``r*n//R`` up to ``(r+1)*n//R``: together
-    the slices are the batch, in order, as on one device.
-    """
-
-    def slice_for(context, array):
-        r = context.replica_id_in_sync_group
-        replicas = context.num_replicas_in_sync
-        return array[r * len(array) // replicas : (r + 1) * len(array) // replicas]
-
-    return [
-        strategy.experimental_distribute_values_from_function(
-            lambda context, array=array: slice_for(context, array)
-        )
-        for array in arrays
-    ]
-
-
-# --8<-- [end:split]
-
-
-# --8<-- [start:replicated_step]
-def make_replicated_train_step(strategy, model, optimizer, l2):
-    """``train.make_train_step`` on every replica at once: the same call,
-    ``train_step(x, y, dropout_seed)``, with ``x`` and ``y`` the global batch.
-    """
-
-    def replica_step(x, y, global_size, dropout_seed):
-        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-        # each replica drops out its own units
-        seed = tf.random.experimental.stateless_fold_in(dropout_seed, replica)
-        with tf.GradientTape() as tape:
-            logits = model(x, training=True, dropout_seed=seed)
-            per_example = tf.nn.softmax_cross_entropy_with_logits(y, logits)
-            # divided by the GLOBAL batch: the replicas' gradients then sum to
-            # the gradient of the mean over the whole batch
-            loss = tf.nn.compute_average_loss(
-                per_example, global_batch_size=global_size
-            )
-            total = loss
-            if l2:  # added once in all, not once per replica
-                total += tf.nn.scale_regularization_loss(
-                    l2_penalty(model.weight_matrices(), l2)
-                )
-        gradients = tape.gradient(total, model.trainable_variables)
-        # Keras' optimizer sums the gradients across replicas (the
-        # all-reduce), then applies the same update on each one.
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss, tf.linalg.global_norm(gradients) ** 2
-
-    @tf.function(autograph=False)
-    def distributed_step(x, y, global_size, dropout_seed):
-        losses, squared_norms = strategy.run(
-            replica_step, args=(x, y, global_size, dropout_seed)
-        )
-        # the batch's mean loss, and the norm of all the replicas' gradients
-        # together (a NaN anywhere shows in it)
-        return (
-            strategy.reduce("SUM", losses, axis=None),
-            tf.sqrt(strategy.reduce("SUM", squared_norms, axis=None)),
-        )
-
-    def train_step(x, y, dropout_seed):
-        global_size = tf.constant(len(x), tf.int32)
-        x, y = split_batch(strategy, x, y)
-        return distributed_step(x, y, global_size, dropout_seed)
-
-    return train_step
-
-
-# --8<-- [end:replicated_step]
-
-
-
 # --8<-- [start:compare]
 def weights_after_training(config, data, device_counts):
     """{count: the trained weights, as one flat array} for training ``config``
     on each number of devices, from the same seed and the same batches."""
-    from snippets.train import train  # the trainer sits above this module
-
     devices = use_devices(max(device_counts))
     weights = {}
     for count in device_counts:

@@ -22,7 +22,7 @@ from snippets.checkpoint import open_training_checkpoints, write_checkpoint
 from snippets.common import ExplainedError
 from snippets.config import TrainConfig
 from snippets.data import batches, load_dataset
-from snippets.distributed import is_chief, make_replicated_train_step
+from snippets.data_parallel import is_chief, make_replicated_train_step
 from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
 from snippets.regularization import EarlyStopping, l2_penalty

@@ -42,10 +42,17 @@ for name in THREAD_VARIABLES:
 
 
 def pytest_configure(config):
-    """Load TensorFlow quietly once, before any test imports a module that loads it; not in
-    pytest-xdist's controller, which runs no tests."""
+    """Load TensorFlow quietly once, before any test imports a module that loads it, and
+    split the CPU into logical devices; not in pytest-xdist's controller, which runs no
+    tests."""
     if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
         quiet_tensorflow()
+        # The CPU as four logical devices, before any op runs: the chapter "More than one
+        # device" and its tests train on several devices in this process. A test's own
+        # ops still run on the first, as they would without the split.
+        from snippets.distributed import use_devices
+
+        use_devices(4)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
