@@ -9,7 +9,7 @@ MNIST := data/mnist/.verified
 KATEX := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install test serve site bench accuracy accuracy-best lighthouse clean
+.PHONY: install test serve site bench bench-distributed accuracy accuracy-best lighthouse clean
 
 install: $(INSTALLED) $(MNIST) $(KATEX)
 
@@ -52,6 +52,11 @@ site: install
 # Speed: plain Keras fit vs the project's fast trainer, side by side (see benchmarks/).
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# More than one device: a step on 1, 2 and 4 devices and its all-reduce (about a minute);
+# writes benchmarks/distributed.json, shown on the page "More than one device".
+bench-distributed: install
+	$(BIN)/python benchmarks/distributed.py
 
 # Acceptance: the defaults of `python -m snippets train` on seeds 0-2 (about 5 minutes);
 # writes benchmarks/course_accuracy.json, shown on the MLP and system pages.

@@ -13,8 +13,9 @@ that overhead and then the waste that is left:
 4. a learning-rate schedule fixed in advance (warm up, then decay to zero) reaches 98 %
    in a few epochs, where a constant rate needs many more;
 5. fewer, larger batches (512) with a label-smoothed loss;
-6. the matrix products run in bfloat16 on CPUs that have instructions for it (float32
-   master weights, float32 softmax and loss).
+6. the matrix products run in bfloat16 where that is measured to be faster (float32
+   master weights, float32 softmax and loss): a probe at start-up times one step's
+   arithmetic in both types on this machine (``choose_compute_dtype``).
 
 Every one of these is a switch in ``FastConfig``, so benchmarks/bench.py can measure them
 one at a time; the chapter "Making it fast" (docs/speed.md) shows what each is worth.
@@ -29,9 +30,11 @@ Run it as a script to train with the fixed schedule on all of MNIST:
     python -m snippets.fast
 """
 
+import functools
 import math
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 import tensorflow as tf
@@ -58,8 +61,9 @@ class FastConfig:
     warmup_fraction: float = 0.15  # of all steps
     # aim at 0.91 for the right class, 0.01 for the others
     label_smoothing: float = 0.1
-    # matrix products in bfloat16; "float32" for none
-    compute_dtype: str = "bfloat16"
+    # "auto": bfloat16 products only where a probe measures them faster;
+    # "float32" or "bfloat16" forces one
+    compute_dtype: str = "auto"
     # one kernel per variable; False: Adam written as tensor ops
     fused_adam: bool = True
     # one compiled call per epoch; False: one call per step
@@ -157,6 +161,101 @@ def loss_and_gradients(
 # --8<-- [end:gradients]
 
 
+# --8<-- [start:probe]
+# bfloat16 keeps 3 significant digits instead of 7: it must be clearly faster
+# to be worth them, not just ahead by the noise of a busy machine.
+BFLOAT16_MUST_BE_FASTER_BY = 1.1
+
+
+def bfloat16_hardware():
+    """What this machine has for bfloat16 products, in words (for the log)."""
+    if tf.config.list_physical_devices("GPU"):
+        return "on the GPU"
+    try:
+        with open("/proc/cpuinfo") as file:
+            flags = next(
+                (line.split(":", 1)[1].split() for line in file
+                 if line.startswith("flags")),
+                [],
+            )
+    except OSError:  # not Linux: the measurement alone decides
+        return "CPU flags unknown"
+    if "amx_bf16" in flags:
+        return "the CPU has AMX-BF16"
+    if "avx512_bf16" in flags:
+        return "the CPU has AVX512-BF16"
+    return "no bfloat16 instructions"
+
+
+@functools.cache
+def time_one_step(batch, sizes, repeats=3):
+    """Best-of-``repeats`` seconds of one step's arithmetic (forward and
+    backward, at the epoch's own shapes) in float32 and in bfloat16.
+
+    Cached: the machine does not change within a process, and every run in
+    it should make the same choice.
+    """
+    rng = np.random.default_rng(0)
+    weights = [
+        tf.constant(rng.normal(0, 0.05, (n_in, n_out)), tf.float32)
+        for n_in, n_out in zip(sizes, sizes[1:])
+    ]
+    biases = [tf.zeros(n_out) for n_out in sizes[1:]]
+    x = tf.constant(rng.uniform(0, 1, (batch, sizes[0])), tf.float32)
+    labels = tf.constant(rng.integers(0, sizes[-1], batch), tf.int32)
+    best = {"float32": math.inf, "bfloat16": math.inf}
+    for attempt in range(repeats + 1):
+        for dtype in best:  # taking turns: a busy moment hits both
+            started = time.perf_counter()
+            _, gradients = loss_and_gradients(
+                weights, biases, x, labels, dtype
+            )
+            gradients[0].numpy()  # wait for the result
+            if attempt > 0:  # the first call of each sets up its kernels
+                best[dtype] = min(best[dtype], time.perf_counter() - started)
+    return best
+
+
+def choose_compute_dtype(seconds, hardware):
+    """float32 or bfloat16 from the measured ``seconds`` of a step in each,
+    and the one line that says why.
+    """
+    speedup = seconds["float32"] / seconds["bfloat16"]
+    if speedup >= BFLOAT16_MUST_BE_FASTER_BY:
+        return "bfloat16", (
+            f"matrix products in bfloat16: measured {speedup:.1f}x faster "
+            f"than float32 here ({hardware})"
+        )
+    if speedup >= 1:
+        why = f"bfloat16 measured only {speedup:.2f}x faster here"
+    else:
+        why = f"bfloat16 measured {1 / speedup:.1f}x slower here"
+    return "float32", f"matrix products in float32: {why} ({hardware})"
+
+
+# --8<-- [end:probe]
+
+
+def resolve_compute_dtype(config, n_inputs, n_classes, log=print):
+    """``config`` with compute_dtype "auto" replaced by what the probe chose;
+    logs the choice and why.
+    """
+    if config.compute_dtype not in ("auto", "float32", "bfloat16"):
+        raise ValueError(
+            f"unknown compute_dtype {config.compute_dtype!r}; choose auto, "
+            "float32 or bfloat16"
+        )
+    if config.compute_dtype != "auto":
+        log(f"matrix products in {config.compute_dtype}, as configured")
+        return config
+    sizes = (n_inputs, *config.hidden, n_classes)
+    dtype, reason = choose_compute_dtype(
+        time_one_step(config.batch_size, sizes), bfloat16_hardware()
+    )
+    log(reason)
+    return replace(config, compute_dtype=dtype)
+
+
 class FastTrainer(tf.Module):
     """The data as tensors, the model with Adam's moments, and the compiled
     epoch.
@@ -175,7 +274,7 @@ class FastTrainer(tf.Module):
         if config.compute_dtype not in ("float32", "bfloat16"):
             raise ValueError(
                 f"unknown compute_dtype {config.compute_dtype!r}; choose "
-                "float32 or bfloat16"
+                "float32 or bfloat16 (resolve_compute_dtype decides auto)"
             )
         self.config = config
         self.features = tf.constant(train_x, tf.float32)
@@ -325,7 +424,12 @@ def train_fast(config=FAST, data=None, checkpoint_dir=None, log=print):
     resuming, is the chapter trainer's ``run_epochs``.
     """
     data = data if data is not None else load_dataset()
-    trainer = FastTrainer(config, data.train_x, data.train_y)
+    # The checkpoints keep config as given ("auto" stays "auto"), so a run
+    # resumed on another machine may choose differently there.
+    chosen = resolve_compute_dtype(
+        config, data.train_x.shape[1], data.train_y.shape[1], log
+    )
+    trainer = FastTrainer(chosen, data.train_x, data.train_y)
 
     def train_one_epoch(epoch):
         loss = trainer.train_epoch(epoch)
@@ -352,8 +456,7 @@ def main():
     data = load_dataset()
     print(
         f"training 784-256-10 with the fixed fast schedule: {FAST.epochs} "
-        f"epochs, batch {FAST.batch_size}, "
-        f"{FAST.compute_dtype} products"
+        f"epochs, batch {FAST.batch_size}"
     )
     result = train_fast(data=data)
     print(

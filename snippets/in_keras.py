@@ -211,6 +211,35 @@ def load_matching_layers(model, saved, new_head=True, freeze=True):
 # --8<-- [end:keras_finetune]
 
 
+# --8<-- [start:keras_on_devices]
+def fit_on_devices(strategy, data, epochs=1, batch_size=128, hidden=(256,)):
+    """``model.fit`` on every device of a tf.distribute ``strategy``.
+
+    Only two things change: the model is built and compiled in the strategy's
+    scope, so that each of its variables has a copy on every device, and
+    ``batch_size`` is the global batch, which fit splits among the replicas.
+    Keras scales the loss by the global batch and sums the gradients itself.
+    """
+    with strategy.scope():
+        model = mlp(hidden)
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3),
+            loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+    model.fit(
+        data.train_x,
+        data.train_y,
+        batch_size=batch_size,
+        epochs=epochs,
+        verbose=0,
+    )
+    return model
+
+
+# --8<-- [end:keras_on_devices]
+
+
 def set_weights_from(module, model):
     """Give the Keras ``model`` the weights of a hand-written MLP or
     LinearClassifier, layer by layer: the "same weights in" of every
