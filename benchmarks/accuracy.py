@@ -16,7 +16,6 @@ seed of `best`; the system page shows both files.
 """
 
 import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from snippets.common import (
     Parser,
     describe_os_error,
     non_negative_int,
+    processor,
     write_atomically,
 )
 from snippets.config import PRESETS
@@ -36,29 +36,6 @@ FOLDER = Path(__file__).resolve().parent
 SEEDS = (0, 1, 2)
 # the lowest test accuracy a seed may reach; presets without one only record
 TARGETS = {"course": 0.982}
-
-
-def processor():
-    """The CPU's model name and whether it has AVX-512 (the two generations
-    differ there).
-    """
-    info = (
-        Path("/proc/cpuinfo").read_text()
-        if Path("/proc/cpuinfo").is_file()
-        else ""
-    )
-    fields = dict(
-        line.split(":", 1) for line in info.splitlines() if ":" in line
-    )
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
-    flags = fields.get("flags", "").split()
-    return {
-        "model_name": fields.get("model name", platform.processor()),
-        "family": fields.get("cpu family"),
-        "model": fields.get("model"),
-        "avx512f": "avx512f" in flags,
-        "avx512_bf16": "avx512_bf16" in flags,
-    }
 
 
 def parse_arguments(argv):

@@ -16,34 +16,15 @@ networks* (docs/deeper.md) reads the file.
 """
 
 import json
-import platform
 import statistics
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from snippets.common import Parser, positive_int, write_atomically
+from snippets.common import Parser, positive_int, processor, write_atomically
 
 FOLDER = Path(__file__).resolve().parent
-
-
-def processor():
-    """The CPU's model name and whether it has AVX-512: float results differ
-    slightly between CPU generations.
-    """
-    cpuinfo = Path("/proc/cpuinfo")
-    info = cpuinfo.read_text() if cpuinfo.is_file() else ""
-    fields = {}
-    for line in info.splitlines():
-        if ":" in line:
-            key, value = line.split(":", 1)
-            fields.setdefault(key.strip(), value.strip())
-    flags = fields.get("flags", "").split()
-    return {
-        "model_name": fields.get("model name", platform.processor()),
-        "avx512f": "avx512f" in flags,
-    }
 
 
 def summary(rows):

@@ -19,9 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from accuracy import processor  # benchmarks/accuracy.py: the same processor record
-
-from snippets.common import quiet_tensorflow, write_atomically
+from snippets.common import processor, quiet_tensorflow, write_atomically
 
 OUTPUT = Path(__file__).with_name("distributed.json")
 COUNTS = (1, 2, 4)
@@ -39,6 +37,23 @@ def milliseconds_per_call(function, calls, repeats=5):
         float(result if not isinstance(result, (tuple, list)) else result[0])  # wait for it
         times.append((time.perf_counter() - started) / calls * 1000)
     return statistics.median(times)
+
+
+def make_all_reduce(strategy, variables):
+    """A compiled all-reduce, on every replica, of tensors shaped like ``variables``."""
+    import tensorflow as tf
+
+    gradients = [tf.ones(v.shape) for v in variables]
+
+    @tf.function
+    def all_reduce():
+        def replica_sum():
+            context = tf.distribute.get_replica_context()
+            return tf.reshape(context.all_reduce("SUM", gradients)[0], [-1])[0]
+
+        return strategy.reduce("SUM", strategy.run(replica_sum), axis=None)
+
+    return all_reduce
 
 
 def measure(calls):
@@ -66,23 +81,14 @@ def measure(calls):
             step = make_train_step(model, optimizer, 0.0)
         else:
             step = make_replicated_train_step(strategy, model, optimizer, 0.0)
-        step_ms[count] = milliseconds_per_call(lambda: step(x, y, seed), calls)
+        step_ms[count] = milliseconds_per_call(lambda step=step: step(x, y, seed), calls)
         if strategy is None:
             continue
         # cutting the global batch into slices, one per device (in Python, every step)
         split_ms[count] = milliseconds_per_call(
-            lambda: (split_batch(strategy, x, y), 0.0)[1], calls)
+            lambda strategy=strategy: (split_batch(strategy, x, y), 0.0)[1], calls)
         # the all-reduce alone: each replica holds gradients shaped like the model's
-        gradients = [tf.ones(v.shape) for v in model.trainable_variables]
-
-        @tf.function
-        def all_reduce(strategy=strategy):
-            def replica_sum():
-                context = tf.distribute.get_replica_context()
-                return tf.reshape(context.all_reduce("SUM", gradients)[0], [-1])[0]
-
-            return strategy.reduce("SUM", strategy.run(replica_sum), axis=None)
-
+        all_reduce = make_all_reduce(strategy, model.trainable_variables)
         all_reduce_ms[count] = milliseconds_per_call(all_reduce, calls)
     return step_ms, all_reduce_ms, split_ms
 

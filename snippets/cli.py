@@ -29,15 +29,15 @@ from snippets.common import (
     Parser,
     StopRequested,
     describe_os_error,
+    device_count,
     non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
     probability,
-    device_count,
-    worker_addresses,
     quiet_tensorflow,
     stop_on_signals,
+    worker_addresses,
 )
 from snippets.config import DEFAULT_LEARNING_RATES, PRESETS
 from snippets.exercises import CHAPTERS

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import errno
 import os
+import platform
 import re
 import signal
 import sys
@@ -296,3 +297,26 @@ def signals_held():
             signal.signal(number, handler)
     for number in arrived[:1]:
         signal.raise_signal(number)  # now handled as it would have been
+
+
+def processor():
+    """The CPU's model name and whether it has AVX-512 (the two
+    generations differ there): what a benchmark records beside its numbers.
+    """
+    info = (
+        Path("/proc/cpuinfo").read_text()
+        if Path("/proc/cpuinfo").is_file()
+        else ""
+    )
+    fields = dict(
+        line.split(":", 1) for line in info.splitlines() if ":" in line
+    )
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    flags = fields.get("flags", "").split()
+    return {
+        "model_name": fields.get("model name", platform.processor()),
+        "family": fields.get("cpu family"),
+        "model": fields.get("model"),
+        "avx512f": "avx512f" in flags,
+        "avx512_bf16": "avx512_bf16" in flags,
+    }

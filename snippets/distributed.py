@@ -55,6 +55,9 @@ def use_devices(count):
             f"CPU is split into at most {MAX_LOGICAL_CPUS} logical devices"
         )
     cpu = tf.config.list_physical_devices("CPU")[0]
+    split = tf.config.get_logical_device_configuration(cpu) or [None]
+    if count <= len(split):  # split already, into enough devices
+        return [f"/cpu:{index}" for index in range(count)]
     try:
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * count
@@ -102,7 +105,7 @@ def wait_for_workers(workers, index, timeout=WORKER_TIMEOUT):
     and calls every other one; it goes on once it has reached them all and
     all have reached it. The port is then free for TensorFlow's server.
     """
-    host, _, port = workers[index].rpartition(":")
+    port = workers[index].rpartition(":")[2]
     peers = {i: w for i, w in enumerate(workers) if i != index}
     reached, reached_by = set(), set()
     deadline = time.monotonic() + timeout

@@ -15,7 +15,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from helpers import ROOT, one_line_error, quiet, run_command
+from helpers import (
+    ROOT,
+    check_exercises,
+    check_figures,
+    one_line_error,
+    quiet,
+    run_command,
+)
 from snippets.config import TrainConfig
 
 # 20 steps of 100 examples, no dropout: the same arithmetic on any number of devices, up to
@@ -36,23 +43,20 @@ def flat_weights(model):
     return np.concatenate([v.numpy().ravel() for v in model.trainable_variables])
 
 
-@pytest.mark.parametrize("config", [
-    TWENTY_STEPS,
-    # plain gradient descent with an L2 penalty: the penalty must count once, not once per
-    # replica, and a batch that does not split evenly (the last, 50 rows on 3 devices)
-    replace(TWENTY_STEPS, optimizer="sgd", learning_rate=0.1, l2=1e-3, limit=1950,
-            batch_size=99),
-], ids=["adam", "sgd-l2-uneven"])
-def test_one_two_and_four_devices_train_the_same_weights(config, twenty_steps_data):
+def test_sgd_with_l2_and_an_uneven_batch_trains_the_same_weights_on_one_to_four_devices():
+    """The page shows Adam on one, two and four devices. Here: plain gradient descent with
+    an L2 penalty, which must count once, not once per replica, and batches that do not
+    split evenly (99 rows on 2 and 4 devices, and the last batch of 69 on 4)."""
+    from snippets.data import load_dataset
     from snippets.distributed import weights_after_training
 
-    data = twenty_steps_data
-    if config.limit != TWENTY_STEPS.limit:
-        from snippets.data import load_dataset
-
-        data = load_dataset(config.validation_size, config.limit)
+    config = replace(TWENTY_STEPS, optimizer="sgd", learning_rate=0.1, l2=1e-3, limit=1950,
+                     batch_size=99)
+    data = load_dataset(config.validation_size, config.limit)
     weights = weights_after_training(config, data, [1, 2, 3, 4])
-    start = flat_weights(__import__("snippets.mlp", fromlist=["MLP"]).MLP(config.hidden))
+    from snippets.mlp import MLP
+
+    start = flat_weights(MLP(config.hidden))
     assert np.max(np.abs(weights[1] - start)) > 0.01  # it trained
     for count in (2, 3, 4):
         assert np.max(np.abs(weights[count] - weights[1])) < TOLERANCE, count
@@ -210,3 +214,68 @@ def test_two_workers_train_what_one_device_trains_and_only_the_chief_writes(
     assert np.max(np.abs(flat_weights(chief) - flat_weights(single.model))) < TOLERANCE
 
 
+
+
+def test_keras_fit_on_one_and_two_devices_gives_the_same_weights(twenty_steps_data):
+    import keras
+    import tensorflow as tf
+
+    from snippets.distributed import mirrored, use_devices
+    from snippets.in_keras import fit_on_devices
+
+    devices = use_devices(4)
+    keras.utils.set_random_seed(0)
+    from snippets.in_keras import mlp
+
+    start = np.concatenate([w.ravel() for w in mlp().get_weights()])
+    weights = {}
+    for count in (1, 2):
+        keras.utils.set_random_seed(0)  # the same initial weights and order each time
+        strategy = mirrored(devices[:count]) if count > 1 else tf.distribute.get_strategy()
+        model = fit_on_devices(strategy, twenty_steps_data, batch_size=100)
+        weights[count] = np.concatenate([w.ravel() for w in model.get_weights()])
+    assert np.max(np.abs(weights[1] - start)) > 0.01  # it trained, from the same start
+    assert np.max(np.abs(weights[2] - weights[1])) < TOLERANCE
+
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    check_exercises("distributed")
+
+
+# Figures ------------------------------------------------------------------------------------
+
+from snippets.figures import distributed as distributed_figures
+
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    check_figures("distributed", distributed_figures)
+
+
+def test_the_replicas_gradients_add_up_to_one_devices(drawn):
+    data = drawn("distributed-data-parallel")
+    assert data["bounds"] == [(0, data["batch"] // 2), (data["batch"] // 2, data["batch"])]
+    assert data["largest_difference"] < 1e-6
+    assert data["sum_norm"] == pytest.approx(data["whole_norm"], rel=1e-5)
+    # two halves of one gradient: each is smaller than the whole, and they differ
+    assert all(norm < data["sum_norm"] for norm in data["replica_norms"])
+    assert data["replica_norms"][0] != pytest.approx(data["replica_norms"][1], rel=1e-3)
+
+
+def test_the_cost_figure_shows_the_committed_benchmark(drawn):
+    data = drawn("distributed-step-cost")
+    report = json.loads((ROOT / "benchmarks" / "distributed.json").read_text())
+    assert data["step_ms"] == {int(k): v for k, v in report["step_ms"].items()}
+    assert sorted(data["all_reduce_ms"]) == [2, 4]
+    assert all(0 < data["all_reduce_ms"][n] < data["step_ms"][n] for n in (2, 4))
+
+
+def test_the_benchmark_writes_what_the_page_reads(warm_python, tmp_path):
+    output = tmp_path / "distributed.json"
+    finished = warm_python.run([ROOT / "benchmarks" / "distributed.py", "--calls", "1",
+                                "--output", output], cwd=tmp_path, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    report = json.loads(output.read_text())
+    committed = json.loads((ROOT / "benchmarks" / "distributed.json").read_text())
+    assert sorted(report) == sorted(committed)
+    assert sorted(report["step_ms"]) == ["1", "2", "4"] and sorted(report["all_reduce_ms"]) == ["2", "4"]
+    assert f"written to {output}" in finished.stdout

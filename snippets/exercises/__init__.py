@@ -35,6 +35,7 @@ CHAPTERS = (
     "troubleshooting",
     "tf1-to-tf2",
     "speed",
+    "distributed",
     "try",
 )
 
