@@ -407,9 +407,17 @@ def run_train(args):
             f"{config.batch_size // strategy.num_replicas_in_sync} examples "
             f"each per step"
         )
-    result = train(
-        config, checkpoint_dir=checkpoint_dir, log=log, strategy=strategy
-    )
+    if args.workers:
+        from snippets.distributed import lost_workers_reported
+
+        with lost_workers_reported():
+            result = train(
+                config, checkpoint_dir=checkpoint_dir, log=log, strategy=strategy
+            )
+    else:
+        result = train(
+            config, checkpoint_dir=checkpoint_dir, log=log, strategy=strategy
+        )
     if args.workers and args.worker_index > 0:
         saved = "worker 0 saves them"
     else:

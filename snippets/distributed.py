@@ -10,6 +10,7 @@ Run it as a script to train 20 steps on 1, 2 and 4 logical CPUs and compare the 
     python -m snippets.distributed
 """
 
+import contextlib
 import json
 import os
 import socket
@@ -74,6 +75,22 @@ def use_devices(count):
 
 
 # --8<-- [end:devices]
+
+
+@contextlib.contextmanager
+def lost_workers_reported():
+    """A worker that dies mid-run makes the others' next all-reduce fail after
+    the collective timeout: say so in one line instead of a traceback."""
+    try:
+        yield
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+            tf.errors.CancelledError) as error:
+        raise DeviceError(
+            "a worker stopped answering during training "
+            f"({type(error).__name__}); the last complete epoch's "
+            "checkpoint is kept: start every worker again with the same command "
+            "to resume"
+        ) from None
 
 
 def all_devices():

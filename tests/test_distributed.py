@@ -279,3 +279,33 @@ def test_the_benchmark_writes_what_the_page_reads(warm_python, tmp_path):
     assert sorted(report) == sorted(committed)
     assert sorted(report["step_ms"]) == ["1", "2", "4"] and sorted(report["all_reduce_ms"]) == ["2", "4"]
     assert f"written to {output}" in finished.stdout
+
+
+def test_a_worker_lost_mid_run_ends_the_others_in_one_line_and_keeps_the_checkpoint(
+        warm_python, tmp_path):
+    from snippets.checkpoint import restore_model
+
+    workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(2))
+    arguments = ["--epochs", "50", "--limit", "2000", "--batch-size", "100", "--hidden", "32",
+                 "--worker-timeout", "3", "--checkpoint-dir", tmp_path]
+    processes = [warm_python.popen(["-m", "snippets", "train", "--workers", workers,
+                                    "--worker-index", str(index), *arguments], cwd=ROOT)
+                 for index in (0, 1)]
+    chief, other = processes
+    try:
+        # The chief's lines end when it ends, and it ends at the latest when its collectives
+        # time out: a bounded wait.
+        for line in chief.stdout:
+            if "epoch   2/50" in line:
+                other.kill()
+                other.wait(60)
+                break
+        _, stderr = chief.communicate(60)
+    finally:
+        for process in processes:
+            process.kill()
+    assert chief.returncode == 1
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("error: a worker stopped answering during training"), stderr
+    assert "Traceback" not in stderr
+    assert restore_model(tmp_path).hidden == (32,)  # the epochs before are intact
