@@ -264,18 +264,17 @@ class FastTrainer(tf.Module):
     continue: the model, Adam's moments ``m`` and ``v``, and the step counter.
     """
 
-    def __init__(self, config, train_x, train_y):
+    def __init__(self, config, train_x, train_y, log=print):
         super().__init__(name="fast_trainer")
         if config.schedule not in ("warmup-decay", "constant"):
             raise ValueError(
                 f"unknown schedule {config.schedule!r}; choose warmup-decay "
                 "or constant"
             )
-        if config.compute_dtype not in ("float32", "bfloat16"):
-            raise ValueError(
-                f"unknown compute_dtype {config.compute_dtype!r}; choose "
-                "float32 or bfloat16 (resolve_compute_dtype decides auto)"
-            )
+        # "auto" becomes what the probe measured to be faster here
+        config = resolve_compute_dtype(
+            config, train_x.shape[1], train_y.shape[1], log
+        )
         self.config = config
         self.features = tf.constant(train_x, tf.float32)
         # one-hot rows -> digits
@@ -426,10 +425,7 @@ def train_fast(config=FAST, data=None, checkpoint_dir=None, log=print):
     data = data if data is not None else load_dataset()
     # The checkpoints keep config as given ("auto" stays "auto"), so a run
     # resumed on another machine may choose differently there.
-    chosen = resolve_compute_dtype(
-        config, data.train_x.shape[1], data.train_y.shape[1], log
-    )
-    trainer = FastTrainer(chosen, data.train_x, data.train_y)
+    trainer = FastTrainer(config, data.train_x, data.train_y, log)
 
     def train_one_epoch(epoch):
         loss = trainer.train_epoch(epoch)

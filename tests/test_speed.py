@@ -15,6 +15,7 @@ from helpers import ROOT, page, quiet, quiz
 from snippets.backprop import matmul_flops
 from snippets.checkpoint import restore_model, save_model
 from snippets.data import Mnist, batches
+from snippets import fast
 from snippets.fast import FAST, FastTrainer, learning_rate_at, loss_and_gradients, train_fast
 from snippets.mlp import MLP
 from snippets.train import TrainingDiverged, TrainResult, evaluate
@@ -142,7 +143,7 @@ def test_fused_adam_is_the_written_out_adam(small_data):
 
 
 def test_every_epoch_uses_full_batches_of_a_fresh_permutation(small_data):
-    trainer = FastTrainer(QUICK, small_data.train_x, small_data.train_y)
+    trainer = FastTrainer(QUICK, small_data.train_x, small_data.train_y, log=quiet)
     assert trainer.steps_per_epoch == len(small_data.train_x) // QUICK.batch_size
     first, _ = trainer.shuffled(tf.constant(1, tf.int64))
     second, _ = trainer.shuffled(tf.constant(2, tf.int64))
@@ -159,9 +160,57 @@ def test_flop_count_of_the_course_network():
     assert backward == 2 * 512 * (784 * 256 + 2 * 256 * 10)  # no gradient for the data
 
 
+def test_the_probe_chooses_bfloat16_only_where_it_is_clearly_faster():
+    # Fake measurements: the decision and its line follow from the numbers alone.
+    dtype, line = fast.choose_compute_dtype({"float32": 0.013, "bfloat16": 0.0169}, "no bfloat16 instructions")
+    assert dtype == "float32"
+    assert line == "matrix products in float32: bfloat16 measured 1.3x slower here (no bfloat16 instructions)"
+    dtype, line = fast.choose_compute_dtype({"float32": 0.010, "bfloat16": 0.005}, "the CPU has AVX512-BF16")
+    assert (dtype, line) == ("bfloat16", "matrix products in bfloat16: measured 2.0x faster than float32 here "
+                                         "(the CPU has AVX512-BF16)")
+    # Ahead, but not by enough to pay for the lost digits.
+    dtype, line = fast.choose_compute_dtype({"float32": 0.0104, "bfloat16": 0.010}, "on the GPU")
+    assert dtype == "float32" and "only 1.04x faster" in line
+    assert fast.BFLOAT16_MUST_BE_FASTER_BY > 1
+
+
+def test_the_probe_times_the_epochs_own_step_in_both_types():
+    seconds = fast.time_one_step(64, (784, 32, 10), repeats=1)
+    assert sorted(seconds) == ["bfloat16", "float32"] and all(0 < s < 10 for s in seconds.values())
+    assert fast.time_one_step(64, (784, 32, 10), repeats=1) is seconds  # measured once a process
+    assert fast.bfloat16_hardware() in ("on the GPU", "the CPU has AMX-BF16", "the CPU has AVX512-BF16",
+                                        "no bfloat16 instructions", "CPU flags unknown")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_auto_trains_with_the_probes_choice_and_says_why(small_data, monkeypatch, dtype):
+    measured = {"float32": 1.0, "bfloat16": 0.5 if dtype == "bfloat16" else 2.0}
+    monkeypatch.setattr(fast, "time_one_step", lambda batch, sizes: measured)
+    chosen = []
+    real_init = FastTrainer.__init__
+
+    def remember(self, *args):
+        real_init(self, *args)
+        chosen.append(self.config.compute_dtype)
+
+    monkeypatch.setattr(FastTrainer, "__init__", remember)
+    lines = []
+    assert FAST.compute_dtype == "auto"
+    train_fast(replace(QUICK, epochs=1, seed=0), small_data, log=lines.append)
+    assert chosen == [dtype]
+    assert lines[0].startswith(f"matrix products in {dtype}: ")
+    # A configuration can still force one; then nothing is measured.
+    monkeypatch.setattr(fast, "time_one_step", None)
+    lines.clear()
+    train_fast(replace(QUICK, epochs=1, seed=0, compute_dtype="float32"), small_data, log=lines.append)
+    assert chosen[-1] == "float32" and lines[0] == "matrix products in float32, as configured"
+
+
 def test_mistakes_are_reported_plainly(small_data):
+    with pytest.raises(ValueError, match="unknown compute_dtype 'float16'; choose auto, float32 or bfloat16"):
+        train_fast(replace(QUICK, compute_dtype="float16"), small_data, log=quiet)
     with pytest.raises(ValueError, match="larger than the 3000 training examples"):
-        FastTrainer(replace(QUICK, batch_size=4096), small_data.train_x, small_data.train_y)
+        FastTrainer(replace(QUICK, batch_size=4096), small_data.train_x, small_data.train_y, log=quiet)
     with pytest.raises(TrainingDiverged, match="lower the learning rate"):
         train_fast(replace(QUICK, epochs=1, learning_rate=1e30, seed=0), small_data, log=quiet)
 
@@ -193,7 +242,7 @@ def test_speed_page_states_the_fixed_schedule():
     number_words = ["zero", "one", "two", "three", "four", "five", "six"]
     assert f"budget of {number_words[FAST.epochs]} epochs" in text
     assert f"{FAST.batch_size} examples a step means a quarter of the steps" in text and FAST.batch_size == 4 * 128
-    assert FAST.compute_dtype == "bfloat16" and FAST.fused_adam and FAST.whole_epoch and not FAST.jit_compile
+    assert FAST.compute_dtype == "auto" and FAST.fused_adam and FAST.whole_epoch and not FAST.jit_compile
     first_layer_bytes = MLP().weights["hidden_1"].numpy().nbytes
     assert f"that is {round(first_layer_bytes / 1000, -2):.0f} KB" in text
 
@@ -259,15 +308,52 @@ def check_consistent(results):
     forward, backward = bench.matmul_flops(config["batch_size"], [784, *config["hidden"], 10])
     assert results["flops"]["per_epoch"] == results["flops"]["examples_per_epoch"] // config["batch_size"] * (
         forward + backward)
-    # The lever table: references first, then levers whose kept changes lead to the final configuration.
+    # The second baseline: Keras with our recipe, its fastest seed, and ours over it.
+    recipe = results["keras_same_recipe_by_seed"]
+    assert sorted(recipe) == list(seeds)
+    assert all(len(run["history"]) == results["ours_config"]["epochs"] for run in recipe.values())
+    reached = [run["seconds_to_target"] for run in recipe.values() if run["seconds_to_target"] is not None]
+    assert results["keras_same_recipe_seconds_to_98"] == (min(reached) if reached else None)
+    if reached:
+        assert close(results["ratio_vs_keras_same_recipe"],
+                     results["ours_seconds_to_98"] / results["keras_same_recipe_seconds_to_98"])
+    assert close(results["ratio_vs_keras_same_recipe_per_epoch"],
+                 results["ours_seconds_per_epoch"] / results["keras_same_recipe_seconds_per_epoch"])
+    assert close(results["ratio_vs_keras_per_epoch"],
+                 results["ours_seconds_per_epoch"] / results["keras_seconds_per_epoch"])
+    # The probe's decision, and the Keras policy that follows it.
+    probe = results["compute_dtype_probe"]
+    assert probe["chosen"] == bench.choose_compute_dtype(probe["step_seconds"], "")[0]
+    assert probe["reason"].startswith(f"matrix products in {probe['chosen']}: ")
+    assert results["keras_same_recipe_policy"] == {"float32": "float32", "bfloat16": "mixed_bfloat16"}[probe["chosen"]]
+    # The fractions of peak: over the best square peak, and over the best at the epoch's own shapes.
+    assert results["best_matmul_peak_gflops"] == max(results["matmul_peak_gflops"], results["bf16_matmul_peak_gflops"])
+    assert close(results["fraction_of_best_matmul_peak"], results["ours_gflops"] / results["best_matmul_peak_gflops"])
+    assert results["best_matmul_gflops_at_epoch_shapes"] == max(results["matmul_gflops_at_epoch_shapes"].values())
+    assert close(results["fraction_of_matmul_peak_at_epoch_shapes"],
+                 results["ours_gflops"] / results["best_matmul_gflops_at_epoch_shapes"])
+    assert [tuple(p) for p in results["epoch_shapes"]] == bench.step_products(config["batch_size"],
+                                                                              [784, *config["hidden"], 10])
+    # The lever table: references first, then each lever, kept exactly where it helped in this run.
     names = [row["name"] for row in results["levers"]]
     assert names[:2] == ["Keras model.fit (baseline)", "the chapter's trainer"]
     assert names[2:] == [name for name, _, _, _ in bench.LEVERS]
     for row in results["levers"]:
         assert row["seconds_per_epoch"] > 0 and row["compile_seconds"] >= 0
+    check_kept(results["levers"][2:], results["lever_noise"])
     assert [row["intra_op_threads"] for row in results["threads"]] == ([1] if results["quick"] else [1, 2])
     machine = results["machine"]
     assert machine["logical_cpus"] >= 1 and machine["tensorflow"] and machine["cpu"]
+
+
+def check_kept(rows, noise):
+    """Each lever is kept exactly when its row beat the last kept row, as ``helped`` measures."""
+    assert rows[0]["kept"] is None  # the starting point
+    before = rows[0]
+    for row in rows[1:]:
+        assert row["kept"] == bench.helped(row, before, row["judged_by"], noise), row["name"]
+        if row["kept"]:
+            before = row
 
 
 def test_results_file_is_complete_and_consistent():
@@ -280,12 +366,31 @@ def test_results_file_is_complete_and_consistent():
     assert results["flops"]["per_epoch"] == bench.training_flops_per_epoch(FAST, 55000)
 
 
-def test_levers_end_at_the_fast_configuration():
-    config = replace(FAST, **bench.LEVERS[0][3])
-    for _, _, kept, changes in bench.LEVERS[1:]:
-        if kept:
+def test_the_levers_try_every_switch_of_the_fast_configuration():
+    # All levers but XLA (which FAST leaves out) lead from the starting point to FAST with
+    # bfloat16 products: the table measures each setting the fast trainer has.
+    config = replace(FAST, **bench.LEVERS[0][2])
+    for name, _, changes, judged_by in bench.LEVERS[1:]:
+        assert judged_by in ("time", "accuracy")
+        if "XLA" not in name:
             config = replace(config, **changes)
-    assert config == FAST
+    assert config == replace(FAST, compute_dtype="bfloat16")
+
+
+def test_a_lever_is_kept_only_where_it_helped():
+    before = {"total_seconds": 3.0, "valid_accuracy": 0.98}
+    assert bench.helped({"total_seconds": 2.5, "valid_accuracy": 0.97}, before, "time", 0.05)
+    assert not bench.helped({"total_seconds": 2.9, "valid_accuracy": 0.99}, before, "time", 0.05)  # within noise
+    assert not bench.helped({"total_seconds": 3.8, "valid_accuracy": 0.98}, before, "time", 0.05)  # slower
+    assert bench.helped({"total_seconds": 3.2, "valid_accuracy": 0.981}, before, "accuracy", 0.05)
+    assert not bench.helped({"total_seconds": 2.0, "valid_accuracy": 0.979}, before, "accuracy", 0.05)
+    # The table follows: a slower bfloat16 row is "no", and the next row is compared with the last kept one.
+    rows = [{"name": "start", "kept": None, "judged_by": None, "total_seconds": 3.0, "valid_accuracy": 0.98},
+            {"name": "bfloat16", "kept": False, "judged_by": "time", "total_seconds": 3.8, "valid_accuracy": 0.98},
+            {"name": "XLA", "kept": True, "judged_by": "time", "total_seconds": 2.0, "valid_accuracy": 0.98}]
+    check_kept(rows, 0.05)
+    with pytest.raises(AssertionError):
+        check_kept([rows[0], dict(rows[1], kept=True)], 0.05)
 
 
 def test_pieces():
@@ -297,6 +402,11 @@ def test_pieces():
     assert bench.rounded({"a": [0.123456, 12.345678], "b": 7}) == {"a": [0.1235, 12.3457], "b": 7}
     assert bench.training_flops_per_epoch(replace(FAST, batch_size=100), 1050) == 10 * sum(
         bench.matmul_flops(100, [784, 256, 10]))
+    # The step's products at their exact shapes: the same FLOPs as matmul_flops counts.
+    products = bench.step_products(512, [784, 256, 10])
+    assert products[0] == (512, 784, 256, False, False)  # the 512x784 batch by the 784x256 weights
+    assert sum(2 * m * k * n for m, k, n, _, _ in products) == sum(bench.matmul_flops(512, [784, 256, 10]))
+    assert bench.matmul_gflops_at_shapes(32, [64, 16, 10], repeats=2) > 0
 
 
 @pytest.fixture(scope="module")
@@ -314,6 +424,8 @@ def test_a_tiny_run_prints_a_table_and_writes_the_same_json(tiny_run):
     assert last["quick"] is True
     check_consistent(last)
     assert "lever" in finished.stdout and "s/epoch" in finished.stdout
+    assert "Keras with our recipe" in finished.stdout and "ratio_vs_keras_same_recipe" in finished.stdout
+    assert f"probe: {last['compute_dtype_probe']['reason']}" in finished.stdout
 
 
 @pytest.mark.parametrize("args, message", [(["--epochs", "0"], "must be at least 1"),
@@ -363,14 +475,11 @@ def test_levers_figure_rows_are_the_benchmark_levers_above_the_floor(drawn):
     data = drawn("speed-levers")
     results = json.loads(RESULTS.read_text())
     assert [row["name"] for row in data["rows"]] == [row["name"] for row in results["levers"]]
-    not_kept = [row["name"] for row in data["rows"] if row["kept"] is False]
-    assert not_kept and all("XLA" in name for name in not_kept)  # the hatched rows, as the caption says
-    assert all(row["seconds_per_epoch"] > data["floor"]["bfloat16"] for row in data["rows"])
-    assert data["floor"]["bfloat16"] < data["floor"]["float32"]
-    for row in data["rows"]:
-        if row["kept"] is False:  # faster epochs, slower run than the row before it that was kept
-            kept_before = [r for r in data["rows"][: data["rows"].index(row)] if r["kept"]][-1]
-            assert row["total_seconds"] > kept_before["total_seconds"]
+    assert [row["kept"] for row in data["rows"]] == [row["kept"] for row in results["levers"]]
+    # the hatched rows, as the caption says: measured and left out
+    assert any(row["kept"] is False for row in data["rows"])
+    floor = min(data["floor"].values())
+    assert all(row["seconds_per_epoch"] > floor for row in data["rows"])
 
 
 def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
