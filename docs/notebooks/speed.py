@@ -63,6 +63,15 @@ print(
     f"AVX-512: {machine['avx512f']}, AVX512-BF16: {machine['avx512_bf16']}, "
     f"AMX: {machine['amx']}"
 )
+probe = results["compute_dtype_probe"]
+print(
+    "the fast trainer's probe, one step in each type: "
+    + ", ".join(
+        f"{dtype} {seconds * 1e3:.1f} ms"
+        for dtype, seconds in probe["step_seconds"].items()
+    )
+)
+print(f"it chose: {probe['reason']}")
 print(
     f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}, Python "
     f"{machine['python']}"
@@ -119,6 +128,48 @@ assert ours == max(results["ours_seconds_by_seed"].values())
 assert 0 < ratio < 1
 
 # %% [markdown]
+# ## The second baseline: Keras with our recipe
+#
+# The same `model.fit`, given our recipe: batch 512, the warm-up and decay of the learning
+# rate, label smoothing, the same number of epochs, and mixed bfloat16 only if the probe
+# chose bfloat16 on this machine. It is timed like plain Keras, test accuracy after every
+# epoch with the clock paused, and its fastest seed counts. What separates it from ours is
+# engineering alone; what separates plain Keras from it is the recipe.
+
+# %%
+for seed, run in results["keras_same_recipe_by_seed"].items():
+    print(
+        f"Keras with our recipe, seed {seed}: test accuracy "
+        f"{run['history'][-1]['test_accuracy']:.2%} after "
+        f"{len(run['history'])} epochs, {run['history'][-1]['seconds']:.2f} s"
+    )
+recipe = results["keras_same_recipe_seconds_to_98"]
+print(
+    f"\nto 98 %: plain Keras {baseline:.1f} s, with our recipe "
+    + (f"{recipe:.2f} s" if recipe else "not reached")
+    + f", ours {ours:.2f} s"
+)
+for name, key in (
+    ("plain Keras", "keras_seconds_per_epoch"),
+    ("Keras with our recipe", "keras_same_recipe_seconds_per_epoch"),
+    ("ours", "ours_seconds_per_epoch"),
+):
+    print(f"per compiled epoch (median), {name}: {results[key]:.3f} s")
+same = results["ratio_vs_keras_same_recipe"]
+print(
+    f"ratio_vs_keras {ratio:.3f} (per epoch "
+    f"{results['ratio_vs_keras_per_epoch']:.3f}); "
+    "ratio_vs_keras_same_recipe "
+    + (f"{same:.3f}" if same else "-")
+    + f" (per epoch {results['ratio_vs_keras_same_recipe_per_epoch']:.3f})"
+)
+assert results["keras_same_recipe_policy"] == (
+    "mixed_bfloat16" if probe["chosen"] == "bfloat16" else "float32"
+)
+if recipe:
+    assert math.isclose(same, ours / recipe, rel_tol=2e-3)
+
+# %% [markdown]
 # Test accuracy against wall-clock time. Each Keras line is one seed, one point per epoch;
 # ours are the three points at the end of their schedules, the only time they saw the test set.
 
@@ -134,6 +185,15 @@ for seed, run in results["baseline_by_seed"].items():
         markersize=3,
         linewidth=1,
         label=f"Keras model.fit, seed {seed}",
+    )
+for seed, run in results["keras_same_recipe_by_seed"].items():
+    ax.plot(
+        [row["seconds"] for row in run["history"]],
+        [100 * row["test_accuracy"] for row in run["history"]],
+        "s--",
+        markersize=3,
+        linewidth=1,
+        label=f"Keras with our recipe, seed {seed}",
     )
 ax.plot(
     list(results["ours_seconds_by_seed"].values()),
@@ -153,7 +213,7 @@ ax.xaxis.set_major_formatter(ScalarFormatter())
 ax.xaxis.set_minor_formatter(NullFormatter())
 ax.set_xlabel("wall-clock seconds (log scale), compilation included")
 ax.set_ylabel("test accuracy (%)")
-ax.set_ylim(94.5, 99)
+ax.set_ylim(90, 99)
 ax.legend(fontsize=8, loc="lower right")
 plt.tight_layout()
 plt.show()
@@ -161,8 +221,10 @@ plt.show()
 # %% [markdown]
 # ## Lever by lever
 #
-# Each row adds one change to the row above it, except the rows marked "no", which were
-# measured and then left out. "s/epoch" is the best epoch after the first (other programs
+# Each row adds one change to the last kept row. A lever is kept ("yes") only if it helped
+# in this run: its whole run was shorter than that row's by more than the noise of the run
+# (the spread of our three seeds' times), or, for label smoothing, which costs no time, its
+# validation accuracy was no lower. "s/epoch" is the best epoch after the first (other programs
 # can only slow an epoch down), "compile" the first epoch's extra time, "total" the whole
 # four-epoch run, and "valid" the accuracy on the 5,000 validation images at the end.
 # The Keras row is its fastest seed; the chapter's trainer ran two epochs and its epochs
@@ -192,7 +254,8 @@ for row in levers + threads:
         f"{row['total_seconds']:7.2f} {valid:>7}  {kept}"
     )
 
-first, last = levers[2], [row for row in levers if row["kept"]][-1]
+first = levers[2]
+last = [row for row in levers[2:] if row["kept"] is not False][-1]
 print(
     f"\nper epoch, the last lever is "
     f"{first['seconds_per_epoch'] / last['seconds_per_epoch']:.1f}x "
@@ -206,21 +269,30 @@ assert levers[0]["name"].startswith("Keras") and all(
 assert last["seconds_per_epoch"] < first["seconds_per_epoch"]
 
 # %% [markdown]
-# The rows marked "no" are XLA. Was leaving it out right? Each XLA row against the kept row
-# before it, over the whole four-epoch run, compilation included:
+# The rows marked "no" were measured and left out. Each against the kept row before it,
+# over the whole four-epoch run, compilation included:
 
 # %%
+noise = results["lever_noise"]
+print(f"noise of this run: {noise:.1%}")
 for index, row in enumerate(levers):
     if row["kept"] is False:
-        before = [earlier for earlier in levers[:index] if earlier["kept"]][-1]
+        before = [
+            earlier for earlier in levers[2:index] if earlier["kept"] is not False
+        ][-1]
         print(
-            f"{row['name']:12} {row['total_seconds']:5.2f} s in total "
+            f"{row['name']:18} {row['total_seconds']:5.2f} s in total "
             f"({row['compile_seconds']:.2f} s of it compiling), "
             f"against {before['total_seconds']:5.2f} s without"
         )
-        assert row["total_seconds"] > before["total_seconds"], (
-            "XLA paid off in this run: revise the chapter"
-        )
+        if row["judged_by"] == "time":
+            assert row["total_seconds"] >= (1 - noise) * before["total_seconds"]
+differ = results["levers_differ_from_fast_in"]
+print(
+    "the kept levers add up to what the fast trainer runs here"
+    if not differ
+    else f"the kept levers differ from what the fast trainer runs in: {differ}"
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -265,7 +337,9 @@ plt.show()
 # the forward and backward passes over 107 batches of 512. The machine's peak is the best
 # throughput the benchmark measured for a large square product, at any of three sizes. At
 # that rate the epoch's arithmetic alone takes the time below; an epoch cannot be faster
-# than that without doing less arithmetic.
+# than that without doing less arithmetic. The epoch's own products are smaller and
+# thinner (512x784 by 784x256, and the backward ones), so the benchmark also times exactly
+# those, all of one step's in one call.
 
 # %%
 flops = results["flops"]
@@ -299,6 +373,27 @@ print(
     f"{achieved:.0f} GFLOP/s: "
     f"{results['fraction_of_matmul_peak']:.2f} of the float32 peak, "
     f"{results['fraction_of_bf16_matmul_peak']:.2f} of the bfloat16 peak"
+)
+at_shapes = results["matmul_gflops_at_epoch_shapes"]
+print(
+    "at the epoch's own shapes: "
+    + ", ".join(f"{dtype} {gflops:.0f}" for dtype, gflops in at_shapes.items())
+    + " GFLOP/s"
+)
+print(
+    f"ours: {results['fraction_of_best_matmul_peak']:.2f} of the best square "
+    f"peak, {results['fraction_of_matmul_peak_at_epoch_shapes']:.2f} of the "
+    "best at the epoch's shapes"
+)
+assert math.isclose(
+    results["fraction_of_best_matmul_peak"],
+    achieved / max(peak, peak_bf16),
+    rel_tol=2e-3,
+)
+assert math.isclose(
+    results["fraction_of_matmul_peak_at_epoch_shapes"],
+    achieved / max(at_shapes.values()),
+    rel_tol=2e-3,
 )
 compile_share = results["ours_compile_seconds"] / results["ours_seconds_to_98"]
 print(
