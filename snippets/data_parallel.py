@@ -23,8 +23,9 @@ def split_batch(strategy, *arrays):
     def slice_for(context, array):
         r = context.replica_id_in_sync_group
         replicas = context.num_replicas_in_sync
+        size = len(array)
         # strategy.run copies each slice to its replica's device
-        return array[r * len(array) // replicas : (r + 1) * len(array) // replicas]
+        return array[r * size // replicas : (r + 1) * size // replicas]
 
     return [
         strategy.experimental_distribute_values_from_function(

@@ -208,7 +208,9 @@ def weights_after_training(config, data, device_counts):
         strategy = (
             mirrored(devices[:count]) if count > 1 else None
         )
-        result = train(config, data, log=lambda message: None, strategy=strategy)
+        result = train(
+            config, data, log=lambda message: None, strategy=strategy
+        )
         weights[count] = np.concatenate(
             [v.numpy().ravel() for v in result.model.trainable_variables]
         )

