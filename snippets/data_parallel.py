@@ -5,8 +5,16 @@ into one slice per replica; each replica computes the gradients of its slice, th
 gradients are summed across replicas (an all-reduce), and every replica applies the same
 update, so the copies never drift apart. ``train.train(..., strategy=...)`` uses this step
 in place of its own; snippets/distributed.py makes the strategy.
+
+Run it as a script to take one step of the course's network on one replica and on two
+(logical CPU devices), from the same weights and the same batch, and compare:
+
+    python -m snippets.data_parallel
 """
 
+import sys
+
+import numpy as np
 import tensorflow as tf
 
 from snippets.regularization import l2_penalty
@@ -99,3 +107,41 @@ def is_chief(strategy):
     return resolver.task_type in ("chief", None) or (
         resolver.task_type == "worker" and resolver.task_id == 0
     )
+
+
+def main():
+    from snippets.mlp import MLP
+
+    # two logical CPU devices, made before any op runs (snippets/distributed.py
+    # does this for the command line, with GPUs where there are some)
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    if len(tf.config.get_logical_device_configuration(cpu) or [None]) < 2:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 784), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)]
+    seed = tf.constant([0, 0], tf.int64)
+    weights = {}
+    for devices in (["/cpu:0"], ["/cpu:0", "/cpu:1"]):
+        strategy = tf.distribute.MirroredStrategy(
+            devices, cross_device_ops=tf.distribute.ReductionToOneDevice()
+        )
+        with strategy.scope():
+            model = MLP((256,), seed=0)
+            optimizer = tf.keras.optimizers.Adam(1e-3)
+            optimizer.build(model.trainable_variables)
+        step = make_replicated_train_step(strategy, model, optimizer, 0.0)
+        loss, _ = step(x, y, seed)
+        print(f"{len(devices)} replica(s): loss {float(loss):.6f}")
+        weights[len(devices)] = np.concatenate(
+            [v.numpy().ravel() for v in model.trainable_variables]
+        )
+    difference = np.max(np.abs(weights[1] - weights[2]))
+    print(f"largest difference between the updated weights: {difference:.1e}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

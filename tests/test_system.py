@@ -209,6 +209,7 @@ EXPECTED = {
     "finetune": ["restored: weights/hidden_1, biases/hidden_1", "after 2 epochs of finetuning"],
     "predict": ["scan.png     -> 7", "inverted"],
     "in_keras": ["hidden_1  200,960 parameters", "logits differ by at most 0.0e+00"],
+    "data_parallel": ["1 replica(s): loss", "2 replica(s): loss", "between the updated weights"],
 }
 
 
