@@ -21,7 +21,7 @@ DOCS = ROOT / "docs"
 # TensorFlow's thread pools, sized for the whole run by conftest.py. A process whose numbers
 # are compared bit for bit with another's must get the same: float sums are split across
 # threads, so a different count rounds differently.
-THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS")
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 
 
 def minimal_environment():
