@@ -8,6 +8,7 @@ import tensorflow as tf
 from snippets.checkpoint import latest_checkpoint, model_shapes, save_model
 from snippets.checkpoint import saved_shapes as checkpoint_shapes
 from snippets.exercises import Exercise, Wrong
+from snippets.finetune import variables_to_train
 from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
 
@@ -88,12 +89,10 @@ def check_sort_variables(function):
 
 
 def reference_step(model, x, y, frozen, learning_rate):
-    trained = [
-        variable
-        for name, weights, bias in model.layers()
-        if name not in frozen
-        for variable in (weights, bias)
-    ]
+    # The project's own choice of what a finetune trains, with the frozen
+    # layers reported as restored.
+    restored = [f"{table}/{name}" for name in frozen for table in ("weights", "biases")]
+    trained = variables_to_train(model, {"restored": restored}, freeze=True)
     with tf.GradientTape() as tape:
         loss = softmax_cross_entropy(model(x), y)
     for variable, gradient in zip(trained, tape.gradient(loss, trained)):
