@@ -27,14 +27,14 @@ GLOBAL_BATCH = 128
 
 
 def milliseconds_per_call(function, calls, repeats=5):
-    """The median over ``repeats`` of the mean time of ``calls`` calls, in ms."""
+    """The median over ``repeats`` of the mean time of ``calls`` calls, in ms.
+    ``function`` waits for its result, as the training loop does every step."""
     function()  # the first call traces and compiles
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         for _ in range(calls):
-            result = function()
-        float(result if not isinstance(result, (tuple, list)) else result[0])  # wait for it
+            function()
         times.append((time.perf_counter() - started) / calls * 1000)
     return statistics.median(times)
 
@@ -81,15 +81,17 @@ def measure(calls):
             step = make_train_step(model, optimizer, 0.0)
         else:
             step = make_replicated_train_step(strategy, model, optimizer, 0.0)
-        step_ms[count] = milliseconds_per_call(lambda step=step: step(x, y, seed), calls)
+        step_ms[count] = milliseconds_per_call(
+            lambda step=step: float(step(x, y, seed)[0]), calls)
         if strategy is None:
             continue
         # cutting the global batch into slices, one per device (in Python, every step)
         split_ms[count] = milliseconds_per_call(
-            lambda strategy=strategy: (split_batch(strategy, x, y), 0.0)[1], calls)
+            lambda strategy=strategy: split_batch(strategy, x, y), calls)
         # the all-reduce alone: each replica holds gradients shaped like the model's
         all_reduce = make_all_reduce(strategy, model.trainable_variables)
-        all_reduce_ms[count] = milliseconds_per_call(all_reduce, calls)
+        all_reduce_ms[count] = milliseconds_per_call(
+            lambda all_reduce=all_reduce: float(all_reduce()), calls)
     return step_ms, all_reduce_ms, split_ms
 
 

@@ -18,6 +18,7 @@ stop training after the checkpoint being written, if any, is complete; the same 
 then resumes.
 """
 
+import contextlib
 import json
 import sys
 import time
@@ -410,11 +411,10 @@ def run_train(args):
     if args.workers:
         from snippets.distributed import lost_workers_reported
 
-        with lost_workers_reported():
-            result = train(
-                config, checkpoint_dir=checkpoint_dir, log=log, strategy=strategy
-            )
+        reporting = lost_workers_reported()
     else:
+        reporting = contextlib.nullcontext()
+    with reporting:
         result = train(
             config, checkpoint_dir=checkpoint_dir, log=log, strategy=strategy
         )
