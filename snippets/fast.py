@@ -34,49 +34,16 @@ import functools
 import math
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import tensorflow as tf
 
+from snippets.augment import augment
+from snippets.config import FAST, FastConfig  # noqa: F401 (FastConfig: importers)
 from snippets.data import load_dataset
 from snippets.mlp import MLP
 from snippets.train import TrainingDiverged, run_epochs
-
-
-# --8<-- [start:config]
-@dataclass(frozen=True)
-class FastConfig:
-    """The fixed schedule, decided on the validation set before the test set
-    was looked at.
-    """
-
-    hidden: tuple = (256,)  # the course's network: 784-256-10
-    epochs: int = 4
-    # 4x the course's 128: a quarter of the steps, each a better-shaped product
-    batch_size: int = 512
-    schedule: str = "warmup-decay"  # or "constant"
-    # Adam's peak rate; a large batch tolerates a large rate
-    learning_rate: float = 2e-2
-    warmup_fraction: float = 0.15  # of all steps
-    # aim at 0.91 for the right class, 0.01 for the others
-    label_smoothing: float = 0.1
-    # "auto": bfloat16 products only where a probe measures them faster;
-    # "float32" or "bfloat16" forces one
-    compute_dtype: str = "auto"
-    # one kernel per variable; False: Adam written as tensor ops
-    fused_adam: bool = True
-    # one compiled call per epoch; False: one call per step
-    whole_epoch: bool = True
-    # XLA: measured by the benchmark, and its compile time did not pay back
-    jit_compile: bool = False
-    seed: int = 0
-
-
-# --8<-- [end:config]
-
-
-FAST = FastConfig()
 
 
 # --8<-- [start:schedule]
@@ -105,25 +72,34 @@ def learning_rate_at(
 
 # --8<-- [start:gradients]
 def loss_and_gradients(
-    weights, biases, x, labels, compute_dtype, label_smoothing=0.0
+    weights,
+    biases,
+    x,
+    labels,
+    compute_dtype,
+    label_smoothing=0.0,
+    keep_probs=None,
+    seed=None,
 ):
     """Cross-entropy and its gradients [dW1, db1, dW2, db2, ...], by the chain
     rule.
 
     The same backward pass as snippets/backprop.py, in TensorFlow: products in
-    ``compute_dtype``, softmax, loss and biases in float32.
+    ``compute_dtype``, softmax, loss and biases in float32. ``keep_probs``
+    (one per layer's input, None for no dropout) drop units with masks drawn
+    from ``seed``.
     """
-    a = tf.cast(x, compute_dtype)
+    keep_probs = keep_probs or [1.0] * len(weights)
+    a = x
     inputs = []
     for index, (w, b) in enumerate(zip(weights, biases)):
+        if keep_probs[index] < 1:
+            a = dropout(a, keep_probs[index], seed, index)
+        a = tf.cast(a, compute_dtype)
         inputs.append(a)
         z = tf.matmul(a, tf.cast(w, compute_dtype))
         z = tf.cast(z, tf.float32) + b
-        a = (
-            tf.cast(tf.nn.relu(z), compute_dtype)
-            if index < len(weights) - 1
-            else z
-        )
+        a = tf.nn.relu(z) if index < len(weights) - 1 else z
     logits = a
     n_classes = logits.shape[1]
     targets = (
@@ -151,14 +127,26 @@ def loss_and_gradients(
                 tf.cast(weights[index], compute_dtype),
                 transpose_b=True,
             )
-            # ReLU'(z) is 1 or 0
+            # ReLU'(z) is 1 or 0, and dropout's mask/keep is 0 or 1/keep:
+            # a unit passes the gradient only where its output was above 0
             grad_z = tf.where(
-                inputs[index] > 0, tf.cast(grad_a, tf.float32), 0.0
+                inputs[index] > 0,
+                tf.cast(grad_a, tf.float32) / keep_probs[index],
+                0.0,
             )
     return loss, gradients
 
 
 # --8<-- [end:gradients]
+
+
+def dropout(a, keep_prob, seed, layer):
+    """Keep each unit with probability ``keep_prob`` and scale the kept ones
+    by 1/keep_prob; each layer draws its own mask from ``seed``.
+    """
+    layer_seed = tf.random.experimental.stateless_fold_in(seed, layer)
+    keep = tf.random.stateless_uniform(tf.shape(a), layer_seed) < keep_prob
+    return tf.where(keep, a / keep_prob, 0.0)
 
 
 # --8<-- [start:probe]
@@ -174,8 +162,11 @@ def bfloat16_hardware():
     try:
         with open("/proc/cpuinfo") as file:
             flags = next(
-                (line.split(":", 1)[1].split() for line in file
-                 if line.startswith("flags")),
+                (
+                    line.split(":", 1)[1].split()
+                    for line in file
+                    if line.startswith("flags")
+                ),
                 [],
             )
     except OSError:  # not Linux: the measurement alone decides
@@ -296,6 +287,10 @@ class FastTrainer(tf.Module):
             n_classes=train_y.shape[1],
             seed=config.seed,
         )
+        # dropout on each layer's input: the pixels, then the hidden units
+        self.keep_probs = [config.input_keep_prob] + [config.keep_prob] * len(
+            config.hidden
+        )
         self.weights = [weights for _, weights, _ in self.model.layers()]
         self.biases = [bias for _, _, bias in self.model.layers()]
         self.parameters = [
@@ -331,14 +326,22 @@ class FastTrainer(tf.Module):
 
     # --8<-- [start:step]
     def train_step(self, x, y):
-        """One mini-batch: backpropagate, then update every variable with Adam."""
+        """One mini-batch: bend the digits, backpropagate, then update every
+        variable with Adam (and hold the weights within the max-norm).
+        """
+        config = self.config
+        # this step's random numbers: the same seed and step, the same draws
+        seed = tf.stack([tf.constant(config.seed, tf.int64), self.step])
+        x = augment(x, seed, config.augmentation)
         loss, gradients = loss_and_gradients(
             self.weights,
             self.biases,
             x,
             y,
-            self.config.compute_dtype,
-            self.config.label_smoothing,
+            config.compute_dtype,
+            config.label_smoothing,
+            self.keep_probs,
+            seed,
         )
         rate = learning_rate_at(
             self.step,
@@ -370,6 +373,10 @@ class FastTrainer(tf.Module):
                 v.assign(0.999 * v + 0.001 * tf.square(gradient))
                 corrected = rate * tf.sqrt(1 - 0.999**t) / (1 - 0.9**t)
                 variable.assign_sub(corrected * m / (tf.sqrt(v) + 1e-7))
+        if config.max_norm > 0:
+            for weights in self.weights:
+                # each column holds one unit's incoming weights
+                weights.assign(tf.clip_by_norm(weights, config.max_norm, [0]))
         self.step.assign_add(1)
         return loss
 
@@ -422,7 +429,7 @@ def train_fast(config=FAST, data=None, checkpoint_dir=None, log=print):
     schedule, compilation included. The outer loop, with its checkpoints and
     resuming, is the chapter trainer's ``run_epochs``.
     """
-    data = data if data is not None else load_dataset()
+    data = data if data is not None else load_dataset(limit=config.limit)
     # The checkpoints keep config as given ("auto" stays "auto"), so a run
     # resumed on another machine may choose differently there.
     trainer = FastTrainer(config, data.train_x, data.train_y, log)
