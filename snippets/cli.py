@@ -1,7 +1,7 @@
 """The command line: train, evaluate, finetune, predict and export with the MNIST MLP.
 
     python -m snippets train                       # the course's 784-256-10 network
-    python -m snippets train --preset best         # deeper, wider, with dropout
+    python -m snippets train --preset best         # 784-1024-1024-10, augmented
     python -m snippets train --fast                # the fast trainer's fixed schedule
     python -m snippets evaluate                    # test accuracy of the saved model
     python -m snippets finetune --from runs/mnist --checkpoint-dir runs/deeper \\
@@ -40,7 +40,7 @@ from snippets.common import (
     stop_on_signals,
     worker_addresses,
 )
-from snippets.config import DEFAULT_LEARNING_RATES, PRESETS
+from snippets.config import DEFAULT_LEARNING_RATES, PRESETS, FastConfig
 from snippets.exercises import CHAPTERS
 
 DEFAULT_CHECKPOINT_DIR = "runs/mnist"
@@ -103,7 +103,8 @@ def add_training_flags(parser):
         "--preset",
         choices=sorted(PRESETS),
         default="course",
-        help="starting settings: course (784-256-10) or best (deeper, dropout)",
+        help="starting settings: course (784-256-10, the chapter's trainer) "
+        "or best (784-1024-1024-10 on augmented digits, the fast trainer)",
     )
     for name, (kind, text) in TRAINING_FLAGS.items():
         default = getattr(course, name)
@@ -128,7 +129,10 @@ def add_training_flags(parser):
         )
 
 
-def config_from_args(args):
+def config_from_args(args, trainer="train"):
+    """The preset with the flags given applied. A FastConfig preset (best)
+    takes only the flags the fast trainer has a setting for.
+    """
     config = PRESETS[args.preset]
     changes = {
         name: getattr(args, name)
@@ -137,6 +141,23 @@ def config_from_args(args):
     }
     if "hidden" in changes:
         changes["hidden"] = tuple(changes["hidden"])
+    if isinstance(config, FastConfig):
+        if trainer != "train":
+            raise UsageError(
+                f"--preset {args.preset} is the fast trainer's; {trainer} "
+                "trains with the chapter's trainer"
+            )
+        foreign = [
+            f"--{name.replace('_', '-')}"
+            for name in changes
+            if not hasattr(config, name)
+        ]
+        if foreign:
+            raise UsageError(
+                f"--preset {args.preset} runs the fast trainer, which has no "
+                f"{', '.join(foreign)}"
+            )
+        return replace(config, **changes)
     if args.learning_rate is None and args.optimizer not in (
         None,
         config.optimizer,
@@ -249,8 +270,9 @@ def build_parser():
     export = commands.add_parser(
         "export",
         help="write the network with 8-bit weights for the Try it page",
-        description="Train the Try it page's networks (or take one from a checkpoint), "
-        "export them with int8 weights and check them against TensorFlow.",
+        description="Train the Try it page's small networks (or take one from "
+        "a checkpoint), add the committed best network, export them with int8 "
+        "weights and check them against TensorFlow.",
     )
     export.add_argument(
         "--output", type=Path, required=True, help="folder to write into"
@@ -275,7 +297,15 @@ def build_parser():
         "of training it",
     )
     export.add_argument(
-        "--no-dropout", action="store_true", help="export the plain model only"
+        "--no-dropout",
+        action="store_true",
+        help="leave out the model trained with dropout",
+    )
+    export.add_argument(
+        "--no-best",
+        action="store_true",
+        help="leave out the best network (committed in "
+        "snippets/best_network by `make best-network`)",
     )
     check = commands.add_parser(
         "check",
@@ -314,8 +344,9 @@ def report(result, config, checkpoint_dir):
     }
 
 
-def run_fast(args):
-    from snippets.fast import FAST, train_fast
+def fast_config_from_args(args):
+    """--fast: the fixed schedule FAST, with only the seed to choose."""
+    from snippets.config import FAST
 
     given = ["--preset"] if args.preset != "course" else []
     given += [
@@ -328,12 +359,25 @@ def run_fast(args):
             "--fast uses a fixed schedule and takes only --seed and "
             f"--checkpoint-dir, not {', '.join(given)}"
         )
-    checkpoint_dir = args.checkpoint_dir or FAST_CHECKPOINT_DIR
-    config = replace(FAST, seed=args.seed or 0)
+    return replace(FAST, seed=args.seed or 0)
+
+
+def run_fast(args, config, checkpoint_dir):
+    from snippets.fast import resolve_compute_dtype, train_fast
+
+    if args.devices is not None or args.workers:
+        raise UsageError(
+            "the fast trainer (--fast, --preset best) trains on one device"
+        )
+    if config.limit is not None and config.limit < config.batch_size:
+        raise UsageError(
+            f"--limit {config.limit} is less than one batch of "
+            f"{config.batch_size}; the fast trainer takes only full batches"
+        )
+    sizes = "-".join(str(size) for size in (784, *config.hidden, 10))
     log(
-        f"training 784-256-10 with the fast schedule: {config.epochs} epochs, "
-        "batch "
-        f"{config.batch_size}, seed {config.seed}"
+        f"training {sizes} with the fast trainer: {config.epochs} epochs, "
+        f"batch {config.batch_size}, seed {config.seed}"
     )
     result = train_fast(config, checkpoint_dir=checkpoint_dir, log=log)
     log(
@@ -341,7 +385,12 @@ def run_fast(args):
         f"{result.test_loss:.4f} "
         f"(saved in {checkpoint_dir})"
     )
-    print(json.dumps(report(result, config, checkpoint_dir)))
+    line = report(result, config, checkpoint_dir)
+    # what "auto" became on this machine (measured once per process, so
+    # asking again costs nothing)
+    chosen = resolve_compute_dtype(config, 784, 10, log=lambda _: None)
+    line["compute_dtype"] = chosen.compute_dtype
+    print(json.dumps(line))
     return 0
 
 
@@ -388,11 +437,12 @@ def run_train(args):
     from snippets.train import train
 
     if args.fast:
-        if args.devices is not None or args.workers:
-            raise UsageError("--fast trains on one device")
-        return run_fast(args)
+        checkpoint_dir = args.checkpoint_dir or FAST_CHECKPOINT_DIR
+        return run_fast(args, fast_config_from_args(args), checkpoint_dir)
     checkpoint_dir = args.checkpoint_dir or DEFAULT_CHECKPOINT_DIR
     config = config_from_args(args)
+    if isinstance(config, FastConfig):
+        return run_fast(args, config, checkpoint_dir)
     strategy = strategy_from_args(args, config)
     sizes = "-".join(str(size) for size in (784, *config.hidden, 10))
     log(
@@ -463,7 +513,7 @@ def run_finetune(args):
     from snippets.finetune import finetune_model
     from snippets.train import train
 
-    config = config_from_args(args)
+    config = config_from_args(args, trainer="finetune")
     model, loaded = finetune_model(
         args.source,
         hidden=config.hidden if args.hidden else None,
@@ -520,7 +570,8 @@ def run_export(args):
     from snippets.export import export, read_export, summary
 
     started = time.perf_counter()
-    models = ("plain",) if args.no_dropout else ("plain", "dropout")
+    models = ("best",) if not args.no_best else ()
+    models += ("plain",) if args.no_dropout else ("plain", "dropout")
     header = export(
         args.output,
         epochs=args.epochs,
