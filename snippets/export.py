@@ -25,6 +25,7 @@ and compare the export with TensorFlow; the command line exports the site's mode
 
     python -m snippets.export
     python -m snippets export --output docs/generated/try
+    python -m snippets.export --save-best runs/best   # make best-network
 """
 
 import hashlib
@@ -340,6 +341,72 @@ def read_export(directory):
 SITE_MODELS = {"plain": {"keep_prob": 1.0}, "dropout": {"keep_prob": 0.5}}
 
 
+# The best network the project trains (`--preset best`, seed 0), exported by
+# `make best-network` and committed: it takes minutes to train, and the site's
+# build only reads it, checks it and measures it.
+BEST_NETWORK = Path(__file__).with_name("best_network")
+BEST_SEED = 0
+
+
+def best_network_training():
+    """The settings a committed best network must have been trained with:
+    today's best preset, seed BEST_SEED (as model.json records them).
+    """
+    from dataclasses import asdict, replace
+
+    from snippets.config import PRESETS
+
+    settings = asdict(replace(PRESETS["best"], seed=BEST_SEED))
+    return json.loads(json.dumps(settings))
+
+
+def save_best_network(checkpoint_dir, directory=BEST_NETWORK):
+    """Export the network of a `train --preset best` run into ``directory``,
+    after checking that it was trained with today's best preset.
+    """
+    from snippets.checkpoint import read_architecture, restore_model
+
+    training = read_architecture(checkpoint_dir).get("training")
+    if training != best_network_training():
+        raise ExportError(
+            f"{checkpoint_dir} was not trained with today's --preset best "
+            f"and --seed {BEST_SEED}; train it with: python -m snippets "
+            f"train --preset best --seed {BEST_SEED} --checkpoint-dir "
+            f"{checkpoint_dir}"
+        )
+    model = restore_model(checkpoint_dir)
+    best = {"title": title_of(model), "training": training}
+    no_digits = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    return write_export(
+        directory,
+        {"best": dict(best, layers=model_layers(model))},
+        no_digits,
+        np.zeros(0, np.uint8),
+    )
+
+
+def read_best_network(directory=BEST_NETWORK):
+    """``(header entry, layers, model)`` of the committed best network; the
+    model is an MLP holding the export's own (dequantised) weights.
+    """
+    from snippets.mlp import MLP
+
+    header, models, _, _ = read_export(directory)
+    entry = header["models"].get("best", {})
+    if entry.get("training") != best_network_training():
+        raise ExportError(
+            f"{directory} holds a network trained with other settings than "
+            "today's --preset best; train and export it again with: make "
+            "best-network"
+        )
+    layers = models["best"]
+    model = MLP(tuple(entry["sizes"][1:-1]), seed=0)
+    for (_, weights, bias), (_, q, scales, b) in zip(model.layers(), layers):
+        weights.assign(dequantise(q, scales))
+        bias.assign(b)
+    return entry, layers, model
+
+
 def title_of(model):
     """ "784-256-10", or "784-256-10 with dropout (keep_prob 0.5)": what the
     page calls a model.
@@ -371,6 +438,7 @@ def export(
     from snippets.config import TrainConfig
     from snippets.data import load_dataset
     from snippets.mnist_files import NUM_CLASSES, NUM_PIXELS, load_mnist
+    from snippets.other_digits import load_other_digits
     from snippets.predict import mnist_style
     from snippets.train import train
 
@@ -382,13 +450,19 @@ def export(
     styled = np.stack(
         [mnist_style(digit.astype(np.float32) / 255) for digit in digits]
     )
+    other_x, other_y, _ = load_other_digits()
     exported, reference = (
         {},
         {"digits": "the shipped digits after mnist_style", "models": {}},
     )
     for key in models:
         started = time.perf_counter()
-        if key == "plain" and source is not None:
+        if key == "best":
+            entry, layers, model = read_best_network()
+            training = dict(
+                entry["training"], read_from="snippets/best_network"
+            )
+        elif key == "plain" and source is not None:
             from snippets.checkpoint import restore_model
 
             model, training = (
@@ -415,8 +489,14 @@ def export(
                 for field, value in asdict(config).items()
                 if value is not None
             }
-        layers = model_layers(model)
+        if key != "best":
+            layers = model_layers(model)
         scores = compare(layers, model, data.test_x, data.test_y)
+        # the same network on digits from other hands, as the page runs it
+        scores["other_digits_accuracy"] = float(
+            np.mean(forward(layers, other_x).argmax(1) == other_y)
+        )
+        scores["other_digits"] = len(other_y)
         exported[key] = {
             "title": title_of(model),
             "training": training,
@@ -433,7 +513,9 @@ def export(
             "digit as TensorFlow on "
             f"{scores['agreement_with_tensorflow']:.2%} of "
             f"{scores['test_images']:,} test images, "
-            f"probabilities within {scores['max_probability_difference']:.4f} "
+            f"probabilities within {scores['max_probability_difference']:.4f}; "
+            f"{scores['other_digits_accuracy']:.2%} of the digits from other "
+            "hands "
             f"({time.perf_counter() - started:.0f} s)"
         )
     return write_export(output, exported, digits, labels, reference)
@@ -464,12 +546,42 @@ def summary(header):
     }
 
 
-def main():
+def save_best_network_command(argv):
+    """``--save-best DIR``: the run in DIR becomes the committed best
+    network.
+    """
+    from snippets.checkpoint import CheckpointError
+    from snippets.common import Parser
+
+    parser = Parser(prog="python -m snippets.export")
+    parser.add_argument(
+        "--save-best",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help=f"export the `train --preset best --seed {BEST_SEED}` run in "
+        f"DIR into {BEST_NETWORK.parent.name}/{BEST_NETWORK.name}",
+    )
+    args = parser.parse_args(argv)
+    try:
+        header = save_best_network(args.save_best)
+    except (ExportError, CheckpointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {BEST_NETWORK}: {json.dumps(summary(header)['files'])}")
+    return 0
+
+
+def main(argv=None):
     """A quick demo: a small model trained briefly, exported, read back, and
-    measured.
+    measured. With ``--save-best DIR``: save the committed best network.
     """
     from snippets.checkpoint import CheckpointError
     from snippets.data import DataError
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv:
+        return save_best_network_command(argv)
 
     print(
         "demo: 784-256-10 trained for 1 epoch on 10,000 images, exported with "

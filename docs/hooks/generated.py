@@ -6,7 +6,8 @@
 - generated/figures/: every chapter's figures, light and dark, drawn by
   `python -m snippets.figures --output docs/generated/figures` (see snippets/figures/).
 
-Each is made again whenever it is missing or older than the code in snippets/ (figures.json
+Each is made again whenever it is missing or older than anything in snippets/ or the results
+in benchmarks/ (figures.json
 and export.json are written last, so a folder that has one is complete); both commands run
 at once, side by side. `make site` deletes them first, for a build from scratch.
 
@@ -42,7 +43,11 @@ def python():
 
 
 def on_pre_build(config):
-    newest_code = max(path.stat().st_mtime for path in (PROJECT_ROOT / "snippets").rglob("*.py"))
+    # the code, and what it reads: the best network and the held-out digits in snippets/,
+    # the benchmarks' results that figures show
+    inputs = [*(PROJECT_ROOT / "snippets").rglob("*"), *(PROJECT_ROOT / "benchmarks").glob("*.json")]
+    newest_code = max(path.stat().st_mtime for path in inputs
+                      if path.is_file() and "__pycache__" not in path.parts)
     started = []
     for folder, last_file, command in GENERATED:
         folder = Path(config.docs_dir) / folder
