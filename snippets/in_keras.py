@@ -142,6 +142,62 @@ def mlp_with_dropout(
 # --8<-- [end:keras_dropout]
 
 
+# --8<-- [start:keras_augmented]
+def augmented_mlp(
+    augmentation,
+    keep_prob=0.6,
+    max_norm=3.5,
+    hidden=(1024, 1024),
+    n_classes=10,
+):
+    """The best preset's network: Keras' augmentation layers in front of the
+    MLP with dropout, every layer's weights held within a max-norm.
+
+    Like Dropout, the Random* layers change the batch only when the model is
+    called with training=True (in fit). Their factors are fractions: of the
+    image's side for the shift, of a full turn for the rotation. Keras has
+    no layer for stroke thickness or elastic distortion.
+    """
+    side = 28
+    shift = augmentation.shift / side
+
+    def within_max_norm():  # each unit's incoming weights: a column
+        return keras.constraints.MaxNorm(max_norm, axis=0)
+
+    model = keras.Sequential(
+        [
+            keras.Input((side * side,)),
+            layers.Reshape((side, side, 1)),
+            layers.RandomTranslation(shift, shift, fill_mode="constant"),
+            layers.RandomRotation(
+                augmentation.rotation / 360, fill_mode="constant"
+            ),
+            layers.RandomZoom(augmentation.scale, fill_mode="constant"),
+            layers.Flatten(),
+        ],
+        name="mlp_augmented",
+    )
+    for name, width in zip(layer_names(len(hidden)), hidden):
+        model.add(
+            layers.Dense(
+                width,
+                activation="relu",
+                kernel_constraint=within_max_norm(),
+                name=name,
+            )
+        )
+        model.add(layers.Dropout(rate=1.0 - keep_prob))
+    model.add(
+        layers.Dense(
+            n_classes, kernel_constraint=within_max_norm(), name="out"
+        )
+    )
+    return model
+
+
+# --8<-- [end:keras_augmented]
+
+
 # --8<-- [start:keras_early_stopping]
 def early_stopping(patience):
     """Stop after ``patience`` epochs without a better validation accuracy,

@@ -127,3 +127,226 @@ def test_a_network_trained_on_mnist_reads_most_of_them_but_fewer_than_mnist(smal
     assert accuracy > 0.5  # far above chance (10 %): the digits are readable
     # ... and yet below MNIST's own test set: the point of holding out other writers
     assert accuracy < result.test_accuracy
+
+
+# Bending the training digits (snippets/augment.py) -------------------------------------
+
+import json  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+import tensorflow as tf  # noqa: E402
+
+from helpers import check_exercises, check_figures  # noqa: E402
+from snippets import augment as augmenting  # noqa: E402
+from snippets.config import PRESETS, Augmentation, FastConfig  # noqa: E402
+from snippets.figures import augmentation as augmentation_figures  # noqa: E402
+
+BEST = PRESETS["best"]
+GRID = np.arange(28, dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def batch(small_data):
+    return tf.constant(small_data.train_x[:64])
+
+
+def centre_of_mass(rows):
+    images = np.asarray(rows).reshape(-1, 28, 28)
+    mass = images.sum(axis=(1, 2))
+    return np.stack([(images.sum(2) * GRID).sum(1) / mass, (images.sum(1) * GRID).sum(1) / mass], 1)
+
+
+def test_no_augmentation_gives_back_the_batch_itself(batch):
+    assert augmenting.augment(batch, tf.constant([0, 1], tf.int64), Augmentation()) is batch
+
+
+def test_the_same_seed_and_step_bend_the_same_way_and_the_next_step_differently(batch):
+    def bent(step, seed=0):
+        return augmenting.augment(batch, tf.constant([seed, step], tf.int64), BEST.augmentation).numpy()
+
+    assert np.array_equal(bent(5), bent(5))
+    assert not np.allclose(bent(5), bent(6)) and not np.allclose(bent(5), bent(5, seed=1))
+    assert bent(5).shape == batch.shape and 0 <= bent(5).min() and bent(5).max() <= 1
+
+
+def test_reading_from_the_grid_itself_changes_nothing_and_whole_pixel_moves_are_exact(batch):
+    images = tf.reshape(batch, [-1, 28, 28])
+    rows = tf.broadcast_to(GRID[:, None], [len(batch), 28, 28])
+    cols = tf.broadcast_to(GRID[None, :], [len(batch), 28, 28])
+    np.testing.assert_array_equal(augmenting.resample(images, rows, cols).numpy(), images.numpy())
+    moved = augmenting.resample(images, rows - 2, cols + 3).numpy()  # two down, three left
+    np.testing.assert_array_equal(moved[:, 2:, :25], images.numpy()[:, :26, 3:])
+    assert not moved[:, :2].any() and not moved[:, :, 25:].any()  # blank paper came in
+    half = augmenting.resample(images, rows, cols + 0.5).numpy()  # between two pixels: their mean
+    np.testing.assert_allclose(half[:, :, :27], (images.numpy()[:, :, :27] + images.numpy()[:, :, 1:]) / 2,
+                               atol=1e-6)
+
+
+def test_shifts_move_the_ink_at_most_as_far_as_allowed_and_keep_it(batch):
+    seed = tf.constant([0, 3], tf.int64)
+    shifted = augmenting.augment(batch, seed, Augmentation(shift=2.0)).numpy()
+    moved = np.abs(centre_of_mass(shifted) - centre_of_mass(batch))
+    assert moved.max() <= 2.0 + 0.3 and moved.mean() > 0.3  # up to two pixels, and mostly moved
+    np.testing.assert_allclose(shifted.sum(1), batch.numpy().sum(1), rtol=0.02)  # no ink lost
+
+
+def test_turns_and_scaling_keep_the_centre_where_it_was(batch):
+    seed = tf.constant([0, 4], tf.int64)
+    for part in (Augmentation(rotation=12.0), Augmentation(scale=0.1)):
+        bent = augmenting.augment(batch, seed, part).numpy()
+        assert np.abs(centre_of_mass(bent) - centre_of_mass(batch)).max() < 1.5
+        assert not np.allclose(bent, batch.numpy(), atol=0.05)
+    # a zoom of up to 10 % changes the ink by about the square of it
+    zoomed = augmenting.augment(batch, seed, Augmentation(scale=0.1)).numpy()
+    ratio = zoomed.sum(1) / batch.numpy().sum(1)
+    assert 0.75 < ratio.min() and ratio.max() < 1.3
+
+
+def test_the_elastic_field_is_smooth_centred_and_as_strong_as_asked():
+    seed = tf.constant([0, 9], tf.int64)
+    rows, cols = augmenting.elastic_field(256, seed, Augmentation(elastic=20.0))
+    twice, _ = augmenting.elastic_field(256, seed, Augmentation(elastic=40.0))
+    np.testing.assert_allclose(twice.numpy(), 2 * rows.numpy(), rtol=1e-5, atol=1e-6)
+    field = np.stack([rows.numpy(), cols.numpy()])
+    assert abs(field.mean()) < 0.1 and 0.3 < field.std() < 3  # pixels move about a pixel
+    # neighbours move together: the step between neighbours is far smaller than the moves
+    assert np.abs(np.diff(field, axis=2)).mean() < 0.25 * np.abs(field).mean()
+
+
+def test_thicker_strokes_cover_at_least_the_old_ones_and_thinner_ones_at_most():
+    image = tf.constant(np.pad(np.ones((4, 6), np.float32), 11)[None, :28, :28])
+    grown = augmenting.grow(image).numpy()
+    assert grown.sum() == 6 * 8 and (grown >= image.numpy()).all()
+    shrunk = -augmenting.grow(-image).numpy()
+    assert shrunk.sum() == 2 * 4 and (shrunk <= image.numpy()).all()
+    images = tf.repeat(image, 64, axis=0)
+    changed = augmenting.change_thickness(images, tf.constant([0, 1], tf.int64), 0.7).numpy()
+    ink = changed.sum(axis=(1, 2))
+    assert ink.min() < 24 < ink.max() and (changed >= shrunk - 1e-6).all() and (changed <= grown + 1e-6).all()
+
+
+def test_one_at_a_time_splits_the_best_augmentation_into_its_parts():
+    parts = augmenting.one_at_a_time(BEST.augmentation)
+    assert list(parts) == ["none", "shift", "rotation", "scale", "thickness", "elastic", "all"]
+    assert parts["none"] == Augmentation() and parts["all"] == BEST.augmentation
+    assert parts["rotation"] == Augmentation(rotation=BEST.augmentation.rotation)
+
+
+# The best network: dropout and max-norm in the fast trainer -----------------------------
+
+def test_the_written_out_backward_pass_with_dropout_is_the_gradient_tape(small_data):
+    from snippets.fast import dropout, loss_and_gradients
+    from snippets.mlp import MLP
+
+    model = MLP((32, 16), seed=1)
+    weights = [w for _, w, _ in model.layers()]
+    biases = [b for _, _, b in model.layers()]
+    x, labels = tf.constant(small_data.train_x[:50]), tf.constant(small_data.train_y[:50].argmax(1), tf.int32)
+    keep, seed = [0.8, 0.5, 0.5], tf.constant([3, 7], tf.int64)
+    loss, gradients = loss_and_gradients(weights, biases, x, labels, "float32", 0.1, keep, seed)
+    with tf.GradientTape() as tape:
+        a = x
+        for index, (w, b) in enumerate(zip(weights, biases)):
+            a = dropout(a, keep[index], seed, index) @ w + b
+            a = tf.nn.relu(a) if index < len(weights) - 1 else a
+        targets = tf.one_hot(labels, 10) * 0.9 + 0.01
+        expected = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(targets, a))
+    reference = tape.gradient(expected, [v for pair in zip(weights, biases) for v in pair])
+    assert abs(float(loss) - float(expected)) < 1e-6
+    for ours, theirs in zip(gradients, reference):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=2e-6)
+    _, undropped = loss_and_gradients(weights, biases, x, labels, "float32", 0.1)
+    assert not np.allclose(undropped[0].numpy(), gradients[0].numpy())  # the masks did something
+
+
+def test_max_norm_holds_every_units_weights_within_the_bound(small_data):
+    from snippets.fast import FastTrainer
+
+    config = FastConfig(hidden=(64,), epochs=1, batch_size=100, learning_rate=1e-2, keep_prob=0.5,
+                        compute_dtype="float32", max_norm=0.5)
+    for bound in (0.5, 0.0):
+        trainer = FastTrainer(replace(config, max_norm=bound), small_data.train_x, small_data.train_y,
+                              log=lambda message: None)
+        trainer.train_epoch(1)
+        lengths = np.concatenate([np.linalg.norm(w.numpy(), axis=0) for w in trainer.weights])
+        if bound:
+            assert lengths.max() <= bound * (1 + 1e-5)
+        else:
+            assert lengths.max() > 0.5  # without the bound the weights are longer
+
+
+def test_an_augmented_run_is_repeatable_from_its_seed(small_data):
+    from snippets.fast import FastTrainer
+
+    config = replace(BEST, hidden=(32,), epochs=1, batch_size=100, compute_dtype="float32")
+    weights = []
+    for seed in (0, 0, 1):
+        trainer = FastTrainer(replace(config, seed=seed), small_data.train_x, small_data.train_y,
+                              log=lambda message: None)
+        trainer.train_epoch(1)
+        weights.append(trainer.weights[0].numpy())
+    np.testing.assert_array_equal(weights[0], weights[1])
+    assert not np.allclose(weights[0], weights[2])
+
+
+def test_the_keras_network_is_the_mlp_when_not_training_and_augments_when_training(batch):
+    import keras
+
+    from snippets.in_keras import augmented_mlp, set_weights_from
+    from snippets.mlp import MLP
+
+    model = augmented_mlp(BEST.augmentation, hidden=(64, 32))
+    ours = MLP((64, 32), seed=2)
+    set_weights_from(ours, model)
+    np.testing.assert_allclose(model(batch, training=False).numpy(), ours(batch).numpy(), atol=1e-5)
+    keras.utils.set_random_seed(0)
+    assert not np.allclose(model(batch, training=True).numpy(), ours(batch).numpy(), atol=1e-3)
+    constraints = [layer.kernel_constraint for layer in model.layers if hasattr(layer, "kernel_constraint")]
+    assert len(constraints) == 3 and all(c.max_value == BEST.max_norm for c in constraints)
+
+
+def test_the_best_preset_uses_the_fast_trainer_with_every_tool_of_the_page():
+    assert isinstance(BEST, FastConfig) and BEST.hidden == (1024, 1024)
+    assert BEST.keep_prob < 1 and BEST.max_norm > 0
+    assert BEST.input_keep_prob == 1  # the bent digits vary the pixels; dropping them too slowed learning
+    parts = BEST.augmentation
+    assert min(parts.shift, parts.rotation, parts.scale, parts.thickness, parts.elastic) > 0
+
+
+# The page ------------------------------------------------------------------------------
+
+def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
+    check_exercises("augmentation")
+
+
+def test_figures_are_on_the_page_with_alt_text_and_captions():
+    check_figures("augmentation", augmentation_figures)
+
+
+def test_the_bent_digits_are_the_trainers_own_at_that_step(drawn, small_data):
+    data = drawn("augmentation-bent-digits")
+    assert list(data["rows"]) == list(augmenting.one_at_a_time(BEST.augmentation))
+    first = small_data.train_x[:augmentation_figures.DIGITS].reshape(-1, 28, 28)
+    np.testing.assert_allclose(data["rows"]["none"], first, atol=1e-6)  # as MNIST has them
+    seed = tf.constant([0, augmentation_figures.STEP], tf.int64)
+    expected = augmenting.augment(tf.constant(first.reshape(len(first), -1)), seed, BEST.augmentation)
+    np.testing.assert_allclose(data["rows"]["all"], expected.numpy().reshape(-1, 28, 28), atol=1e-6)
+
+
+def test_the_other_hands_figure_shows_two_fonts_of_every_digit(drawn):
+    data = drawn("augmentation-other-hands")
+    assert data["labels"] == [digit for digit in range(10) for _ in range(2)]
+    assert all(data["fonts"][i] != data["fonts"][i + 1] for i in range(0, 20, 2))
+    assert data["raw"].shape == (20, 64, 64) and data["inputs"].shape == (20, 28, 28)
+
+
+def test_the_worth_figure_and_table_are_the_committed_benchmark(drawn):
+    report = json.loads((ROOT / "benchmarks" / "augmentation.json").read_text())
+    assert drawn("augmentation-worth") == report
+    assert list(report["runs"]) == list(augmenting.one_at_a_time(BEST.augmentation))
+    assert report["config"]["hidden"] == [512, 512] and report["config"]["augmentation"] == json.loads(
+        json.dumps(BEST.augmentation.__dict__))
+    for run in report["runs"].values():
+        assert 0.95 < run["test_accuracy"] < 1 and 0.5 < run["other_digits_accuracy"] < 1
+    # all of it reads other hands better than none of it, the point of the page
+    assert report["runs"]["all"]["other_digits_accuracy"] > report["runs"]["none"]["other_digits_accuracy"]

@@ -31,6 +31,7 @@ CHAPTERS = (
     "finetuning",
     "regularization",
     "dropout",
+    "augmentation",
     "system",
     "troubleshooting",
     "tf1-to-tf2",

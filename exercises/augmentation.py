@@ -1,0 +1,25 @@
+"""Exercises of "Reading other hands": write each function, then check them with
+
+    python -m snippets check augmentation
+
+Each check compares your function with what the project's code computes.
+"""
+
+
+def shift_image(image, rows, cols):
+    """The 28x28 NumPy ``image`` moved ``rows`` pixels down and ``cols``
+    pixels right (negative numbers: up and left); what comes in from outside
+    the image is blank (0)."""
+    raise NotImplementedError
+
+
+def dilate(image):
+    """The 28x28 NumPy ``image`` with every pixel replaced by the brightest
+    of its 3x3 neighbourhood; outside the image counts as 0."""
+    raise NotImplementedError
+
+
+def max_norm(weights, c):
+    """The weight matrix (inputs x units) with every column longer than ``c``
+    scaled to length ``c`` and the other columns unchanged."""
+    raise NotImplementedError

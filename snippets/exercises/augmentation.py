@@ -1,0 +1,78 @@
+"""Checks of the exercises of "Reading other hands" (docs/augmentation.md)."""
+
+import numpy as np
+import tensorflow as tf
+
+from snippets.augment import SIDE, grow, resample
+from snippets.exercises import Exercise, Wrong
+from snippets.mnist_files import load_mnist
+
+
+def digits():
+    """Three MNIST training digits, as floats in [0, 1]."""
+    (images, _), _ = load_mnist()
+    return images[:3].astype(np.float32) / 255
+
+
+def check_shift_image(shift_image):
+    grid = np.arange(SIDE, dtype=np.float32)
+    for image in digits():
+        for rows, cols in ((2, 0), (0, -3), (-1, 2), (0, 0), (5, 5)):
+            # read every output pixel from (row - rows, col - cols)
+            from_rows = np.broadcast_to(grid[:, None] - rows, (SIDE, SIDE))
+            from_cols = np.broadcast_to(grid[None, :] - cols, (SIDE, SIDE))
+            expected = resample(image[None], from_rows[None], from_cols[None])
+            got = np.asarray(shift_image(image, rows, cols), np.float32)
+            if got.shape != (SIDE, SIDE):
+                raise Wrong(f"the image should stay {SIDE}x{SIDE}, not {got.shape}.")
+            if not np.allclose(got, expected[0].numpy(), atol=1e-6):
+                raise Wrong(
+                    f"moved {rows} down and {cols} right, pixel (14, 14) should be "
+                    f"{expected[0].numpy()[14, 14]:.3f}, not {got[14, 14]:.3f}."
+                )
+
+
+def check_dilate(dilate):
+    for image in [*digits(), np.eye(SIDE, dtype=np.float32)]:
+        expected = grow(tf.constant(image[None]))[0].numpy()
+        got = np.asarray(dilate(image), np.float32)
+        if got.shape != expected.shape or not np.allclose(got, expected):
+            wrong = np.argwhere(~np.isclose(got, expected))
+            where = tuple(int(i) for i in wrong[0]) if got.shape == expected.shape else None
+            raise Wrong(
+                f"the dilated image differs from grow()'s, first at pixel {where}."
+            )
+
+
+def check_max_norm(max_norm):
+    weights = tf.random.stateless_normal([20, 6], seed=[1, 2], stddev=1.0).numpy()
+    for c in (0.5, 3.0, 100.0):
+        expected = tf.clip_by_norm(weights, c, axes=[0]).numpy()
+        got = np.asarray(max_norm(weights.copy(), c), np.float32)
+        if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-6):
+            raise Wrong(
+                f"with c = {c}, the columns' lengths should be "
+                f"{np.round(np.linalg.norm(expected, axis=0), 3).tolist()}."
+            )
+
+
+EXERCISES = [
+    Exercise(
+        "shift_image",
+        check_shift_image,
+        "pad the image with zeros, then cut the 28x28 window that starts rows up "
+        "and cols left of the original.",
+    ),
+    Exercise(
+        "dilate",
+        check_dilate,
+        "pad with one row and column of zeros on every side, then take the maximum "
+        "of the nine shifted 28x28 windows.",
+    ),
+    Exercise(
+        "max_norm",
+        check_max_norm,
+        "divide each column by max(1, its length / c); np.linalg.norm(w, axis=0) "
+        "gives the lengths.",
+    ),
+]
