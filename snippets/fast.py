@@ -20,6 +20,10 @@ that overhead and then the waste that is left:
 Every one of these is a switch in ``FastConfig``, so benchmarks/bench.py can measure them
 one at a time; the chapter "Making it fast" (docs/speed.md) shows what each is worth.
 
+The same trainer also trains the best network (``--preset best``): it can drop units (the
+masks written into the backward pass), hold each unit's weights within a max-norm, and bend
+every mini-batch with snippets/augment.py inside the compiled step (docs/augmentation.md).
+
 The schedule never looks at the test set: the number of epochs, the batch size and the
 learning rates are fixed before training (as in the DAWNBench competition), and the test
 accuracy is measured once, at the end. The model is the same ``MLP`` with the same named
