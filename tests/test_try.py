@@ -30,7 +30,23 @@ from snippets.export import (
 )
 from snippets.mlp import MLP
 from snippets.mnist_files import load_mnist
-from snippets.predict import mnist_style
+from snippets.figures._preprocessing import (
+    handwritten,
+    on_paper,
+    uneven_paper,
+    with_specks,
+)
+from snippets.predict import (
+    INK,
+    SPECKS,
+    STROKES,
+    ImageError,
+    digit_box,
+    load_digit,
+    mnist_style,
+    prepare,
+    stroke_width,
+)
 from snippets.train import TrainConfig, train
 
 
@@ -248,6 +264,29 @@ def test_the_page_loads_the_export_and_nothing_from_elsewhere(open_page, export)
     assert loaded_cleanly(page)
 
 
+def unlike_mnist():
+    """White-on-black uint8 drawings that take every step of mnist_style: strokes widened
+    (a fine pen on a large picture, more than a hundred pixels of reach) and thinned (a
+    marker), specks left out of the crop, and two dots whose centre of mass is a tie
+    that only exact sums settle."""
+    rng = np.random.default_rng(1)
+    images = [handwritten(2, (900, 900), (100, 60, 700, 780), 1.2),
+              handwritten(8, (300, 300), (50, 40, 200, 220), 46),
+              1 - with_specks(1 - handwritten(0, (300, 300), (80, 60, 150, 190), 16))]
+    for seed in range(24):
+        height, width = (int(n) for n in rng.integers(20, 400, 2))
+        box = (int(rng.integers(-5, width // 3)), int(rng.integers(-5, height // 3)),
+               int(rng.integers(5, width)), int(rng.integers(5, height)))
+        drawn = handwritten(int(rng.choice([0, 2, 3, 4, 5, 7, 8, 9])), (height, width), box,
+                            float(rng.choice([0.7, 1.5, 4, 12, 40])), turn=float(rng.normal(0, 20)),
+                            seed=seed) * rng.uniform(0.3, 1)
+        images.append(1 - with_specks(1 - drawn, seed=seed, count=int(rng.integers(0, 4))))
+    images = [np.round(image * 255).astype(np.uint8) for image in images]
+    tie = np.zeros((3, 2), np.uint8)
+    tie[0, 0] = tie[2, 1] = 25
+    return images + [tie]
+
+
 def test_the_page_prepares_images_exactly_as_mnist_style(open_page, export):
     _, _, digits, _, _ = export
     _, (test_images, _) = load_mnist()
@@ -268,7 +307,9 @@ def test_the_page_prepares_images_exactly_as_mnist_style(open_page, export):
         canvas[top : top + height, left : left + width] = stretched
         images.append(canvas)
     images.append(np.zeros((50, 50), np.uint8))  # blank stays blank
+    images += unlike_mnist()
     page = open_try_page(open_page)
+    assert page.evaluate("[DeepNetsTry.SPECKS, DeepNetsTry.STROKES]") == [SPECKS, list(STROKES)]
     results = classify(page, images)
     for number, (image, result) in enumerate(zip(images, results)):
         expected = mnist_style(image.astype(np.float32) / 255).ravel()
@@ -393,6 +434,141 @@ def test_phone_screen_and_dark_mode(open_page):
     assert np.abs(np.subtract(dark, page.evaluate(theme_ink))).max() <= 1  # the ink follows the theme
     assert np.abs(np.subtract(dark, light)).max() > 100
     assert loaded_cleanly(page)
+
+
+# Preparing a picture (snippets/predict.py) ----------------------------------------------------
+
+
+def digit_size(pixels):
+    """Rows and columns of the box around the ink of a 28x28 input."""
+    rows, cols = np.nonzero(pixels > INK)
+    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+
+
+def centre(pixels):
+    return (np.indices(pixels.shape) * pixels).reshape(2, -1).sum(axis=1) / pixels.sum()
+
+
+def fitted_width(pixels):
+    """The strokes' mean width in a 28x28 input, in pixels of MNIST's 20x20 box."""
+    return stroke_width(np.round(pixels * 255).astype(np.uint8))
+
+
+def looks_like_mnist(pixels):
+    """Fitted into 20x20 and centred by mass, as far as whole pixels allow."""
+    return max(digit_size(pixels)) == 20 and np.abs(centre(pixels) - 14).max() <= 0.51
+
+
+def test_a_picture_already_28x28_is_fitted_and_centred_too(tmp_path):
+    """A 28x28 file used to go to the network as it was: a 7 in a corner was read as a 6."""
+    Image.fromarray(np.uint8(255 * handwritten(7, (28, 28), (1, 1, 12, 14), 2.0))).save(tmp_path / "7.png")
+    pixels, notes = load_digit(tmp_path / "7.png")
+    assert looks_like_mnist(pixels)
+    assert notes == ["digit fitted in 20x20 and centred, as in MNIST"]
+
+
+def test_grey_uneven_paper_is_taken_away():
+    """A phone's photo: the paper grey and brighter on one side, with the camera's noise.
+    Everything above INK used to be ink, the whole page with it."""
+    written = handwritten(9, (400, 300), (70, 90, 160, 220), 12)
+    on_grey, notes = prepare(on_paper(written, uneven_paper(written.shape), darkness=0.7))
+    on_white, _ = prepare(on_paper(written, darkness=0.7))
+    assert "took away the paper's own shade" in notes
+    assert looks_like_mnist(on_grey) and digit_size(on_grey) == digit_size(on_white)
+    assert np.count_nonzero(on_grey) <= 1.1 * np.count_nonzero(on_white)  # no paper left
+
+
+def test_dark_ink_on_dim_paper_is_found():
+    """Paper in dim light is darker than mid-grey: the ink is the shade furthest from the
+    paper's, not whatever is darker than a fixed level."""
+    written = handwritten(5, (300, 300), (70, 50, 160, 200), 18)
+    dim, notes = prepare(on_paper(written, paper=0.4, darkness=0.8))
+    white, _ = prepare(on_paper(written))
+    assert notes[0] == "inverted (dark digit on a light background)"
+    assert np.abs(dim - white).max() <= 2 / 255
+
+
+def test_specks_are_left_out_of_the_crop():
+    """Specks of dust near the page's edges used to stretch the crop, and the digit shrank."""
+    clean = on_paper(handwritten(0, (300, 300), (80, 60, 150, 190), 16))
+    specked = with_specks(clean)
+    assert digit_box(1 - specked) == digit_box(1 - clean)
+    assert np.array_equal(prepare(specked)[0], prepare(clean)[0])
+
+
+def test_a_fine_pen_on_a_large_picture_keeps_its_strokes():
+    """A 1-pixel line, shrunk 40 times, faded to nearly nothing; it is widened first."""
+    box = (100, 60, 700, 780)
+    fine, _ = prepare(on_paper(handwritten(2, (900, 900), box, 1.2)))
+    marker, _ = prepare(on_paper(handwritten(2, (900, 900), box, 60)))
+    assert looks_like_mnist(fine)
+    assert fitted_width(fine) >= STROKES[0] - 0.2
+    assert fine.sum() >= 0.8 * marker.sum()
+
+
+def test_a_thick_marker_is_thinned_to_mnists_width():
+    pixels, _ = prepare(handwritten(8, (300, 300), (50, 40, 200, 220), 46))
+    assert looks_like_mnist(pixels)
+    assert STROKES[0] <= fitted_width(pixels) <= STROKES[1] + 0.2
+
+
+def test_strokes_are_the_10th_to_90th_percentile_of_mnists():
+    (train_images, _), _ = load_mnist()
+    ink = np.pad(train_images.astype(np.int64), ((0, 0), (1, 1), (1, 1)))
+    edges = sum(np.abs(np.diff(ink, axis=axis)).sum(axis=(1, 2)) for axis in (1, 2))
+    widths = 2 * ink.sum(axis=(1, 2)) / edges  # stroke_width of every training digit at once
+    assert widths[7] == stroke_width(train_images[7])
+    assert tuple(np.percentile(widths, [10, 90]).round(2)) == STROKES
+
+
+def test_mnist_digits_are_left_nearly_as_they_are():
+    """The steps only move a picture towards MNIST: most of MNIST's own digits come out
+    unchanged, and none by much."""
+    _, (test_images, _) = load_mnist()
+    digits = test_images[:1000].astype(np.float32) / 255
+    styled = np.stack([mnist_style(digit) for digit in digits])
+    assert np.mean([np.array_equal(a, b) for a, b in zip(styled, digits)]) > 0.8
+    assert all(looks_like_mnist(pixels) or max(digit_size(pixels)) < 20 for pixels in styled)
+
+
+def test_a_transparent_drawing_is_read_from_its_opacity(tmp_path):
+    """A drawing app's PNG: black ink on transparent black pixels, one shade once grey."""
+    written = np.uint8(255 * handwritten(3, (120, 100), (20, 15, 60, 90), 6))
+    drawing = np.zeros((120, 100, 4), np.uint8)
+    drawing[..., 3] = written
+    Image.fromarray(drawing).save(tmp_path / "drawing.png")
+    Image.fromarray(written).save(tmp_path / "grey.png")
+    pixels, notes = load_digit(tmp_path / "drawing.png")
+    assert notes[0] == "took the opaque pixels as ink"
+    assert np.array_equal(pixels, load_digit(tmp_path / "grey.png")[0])
+
+
+def test_a_16_bit_scan_is_read_in_full(tmp_path):
+    """Pillow's conversion to 8-bit grey clips 16-bit levels at 255: a white page."""
+    _, (test_images, _) = load_mnist()
+    Image.fromarray(65535 - test_images[0].astype(np.uint16) * 257).save(tmp_path / "scan.png")
+    assert Image.open(tmp_path / "scan.png").mode == "I;16"
+    pixels, notes = load_digit(tmp_path / "scan.png")
+    assert notes[0].startswith("inverted")
+    assert np.abs(pixels - test_images[0] / 255).max() <= 1 / 255
+
+
+@pytest.mark.parametrize("picture, fragment", [
+    (np.full((40, 30), 0.6), "no digit found"),
+    (np.ones((1, 1)), "no digit found"),
+    (np.clip(uneven_paper((300, 400)), 0, 1), "no digit found"),  # a photo of blank paper
+    (None, "too many pixels"),
+])
+def test_a_picture_without_a_digit_gets_one_line(tmp_path, monkeypatch, picture, fragment):
+    path = tmp_path / "picture.png"
+    if picture is None:  # what a 200-megapixel file would raise, from a small one
+        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+        picture = handwritten(7, (60, 60), (10, 10, 40, 40), 4)
+    Image.fromarray(np.uint8(255 * picture)).save(path)
+    with pytest.raises(ImageError) as error:
+        load_digit(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: ") and fragment in message and "\n" not in message
 
 
 # Figures ------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@
   const SIZE = 28; // MNIST images are 28x28
   const BOX = 20; // ... with the digit fitted into 20x20
   const INK = Math.fround(0.05); // grey levels above this count as ink when finding the digit
+  const SPECKS = 0.05; // the share of the ink, on each side, that may be specks
+  const STROKES = [1.45, 2.72]; // how wide MNIST's strokes are in the 20x20 box (predict.py)
 
   // --8<-- [start:preprocess]
   // Python's round(): halves go to the even neighbour (round(2.5) == 2, round(3.5) == 4).
@@ -92,41 +94,134 @@
     return pixels;
   }
 
-  // snippets/predict.py's mnist_style: fit the ink of a white-on-black grey image (values
-  // in [0, 1], row-major) into 20x20 keeping its aspect ratio, then place it in 28x28 so
-  // that its centre of mass is at the centre. Returns the 784 inputs of the network.
-  function preprocess(grey, width, height) {
-    let top = height, bottom = -1, left = width, right = -1;
+  // snippets/predict.py's digit_box: the box around the middle of the ink (all of it but SPECKS
+  // on each side), grown while the next row or column has ink. Rows top..bottom - 1.
+  function digitBox(grey, width, height) {
+    const isInk = (y, x) => grey[y * width + x] > INK;
+    const rows = new Array(height).fill(0), cols = new Array(width).fill(0);
+    let total = 0;
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
-        if (grey[y * width + x] > INK) {
-          top = Math.min(top, y); bottom = Math.max(bottom, y);
-          left = Math.min(left, x); right = Math.max(right, x);
+        if (isInk(y, x)) { rows[y]++; cols[x]++; total++; }
+      }
+    }
+    if (total === 0) return null;
+    const middle = (counts) => {
+      let seen = 0, first = -1, last = -1;
+      for (let i = 0; i < counts.length; i++) {
+        seen += counts[i];
+        if (first < 0 && seen > SPECKS * total) first = i;
+        if (last < 0 && seen >= (1 - SPECKS) * total) last = i;
+      }
+      return [first, last + 1];
+    };
+    let [top, bottom] = middle(rows), [left, right] = middle(cols);
+    const inRow = (y) => { for (let x = left; x < right; x++) if (isInk(y, x)) return true; return false; };
+    const inCol = (x) => { for (let y = top; y < bottom; y++) if (isInk(y, x)) return true; return false; };
+    for (;;) {
+      const grow = [top > 0 && inRow(top - 1), bottom < height && inRow(bottom),
+        left > 0 && inCol(left - 1), right < width && inCol(right)];
+      if (!grow.some(Boolean)) return { top, bottom, left, right };
+      top -= grow[0] ? 1 : 0; bottom += grow[1] ? 1 : 0;
+      left -= grow[2] ? 1 : 0; right += grow[3] ? 1 : 0;
+    }
+  }
+
+  // snippets/predict.py's stroke_width: twice the ink over its edges, in whole grey levels.
+  function strokeWidth(ink, width, height) {
+    const at = (y, x) => (y >= 0 && y < height && x >= 0 && x < width ? ink[y * width + x] : 0);
+    let mass = 0, edges = 0;
+    for (let y = 0; y <= height; y++) {
+      for (let x = 0; x <= width; x++) {
+        mass += at(y, x);
+        edges += Math.abs(at(y, x) - at(y - 1, x)) + Math.abs(at(y, x) - at(y, x - 1));
+      }
+    }
+    return (2 * mass) / edges;
+  }
+
+  // snippets/predict.py's widen: strokes 2 * by pixels wider (thinner if by < 0), each pixel
+  // the brightest (darkest) within by rows and columns; outside the image is black.
+  function widen(ink, width, height, by) {
+    const reach = Math.abs(by), pick = by > 0 ? Math.max : Math.min;
+    const room = by > 0 ? reach : 0;
+    const outWidth = width + 2 * room, outHeight = height + 2 * room;
+    const at = (pixels, y, x) =>
+      (y >= 0 && y < outHeight && x >= 0 && x < outWidth ? pixels[y * outWidth + x] : 0);
+    let pixels = new Uint8Array(outWidth * outHeight);
+    for (let y = 0; y < height; y++) {
+      pixels.set(ink.subarray(y * width, (y + 1) * width), (y + room) * outWidth + room);
+    }
+    for (const [down, across] of [[1, 0], [0, 1]]) { // down the columns, then along the rows
+      const out = new Uint8Array(outWidth * outHeight);
+      for (let y = 0; y < outHeight; y++) {
+        for (let x = 0; x < outWidth; x++) {
+          let value = pixels[y * outWidth + x];
+          for (let k = -reach; k <= reach; k++) value = pick(value, at(pixels, y + k * down, x + k * across));
+          out[y * outWidth + x] = value;
         }
       }
+      pixels = out;
     }
+    return { pixels, width: outWidth, height: outHeight };
+  }
+
+  // snippets/predict.py's mnist_style: crop the ink (leaving out specks), bring it to full
+  // strength and its strokes to MNIST's width, fit it into 20x20 keeping its aspect ratio,
+  // then place it in 28x28 so that its centre of mass is at the centre. `grey` is a
+  // white-on-black image, values in [0, 1], row-major. Returns the 784 inputs of the network.
+  function preprocess(grey, width, height) {
     const image = new Float32Array(SIZE * SIZE);
-    if (bottom < 0) return image; // a blank image stays blank
-    const inkHeight = bottom - top + 1, inkWidth = right - left + 1;
-    const ink = new Uint8Array(inkHeight * inkWidth);
+    const box = digitBox(grey, width, height);
+    if (box === null) return image; // a blank image stays blank
+    let inkHeight = box.bottom - box.top, inkWidth = box.right - box.left;
+    let peak = 0;
+    for (let y = box.top; y < box.bottom; y++) {
+      for (let x = box.left; x < box.right; x++) peak = Math.max(peak, grey[y * width + x]);
+    }
+    let ink = new Uint8Array(inkHeight * inkWidth);
     for (let y = 0; y < inkHeight; y++) {
       for (let x = 0; x < inkWidth; x++) {
-        // float32 arithmetic, then truncation, as NumPy's (ink * 255).astype(np.uint8)
-        ink[y * inkWidth + x] = Math.trunc(Math.fround(grey[(top + y) * width + left + x] * 255));
+        // float32 arithmetic, then truncation, as NumPy's (ink / peak * 255).astype(np.uint8)
+        const level = Math.fround(grey[(box.top + y) * width + box.left + x] / peak);
+        ink[y * inkWidth + x] = Math.trunc(Math.fround(level * 255));
       }
     }
-    const scale = BOX / Math.max(inkHeight, inkWidth);
+    let scale = BOX / Math.max(inkHeight, inkWidth);
+    const stroke = strokeWidth(ink, inkWidth, inkHeight) * scale;
+    const wanted = Math.min(Math.max(stroke, STROKES[0]), STROKES[1]);
+    const by = roundHalfEven((wanted - stroke) / scale / 2);
+    if (by !== 0) {
+      // then crop again, to the rows and columns that are not black
+      const widened = widen(ink, inkWidth, inkHeight, by);
+      let top = widened.height, bottom = -1, left = widened.width, right = -1;
+      for (let y = 0; y < widened.height; y++) {
+        for (let x = 0; x < widened.width; x++) {
+          if (widened.pixels[y * widened.width + x] > 0) {
+            top = Math.min(top, y); bottom = Math.max(bottom, y);
+            left = Math.min(left, x); right = Math.max(right, x);
+          }
+        }
+      }
+      inkHeight = bottom - top + 1; inkWidth = right - left + 1;
+      ink = new Uint8Array(inkHeight * inkWidth);
+      for (let y = 0; y < inkHeight; y++) {
+        const from = (top + y) * widened.width + left;
+        ink.set(widened.pixels.subarray(from, from + inkWidth), y * inkWidth);
+      }
+    }
+    scale = BOX / Math.max(inkHeight, inkWidth);
     const boxHeight = Math.max(1, roundHalfEven(inkHeight * scale));
     const boxWidth = Math.max(1, roundHalfEven(inkWidth * scale));
     const small = resize(ink, inkWidth, inkHeight, boxWidth, boxHeight);
-    let mass = 0, massRow = 0, massCol = 0;
+    let mass = 0, massRow = 0, massCol = 0; // in whole grey levels: exact, in any order
     for (let y = 0; y < boxHeight; y++) {
       for (let x = 0; x < boxWidth; x++) {
-        const value = Math.fround(small[y * boxWidth + x] / 255);
+        const value = small[y * boxWidth + x];
         mass += value; massRow += y * value; massCol += x * value;
       }
     }
-    mass = Math.max(mass, 1e-6);
+    mass = Math.max(mass, 1);
     const clamp = (value, most) => Math.min(Math.max(value, 0), most);
     const row0 = clamp(roundHalfEven(SIZE / 2 - massRow / mass), SIZE - boxHeight);
     const col0 = clamp(roundHalfEven(SIZE / 2 - massCol / mass), SIZE - boxWidth);
@@ -167,7 +262,7 @@
   }
   // --8<-- [end:forward]
 
-  const api = { SIZE, BOX, roundHalfEven, resize, preprocess, forward, models: null, loadDigits: null };
+  const api = { SIZE, BOX, SPECKS, STROKES, roundHalfEven, resize, preprocess, forward, models: null, loadDigits: null };
 
   // What the canvas does with its pixels, and what the test calls: preprocess, then every
   // model. Returns the 784 inputs and each model's ten probabilities.
