@@ -612,6 +612,18 @@ def test_exported_probabilities_follow_tensorflow_within_a_hundredth_and_give_th
     assert np.mean(original.argmax(axis=1) == data["labels"]) > 0.7  # a trained network
 
 
+def test_every_kind_of_picture_comes_out_like_an_mnist_digit(drawn):
+    rows = drawn("try-preprocessing")
+    assert list(rows) == ["thick", "thin", "off-centre", "tilted", "tiny", "dark on light",
+                          "grey paper", "specks"]  # the kinds the page's prose goes through
+    for kind, row in rows.items():
+        assert looks_like_mnist(row["pixels"]), kind
+        assert STROKES[0] - 0.2 <= fitted_width(row["pixels"]) <= STROKES[1] + 0.2, kind
+    assert "took away the paper's own shade" in rows["grey paper"]["notes"]
+    assert rows["thin"]["picture"].shape == (900, 900) and rows["tiny"]["picture"].shape == (12, 10)
+    assert rows["off-centre"]["picture"].shape == (28, 28)
+
+
 def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
     from helpers import check_exercises
 

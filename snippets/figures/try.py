@@ -18,6 +18,7 @@ from snippets.export import (
     tensorflow_probabilities,
 )
 from snippets.figures import COLORS, ink, short_run
+from snippets.figures._preprocessing import FIGURE as PREPROCESSING
 
 LIMIT = 2000  # training images of the quick run
 VALIDATION = 500  # held out of them
@@ -107,4 +108,5 @@ def draw_probabilities(data):
 FIGURES = [
     ("try-weight-errors", weight_errors, draw_weight_errors),
     ("try-probabilities", probabilities, draw_probabilities),
+    PREPROCESSING,
 ]
