@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from snippets.mnist_files import NUM_CLASSES, DataError
-from snippets.predict import mnist_style, predict
+from snippets.predict import predict, prepare
 
 DATA_FILE = Path(__file__).with_name("other_digits") / "other_digits.npz"
 # The file's SHA-256: a build prints the new one to paste here.
@@ -78,11 +78,12 @@ def read_raw(path=DATA_FILE):
 def to_network_input(raw):
     """The 28x28 white-on-black input for one raw dark-on-light image.
 
-    ``predict.load_digit`` does the same to a picture file: a light page is
-    inverted, then ``mnist_style`` fits the ink into MNIST's 20x20 box,
-    centred by mass.
+    ``predict.load_digit`` does the same to a picture file: ``prepare``
+    inverts the light page, takes the paper's shade away, and ``mnist_style``
+    fits the ink into MNIST's 20x20 box, centred by mass.
     """
-    return mnist_style(1.0 - np.asarray(raw, np.float32) / 255.0)
+    pixels, _ = prepare(np.asarray(raw, np.float32) / 255.0)
+    return pixels
 
 
 def load_other_digits(path=DATA_FILE):
