@@ -15,8 +15,10 @@ One process measures, on identical data (the 55,000 training images of ``load_da
 3. the second baseline, Keras with our recipe: the same ``model.fit`` with FAST's batch,
    warm-up and decay, label smoothing and epochs, and mixed bfloat16 only where the probe
    chose bfloat16; measured like the first;
-4. ours: ``train_fast`` with its fixed schedule for seeds 0, 1 and 2; the clock covers the
-   whole schedule, and the test accuracy is measured once, at the end;
+4. ours: ``train_fast`` with its fixed schedule for five seeds, 0 to 4 (``OUR_SEEDS``); the
+   clock covers the whole schedule, the test accuracy is measured once, at the end, and the
+   slowest seed is ours (every one of the five must reach 98.0 %); the Keras baselines run
+   seeds 0, 1 and 2 (``KERAS_SEEDS``), as a Keras run takes many times longer;
 5. the levers, one at a time: each row adds one change to the last kept row and reports the
    seconds per epoch, the compilation time and the validation accuracy it ends with; a
    lever is kept only if it helped in this run (``helped``);
@@ -70,7 +72,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 TARGET = 0.98
-SEEDS = (0, 1, 2)
+# Seeds: the Keras baselines run three (each Keras run takes tens of seconds);
+# ours runs five, and its slowest seed is the one that counts.
+KERAS_SEEDS = (0, 1, 2)
+OUR_SEEDS = (0, 1, 2, 3, 4)
 PEAK_SIZES = ((1024, 20), (2048, 10), (4096, 4))  # (n, repeats)
 
 # Each lever adds one change to the configuration of the last kept row. The first
@@ -510,11 +515,14 @@ def lever_rows(data, epochs, baseline, noise):
         candidate = replace(config, **changes)
         measured = measure_fast(candidate, data)
         measured.pop("result")
-        row = {"name": name, "change": change, "judged_by": judged_by,
-               **measured}
+        row = {
+            "name": name,
+            "change": change,
+            "judged_by": judged_by,
+            **measured,
+        }
         row["kept"] = (
-            None if before is None
-            else helped(row, before, judged_by, noise)
+            None if before is None else helped(row, before, judged_by, noise)
         )
         rows.append(row)
         if row["kept"] is not False:  # the starting point, or a help
@@ -573,7 +581,11 @@ def run_benchmark(args):
         flush=True,
     )
     config = replace(FAST, epochs=args.epochs)
-    layer_sizes = (data.train_x.shape[1], *config.hidden, data.train_y.shape[1])
+    layer_sizes = (
+        data.train_x.shape[1],
+        *config.hidden,
+        data.train_y.shape[1],
+    )
     repeats = 3 if args.quick else 20
     at_shapes = {
         name: matmul_gflops_at_shapes(
@@ -593,12 +605,13 @@ def run_benchmark(args):
     print(f"probe: {reason}", flush=True)
 
     # Keras' time to 98 % depends a lot on its seed (the test accuracy wobbles
-    # around 98 % for many epochs), so it gets the same three seeds, and its
-    # FASTEST is the baseline. A quick run checks the machinery, not the
-    # numbers: one seed, one thread count.
-    seeds = SEEDS[:1] if args.quick else SEEDS
+    # around 98 % for many epochs), so it gets three seeds, and its FASTEST is
+    # the baseline; ours gets five, and its SLOWEST is ours. A quick run
+    # checks the machinery, not the numbers: one seed each, one thread count.
+    keras_seeds = KERAS_SEEDS[:1] if args.quick else KERAS_SEEDS
+    our_seeds = OUR_SEEDS[:1] if args.quick else OUR_SEEDS
     baselines = {}
-    for seed in seeds:
+    for seed in keras_seeds:
         baselines[seed] = keras_baseline(
             data, target=args.target, max_epochs=args.max_epochs, seed=seed
         )
@@ -616,19 +629,19 @@ def run_benchmark(args):
         )
     reached = [
         seed
-        for seed in seeds
+        for seed in keras_seeds
         if baselines[seed]["seconds_to_target"] is not None
     ]
     fastest = (
         min(reached, key=lambda seed: baselines[seed]["seconds_to_target"])
         if reached
-        else seeds[0]
+        else keras_seeds[0]
     )
     baseline = baselines[fastest]
 
-    # Keras with our recipe, the same seeds; its fastest seed, as above.
+    # Keras with our recipe, the Keras seeds; its fastest seed, as above.
     recipes = {}
-    for seed in seeds:
+    for seed in keras_seeds:
         recipes[seed] = keras_same_recipe(
             data, config, chosen, target=args.target, seed=seed
         )
@@ -641,17 +654,20 @@ def run_benchmark(args):
             flush=True,
         )
     reached_recipe = [
-        seed for seed in seeds if recipes[seed]["seconds_to_target"] is not None
+        seed
+        for seed in keras_seeds
+        if recipes[seed]["seconds_to_target"] is not None
     ]
     recipe_seed = (
         min(reached_recipe, key=lambda s: recipes[s]["seconds_to_target"])
         if reached_recipe
-        else seeds[0]
+        else keras_seeds[0]
     )
 
-    # Ours: the whole fixed schedule for each seed, and its SLOWEST is ours.
+    # Ours: the whole fixed schedule for each of our seeds, and its SLOWEST is
+    # ours.
     ours = {}
-    for seed in seeds:
+    for seed in our_seeds:
         measured = measure_fast(config, data, seed=seed)
         result = measured.pop("result")
         ours[seed] = {
@@ -677,7 +693,7 @@ def run_benchmark(args):
     ]
 
     flops = training_flops_per_epoch(config, len(data.train_x))
-    # Achieved FLOP/s: the median of every compiled epoch of the three runs
+    # Achieved FLOP/s: the median of every compiled epoch of our seeds' runs
     # (not the best one).
     ours_epoch = statistics.median(
         seconds
@@ -718,11 +734,12 @@ def run_benchmark(args):
     )
     results = {
         "target_accuracy": args.target,
-        # the fastest of the three Keras seeds
+        # the fastest of the Keras seeds
         "baseline_seconds_to_98": baseline_seconds,
         "baseline_epochs_to_98": baseline["epochs_to_target"],
         "baseline_seed": fastest,
-        "ours_seconds_to_98": ours_seconds,  # the slowest of the three seeds
+        # the slowest of our seeds, each of which must reach the target
+        "ours_seconds_to_98": ours_seconds,
         "ours_epochs_to_98": config.epochs if everyone_reached else None,
         "ratio_vs_keras": ratio,
         # the fastest Keras-with-our-recipe seed, and ours over it
@@ -758,9 +775,8 @@ def run_benchmark(args):
         "fraction_of_matmul_peak_at_epoch_shapes": ours_gflops
         / best_at_shapes,
         "epoch_shapes": [
-            list(product) for product in step_products(
-                config.batch_size, layer_sizes
-            )
+            list(product)
+            for product in step_products(config.batch_size, layer_sizes)
         ],
         "matmul_gflops_by_size": {
             "float32": peak_by_size,
