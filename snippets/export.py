@@ -364,9 +364,12 @@ def save_best_network(checkpoint_dir, directory=BEST_NETWORK):
     """Export the network of a `train --preset best` run into ``directory``,
     after checking that it was trained with today's best preset.
     """
-    from snippets.checkpoint import read_architecture, restore_model
+    from snippets.checkpoint import ARCHITECTURE_FILE, restore_model
 
-    training = read_architecture(checkpoint_dir).get("training")
+    model = restore_model(checkpoint_dir)  # checks the folder and its files
+    # model.json also records the settings the network was trained with
+    architecture = Path(checkpoint_dir) / ARCHITECTURE_FILE
+    training = json.loads(architecture.read_text()).get("training")
     if training != best_network_training():
         raise ExportError(
             f"{checkpoint_dir} was not trained with today's --preset best "
@@ -374,7 +377,6 @@ def save_best_network(checkpoint_dir, directory=BEST_NETWORK):
             f"train --preset best --seed {BEST_SEED} --checkpoint-dir "
             f"{checkpoint_dir}"
         )
-    model = restore_model(checkpoint_dir)
     best = {"title": title_of(model), "training": training}
     no_digits = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     return write_export(
@@ -568,7 +570,8 @@ def save_best_network_command(argv):
     except (ExportError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {BEST_NETWORK}: {json.dumps(summary(header)['files'])}")
+    sizes = {name: entry["bytes"] for name, entry in header["files"].items()}
+    print(f"wrote {BEST_NETWORK}: {json.dumps(sizes)}")
     return 0
 
 
