@@ -377,7 +377,10 @@ def save_best_network(checkpoint_dir, directory=BEST_NETWORK):
             f"train --preset best --seed {BEST_SEED} --checkpoint-dir "
             f"{checkpoint_dir}"
         )
-    best = {"title": title_of(model), "training": training}
+    best = {
+        "title": f"{title_of(model)}, the best preset",
+        "training": training,
+    }
     no_digits = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     return write_export(
         directory,
@@ -500,7 +503,7 @@ def export(
         )
         scores["other_digits"] = len(other_y)
         exported[key] = {
-            "title": title_of(model),
+            "title": entry["title"] if key == "best" else title_of(model),
             "training": training,
             **scores,
             "layers": layers,

@@ -173,8 +173,13 @@ def test_the_command_exports_both_models_and_reports_their_accuracy(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     header, models, digits, labels = read_export(tmp_path)
-    assert set(models) == set(report["models"]) == {"plain", "dropout"}
-    assert report["files"][WEIGHTS_FILE] < 500_000  # both networks' weights, under the page's budget
+    assert list(models) == list(report["models"]) == ["best", "plain", "dropout"]  # the best one first
+    # the committed best network's int8 weights and the two small ones, under the page's budget
+    assert report["files"][WEIGHTS_FILE] < 2_500_000
+    assert header["models"]["best"]["title"] == "784-1024-1024-10, the best preset"
+    assert header["models"]["best"]["training"]["read_from"] == "snippets/best_network"
+    assert header["models"]["best"]["other_digits"] == 1500
+    assert header["models"]["best"]["other_digits_accuracy"] > header["models"]["plain"]["other_digits_accuracy"]
     assert digits.shape == (200, 28, 28) and labels.shape == (200,)
     from snippets.data import load_dataset
     from snippets.mnist_files import load_mnist
@@ -251,14 +256,15 @@ def test_the_page_loads_the_export_and_nothing_from_elsewhere(open_page, export)
     header, *_ = export
     page = open_try_page(open_page)
     captions = page.locator(".try-chart figcaption").all_inner_texts()
-    assert len(captions) == len(header["models"]) == 2
+    assert len(captions) == len(header["models"]) == 3
     for caption, model in zip(captions, header["models"].values()):
         assert caption.startswith(model["title"])
         assert f"{100 * model['test_accuracy']:.1f} %" in caption  # the measured accuracy, not a typed one
+        assert f"{100 * model['other_digits_accuracy']:.1f} % of 1,500 digits from other hands" in caption
     sizes = page.evaluate("""() => Object.fromEntries(performance.getEntriesByType("resource")
         .concat(performance.getEntriesByType("navigation")).map((e) => [e.name, e.encodedBodySize]))""")
     weights = [size for url, size in sizes.items() if url.endswith(f"{EXPORT}/{WEIGHTS_FILE}")]
-    assert weights == [header["files"][WEIGHTS_FILE]["bytes"]] and weights[0] < 500_000
+    assert weights == [header["files"][WEIGHTS_FILE]["bytes"]] and weights[0] < 2_500_000
     assert not any(url.endswith(DIGITS_FILE) for url in sizes)  # fetched only when a test digit is asked for
     print(f"\n{PAGE}: {len(sizes)} files, {sum(sizes.values()):,} bytes in all; weights {weights[0]:,} bytes")
     assert loaded_cleanly(page)

@@ -325,6 +325,8 @@
         title: model.title,
         testAccuracy: model.test_accuracy,
         testImages: model.test_images,
+        otherDigitsAccuracy: model.other_digits_accuracy,
+        otherDigits: model.other_digits,
         layers: model.layers.map((layer) => ({
           name: layer.name, activation: layer.activation, shape: layer.weights.shape,
           weights: tensor(files, layer.weights), scales: tensor(files, layer.scales), bias: tensor(files, layer.bias),
@@ -382,7 +384,9 @@
         figure.dataset.model = key;
         const caption = document.createElement("figcaption");
         caption.textContent = `${model.title}: ${percent(model.testAccuracy)} of the ` +
-          `${model.testImages.toLocaleString("en")} MNIST test digits right`;
+          `${model.testImages.toLocaleString("en")} MNIST test digits right, ` +
+          `${percent(model.otherDigitsAccuracy)} of ` +
+          `${model.otherDigits.toLocaleString("en")} digits from other hands`;
         const bars = document.createElement("ol");
         bars.className = "try-bars";
         bars.setAttribute("aria-label", `probabilities from ${model.title}`);
