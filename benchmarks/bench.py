@@ -149,6 +149,23 @@ LEVERS = [
 LEAST_NOISE = 0.02
 
 
+def lever_noise(seconds):
+    """The noise of this run, a fraction: how far apart our seeds' whole runs
+    ended (seeds change the order of the data, not the arithmetic), at least
+    LEAST_NOISE. ``seconds``: each seed's run, in the order they ran.
+
+    The first seed is left out. It is the process's first fast run and also
+    pays one-off start-up (kernel set-up, the first tracing), which the other
+    seeds and the lever rows do not; counting it would inflate the margin and
+    turn down levers that clearly helped. Its time is still reported, and
+    still counts for ours_seconds_to_98.
+    """
+    later = list(seconds)[1:]
+    if not later:  # a quick run: one seed
+        return LEAST_NOISE
+    return max(LEAST_NOISE, (max(later) - min(later)) / min(later))
+
+
 # --8<-- [start:helped]
 def helped(row, before, judged_by, noise):
     """Did this lever's row beat the row it changed, in this run?
@@ -682,10 +699,10 @@ def run_benchmark(args):
             flush=True,
         )
 
-    # The noise of this run: how far apart three runs of one configuration
-    # ended (seeds change the order of the data, not the arithmetic).
-    totals = [row["seconds"] for row in ours.values()]
-    noise = max(LEAST_NOISE, (max(totals) - min(totals)) / min(totals))
+    # The noise of this run: the spread of our seeds' whole runs, leaving
+    # out the first seed, which also pays the process's one-off start-up
+    # (see lever_noise); the first seed's time still counts for ours.
+    noise = lever_noise([row["seconds"] for row in ours.values()])
     levers, final = lever_rows(data, args.epochs, baseline, noise)
     threads = [
         thread_probe(count, args.limit, args.validation_size, args.epochs)
@@ -829,6 +846,8 @@ def run_benchmark(args):
         },
         "levers": levers,
         "lever_noise": noise,
+        # the seeds whose spread it is: all of ours but the first
+        "lever_noise_seeds": [str(seed) for seed in list(ours)[1:]],
         # the configuration the kept levers add up to, and where it differs
         # from what the fast trainer runs (with the probe's choice)
         "levers_final_config": asdict(final),
@@ -934,10 +953,19 @@ def print_tables(results):
             f"{number(row.get('total_seconds')):>7} {row['epochs']:>7} "
             f"{number(row['valid_accuracy'], 4):>10} {kept}"
         )
+    noise_seeds = results["lever_noise_seeds"]
+    first_seed = next(iter(results["ours_seconds_by_seed"]))
+    noise_from = (
+        f"how far apart the runs of seeds {', '.join(noise_seeds)} ended; "
+        f"seed {first_seed}, which also pays the start-up, left out"
+        if noise_seeds
+        else "the least noise: one seed, none after it to compare"
+    )
     print(
         "kept: the whole run was shorter than the last kept row's by more "
-        f"than {results['lever_noise']:.0%} (the noise of this run), or, for "
-        "label smoothing, the validation accuracy no lower"
+        f"than {results['lever_noise']:.0%} (the noise of this run, "
+        f"{noise_from}), or, for label smoothing, the validation accuracy no "
+        "lower"
     )
     if results["levers_differ_from_fast_in"]:
         print(

@@ -349,6 +349,11 @@ def check_consistent(results):
     assert names[2:] == [name for name, _, _, _ in bench.LEVERS]
     for row in results["levers"]:
         assert row["seconds_per_epoch"] > 0 and row["compile_seconds"] >= 0
+    # The noise behind "kept" is the spread of our seeds after the first (which also pays the
+    # process's start-up), at least LEAST_NOISE; and each lever is judged with that noise.
+    assert results["lever_noise_seeds"] == seeds[1:]
+    assert results["lever_noise"] >= bench.LEAST_NOISE
+    assert close(results["lever_noise"], bench.lever_noise([by_seed[seed] for seed in seeds]))
     check_kept(results["levers"][2:], results["lever_noise"])
     assert [row["intra_op_threads"] for row in results["threads"]] == ([1] if results["quick"] else [1, 2])
     machine = results["machine"]
@@ -400,6 +405,24 @@ def test_a_lever_is_kept_only_where_it_helped():
     check_kept(rows, 0.05)
     with pytest.raises(AssertionError):
         check_kept([rows[0], dict(rows[1], kept=True)], 0.05)
+
+
+def test_the_noise_is_the_spread_of_the_seeds_after_the_first():
+    # Whole runs as the run measured them: seed 0 paid the process's start-up.
+    seconds = [5.6625, 4.372, 4.218, 4.30, 4.25]
+    assert bench.lever_noise(seconds) == pytest.approx((4.372 - 4.218) / 4.218)
+    # However slow the first seed, the noise stays; a slower seed after it widens it.
+    assert bench.lever_noise([50.0, *seconds[1:]]) == bench.lever_noise(seconds)
+    assert bench.lever_noise([*seconds[:4], 5.0]) == pytest.approx((5.0 - 4.218) / 4.218)
+    assert bench.lever_noise([4.0, 4.6, 4.0]) == pytest.approx(0.15)  # the first can be the fastest too
+    # Never below the floor: identical runs after the first, one of them, or none (a quick run).
+    for runs in ([9.0, 4.0, 4.0, 4.0], [9.0, 4.0], [9.0]):
+        assert bench.lever_noise(runs) == bench.LEAST_NOISE
+    # Fused Adam's row in that run shortened the whole run from 8.66 s to 6.64 s: kept with
+    # this noise, turned down by the old one, which counted the first seed.
+    whole_epoch, fused = {"total_seconds": 8.6634}, {"total_seconds": 6.6354}
+    assert bench.helped(fused, whole_epoch, "time", bench.lever_noise(seconds))
+    assert not bench.helped(fused, whole_epoch, "time", (max(seconds) - min(seconds)) / min(seconds))
 
 
 def test_pieces():
