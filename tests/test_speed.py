@@ -275,6 +275,26 @@ def close(a, b, rel=2e-3):
     return math.isclose(a, b, rel_tol=rel)
 
 
+def test_the_page_readme_and_notebook_name_the_seeds_bench_runs():
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+    ours, keras = bench.OUR_SEEDS, bench.KERAS_SEEDS
+    assert ours == tuple(range(len(ours))) and keras == (0, 1, 2)
+    five, ours_range = words[len(ours)], f"0 to {ours[-1]}"
+    text = " ".join(page("speed").split())
+    assert f"Keras runs with seeds 0, 1 and 2; ours, whose runs are many times shorter, with {five} seeds, " \
+           f"{ours_range}." in text
+    assert f"every one of the {five} must end at 98.0 % or better" in text
+    assert f"Our {five} seeds are single points" in text and f"for each of its {five} seeds" in text
+    readme = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    assert f"for {five} seeds, {ours_range} (`OUR_SEEDS` in `bench.py`" in readme
+    assert f"our {five} seeds, all of which must reach 98.0 %" in readme
+    notebook = (ROOT / "docs" / "notebooks" / "speed.py").read_text()
+    notebook = " ".join(line.lstrip("# ") for line in notebook.splitlines())
+    assert f"Ours ran its fixed schedule with {five} seeds, {ours_range}" in notebook
+    assert f"the slowest of the {five} is ours" in notebook
+    assert f"for {five} seeds, {ours_range} (``OUR_SEEDS``)" in " ".join(bench.__doc__.split())
+
+
 def check_consistent(results):
     """What must hold in any results file, real or tiny."""
     for key in ("baseline_seconds_to_98", "ours_seconds_to_98", "ratio_vs_keras", "ours_epochs_to_98", "ours_gflops",
