@@ -28,10 +28,11 @@ from pathlib import Path
 from snippets.checkpoint import restore_model
 from snippets.common import (
     Parser,
+    check_writable,
     describe_os_error,
     non_negative_int,
     processor,
-    write_atomically,
+    write_report,
 )
 from snippets.config import PRESETS
 from snippets.other_digits import accuracy_on_other_digits
@@ -87,18 +88,6 @@ def command(preset):
     """The command line one seed runs, as the results file shows it."""
     given = [] if preset == "course" else ["--preset", preset]
     return ["-m", "snippets", "train", *given]
-
-
-def check_writable(path):
-    """Fail before an hour of training, not after it, if the results cannot
-    be written (write_atomically puts its temporary file in the same folder).
-    """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as error:
-        raise OSError(error.errno, error.strerror, str(path)) from None
 
 
 def train_seed(preset, seed, checkpoint_dir):
@@ -182,15 +171,7 @@ def main(argv=None):
         "date": date,
         "processor": processor(),
     }
-    try:
-        write_atomically(
-            args.output, (json.dumps(report, indent=2) + "\n").encode()
-        )
-    except OSError as error:
-        print(
-            f"accuracy.py: error: {describe_os_error(error)}",
-            file=sys.stderr,
-        )
+    if not write_report(args.output, report, "accuracy.py"):
         return 1
     print(f"lowest {report['lowest']:.4f}; wrote {args.output}")
     if target is not None and report["lowest"] < target:

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from snippets.common import (
     Parser,
+    check_writable,
     describe_os_error,
     processor,
-    write_atomically,
+    write_report,
 )
 from snippets.config import PRESETS
 
@@ -48,6 +49,14 @@ def parse_arguments(argv):
 
 def main(argv=None):
     args = parse_arguments(argv)
+    try:
+        check_writable(args.output)
+    except OSError as error:
+        print(
+            f"augmentation.py: error: {describe_os_error(error)}",
+            file=sys.stderr,
+        )
+        return 1
     from snippets.common import quiet_tensorflow
 
     quiet_tensorflow()
@@ -82,15 +91,7 @@ def main(argv=None):
         "date": datetime.now(UTC).date().isoformat(),
         "processor": processor(),
     }
-    try:
-        write_atomically(
-            args.output, (json.dumps(report, indent=2) + "\n").encode()
-        )
-    except OSError as error:
-        print(
-            f"augmentation.py: error: {describe_os_error(error)}",
-            file=sys.stderr,
-        )
+    if not write_report(args.output, report, "augmentation.py"):
         return 1
     print(f"wrote {args.output}")
     return 0
