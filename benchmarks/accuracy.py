@@ -25,17 +25,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from snippets.checkpoint import restore_model
 from snippets.common import (
     Parser,
     check_writable,
     describe_os_error,
     non_negative_int,
     processor,
+    quiet_tensorflow,
     write_report,
 )
 from snippets.config import PRESETS
-from snippets.other_digits import accuracy_on_other_digits
 
 FOLDER = Path(__file__).resolve().parent
 SEEDS = (0, 1, 2)
@@ -90,6 +89,18 @@ def command(preset):
     return ["-m", "snippets", "train", *given]
 
 
+def other_digits_accuracy(checkpoint_dir):
+    """The trained network on the held-out digits (snippets/other_digits).
+    TensorFlow is loaded only now, quietly: argument mistakes are answered
+    before, in one line.
+    """
+    quiet_tensorflow()
+    from snippets.checkpoint import restore_model
+    from snippets.other_digits import accuracy_on_other_digits
+
+    return accuracy_on_other_digits(restore_model(checkpoint_dir))
+
+
 def train_seed(preset, seed, checkpoint_dir):
     """One fresh `python -m snippets train` process; its log is echoed as it
     goes, its last line (JSON) is the result. Raises RuntimeError on failure.
@@ -118,7 +129,7 @@ def train_seed(preset, seed, checkpoint_dir):
         "test_accuracy": result["test_accuracy"],
         # the same network on digits from other hands (snippets/other_digits)
         "other_digits_accuracy": round(
-            accuracy_on_other_digits(restore_model(checkpoint_dir)), 4
+            other_digits_accuracy(checkpoint_dir), 4
         ),
         "best_epoch": result["best_epoch"],
         "epochs": result["epochs"],
