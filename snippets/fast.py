@@ -141,9 +141,6 @@ def loss_and_gradients(
     return loss, gradients
 
 
-# --8<-- [end:gradients]
-
-
 def dropout(a, keep_prob, seed, layer):
     """Keep each unit with probability ``keep_prob`` and scale the kept ones
     by 1/keep_prob; each layer draws its own mask from ``seed``.
@@ -151,6 +148,9 @@ def dropout(a, keep_prob, seed, layer):
     layer_seed = tf.random.experimental.stateless_fold_in(seed, layer)
     keep = tf.random.stateless_uniform(tf.shape(a), layer_seed) < keep_prob
     return tf.where(keep, a / keep_prob, 0.0)
+
+
+# --8<-- [end:gradients]
 
 
 # --8<-- [start:probe]
