@@ -64,10 +64,12 @@ bench-distributed: install
 accuracy: install
 	$(BIN)/python benchmarks/accuracy.py
 
-# What each augmentation is worth: seven short runs (about ten minutes); writes
-# benchmarks/augmentation.json, shown on the page "Reading other hands".
+# What each augmentation is worth: seven short runs (about six minutes), then the best preset
+# with none and all of it (about a quarter of an hour); writes benchmarks/augmentation.json
+# and benchmarks/augmentation_full_size.json, shown on the page "Reading other hands".
 bench-augmentation: install
 	$(BIN)/python benchmarks/augmentation.py
+	$(BIN)/python benchmarks/augmentation.py --full-size
 
 # The same for `--preset best` on seeds 0-2, each of which must reach 99.0 % (about 10
 # minutes a seed on two cores); writes benchmarks/best_accuracy.json, shown on the system

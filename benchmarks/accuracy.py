@@ -28,7 +28,6 @@ from pathlib import Path
 from snippets.common import (
     Parser,
     check_writable,
-    describe_os_error,
     non_negative_int,
     processor,
     quiet_tensorflow,
@@ -139,13 +138,7 @@ def train_seed(preset, seed, checkpoint_dir):
 
 def main(argv=None):
     args = parse_arguments(argv)
-    try:
-        check_writable(args.output)
-    except OSError as error:
-        print(
-            f"accuracy.py: error: {describe_os_error(error)}",
-            file=sys.stderr,
-        )
+    if not check_writable(args.output, "accuracy.py"):
         return 1
     date = datetime.now(UTC).date().isoformat()  # the day the runs began
     runs = {}

@@ -94,10 +94,10 @@ def describe_os_error(error):
     return f"cannot use{where}: {error.strerror or error}; {advice}"
 
 
-def check_writable(path):
+def check_writable(path, prog):
     """Fail before a long run, not after it, if a results file cannot be
     written at ``path`` (write_atomically puts its temporary file in the same
-    folder).
+    folder): True, or one line on stderr (starting with ``prog``) and False.
     """
     path = Path(path)
     try:
@@ -105,7 +105,10 @@ def check_writable(path):
         with tempfile.TemporaryFile(dir=path.parent):
             pass
     except OSError as error:
-        raise OSError(error.errno, error.strerror, str(path)) from None
+        error = OSError(error.errno, error.strerror, str(path))
+        print(f"{prog}: error: {describe_os_error(error)}", file=sys.stderr)
+        return False
+    return True
 
 
 def write_report(path, report, prog):
