@@ -1,7 +1,7 @@
 """Figures of "Reading other hands": MNIST digits bent by each augmentation of the best
 preset, the held-out digits from other hands as a scan gives them and as the network reads
-them, and what each augmentation is worth, read from benchmarks/augmentation.json
-(`make bench-augmentation`)."""
+them, and what each augmentation is worth, read from benchmarks/augmentation.json and
+benchmarks/augmentation_full_size.json (`make bench-augmentation`)."""
 
 import json
 from dataclasses import fields
@@ -12,7 +12,7 @@ import numpy as np
 
 from snippets.figures import COLORS, bare
 
-RESULTS = Path(__file__).resolve().parent.parent.parent / "benchmarks" / "augmentation.json"
+BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "benchmarks"
 DIGITS = 8  # the first eight training digits
 STEP = 3  # the training step whose random numbers the figure shows
 
@@ -100,28 +100,36 @@ def draw_other_hands(data):
 
 
 def worth():
-    """benchmarks/augmentation.json: test accuracy on MNIST and on the held-out digits
-    for each part of the augmentation alone, none and all."""
-    return json.loads(RESULTS.read_text(encoding="utf-8"))
+    """benchmarks/augmentation.json (short runs: each part of the augmentation alone, none
+    and all) and benchmarks/augmentation_full_size.json (the best preset with none and all):
+    test accuracy on MNIST and on the held-out digits."""
+    return {
+        name: json.loads((BENCHMARKS / f"{file}.json").read_text(encoding="utf-8"))
+        for name, file in [("short", "augmentation"), ("full_size", "augmentation_full_size")]
+    }
 
 
 def draw_worth(data):
-    runs = data["runs"]
-    names = list(runs)
-    figure, axes = plt.subplots(1, 2, figsize=(9.6, 3.4), sharey=True)
+    # one bar per run: the short runs, a gap, then the best preset's two runs
+    rows = [(ROW_TITLES[name], name, run) for name, run in data["short"]["runs"].items()]
+    rows += [(f"best preset, {ROW_TITLES[name]}", name, run)
+             for name, run in data["full_size"]["runs"].items()]
+    gap = len(data["short"]["runs"])
+    places = [row if row < gap else row + 1 for row in range(len(rows))]
+    colors = [COLORS[5] if name == "all" else COLORS[4] if name == "none" else COLORS[0]
+              for _, name, _ in rows]
+    figure, axes = plt.subplots(1, 2, figsize=(9.6, 4.2), sharey=True)
     for ax, (key, title) in zip(axes, [("test_accuracy", "MNIST's test set"),
                                        ("other_digits_accuracy", "digits from other hands")]):
-        values = np.array([runs[name][key] for name in names]) * 100
-        bars = ax.barh(range(len(names)), values, color=[
-            COLORS[5] if name == "all" else COLORS[0] if name != "none" else COLORS[4]
-            for name in names])
+        values = np.array([run[key] for _, _, run in rows]) * 100
+        bars = ax.barh(places, values, color=colors)
         ax.bar_label(bars, [f"{value:.1f} %" for value in values], padding=3, fontsize=9)
-        low = min(values) - 2
-        ax.set_xlim(low, 100.6)
+        ax.set_xlim(min(values) - 2, 100.6)
+        ax.axhline(gap, color="gray", linewidth=0.8, linestyle="--")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("test accuracy (%)")
         ax.invert_yaxis()
-    axes[0].set_yticks(range(len(names)), [ROW_TITLES[name] for name in names], fontsize=9)
+    axes[0].set_yticks(places, [title for title, _, _ in rows], fontsize=9)
     figure.tight_layout()
     return figure
 
