@@ -365,10 +365,6 @@ def fast_config_from_args(args):
 def run_fast(args, config, checkpoint_dir):
     from snippets.fast import resolve_compute_dtype, train_fast
 
-    if args.devices is not None or args.workers:
-        raise UsageError(
-            "the fast trainer (--fast, --preset best) trains on one device"
-        )
     if config.limit is not None and config.limit < config.batch_size:
         raise UsageError(
             f"--limit {config.limit} is less than one batch of "
@@ -436,6 +432,14 @@ def strategy_from_args(args, config):
 def run_train(args):
     from snippets.train import train
 
+    fast_trainer = args.fast or isinstance(PRESETS[args.preset], FastConfig)
+    if fast_trainer and (args.devices is not None or args.workers):
+        # checked first: no other flag would make this command line right
+        asked = "--fast" if args.fast else f"--preset {args.preset}"
+        raise UsageError(
+            f"{asked} trains on one device, with the fast trainer; "
+            "leave out --devices and --workers"
+        )
     if args.fast:
         checkpoint_dir = args.checkpoint_dir or FAST_CHECKPOINT_DIR
         return run_fast(args, fast_config_from_args(args), checkpoint_dir)
