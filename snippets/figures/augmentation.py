@@ -128,7 +128,7 @@ def draw_worth(data):
         ax.axhline(gap, color="gray", linewidth=0.8, linestyle="--")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("test accuracy (%)")
-        ax.invert_yaxis()
+    axes[0].invert_yaxis()  # the axes share y: inverting both would undo it
     axes[0].set_yticks(places, [title for title, _, _ in rows], fontsize=9)
     figure.tight_layout()
     return figure
