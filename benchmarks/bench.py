@@ -22,7 +22,11 @@ One process measures, on identical data (the 55,000 training images of ``load_da
 5. the levers, one at a time: each row adds one change to the last kept row and reports the
    seconds per epoch, the compilation time and the validation accuracy it ends with; a
    lever is kept only if it helped in this run (``helped``);
-6. the thread setting, in fresh processes (TensorFlow fixes its thread pools at start-up).
+6. the thread setting, in fresh processes (TensorFlow fixes its thread pools at start-up);
+7. the whole process, start-up included, in fresh processes: a plain Keras script
+   (benchmarks/plain_keras.py, the baseline's fastest seed for the epochs it needed) against
+   ``python -m snippets train --fast``, and ``import tensorflow`` alone (``whole_process``;
+   a quick run skips it).
 
 Both trainers' clocks start before their models are built (so they include compilation) and
 after the data is loaded. The results are printed as a table, written to
@@ -37,6 +41,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -575,6 +580,60 @@ def thread_probe(
     return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
+def run_timed(command, timeout=600):
+    """Wall-clock seconds of ``command`` in a fresh process, start-up
+    included, and the JSON object on the last line of its output (or None).
+    """
+    started = time.perf_counter()
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    seconds = time.perf_counter() - started
+    if finished.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command[1:3])} failed: "
+            f"{finished.stderr.strip().splitlines()[-1:]}"
+        )
+    last = finished.stdout.strip().splitlines()[-1:]
+    return seconds, json.loads(last[0]) if last else None
+
+
+def whole_process(keras_seed, keras_epochs):
+    """The whole process, start-up included, each in a fresh process: a
+    plain Keras script (benchmarks/plain_keras.py) trained for the epochs
+    Keras' fastest seed needed, ``python -m snippets train --fast``, and
+    ``import tensorflow`` alone, the start-up every TensorFlow program pays.
+    """
+    python = sys.executable
+    keras_command = [
+        python,
+        str(ROOT / "benchmarks" / "plain_keras.py"),
+        "--seed",
+        str(keras_seed),
+        "--epochs",
+        str(keras_epochs),
+    ]
+    keras_seconds, keras_line = run_timed(keras_command)
+    with tempfile.TemporaryDirectory() as folder:
+        ours_command = [python, "-m", "snippets", "train", "--fast"]
+        ours_seconds, ours_line = run_timed(
+            [*ours_command, "--checkpoint-dir", folder]
+        )
+    import_seconds, _ = run_timed([python, "-c", "import tensorflow"])
+    return {
+        "keras_script": " ".join(["python", *keras_command[1:]]).replace(
+            str(ROOT) + "/", ""
+        ),
+        "keras_script_seconds": keras_seconds,
+        "keras_script_test_accuracy": keras_line["test_accuracy"],
+        "ours": " ".join(["python", *ours_command[1:]]),
+        "ours_seconds": ours_seconds,
+        "ours_test_accuracy": ours_line["test_accuracy"],
+        "ratio": ours_seconds / keras_seconds,
+        "import_tensorflow_seconds": import_seconds,
+    }
+
+
 def run_probe(args):
     tf.config.threading.set_intra_op_parallelism_threads(args.probe_threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -708,6 +767,14 @@ def run_benchmark(args):
         thread_probe(count, args.limit, args.validation_size, args.epochs)
         for count in ((1,) if args.quick else (1, 2))
     ]
+    # start-up included; a quick run skips it (it times full trainings)
+    whole = (
+        None
+        if args.quick
+        else whole_process(
+            fastest, baseline["epochs_to_target"] or args.max_epochs
+        )
+    )
 
     flops = training_flops_per_epoch(config, len(data.train_x))
     # Achieved FLOP/s: the median of every compiled epoch of our seeds' runs
@@ -857,6 +924,7 @@ def run_benchmark(args):
             if value != asdict(replace(config, compute_dtype=chosen))[key]
         ),
         "threads": threads,
+        "whole_process": whole,
         "machine": dict(
             info, load_average_at_end=[round(x, 2) for x in os.getloadavg()]
         ),
@@ -925,6 +993,14 @@ def print_tables(results):
         f"(per epoch "
         f"{number(results['ratio_vs_keras_same_recipe_per_epoch'], 3)})"
     )
+    whole = results["whole_process"]
+    if whole:
+        print(
+            f"whole process, start-up included: {whole['keras_script']} "
+            f"{whole['keras_script_seconds']:.1f} s, {whole['ours']} "
+            f"{whole['ours_seconds']:.1f} s, ratio {whole['ratio']:.3f} "
+            f"(import tensorflow alone {whole['import_tensorflow_seconds']:.1f} s)"
+        )
     print(f"probe: {results['compute_dtype_probe']['reason']}")
     print(
         f"{results['ours_gflops']:.1f} GFLOP/s in an epoch: "

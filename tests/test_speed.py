@@ -5,6 +5,7 @@ import importlib.util
 import json
 import math
 import re
+import sys
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -350,6 +351,17 @@ def check_consistent(results):
                  results["ours_seconds_per_epoch"] / results["keras_same_recipe_seconds_per_epoch"])
     assert close(results["ratio_vs_keras_per_epoch"],
                  results["ours_seconds_per_epoch"] / results["keras_seconds_per_epoch"])
+    # The whole process, start-up included: a quick run skips it; a full one times the plain Keras
+    # script for the epochs Keras' fastest seed needed, and ours with its fixed schedule.
+    whole = results["whole_process"]
+    if results["quick"]:
+        assert whole is None
+    else:
+        assert whole["keras_script"] == (f"python benchmarks/plain_keras.py --seed {results['baseline_seed']} "
+                                         f"--epochs {results['baseline_epochs_to_98']}")
+        assert whole["ours"] == "python -m snippets train --fast"
+        assert close(whole["ratio"], whole["ours_seconds"] / whole["keras_script_seconds"])
+        assert whole["ours_test_accuracy"] >= target and whole["keras_script_test_accuracy"] > target - 0.01
     # The probe's decision, and the Keras policy that follows it.
     probe = results["compute_dtype_probe"]
     assert probe["chosen"] == bench.choose_compute_dtype(probe["step_seconds"], "")[0]
@@ -478,6 +490,18 @@ def test_a_tiny_run_prints_a_table_and_writes_the_same_json(tiny_run):
     assert "lever" in finished.stdout and "s/epoch" in finished.stdout
     assert "Keras with our recipe" in finished.stdout and "ratio_vs_keras_same_recipe" in finished.stdout
     assert f"probe: {last['compute_dtype_probe']['reason']}" in finished.stdout
+
+
+def test_the_plain_keras_script_trains_and_prints_its_accuracy(warm_python):
+    finished = warm_python.run([ROOT / "benchmarks" / "plain_keras.py", "--limit", "2000", "--epochs", "1"],
+                               cwd=ROOT, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert 0.5 < json.loads(finished.stdout.strip().splitlines()[-1])["test_accuracy"] < 0.98
+
+
+def test_a_failed_timed_process_is_one_line():
+    with pytest.raises(RuntimeError, match="failed:.*no such luck"):
+        bench.run_timed([sys.executable, "-c", "import sys; sys.exit('no such luck')"])
 
 
 @pytest.mark.parametrize("args, message", [(["--epochs", "0"], "must be at least 1"),
