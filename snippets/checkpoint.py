@@ -149,6 +149,15 @@ def read_architecture(directory):
         ) from None
 
 
+def read_training(directory):
+    """The settings the run in ``directory`` was trained with, as its
+    model.json records them ({} if it records none); read_architecture has
+    checked the file first.
+    """
+    path = Path(directory) / ARCHITECTURE_FILE
+    return json.loads(path.read_text()).get("training", {})
+
+
 def all_checkpoints(directory):
     """The checkpoint prefixes in ``directory``, oldest first, as its index
     file lists them.
@@ -268,8 +277,7 @@ def open_training_checkpoints(
     )
     if manager.checkpoints and architecture_file.is_file():
         changed = changed_settings(
-            json.loads(architecture_file.read_text()).get("training", {}),
-            architecture["training"],
+            read_training(directory), architecture["training"]
         )
         if changed:
             raise CheckpointError(

@@ -364,12 +364,10 @@ def save_best_network(checkpoint_dir, directory=BEST_NETWORK):
     """Export the network of a `train --preset best` run into ``directory``,
     after checking that it was trained with today's best preset.
     """
-    from snippets.checkpoint import ARCHITECTURE_FILE, restore_model
+    from snippets.checkpoint import read_training, restore_model
 
     model = restore_model(checkpoint_dir)  # checks the folder and its files
-    # model.json also records the settings the network was trained with
-    architecture = Path(checkpoint_dir) / ARCHITECTURE_FILE
-    training = json.loads(architecture.read_text()).get("training")
+    training = read_training(checkpoint_dir)
     if training != best_network_training():
         raise ExportError(
             f"{checkpoint_dir} was not trained with today's --preset best "
