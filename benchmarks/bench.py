@@ -581,12 +581,18 @@ def thread_probe(
 
 
 def run_timed(command, timeout=600):
-    """Wall-clock seconds of ``command`` in a fresh process, start-up
-    included, and the JSON object on the last line of its output (or None).
+    """Wall-clock seconds of ``command`` in a fresh process started in the
+    project's root, start-up included, and the JSON object on the last line
+    of its output (or None).
     """
     started = time.perf_counter()
     finished = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, check=False
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     seconds = time.perf_counter() - started
     if finished.returncode != 0:
@@ -605,28 +611,26 @@ def whole_process(keras_seed, keras_epochs):
     ``import tensorflow`` alone, the start-up every TensorFlow program pays.
     """
     python = sys.executable
-    keras_command = [
-        python,
-        str(ROOT / "benchmarks" / "plain_keras.py"),
+    # run from the project's root, so the commands read as a reader types them
+    keras_arguments = [
+        "benchmarks/plain_keras.py",
         "--seed",
         str(keras_seed),
         "--epochs",
         str(keras_epochs),
     ]
-    keras_seconds, keras_line = run_timed(keras_command)
+    keras_seconds, keras_line = run_timed([python, *keras_arguments])
+    ours_arguments = ["-m", "snippets", "train", "--fast"]
     with tempfile.TemporaryDirectory() as folder:
-        ours_command = [python, "-m", "snippets", "train", "--fast"]
         ours_seconds, ours_line = run_timed(
-            [*ours_command, "--checkpoint-dir", folder]
+            [python, *ours_arguments, "--checkpoint-dir", folder]
         )
     import_seconds, _ = run_timed([python, "-c", "import tensorflow"])
     return {
-        "keras_script": " ".join(["python", *keras_command[1:]]).replace(
-            str(ROOT) + "/", ""
-        ),
+        "keras_script": " ".join(["python", *keras_arguments]),
         "keras_script_seconds": keras_seconds,
         "keras_script_test_accuracy": keras_line["test_accuracy"],
-        "ours": " ".join(["python", *ours_command[1:]]),
+        "ours": " ".join(["python", *ours_arguments]),
         "ours_seconds": ours_seconds,
         "ours_test_accuracy": ours_line["test_accuracy"],
         "ratio": ours_seconds / keras_seconds,
