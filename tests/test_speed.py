@@ -146,13 +146,19 @@ def test_fused_adam_is_the_written_out_adam(small_data):
 def test_every_epoch_uses_full_batches_of_a_fresh_permutation(small_data):
     trainer = FastTrainer(QUICK, small_data.train_x, small_data.train_y, log=quiet)
     assert trainer.steps_per_epoch == len(small_data.train_x) // QUICK.batch_size
-    first, _ = trainer.shuffled(tf.constant(1, tf.int64))
-    second, _ = trainer.shuffled(tf.constant(2, tf.int64))
-    again, _ = trainer.shuffled(tf.constant(1, tf.int64))
-    np.testing.assert_array_equal(first.numpy(), again.numpy())
-    assert not np.array_equal(first.numpy(), second.numpy())
-    # A permutation: the same rows, in another order.
-    np.testing.assert_array_equal(np.sort(first.numpy().sum(axis=1)), np.sort(small_data.train_x.sum(axis=1)))
+    first = trainer.order(tf.constant(1, tf.int64)).numpy()
+    second = trainer.order(tf.constant(2, tf.int64)).numpy()
+    again = trainer.order(tf.constant(1, tf.int64)).numpy()
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, second)
+    # A permutation: every example once.
+    np.testing.assert_array_equal(np.sort(first), np.arange(len(small_data.train_x)))
+    # Batch i is rows i*size to (i+1)*size of that order, with their own labels.
+    size = QUICK.batch_size
+    x, y = trainer.batch(tf.constant(first), 2)
+    rows = first[2 * size : 3 * size]
+    np.testing.assert_array_equal(x.numpy(), small_data.train_x[rows])
+    np.testing.assert_array_equal(y.numpy(), np.argmax(small_data.train_y[rows], axis=1))
 
 
 def test_flop_count_of_the_course_network():
@@ -245,6 +251,8 @@ def test_speed_page_states_the_fixed_schedule():
     assert f"{FAST.batch_size} examples a step means a quarter of the steps" in text and FAST.batch_size == 4 * 128
     assert FAST.compute_dtype == "auto" and FAST.fused_adam and FAST.whole_epoch and not FAST.jit_compile
     first_layer_bytes = MLP().weights["hidden_1"].numpy().nbytes
+    copy_bytes = 55000 * 784 * np.dtype(np.float32).itemsize  # the training set in float32
+    assert f"write a {copy_bytes / 1e6:.0f} MB copy of them every epoch" in text
     assert f"that is {round(first_layer_bytes / 1000, -2):.0f} KB" in text
 
 
