@@ -64,15 +64,17 @@ class FastConfig:
     """
 
     hidden: tuple = (256,)  # the course's network: 784-256-10
-    epochs: int = 4
-    # 4x the course's 128: a quarter of the steps, each a better-shaped product
-    batch_size: int = 512
+    # On the validation set, 3 epochs of batch 256 learnt as much as 4 of 512
+    # (a smaller batch makes more updates an epoch), and took less time.
+    epochs: int = 3
+    # 2x the course's 128: half the steps, each a better-shaped product
+    batch_size: int = 256
     schedule: str = "warmup-decay"  # or "constant"
-    # Adam's peak rate; a large batch tolerates a large rate
-    learning_rate: float = 2e-2
+    # Adam's peak rate; a larger batch tolerates a larger rate
+    learning_rate: float = 1.5e-2
     warmup_fraction: float = 0.15  # of all steps
-    # aim at 0.91 for the right class, 0.01 for the others
-    label_smoothing: float = 0.1
+    # aim at 0.955 for the right class, 0.005 for the others
+    label_smoothing: float = 0.05
     # "auto": bfloat16 products only where a probe measures them faster;
     # "float32" or "bfloat16" forces one
     compute_dtype: str = "auto"

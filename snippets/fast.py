@@ -12,7 +12,7 @@ that overhead and then the waste that is left:
 3. Adam's update is one fused kernel per variable instead of a dozen element-wise ops;
 4. a learning-rate schedule fixed in advance (warm up, then decay to zero) reaches 98 %
    in a few epochs, where a constant rate needs many more;
-5. fewer, larger batches (512) with a label-smoothed loss;
+5. fewer, larger batches (256) with a label-smoothed loss;
 6. the matrix products run in bfloat16 where that is measured to be faster (float32
    master weights, float32 softmax and loss): a probe at start-up times one step's
    arithmetic in both types on this machine (``choose_compute_dtype``).

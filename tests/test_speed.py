@@ -245,10 +245,18 @@ def test_speed_page_states_the_fixed_schedule():
     text = " ".join(page("speed").split())
     assert f"first {FAST.warmup_fraction:.0%} of the steps".replace("%", " %") in text
     right = 1 - FAST.label_smoothing + FAST.label_smoothing / 10
-    assert f"right digit becomes {right:.2f} and for each other digit {FAST.label_smoothing / 10:.2f}" in text
+    assert f"right digit becomes {right:.3g} and for each other digit {FAST.label_smoothing / 10:.3g}" in text
     number_words = ["zero", "one", "two", "three", "four", "five", "six"]
     assert f"budget of {number_words[FAST.epochs]} epochs" in text
-    assert f"{FAST.batch_size} examples a step means a quarter of the steps" in text and FAST.batch_size == 4 * 128
+    assert f"{FAST.batch_size} examples a step means half the steps" in text and FAST.batch_size == 2 * 128
+    assert f"the batch stops at {FAST.batch_size}: at {2 * FAST.batch_size} an epoch" in text
+    assert f"{number_words[FAST.epochs + 1]} epochs of {2 * FAST.batch_size} learnt only what " \
+           f"{number_words[FAST.epochs]} epochs of {FAST.batch_size} do" in text
+    assert f"The recipe: batch {FAST.batch_size}," in text and f"a batch of {FAST.batch_size} through" in text
+    readme = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    assert (f"{FAST.epochs} epochs, batch {FAST.batch_size}, Adam rising to {FAST.learning_rate:g} over the first "
+            f"{FAST.warmup_fraction:.0%} of the steps".replace("%", " %")) in readme
+    assert f"label smoothing {FAST.label_smoothing:g})" in readme
     assert FAST.compute_dtype == "auto" and FAST.fused_adam and FAST.whole_epoch and not FAST.jit_compile
     first_layer_bytes = MLP().weights["hidden_1"].numpy().nbytes
     copy_bytes = 55000 * 784 * np.dtype(np.float32).itemsize  # the training set in float32

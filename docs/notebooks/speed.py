@@ -131,11 +131,11 @@ assert 0 < ratio < 1
 # %% [markdown]
 # ## The second baseline: Keras with our recipe
 #
-# The same `model.fit`, given our recipe: batch 512, the warm-up and decay of the learning
-# rate, label smoothing, the same number of epochs, and mixed bfloat16 only if the probe
-# chose bfloat16 on this machine. It is timed like plain Keras, test accuracy after every
-# epoch with the clock paused, and its fastest seed counts. What separates it from ours is
-# engineering alone; what separates plain Keras from it is the recipe.
+# The same `model.fit`, given our recipe: the same batch size, the warm-up and decay of
+# the learning rate, label smoothing, the same number of epochs, and mixed bfloat16 only
+# if the probe chose bfloat16 on this machine. It is timed like plain Keras, test accuracy
+# after every epoch with the clock paused, and its fastest seed counts. What separates it
+# from ours is engineering alone; what separates plain Keras from it is the recipe.
 
 # %%
 for seed, run in results["keras_same_recipe_by_seed"].items():
