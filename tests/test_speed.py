@@ -401,7 +401,12 @@ def check_consistent(results):
     # process's start-up), at least LEAST_NOISE; and each lever is judged with that noise.
     assert results["lever_noise_seeds"] == seeds[1:]
     assert results["lever_noise"] >= bench.LEAST_NOISE
-    assert close(results["lever_noise"], bench.lever_noise([by_seed[seed] for seed in seeds]))
+    # The race's clock is building plus the schedule; the noise is the schedules' spread.
+    building = results["ours_building_seconds_by_seed"]
+    assert list(building) == seeds and all(seconds >= 0 for seconds in building.values())
+    for seed in seeds:
+        assert by_seed[seed] >= building[seed] + sum(results["ours_epoch_seconds_by_seed"][seed]) - 1e-3
+    assert close(results["lever_noise"], bench.lever_noise([by_seed[seed] - building[seed] for seed in seeds]))
     check_kept(results["levers"][2:], results["lever_noise"])
     assert [row["intra_op_threads"] for row in results["threads"]] == ([1] if results["quick"] else [1, 2])
     machine = results["machine"]
