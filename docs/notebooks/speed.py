@@ -279,8 +279,8 @@ assert last["seconds_per_epoch"] < first["seconds_per_epoch"]
 
 # %%
 noise = results["lever_noise"]
-# the spread of our seeds' whole schedules after the first (the building before each
-# left out, as in the lever rows), at least 2 %
+# the spread of our seeds' whole schedules after the first (the building
+# before each left out, as in the lever rows), at least 2 %
 by_seed = results["ours_seconds_by_seed"]
 building = results["ours_building_seconds_by_seed"]
 first, *later = by_seed
