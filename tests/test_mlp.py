@@ -5,6 +5,7 @@ snippets/mnist_files.py) and its training loop (snippets/train.py, snippets/conf
 import hashlib
 import json
 import math
+import mmap
 import re
 from dataclasses import asdict, replace
 
@@ -93,6 +94,26 @@ def test_cached_mnist_has_the_canonical_shapes_and_label_counts():
     assert test_images.shape == (10000, 28, 28)
     assert np.bincount(train_labels).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert np.bincount(test_labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_the_cached_files_are_read_in_place_not_copied():
+    (train_images, _), _ = mnist_files.load_mnist()
+    owner = train_images
+    while isinstance(owner, np.ndarray) and owner.base is not None:
+        owner = owner.base
+    if isinstance(owner, memoryview):  # np.frombuffer's view of the buffer
+        owner = owner.obj
+    assert isinstance(owner, mmap.mmap)  # the file's own pages, not a copy of them
+    assert not train_images.flags.writeable  # and nothing can change them through the array
+
+
+def test_an_empty_cache_file_is_refused_by_its_checksum_not_by_mmap(tmp_path):
+    empty = tmp_path / "t10k-labels-idx1-ubyte"
+    empty.write_bytes(b"")
+    data = mnist_files.map_read_only(empty)
+    assert data == b""
+    with pytest.raises(mnist_files.ChecksumMismatch, match="t10k-labels-idx1-ubyte: SHA-256 is"):
+        mnist_files.check_sha256(empty.name, data)
 
 
 def test_idx_round_trip_reproduces_the_original_bytes():
