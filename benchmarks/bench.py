@@ -7,8 +7,8 @@ One process measures, on identical data (the 55,000 training images of ``load_da
 
 1. the machine: float32 and bfloat16 matrix-product throughput (the best of 1024-, 2048- and
    4096-square products, each timed several times), the same at the epoch's own shapes
-   (256x784 by 784x256 and the step's other products), and the fast trainer's probe, which
-   chooses float32 or bfloat16 products for this machine;
+   (a batch by 784 times 784x256, and the step's other products), and the fast trainer's
+   probe, which chooses float32 or bfloat16 products for this machine;
 2. the baseline: Keras ``Sequential([Dense(256, relu), Dense(10)])``, Adam 1e-3, batch 128,
    data in memory; after every epoch the test accuracy is measured (with the clock paused)
    and the clock is read at the end of the first epoch that reaches 98.0 %;
