@@ -65,7 +65,7 @@ from snippets.fast import (  # noqa: E402
     BFLOAT16_MUST_BE_FASTER_BY,
     FAST,
     bfloat16_hardware,
-    choose_compute_dtype,
+    decide_compute_dtype,
     learning_rate_at,
     time_one_step,
     train_fast,
@@ -99,6 +99,7 @@ LEVERS = [
             schedule="constant",
             learning_rate=1e-3,
             label_smoothing=0.0,
+            adam_beta2=0.999,
             compute_dtype="float32",
             fused_adam=False,
             whole_epoch=False,
@@ -126,14 +127,20 @@ LEVERS = [
     ),
     (
         "batch 256, warm-up and decay",
-        "2x fewer steps; Adam's rate rises to 1.5e-2, then falls to 0",
-        dict(batch_size=256, schedule="warmup-decay", learning_rate=1.5e-2),
+        "2x fewer steps; Adam's rate rises to 1e-2, then falls to 0",
+        dict(batch_size=256, schedule="warmup-decay", learning_rate=1e-2),
         "time",
     ),
     (
         "label smoothing",
-        "targets 0.955 / 0.005 instead of 1 / 0",
-        dict(label_smoothing=0.05),
+        "targets 0.91 / 0.01 instead of 1 / 0",
+        dict(label_smoothing=0.1),
+        "accuracy",
+    ),
+    (
+        "Adam's beta2 0.95",
+        "squared gradients averaged over about 20 steps, not 1,000",
+        dict(adam_beta2=0.95),
         "accuracy",
     ),
     (
@@ -402,8 +409,9 @@ class WarmupDecay(tf.keras.optimizers.schedules.LearningRateSchedule):
 # --8<-- [start:same_recipe]
 def keras_same_recipe(data, config, dtype, target=TARGET, seed=0):
     """Keras model.fit with our recipe: FAST's batch, warm-up and decay,
-    label smoothing and epochs, and mixed bfloat16 only where ``dtype`` (the
-    probe's choice) is bfloat16. Test accuracy after each epoch, clock paused.
+    label smoothing, Adam's beta2 and epochs, and mixed bfloat16 only where
+    ``dtype`` (the probe's choice) is bfloat16. Test accuracy after each
+    epoch, clock paused.
     """
     keras = tf.keras
     keras.utils.set_random_seed(seed)
@@ -423,7 +431,7 @@ def keras_same_recipe(data, config, dtype, target=TARGET, seed=0):
         config.epochs * steps, config.learning_rate, config.warmup_fraction
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
+        optimizer=keras.optimizers.Adam(schedule, beta_2=config.adam_beta2),
         loss=keras.losses.CategoricalCrossentropy(
             from_logits=True, label_smoothing=config.label_smoothing
         ),
@@ -730,8 +738,8 @@ def run_benchmark(args):
     baseline = baselines[fastest]
 
     # Ours: the whole fixed schedule for each of our seeds, and its SLOWEST is
-    # ours. The first seed probes the arithmetic, as train_fast does once in
-    # every process, and the probe is on that seed's clock.
+    # ours. The first seed decides the products' type, as train_fast does once
+    # in every process, and any probe that takes is on that seed's clock.
     time_one_step.cache_clear()
     ours = {}
     for seed in our_seeds:
@@ -749,10 +757,11 @@ def run_benchmark(args):
             flush=True,
         )
 
-    # What that probe measured and chose (cached: every train_fast in this
-    # process makes this same choice), for Keras with our recipe too.
+    # What was chosen, and why, for Keras with our recipe too (every
+    # train_fast in this process makes this same choice); and what the probe
+    # measures here, also where the CPU's flags made the choice without it.
+    chosen, reason = decide_compute_dtype(config.batch_size, layer_sizes)
     step_seconds = time_one_step(config.batch_size, layer_sizes)
-    chosen, reason = choose_compute_dtype(step_seconds, bfloat16_hardware())
     print(f"probe: {reason}", flush=True)
 
     # Keras with our recipe, the Keras seeds; its fastest seed, as above.
@@ -800,25 +809,32 @@ def run_benchmark(args):
     )
 
     flops = training_flops_per_epoch(config, len(data.train_x))
-    # Achieved FLOP/s: the median of every compiled epoch of our seeds' runs
-    # (not the best one).
-    ours_epoch = statistics.median(
+    ours_epochs = [
         seconds
         for row in ours.values()
         for seconds in row["epoch_seconds"][1:] or row["epoch_seconds"]
-    )
-    ours_gflops = flops / ours_epoch / 1e9
+    ]
+    # Achieved FLOP/s: the median of every compiled epoch of our seeds' runs
+    # (not the best one).
+    ours_median_epoch = statistics.median(ours_epochs)
+    ours_gflops = flops / ours_median_epoch / 1e9
     best_peak = max(peak, peak_bf16)
     best_at_shapes = max(at_shapes.values())
 
-    def median_epoch(runs):
-        return statistics.median(
+    # Per compiled epoch, the three trainers are compared by their best epoch
+    # after the first, over all their seeds, as the lever table compares its
+    # rows: other programs (and this kind of virtual machine handing out
+    # fresh memory slowly) can only slow an epoch down, and a run of two
+    # epochs has a single compiled epoch per seed.
+    def best_epoch(runs):
+        return min(
             seconds
             for run in runs.values()
             for seconds in compiled_epochs(run["history"])
         )
 
-    keras_epoch, recipe_epoch = median_epoch(baselines), median_epoch(recipes)
+    keras_epoch, recipe_epoch = best_epoch(baselines), best_epoch(recipes)
+    ours_epoch = min(ours_epochs)
     everyone_reached = all(
         row["test_accuracy"] >= args.target for row in ours.values()
     )
@@ -856,7 +872,7 @@ def run_benchmark(args):
         ],
         "keras_same_recipe_seed": recipe_seed,
         "ratio_vs_keras_same_recipe": recipe_ratio,
-        # per compiled epoch: the medians of all seeds' epochs after the first
+        # per compiled epoch: the best of all seeds' epochs after the first
         "keras_seconds_per_epoch": keras_epoch,
         "keras_same_recipe_seconds_per_epoch": recipe_epoch,
         "ratio_vs_keras_per_epoch": ours_epoch / keras_epoch,
@@ -906,6 +922,8 @@ def run_benchmark(args):
             str(seed): row["building_seconds"] for seed, row in ours.items()
         },
         "ours_seconds_per_epoch": ours_epoch,
+        # the median compiled epoch, which ours_gflops is computed from
+        "ours_median_seconds_per_epoch": ours_median_epoch,
         "ours_compile_seconds": statistics.median(
             row["compile_seconds"] for row in ours.values()
         ),

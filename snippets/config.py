@@ -64,17 +64,22 @@ class FastConfig:
     """
 
     hidden: tuple = (256,)  # the course's network: 784-256-10
-    # On the validation set, 3 epochs of batch 256 learnt as much as 4 of 512
-    # (a smaller batch makes more updates an epoch), and took less time.
-    epochs: int = 3
+    # Two passes over the data: with the rate, smoothing and beta2 below they
+    # reached 98 % on the validation set (seeds 0-29); a third pass added
+    # about 0.1 % there, for half as many steps again.
+    epochs: int = 2
     # 2x the course's 128: half the steps, each a better-shaped product
     batch_size: int = 256
     schedule: str = "warmup-decay"  # or "constant"
     # Adam's peak rate; a larger batch tolerates a larger rate
-    learning_rate: float = 1.5e-2
+    learning_rate: float = 1e-2
     warmup_fraction: float = 0.15  # of all steps
-    # aim at 0.955 for the right class, 0.005 for the others
-    label_smoothing: float = 0.05
+    # aim at 0.91 for the right class, 0.01 for the others
+    label_smoothing: float = 0.1
+    # Adam's memory of squared gradients: 0.95 averages over about 20 steps
+    # instead of Keras' 0.999 (about 1,000), so the step sizes follow the
+    # gradients while they shrink fast in a run of only 428 steps
+    adam_beta2: float = 0.95
     # "auto": bfloat16 products only where a probe measures them faster;
     # "float32" or "bfloat16" forces one
     compute_dtype: str = "auto"
@@ -123,6 +128,7 @@ PRESETS = {
         learning_rate=2e-3,
         warmup_fraction=0.05,
         label_smoothing=0.0,
+        adam_beta2=0.999,  # a long run: Keras' default
         keep_prob=0.6,
         max_norm=3.5,
         augmentation=Augmentation(

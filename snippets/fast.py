@@ -12,10 +12,11 @@ that overhead and then the waste that is left:
 3. Adam's update is one fused kernel per variable instead of a dozen element-wise ops;
 4. a learning-rate schedule fixed in advance (warm up, then decay to zero) reaches 98 %
    in a few epochs, where a constant rate needs many more;
-5. fewer, larger batches (256) with a label-smoothed loss;
+5. fewer, larger batches (256), a label-smoothed loss, and Adam with a shorter memory;
 6. the matrix products run in bfloat16 where that is measured to be faster (float32
-   master weights, float32 softmax and loss): a probe at start-up times one step's
-   arithmetic in both types on this machine (``choose_compute_dtype``).
+   master weights, float32 softmax and loss): on a machine with bfloat16 instructions
+   (or a GPU), a probe at start-up times one step's arithmetic in both types
+   (``decide_compute_dtype``).
 
 Every one of these is a switch in ``FastConfig``, so benchmarks/bench.py can measure them
 one at a time; the chapter "Making it fast" (docs/speed.md) shows what each is worth.
@@ -157,29 +158,37 @@ def dropout(a, keep_prob, seed, layer):
 # bfloat16 keeps 3 significant digits instead of 7: it must be clearly faster
 # to be worth them, not just ahead by the noise of a busy machine.
 BFLOAT16_MUST_BE_FASTER_BY = 1.1
+NO_BFLOAT16 = "no bfloat16 instructions"
 
 
-def bfloat16_hardware():
-    """What this machine has for bfloat16 products, in words (for the log)."""
+def bfloat16_hardware(cpuinfo="/proc/cpuinfo"):
+    """What this machine has for bfloat16 products, in words."""
     if tf.config.list_physical_devices("GPU"):
         return "on the GPU"
     try:
-        with open("/proc/cpuinfo") as file:
+        with open(cpuinfo) as file:
             flags = next(
                 (
                     line.split(":", 1)[1].split()
                     for line in file
-                    if line.startswith("flags")
+                    # x86 lists "flags", Arm "Features"
+                    if line.startswith(("flags", "Features"))
                 ),
-                [],
+                None,
             )
-    except OSError:  # not Linux: the measurement alone decides
+    except OSError:  # not Linux
+        flags = None
+    if flags is None:  # the measurement alone decides
         return "CPU flags unknown"
-    if "amx_bf16" in flags:
-        return "the CPU has AMX-BF16"
-    if "avx512_bf16" in flags:
-        return "the CPU has AVX512-BF16"
-    return "no bfloat16 instructions"
+    for flag, words in (
+        ("amx_bf16", "the CPU has AMX-BF16"),
+        ("avx512_bf16", "the CPU has AVX512-BF16"),
+        ("avx_ne_convert", "the CPU has AVX-NE-CONVERT"),
+        ("bf16", "the CPU has Arm's BF16"),
+    ):
+        if flag in flags:
+            return words
+    return NO_BFLOAT16
 
 
 @functools.cache
@@ -228,6 +237,23 @@ def choose_compute_dtype(seconds, hardware):
     return "float32", f"matrix products in float32: {why} ({hardware})"
 
 
+def decide_compute_dtype(batch, sizes):
+    """float32 or bfloat16 for this machine, and the one line that says why.
+
+    A CPU without bfloat16 instructions multiplies bfloat16 numbers by
+    converting them to float32 first, so bfloat16 cannot be clearly faster
+    there: float32, with nothing to measure. Everywhere else (such
+    instructions, a GPU, or flags that cannot be read) the clock decides.
+    """
+    hardware = bfloat16_hardware()
+    if hardware == NO_BFLOAT16:
+        return "float32", (
+            f"matrix products in float32: {hardware}, so bfloat16 would be "
+            "converted to float32 to be multiplied (not measured)"
+        )
+    return choose_compute_dtype(time_one_step(batch, sizes), hardware)
+
+
 # --8<-- [end:probe]
 
 
@@ -244,9 +270,7 @@ def resolve_compute_dtype(config, n_inputs, n_classes, log=print):
         log(f"matrix products in {config.compute_dtype}, as configured")
         return config
     sizes = (n_inputs, *config.hidden, n_classes)
-    dtype, reason = choose_compute_dtype(
-        time_one_step(config.batch_size, sizes), bfloat16_hardware()
-    )
+    dtype, reason = decide_compute_dtype(config.batch_size, sizes)
     log(reason)
     return replace(config, compute_dtype=dtype)
 
@@ -341,6 +365,7 @@ class FastTrainer(tf.Module):
             self.config.schedule,
         )
         t = tf.cast(self.step + 1, tf.float32)
+        beta2 = config.adam_beta2
         for variable, gradient, m, v in zip(
             self.parameters, gradients, self.m, self.v
         ):
@@ -351,17 +376,17 @@ class FastTrainer(tf.Module):
                     m=m.handle,
                     v=v.handle,
                     beta1_power=0.9**t,
-                    beta2_power=0.999**t,
+                    beta2_power=beta2**t,
                     lr=rate,
                     beta1=0.9,
-                    beta2=0.999,
+                    beta2=beta2,
                     epsilon=1e-7,
                     grad=gradient,
                 )
             else:
                 m.assign(0.9 * m + 0.1 * gradient)
-                v.assign(0.999 * v + 0.001 * tf.square(gradient))
-                corrected = rate * tf.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+                v.assign(beta2 * v + (1 - beta2) * tf.square(gradient))
+                corrected = rate * tf.sqrt(1 - beta2**t) / (1 - 0.9**t)
                 variable.assign_sub(corrected * m / (tf.sqrt(v) + 1e-7))
         if config.max_norm > 0:
             for weights in self.weights:
