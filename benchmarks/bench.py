@@ -1085,8 +1085,8 @@ def print_tables(results):
     print(
         "kept: the whole run was shorter than the last kept row's by more "
         f"than {results['lever_noise']:.0%} (the noise of this run, "
-        f"{noise_from}), or, for label smoothing, the validation accuracy no "
-        "lower"
+        f"{noise_from}), or, for a lever judged by accuracy (label smoothing, "
+        "Adam's beta2), the validation accuracy no lower"
     )
     if results["levers_differ_from_fast_in"]:
         print(

@@ -116,9 +116,10 @@ baseline, ours = (
     results["ours_seconds_to_98"],
 )
 ratio = results["ratio_vs_keras"]
+GOAL = 0.08  # the speed issue's target for ratio_vs_keras
 print(
     f"\nbaseline {baseline:.1f} s, ours {ours:.2f} s: ratio {ratio:.3f} "
-    f"(the goal: at most 0.15, {'met' if ratio <= 0.15 else 'NOT met'})"
+    f"(the goal: at most {GOAL}, {'met' if ratio <= GOAL else 'NOT met'})"
 )
 assert all(
     accuracy >= target
