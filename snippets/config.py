@@ -80,8 +80,9 @@ class FastConfig:
     # instead of Keras' 0.999 (about 1,000), so the step sizes follow the
     # gradients while they shrink fast in a run of only 428 steps
     adam_beta2: float = 0.95
-    # "auto": bfloat16 products only where a probe measures them faster;
-    # "float32" or "bfloat16" forces one
+    # "auto": bfloat16 products only where a probe measures them faster (no
+    # probe on a CPU without bfloat16 instructions: float32); "float32" or
+    # "bfloat16" forces one
     compute_dtype: str = "auto"
     # one kernel per variable; False: Adam written as tensor ops
     fused_adam: bool = True
