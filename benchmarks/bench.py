@@ -410,7 +410,7 @@ class WarmupDecay(tf.keras.optimizers.schedules.LearningRateSchedule):
 def keras_same_recipe(data, config, dtype, target=TARGET, seed=0):
     """Keras model.fit with our recipe: FAST's batch, warm-up and decay,
     label smoothing, Adam's beta2 and epochs, and mixed bfloat16 only where
-    ``dtype`` (the probe's choice) is bfloat16. Test accuracy after each
+    ``dtype`` (the fast trainer's choice) is bfloat16. Test accuracy after each
     epoch, clock paused.
     """
     keras = tf.keras
@@ -463,13 +463,18 @@ def summary_of(history, target):
     }
 
 
-def compiled_epochs(history):
-    """Each epoch's seconds after the first (all of them if there is one)."""
-    durations = [
-        float(seconds)
-        for seconds in np.diff([0.0, *[row["seconds"] for row in history]])
-    ]
+def after_the_first(durations):
+    """Each epoch's seconds after the first (all of them if there is one):
+    the epochs that ran an already compiled graph."""
+    durations = [float(seconds) for seconds in durations]
     return durations[1:] or durations
+
+
+def compiled_epochs(history):
+    """``after_the_first`` for a Keras history of cumulative seconds."""
+    return after_the_first(
+        np.diff([0.0, *[row["seconds"] for row in history]])
+    )
 
 
 def epoch_times(durations, summary=min):
@@ -812,7 +817,7 @@ def run_benchmark(args):
     ours_epochs = [
         seconds
         for row in ours.values()
-        for seconds in row["epoch_seconds"][1:] or row["epoch_seconds"]
+        for seconds in after_the_first(row["epoch_seconds"])
     ]
     # Achieved FLOP/s: the median of every compiled epoch of our seeds' runs
     # (not the best one).
@@ -1082,11 +1087,16 @@ def print_tables(results):
         if noise_seeds
         else "the least noise: one seed, none after it to compare"
     )
+    by_accuracy = [
+        row["name"]
+        for row in results["levers"]
+        if row.get("judged_by") == "accuracy"
+    ]
     print(
         "kept: the whole run was shorter than the last kept row's by more "
         f"than {results['lever_noise']:.0%} (the noise of this run, "
-        f"{noise_from}), or, for a lever judged by accuracy (label smoothing, "
-        "Adam's beta2), the validation accuracy no lower"
+        f"{noise_from}), or, for a lever judged by accuracy "
+        f"({', '.join(by_accuracy)}), the validation accuracy no lower"
     )
     if results["levers_differ_from_fast_in"]:
         print(

@@ -66,7 +66,7 @@ class FastConfig:
     hidden: tuple = (256,)  # the course's network: 784-256-10
     # Two passes over the data: with the rate, smoothing and beta2 below they
     # reached 98 % on the validation set (seeds 0-29); a third pass added
-    # about 0.1 % there, for half as many steps again.
+    # little there, for half as many steps again.
     epochs: int = 2
     # 2x the course's 128: half the steps, each a better-shaped product
     batch_size: int = 256

@@ -289,6 +289,9 @@ def test_speed_page_states_the_fixed_schedule():
            f"{number_words[FAST.epochs]} epochs of {FAST.batch_size}" in text
     steps = FAST.epochs * (55000 // FAST.batch_size)
     assert f"$\\beta_2 = {FAST.adam_beta2:g}$ it spans about {1 / (1 - FAST.adam_beta2):.0f} steps" in text
+    keras_beta2 = 0.999  # Keras' default, which the paragraph compares with
+    assert keras_beta2 == tf.keras.optimizers.Adam().beta_2
+    assert f"$\\beta_2 = {keras_beta2}$, remembers about {1 / (1 - keras_beta2):,.0f} steps" in text
     assert f"more than the {steps} of the whole run" in text and f"a run of only {steps} steps" in " ".join(
         (ROOT / "snippets" / "config.py").read_text().replace("#", " ").split())
     assert f"The recipe: batch {FAST.batch_size}," in text and f"a batch of {FAST.batch_size} through" in text
@@ -568,6 +571,9 @@ def test_a_tiny_run_prints_a_table_and_writes_the_same_json(tiny_run):
     assert "lever" in finished.stdout and "s/epoch" in finished.stdout
     assert "Keras with our recipe" in finished.stdout and "ratio_vs_keras_same_recipe" in finished.stdout
     assert f"probe: {last['compute_dtype_probe']['reason']}" in finished.stdout
+    # The footer names the levers judged by accuracy, as the lever list has them.
+    by_accuracy = [name for name, _, _, judged_by in bench.LEVERS if judged_by == "accuracy"]
+    assert len(by_accuracy) >= 2 and f"for a lever judged by accuracy ({', '.join(by_accuracy)})" in finished.stdout
 
 
 def test_the_plain_keras_script_trains_and_prints_its_accuracy(warm_python):
