@@ -11,7 +11,9 @@ import re
 import runpy
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -121,7 +123,7 @@ def notebook_of(name):
 
 
 # The modules that never load TensorFlow (a test in test_system.py checks that they do not).
-TENSORFLOW_FREE_MODULES = {"common", "config", "mnist_files", "data"}
+TENSORFLOW_FREE_MODULES = {"common", "config", "uncertainty", "mnist_files", "data"}
 
 
 def check_companion_notebook(name):
@@ -209,6 +211,66 @@ def check_no_typed_results(name, allowed=()):
     assert not typed, f"{name}: numbers {typed} look like run results typed by hand"
     stale = sorted(set(allowed) - set(typed_numbers(name)))
     assert not stale, f"{name}: allowed numbers {stale} are no longer in its prose"
+
+
+# Comparisons a page states --------------------------------------------------------------
+
+# The words with which prose compares two networks or recipes. A sentence of a page that uses
+# one must be backed: the page's test module lists it in CLAIMS with the check that holds
+# the evidence to it (test_code_blocks.py::test_every_comparison_on_the_page_is_backed).
+COMPARISON = re.compile(
+    r"\b(?:beats?|beaten|outperform\w*|(?:better|worse|more accurate|less accurate) than"
+    r"|(?:is|are|was|were|does|do|did|generali[sz]es?|reads?) (?:\w+ )?(?:better|worse)\b"
+    r"|no difference|(?:slightly|clearly|well) (?:ahead|behind)|higher accuracy|lower accuracy"
+    r"|more accurate|less accurate)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A comparison a page states, and the check of the evidence behind it.
+
+    ``sentence`` is a part of the page's prose, as written (whitespace may differ), long
+    enough to hold the comparison's words; ``backed_by`` is a function of no arguments that
+    asserts the evidence (a paired test, the spread over seeds) supports exactly what the
+    sentence says: "A is better" needs a significant difference, "no difference detected"
+    needs none."""
+
+    sentence: str
+    backed_by: Callable[[], None]
+
+
+def prose_paragraphs(name):
+    """Page ``name``'s prose, a paragraph a line: no code, math, HTML tags, headings or
+    image addresses."""
+    text = page(name)
+    prose = re.sub(r"```.*?```", "\n\n", text, flags=re.DOTALL)
+    prose = re.sub(r"<!--.*?-->", " ", prose, flags=re.DOTALL)
+    prose = re.sub(r"\$\$.*?\$\$", " ", prose, flags=re.DOTALL)
+    prose = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", prose)
+    prose = re.sub(r"^\s*#.*$|</?[a-z][^>]*>", "\n\n", prose, flags=re.MULTILINE)
+    paragraphs = (" ".join(part.split()) for part in re.split(r"\n\s*\n", prose))
+    return [paragraph for paragraph in paragraphs if paragraph]
+
+
+def prose_of(name):
+    """Page ``name``'s prose on one line."""
+    return " ".join(prose_paragraphs(name))
+
+
+def stated_comparisons(name):
+    """The sentences of page ``name``'s prose that compare, by the words in COMPARISON."""
+    sentences = [sentence for paragraph in prose_paragraphs(name)
+                 for sentence in re.split(r"(?<=[.!?:;])\s+(?=[A-Z(*\[`\"|])", paragraph)]
+    return [sentence for sentence in sentences if COMPARISON.search(sentence)]
+
+
+def check_claims(name, claims):
+    """Each claim's sentence is on page ``name`` and its evidence holds."""
+    prose = prose_of(name)
+    for claim in claims:
+        assert " ".join(claim.sentence.split()) in prose, \
+            f"{name}: the claim {claim.sentence!r} is no longer on the page"
+        claim.backed_by()
 
 
 # The site's layout -----------------------------------------------------------------------

@@ -27,6 +27,7 @@ preprocessor with the same settings, and pytest-codeblocks parses the result, ma
 import contextlib
 import datetime
 import importlib
+import importlib.util
 import importlib.metadata
 import io
 import os
@@ -46,7 +47,7 @@ from bs4 import BeautifulSoup
 from pymdownx.snippets import SnippetPreprocessor
 from pytest_codeblocks import extract_from_buffer
 
-from helpers import page_html, site_config, site_pages
+from helpers import check_claims, page_html, site_config, site_pages, stated_comparisons
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = site_config()
@@ -341,3 +342,28 @@ def test_every_section_marker_is_shown_by_some_page():
                 for path, name in INCLUDE.findall((Path(CONFIG["docs_dir"]) / page.src).read_text(encoding="utf-8"))}
     assert defined, "no section markers found in snippets/"
     assert sorted(defined - included) == [], "sections no page includes"
+
+
+def claims_of(src):
+    """The CLAIMS that page ``src``'s own test module (tests/test_<page>.py) lists."""
+    module = ROOT / "tests" / f"test_{Path(src).stem.replace('-', '_')}.py"
+    if not module.is_file():
+        return []
+    spec = importlib.util.spec_from_file_location(f"claims_of_{module.stem}", module)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return list(getattr(loaded, "CLAIMS", []))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page.src for page in PAGES])
+def test_every_comparison_on_the_page_is_backed(page):
+    """A sentence that compares ("A beats B", "no difference") is listed in the page's
+    CLAIMS with the test that backs it, and that test holds. A comparison the numbers do
+    not support fails here, not in a reader's head."""
+    name = Path(page.src).stem
+    claims = claims_of(page.src)
+    unbacked = [sentence for sentence in stated_comparisons(name)
+                if not any(" ".join(claim.sentence.split()) in sentence for claim in claims)]
+    assert not unbacked, (f"docs/{page.src} compares without a claim in its test module's CLAIMS:"
+                          + "".join(f"\n  - {sentence}" for sentence in unbacked))
+    check_claims(name, claims)

@@ -324,7 +324,7 @@ def test_a_kill_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path, 
 # The package -------------------------------------------------------------------------------
 
 # From the bottom up: a module may import only modules listed before it.
-LAYERS = ["common", "config", "playground", "mnist_files", "data", "augment", "linear", "regularization", "mlp",
+LAYERS = ["common", "config", "uncertainty", "playground", "mnist_files", "data", "augment", "linear", "regularization", "mlp",
           "relu", "backprop", "checkpoint", "data_parallel", "train", "distributed", "fast", "finetune", "predict",
           "other_digits", "export", "deeper",
           "compat_v1", "in_keras", "exercises", "cli", "__main__"]
