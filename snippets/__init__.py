@@ -26,3 +26,33 @@ the package does nothing else: it neither loads TensorFlow nor touches stderr. P
 that want TensorFlow's start-up notes hidden call ``snippets.common.quiet_tensorflow()``
 first, as the command line and the notebooks do.
 """
+
+
+def _quiet_when_run_as_a_script():
+    """``python -m snippets.linear`` shows the lesson, not TensorFlow's start-up notes.
+
+    While Python imports this package to run one of its modules with ``-m``, sys.argv[0]
+    is "-m" and sys.orig_argv names the module. Only then, and only for a module that loads
+    TensorFlow, is TensorFlow loaded here with its notes hidden, before the module's own
+    import of it. A program that imports ``snippets`` is left alone, and so is the command
+    line (``python -m snippets``), which quiets TensorFlow itself once it needs it.
+    SNIPPETS_TENSORFLOW_NOTES=1 shows the notes again."""
+    import os
+    import sys
+
+    if sys.argv[:1] != ["-m"] or os.environ.get("SNIPPETS_TENSORFLOW_NOTES") == "1":
+        return
+    arguments = getattr(sys, "orig_argv", [])
+    modules = [arguments[i + 1] for i, argument in enumerate(arguments[:-1]) if argument == "-m"]
+    if not modules or not modules[0].startswith(f"{__name__}."):
+        return
+    if modules[0].split(".")[1] in TENSORFLOW_FREE_MODULES:
+        return
+    from snippets.common import quiet_tensorflow
+
+    quiet_tensorflow()
+
+
+# The modules that never load TensorFlow (tests/test_system.py checks that they do not).
+TENSORFLOW_FREE_MODULES = {"common", "config", "uncertainty", "mnist_files", "data"}
+_quiet_when_run_as_a_script()

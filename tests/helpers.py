@@ -17,6 +17,8 @@ from typing import Callable
 
 import numpy as np
 
+import snippets
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
@@ -123,7 +125,7 @@ def notebook_of(name):
 
 
 # The modules that never load TensorFlow (a test in test_system.py checks that they do not).
-TENSORFLOW_FREE_MODULES = {"common", "config", "uncertainty", "mnist_files", "data"}
+TENSORFLOW_FREE_MODULES = snippets.TENSORFLOW_FREE_MODULES
 
 
 def check_companion_notebook(name):
