@@ -269,13 +269,37 @@ def build_parser():
 
     export = commands.add_parser(
         "export",
-        help="write the network with 8-bit weights for the Try it page",
-        description="Train the Try it page's small networks (or take one from "
-        "a checkpoint), add the committed best network, export them with int8 "
-        "weights and check them against TensorFlow.",
+        help="write the network for the Try it page, or for Keras and serving",
+        description="--format site (the default): train the Try it page's "
+        "small networks (or take one from a checkpoint), add the committed best "
+        "network, export them with int8 weights and check them against "
+        "TensorFlow. --format keras or saved-model: write the network of "
+        "--checkpoint-dir as a Keras 3 model file (.keras) or a TensorFlow "
+        "SavedModel folder, which Keras or TensorFlow load without this project.",
     )
     export.add_argument(
-        "--output", type=Path, required=True, help="folder to write into"
+        "--output",
+        type=Path,
+        required=True,
+        help="folder to write into (a .keras file for --format keras)",
+    )
+    export.add_argument(
+        "--format",
+        choices=("site", "keras", "saved-model"),
+        default="site",
+        help="site: int8 weights for the browser (default); keras: a .keras "
+        "file; saved-model: a SavedModel with a serving signature",
+    )
+    export.add_argument(
+        "--checkpoint-dir",
+        default=DEFAULT_CHECKPOINT_DIR,
+        help="the trained network for --format keras or saved-model "
+        f"(default {DEFAULT_CHECKPOINT_DIR})",
+    )
+    export.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --output if it exists (keras and saved-model)",
     )
     export.add_argument(
         "--epochs",
@@ -571,6 +595,8 @@ def run_predict(args):
 
 
 def run_export(args):
+    if args.format != "site":
+        return run_portable_export(args)
     from snippets.export import export, read_export, summary
 
     started = time.perf_counter()
@@ -587,6 +613,20 @@ def run_export(args):
     read_export(args.output)  # read back: checks every SHA-256
     log(f"exported to {args.output} in {time.perf_counter() - started:.0f} s")
     print(json.dumps(summary(header)))
+    return 0
+
+
+def run_portable_export(args):
+    from snippets.checkpoint import restore_model
+    from snippets.portable import write_portable
+
+    if args.output.exists() and not args.overwrite:
+        raise UsageError(
+            f"{args.output} already exists; pass --overwrite to replace it"
+        )
+    model = restore_model(args.checkpoint_dir, log=warn)
+    written = write_portable(model, args.output, args.format, args.overwrite)
+    log(f"wrote {args.checkpoint_dir}'s network as {args.format} to {written}")
     return 0
 
 
