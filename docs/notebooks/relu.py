@@ -152,7 +152,7 @@ for learning_rate in (0.1, 3.0):
     )
 commonest = np.bincount(small_data.test_y.argmax(axis=1)).max() / n
 print(
-    f"answering the commonest digit for every image: {commonest:.1%}"
+    f"answering the commonest digit for every image: {100 * commonest:.2f} %"
 )
 assert dead[0.1] < 0.05 and dead[3.0] > 0.5
 assert accuracy[3.0] < 0.3 < 0.6 < accuracy[0.1]
