@@ -15,7 +15,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from snippets.linear import softmax_cross_entropy
+from snippets.linear import log_softmax, softmax_cross_entropy
 from snippets.mlp import MLP
 
 
@@ -51,12 +51,72 @@ def forward(params, x):
 
 
 def cross_entropy(logits, labels):
-    """Mean over the batch of -sum_k y_k log softmax(z)_k."""
-    log_probabilities = np.log(softmax(logits))
-    return -np.mean(np.sum(labels * log_probabilities, axis=1))
+    """Mean over the batch of -sum_k y_k log softmax(z)_k.
+
+    log_softmax is the linear chapter's log-sum-exp: np.log(softmax(z))
+    would round a tiny probability to 0 and return -inf.
+    """
+    return -np.mean(np.sum(labels * log_softmax(logits), axis=1))
 
 
 # --8<-- [end:forward]
+
+
+# --8<-- [start:logit_gradient]
+def logit_gradient(logits, labels):
+    """dL/dz of the mean cross-entropy over a batch of B rows: (p - y) / B,
+    where p = softmax(z). Each row's loss depends on its own logits only,
+    and counts 1/B towards the mean.
+    """
+    return (softmax(logits) - labels) / len(labels)
+
+
+# --8<-- [end:logit_gradient]
+
+
+# --8<-- [start:batch_of_two]
+def batch_of_two():
+    """A layer z = aW + b with two inputs and three classes, and a batch of
+    two examples: numbers small enough to follow by hand.
+    """
+    a = np.array([[1.0, 2.0], [3.0, -1.0]])  # one row per example
+    w = np.array([[0.5, -0.5, 0.0], [0.25, 0.0, -0.25]])
+    b = np.array([0.0, 0.1, -0.1])
+    labels = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # classes 0 and 2
+    return a, w, b, labels
+
+
+# --8<-- [end:batch_of_two]
+
+
+# --8<-- [start:weight_gradient]
+def weight_gradient_by_element(a, delta):
+    """dL/dW one entry at a time: W[i, j] reaches the loss only through
+    z[n, j] = ... + a[n, i] W[i, j] + ..., once per example n, with
+    dz[n, j]/dW[i, j] = a[n, i]. So dL/dW[i, j] = sum_n a[n, i] delta[n, j].
+    """
+    inputs, classes = a.shape[1], delta.shape[1]
+    gradient = np.zeros((inputs, classes))
+    for i in range(inputs):
+        for j in range(classes):
+            gradient[i, j] = sum(a[n, i] * delta[n, j] for n in range(len(a)))
+    return gradient
+
+
+# --8<-- [end:weight_gradient]
+
+
+def tape_layer_gradients(a, w, b, labels):
+    """dL/dz, dL/dW, dL/db and dL/da of one layer z = aW + b under the mean
+    cross-entropy, from tf.GradientTape: what the hand-derived steps are
+    checked against.
+    """
+    a, w, b = (tf.Variable(value, dtype=tf.float64) for value in (a, w, b))
+    with tf.GradientTape() as tape:
+        z = a @ w + b
+        loss = softmax_cross_entropy(z, tf.constant(labels, tf.float64))
+    gradients = tape.gradient(loss, {"z": z, "w": w, "b": b, "a": a})
+    return {name: gradient.numpy() for name, gradient in gradients.items()}
 
 
 # --8<-- [start:backward]
@@ -71,7 +131,7 @@ def backward(params, cache, logits, labels):
     only where its input was positive.
     """
     inputs, pre_activations = cache
-    grad_z = (softmax(logits) - labels) / len(labels)
+    grad_z = logit_gradient(logits, labels)
     gradients = []
     for index in reversed(range(len(params))):
         w, _ = params[index]

@@ -62,6 +62,25 @@ def accuracy(logits, labels):
 # --8<-- [end:model]
 
 
+# --8<-- [start:log_softmax]
+def log_softmax(logits):
+    """log softmax(z)_k = z_k - log sum_j exp(z_j), row by row, in NumPy,
+    without overflow: the log-sum-exp trick.
+
+    Subtracting the row's largest logit m first changes nothing, because
+    log sum_j exp(z_j) = m + log sum_j exp(z_j - m). But now the largest
+    exp() is exp(0) = 1: no term overflows, and the sum is at least 1, so
+    its logarithm is finite.
+    """
+    logits = np.asarray(logits)
+    largest = logits.max(axis=-1, keepdims=True)
+    shifted = logits - largest
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+# --8<-- [end:log_softmax]
+
+
 # --8<-- [start:fit]
 def fit(model, x, y, epochs=100, learning_rate=0.5, batch_size=None, seed=0):
     """Plain gradient descent on the cross-entropy; full batch unless

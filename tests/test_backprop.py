@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import check_exercises, check_figures, page
+from helpers import check_exercises, check_figures, page, page_figures
 from snippets.figures import backprop as backprop_figures
 from snippets import backprop
 from snippets.backprop import matmul_flops
@@ -141,3 +141,91 @@ def test_gradient_check_backprop_tape_and_finite_differences_agree(drawn):
 
 def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
     check_exercises("backprop")
+
+
+# The loss and the derivation ----------------------------------------------------------------
+
+def test_the_loss_stays_finite_for_huge_logits_where_log_of_softmax_does_not():
+    logits = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]])
+    labels = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])  # both far from their true class
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        naive = -np.mean(np.sum(labels * np.log(backprop.softmax(logits)), axis=1))
+    assert not np.isfinite(naive)  # what the old form gave: log(0) = -inf
+    loss = backprop.cross_entropy(logits, labels)
+    assert np.isfinite(loss) and loss == pytest.approx((2000.0 + 1000.0) / 2)
+    expected = backprop.softmax_cross_entropy(tf.constant(logits), tf.constant(labels))
+    assert loss == pytest.approx(float(expected), rel=1e-12)
+    # and the gradient that starts the backward pass is finite there too
+    assert np.all(np.isfinite(backprop.logit_gradient(logits, labels)))
+
+
+def test_the_loss_is_the_same_as_tensorflows_for_ordinary_logits():
+    model, params, x, labels = make_problem(seed=2)
+    logits, _ = backprop.forward(params, x)
+    expected = backprop.softmax_cross_entropy(tf.constant(logits), tf.constant(labels))
+    assert backprop.cross_entropy(logits, labels) == pytest.approx(float(expected), rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1.0, 300.0])
+def test_the_gradient_of_the_logits_is_p_minus_y_over_b(scale):
+    rng = np.random.default_rng(4)
+    logits = scale * rng.normal(size=(5, 7))
+    labels = np.eye(7)[rng.integers(0, 7, size=5)]
+    z = tf.constant(logits)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        loss = backprop.softmax_cross_entropy(z, tf.constant(labels))
+    np.testing.assert_allclose(backprop.logit_gradient(logits, labels), tape.gradient(loss, z).numpy(),
+                               rtol=1e-10, atol=1e-14)
+
+
+def test_each_entry_of_the_weight_gradient_is_a_sum_over_the_batch():
+    rng = np.random.default_rng(5)
+    a, delta = rng.normal(size=(4, 3)), rng.normal(size=(4, 6))
+    by_element = backprop.weight_gradient_by_element(a, delta)
+    np.testing.assert_allclose(by_element, a.T @ delta, rtol=1e-12)
+    # one entry by hand: input 2 of every example times the gradient at output 5
+    assert by_element[2, 5] == pytest.approx(sum(a[n, 2] * delta[n, 5] for n in range(4)))
+
+
+def test_the_batch_of_two_worked_on_the_page_matches_the_tape_at_every_step():
+    a, w, b, labels = backprop.batch_of_two()
+    assert a.shape == (2, 2) and w.shape == (2, 3) and labels.sum(axis=1).tolist() == [1, 1]
+    tape = backprop.tape_layer_gradients(a, w, b, labels)
+    delta = backprop.logit_gradient(a @ w + b, labels)
+    np.testing.assert_allclose(delta, tape["z"], rtol=1e-12)
+    np.testing.assert_allclose(backprop.weight_gradient_by_element(a, delta), tape["w"], rtol=1e-12)
+    np.testing.assert_allclose(delta.sum(axis=0), tape["b"], rtol=1e-12)
+    np.testing.assert_allclose(delta @ w.T, tape["a"], rtol=1e-12)
+    # every entry of dL/dW is printed on the page as its two products
+    text = page("backprop")
+    for i in range(2):
+        for j in range(3):
+            products = " + ".join(f"({a[n, i]:g})({delta[n, j]:.4f})" for n in range(2))
+            assert f"dL/dW[{i}, {j}] = {products} = {a[:, i] @ delta[:, j]:.3f}" in text
+
+
+def test_the_page_derives_the_logit_gradient_before_it_uses_it():
+    text = page("backprop")
+    derivation = text.index("### Where the backward pass starts: one logit")
+    assert derivation < text.index("### One layer, element by element") < text.index("### Every layer")
+    assert derivation < text.index('--8<-- "snippets/backprop.py:backward"')
+    for step in ("**The log-sum-exp.**", "**One log-probability.**", "**The loss.**"):
+        assert derivation < text.index(step) < text.index("### One layer, element by element")
+
+
+def test_one_layer_figure_shows_the_shapes_and_the_gradients_of_the_tape(drawn):
+    data = drawn("backprop-one-layer")
+    forward, backward, tape = data["forward"], data["backward"], data["tape"]
+    a, w, b, labels = backprop.batch_of_two()
+    np.testing.assert_array_equal(forward["a"], a)
+    np.testing.assert_array_equal(forward["W"], w)
+    for name in ("z", "W", "b", "a"):
+        # a gradient has the shape of what it is the gradient of, and is what the tape finds
+        assert backward[name].shape == forward[name].shape
+        np.testing.assert_allclose(backward[name], tape[name.lower() if name == "W" else name],
+                                   rtol=1e-12)
+    boxes = {name for name, *_ in backprop_figures.LAYER_BOXES}
+    assert {end for _, end in backprop_figures.LAYER_ARROWS} <= boxes
+    _, caption = page_figures("backprop")["backprop-one-layer"]
+    assert "batch of two" in caption

@@ -135,3 +135,74 @@ def test_the_best_line_separates_two_points_in_three_of_xor_and_all_of_a_separab
     assert best_line_accuracy(points, split, 360) > 0.998  # a line exists: found, up to the angle grid
     assert best_line_accuracy(points, 1 - split, 360) > 0.998  # and with the classes swapped
     assert "the best line gets two points in three right" in " ".join(page("linear").split())
+
+
+# Log-sum-exp, stacked layers, intervals -----------------------------------------------------
+
+def test_log_softmax_is_tensorflows_and_stays_finite_where_the_naive_form_fails():
+    import tensorflow as tf
+
+    from snippets.linear import log_softmax
+
+    rng = np.random.default_rng(2)
+    for logits in (rng.normal(size=(6, 10)), 500 * rng.normal(size=(6, 10)),
+                   np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1001.0, -1002.0]])):
+        ours = log_softmax(logits)
+        assert np.all(np.isfinite(ours))
+        np.testing.assert_allclose(ours, tf.nn.log_softmax(logits).numpy(), rtol=1e-12, atol=1e-12)
+    huge = np.array([[1000.0, 0.0, -1000.0]])
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        naive = np.log(np.exp(huge) / np.exp(huge).sum(axis=1, keepdims=True))
+    assert not np.any(np.isfinite(naive))  # nan, -inf, -inf: what the page shows
+    assert np.array_equal(log_softmax(huge), [[0.0, -1000.0, -2000.0]])
+
+
+def test_log_sum_exp_is_taught_before_the_exercise_that_needs_it():
+    text = page("linear")
+    taught = text.index("### Log-sum-exp: a softmax that does not overflow")
+    assert taught < text.index('--8<-- "snippets/linear.py:log_softmax"') < text.index("## Exercises")
+    assert "(#log-sum-exp-a-softmax-that-does-not-overflow)" in text.split("## Exercises")[1]
+
+
+def test_a_stack_of_linear_layers_can_make_a_gradient_vanish_or_explode():
+    # The page qualifies "nothing can make a gradient explode or vanish" to one layer.
+    # Through 30 linear layers the gradient is multiplied by 30 matrices: orthogonal ones
+    # scaled by 0.8 shrink it by 0.8**30, by 1.25 stretch it by 1.25**30.
+    rng = np.random.default_rng(3)
+    gradient = rng.normal(size=16)
+    for scale in (0.8, 1.25):
+        arriving = gradient
+        for _ in range(30):
+            orthogonal, _ = np.linalg.qr(rng.normal(size=(16, 16)))
+            arriving = arriving @ (scale * orthogonal).T
+        ratio = np.linalg.norm(arriving) / np.linalg.norm(gradient)
+        assert ratio == pytest.approx(scale ** 30, rel=1e-9)
+    assert 0.8 ** 30 < 1e-2 and 1.25 ** 30 > 1e2
+    text = " ".join(page("linear").split())
+    assert "In one layer, nothing can make a gradient explode or vanish" in text
+    link = "(deeper.md#why-deeper-networks-are-harder-to-train)"
+    assert link in text and "\n## Why deeper networks are harder to train\n" in page("deeper")
+
+
+def test_the_best_line_on_400_points_is_within_the_noise_of_two_in_three():
+    from snippets.linear import best_line_accuracy
+    from snippets.uncertainty import wilson_interval
+
+    points, labels = xor_data()
+    few = wilson_interval(round(best_line_accuracy(points, labels) * len(points)), len(points))
+    many_points, many_labels = xor_data(n=20_000, seed=1)
+    best = best_line_accuracy(many_points, many_labels, directions=360)
+    many = wilson_interval(round(best * len(many_points)), len(many_points))
+    assert few[0] < 2 / 3 < few[1] and many[0] < 2 / 3 < many[1]  # "still holds two in three"
+    assert many[1] - many[0] < (few[1] - few[0]) / 5
+    assert "still holds two in three" in " ".join(page("linear").split())
+
+
+def test_the_playground_xor_run_is_within_the_noise_of_guessing():
+    from snippets.playground import run_preset
+    from snippets.uncertainty import wilson_interval
+
+    run = run_preset("linear-xor")
+    _, test_labels = run.test
+    low, high = wilson_interval(round(run.accuracy() * len(test_labels)), len(test_labels))
+    assert len(test_labels) == 200 and low < 0.5 < high

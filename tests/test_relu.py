@@ -1,13 +1,14 @@
 """docs/relu.md and snippets/relu.py: the rectified linear unit.
 """
 
+import functools
 import re
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import check_exercises, check_figures, page, pmatrix, quiz
+from helpers import Claim, check_claims, check_exercises, check_figures, page, pmatrix, quiz
 from snippets.figures import relu as relu_figures
 from snippets.linear import accuracy, fit, xor_data
 from snippets.mlp import MLP
@@ -129,3 +130,57 @@ def test_hinges_sum_to_the_fit_and_doubling_them_quarters_the_error(drawn):
 
 def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
     check_exercises("relu")
+
+
+# Claims ----------------------------------------------------------------------------------------
+
+@functools.cache
+def one_epoch_at(learning_rate):
+    from snippets.data import load_dataset
+    from snippets.relu import after_one_epoch
+
+    return after_one_epoch(learning_rate, load_dataset(validation_size=1000, limit=3000))
+
+
+def dead_units_leave_the_network_no_better_than_guessing():
+    """The notebook's run: at a learning rate of 3, most hidden units dead and a test accuracy
+    whose interval reaches down to the share of the commonest digit; at 0.1, the units
+    alive."""
+    from snippets.data import load_dataset
+    from snippets.uncertainty import wilson_interval
+
+    dead, accuracy, n = one_epoch_at(3.0)
+    test_classes = load_dataset(validation_size=1000, limit=3000).test_y.argmax(axis=1)
+    commonest = np.bincount(test_classes).max() / n
+    low, high = wilson_interval(round(accuracy * n), n)
+    assert dead > 0.5 and low <= commonest and high < 0.2
+    alive_dead, alive_accuracy, _ = one_epoch_at(0.1)
+    assert alive_dead < 0.05 and alive_accuracy > 0.6
+
+
+CLAIMS = [
+    Claim("the network no better than guessing (the confidence interval of its test accuracy reaches "
+          "the share of the commonest digit), where a rate of 0.1 leaves the units alive",
+          dead_units_leave_the_network_no_better_than_guessing),
+]
+
+
+def test_the_claims_on_the_page_hold():
+    check_claims("relu", CLAIMS)
+
+
+def test_four_relus_beat_one_and_two_on_the_same_test_points():
+    """The playground fragment: one or two units leave the network well short of four,
+    by McNemar's test on the same 200 test points."""
+    from snippets.playground import run_preset
+    from snippets.uncertainty import mcnemar
+
+    def right(name):
+        run = run_preset(name)
+        x, y = run.test
+        return np.argmax(run.logits(x), axis=1) == y
+
+    four = right("relu4-xor")
+    for fewer in ("relu1-xor", "relu2-xor"):
+        test = mcnemar(right(fewer), four)
+        assert test.p_value < 0.001 and test.only_b > test.only_a

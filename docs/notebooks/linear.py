@@ -37,6 +37,7 @@ from snippets.linear import (
     xor_data,
 )
 from snippets.mlp import MLP
+from snippets.uncertainty import accuracy_of
 
 # %% [markdown]
 # ## Parameters
@@ -142,7 +143,8 @@ def best_line_accuracy(points, classes):
 
 best = best_line_accuracy(points, classes)
 print(
-    f"the best of 54,180 lines classifies {best:.1%} of the points correctly"
+    "the best of 54,180 lines classifies "
+    f"{accuracy_of(best, len(points), digits=1)} of the points correctly"
 )
 assert 0.5 < best < 0.75
 
@@ -167,10 +169,13 @@ linear_confidence = float(
     tf.reduce_mean(tf.reduce_max(tf.nn.softmax(linear(points)), axis=1))
 )
 print(
-    f"linear model: {linear_accuracy:.1%} correct, and on average only "
-    f"{linear_confidence:.0%} sure of its answer"
+    f"linear model: {accuracy_of(linear_accuracy, len(points), digits=1)} "
+    f"correct, and on average only {linear_confidence:.0%} sure of its answer"
 )
-print(f"16 ReLUs:     {network_accuracy:.1%} correct")
+print(
+    f"16 ReLUs:     {accuracy_of(network_accuracy, len(points), digits=1)} "
+    "correct"
+)
 assert linear_accuracy < 0.65 and linear_confidence < 0.6
 assert network_accuracy > 0.95
 
@@ -181,12 +186,8 @@ grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), sharey=True)
 for ax, model, title in [
-    (axes[0], linear, f"linear model: {linear_accuracy:.0%}"),
-    (
-        axes[1],
-        network,
-        f"one hidden layer of 16 ReLUs: {network_accuracy:.0%}",
-    ),
+    (axes[0], linear, "linear model"),
+    (axes[1], network, "one hidden layer of 16 ReLUs"),
 ]:
     probability = (
         tf.nn.softmax(model(grid_points))[:, 1].numpy().reshape(gx.shape)
@@ -226,7 +227,8 @@ plt.show()
 # ## A linear model on MNIST
 #
 # Two epochs of plain stochastic gradient descent (batches of 100, learning rate 0.5) on
-# the first 10,000 training images; the test set is the full 10,000.
+# the first 10,000 training images; the test set is the full 10,000, and the accuracy comes
+# with its 95 % interval.
 
 # %%
 data = load_dataset(limit=10000)
@@ -239,7 +241,10 @@ mnist_model = fit(
     batch_size=100,
 )
 test_accuracy = accuracy(mnist_model(data.test_x), data.test_y)
-print(f"linear model, test accuracy: {test_accuracy:.2%}")
+print(
+    "linear model, test accuracy: "
+    f"{accuracy_of(test_accuracy, len(data.test_y))}"
+)
 assert 0.85 < test_accuracy < 0.95
 
 # %% [markdown]

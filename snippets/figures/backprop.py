@@ -9,10 +9,13 @@ from matplotlib.patches import FancyBboxPatch
 
 from snippets.backprop import (
     backward,
+    batch_of_two,
     forward,
+    logit_gradient,
     numerical_gradient,
     parameters_of,
     tape_gradients,
+    tape_layer_gradients,
 )
 from snippets.figures import COLORS, ink
 from snippets.mlp import MLP
@@ -71,6 +74,63 @@ def draw_one_unit(values):
     return figure
 
 
+def one_layer():
+    """The page's batch of two through one layer z = aW + b: every array of the forward
+    and the backward pass, the backward ones by the formulas the figure names, and
+    tf.GradientTape's gradients to hold them to."""
+    a, w, b, labels = batch_of_two()
+    z = a @ w + b
+    delta = logit_gradient(z, labels)
+    return {"forward": {"a": a, "W": w, "b": b, "z": z},
+            "backward": {"z": delta, "W": a.T @ delta, "b": delta.sum(axis=0), "a": delta @ w.T},
+            "tape": tape_layer_gradients(a, w, b, labels)}
+
+
+# Where each box sits: the forward pass on the top row, left to right; the backward pass
+# below it, right to left. (name, x, y, text, forward?)
+LAYER_BOXES = [
+    ("a", 0.0, 1.0, "a", True), ("W", 1.5, 2.2, "W", True), ("b", 4.5, 2.2, "b", True),
+    ("z", 3.0, 1.0, "z = aW + b", True), ("L", 6.2, 1.0, "L: softmax, then\nthe cross-entropy with y", True),
+    ("dL", 6.2, -0.3, "∂L/∂L = 1", False), ("dz", 3.0, -0.3, "δ = ∂L/∂z = (p − y) / B", False),
+    ("da", 0.0, -0.3, "∂L/∂a = δ Wᵀ", False), ("dW", 1.5, -1.6, "∂L/∂W = aᵀ δ", False),
+    ("db", 4.5, -1.6, "∂L/∂b = Σₙ δₙ", False),
+]
+LAYER_ARROWS = [("a", "z"), ("W", "z"), ("b", "z"), ("z", "L"), ("L", "dL"),
+                ("dL", "dz"), ("dz", "da"), ("dz", "dW"), ("dz", "db")]
+
+
+def draw_one_layer(data):
+    shapes = {"a": data["forward"]["a"].shape, "W": data["forward"]["W"].shape,
+              "b": data["forward"]["b"].shape, "z": data["forward"]["z"].shape,
+              "dz": data["backward"]["z"].shape, "da": data["backward"]["a"].shape,
+              "dW": data["backward"]["W"].shape, "db": data["backward"]["b"].shape}
+    # sky blue and vermilion, as in the one-unit graph: both read on both backgrounds
+    figure, ax = plt.subplots(figsize=(9.0, 4.4))
+    boxes = {}
+    for name, x, y, text, forwards in LAYER_BOXES:
+        colour = COLORS[4] if forwards else COLORS[5]
+        shape = shapes.get(name)
+        label = text if shape is None else f"{text}\n{' × '.join(map(str, shape))}"
+        boxes[name] = ax.text(x, y, label, ha="center", va="center", fontsize=10,
+                              color=colour, linespacing=1.5,
+                              bbox=dict(boxstyle="round,pad=0.45", facecolor="none",
+                                        edgecolor=colour, linewidth=1.2))
+    for start, end in LAYER_ARROWS:
+        backwards = start.startswith("d") or end == "dL"
+        # patchA and patchB: the arrow runs from edge to edge of the two boxes
+        ax.annotate("", boxes[end].get_position(), boxes[start].get_position(),
+                    arrowprops=dict(arrowstyle="-|>", lw=1.3, shrinkA=3, shrinkB=3,
+                                    patchA=boxes[start].get_bbox_patch(),
+                                    patchB=boxes[end].get_bbox_patch(),
+                                    color=COLORS[5] if backwards else COLORS[4]))
+    ax.text(-0.9, 1.75, "forward", color=COLORS[4], fontsize=10, fontweight="bold")
+    ax.text(-0.9, -1.15, "backward", color=COLORS[5], fontsize=10, fontweight="bold")
+    ax.set_xlim(-1.0, 7.6)
+    ax.set_ylim(-2.2, 2.7)
+    ax.axis("off")
+    figure.tight_layout()
+    return figure
+
 HIDDEN = (64, 32)  # the network of snippets/backprop.py's script
 SAMPLES = 12  # random entries of each weight matrix and bias vector
 
@@ -119,5 +179,6 @@ def draw_gradient_check(data):
 
 FIGURES = [
     ("backprop-one-unit", one_unit, draw_one_unit),
+    ("backprop-one-layer", one_layer, draw_one_layer),
     ("backprop-gradient-check", gradient_check, draw_gradient_check),
 ]
