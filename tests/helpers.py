@@ -183,7 +183,9 @@ def check_figures(name, module):
 
 # What a number measured by a run looks like in prose: an accuracy or a loss (0.9812), a
 # percentage (98.1 %), a time (27 s, 3.5 ms, 12 minutes) or a ratio (2.2x).
-TYPED_RESULT = re.compile(r"(?<![\w.])(?:0\.\d{4}\b|\d+(?:[.,]\d+)?(?:\s|&nbsp;)?(?:%|x\b|×(?!\s*\d)"
+# "95 % interval" names the kind of interval, not a result, so it is not counted.
+TYPED_RESULT = re.compile(r"(?<![\w.])(?:0\.\d{4}\b|\d+(?:[.,]\d+)?(?:\s|&nbsp;)?"
+                          r"(?:%(?!\s*(?:confidence\s+)?intervals?\b)|x\b|×(?!\s*\d)"
                           r"|(?:ms|s|seconds?|minutes?|min|hours?)\b))")
 
 
