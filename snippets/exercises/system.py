@@ -80,17 +80,20 @@ EXERCISES = [
     Exercise(
         "keep_prob",
         check_keep_prob,
+        "A probability of keeping must be a number, and a unit that is never kept trains nothing.",
         "float(text) raises ValueError for words; then refuse anything not in (0, 1]; "
         "`not 0 < value <= 1` also catches nan.",
     ),
     Exercise(
         "changed",
         check_changed_settings,
+        "Compare the two runs' settings one by one; the number of epochs may change freely.",
         "compare the two dictionaries key by key, and leave out 'epochs'.",
     ),
     Exercise(
         "last_json",
         check_last_json,
+        "The result line is the last one that parses as JSON; other lines may come after it.",
         "go through the lines from the end, skip blank ones, and return the first that "
         "json.loads accepts (catch json.JSONDecodeError); None when none does.",
     ),

@@ -107,6 +107,7 @@ EXERCISES = [
     Exercise(
         "log_softmax",
         check_log_softmax,
+        "exp() of large logits overflows; shifting a row's logits by the same amount changes no softmax.",
         "subtract each row's largest logit first (axis=1, keepdims=True): then "
         "exp() is at most 1, and the row's winner gives log(1 + ...) >= 0, never "
         "log(0) or inf - inf.",
@@ -114,12 +115,14 @@ EXERCISES = [
     Exercise(
         "dead_units",
         check_dead_units,
+        "A dead unit outputs 0 for every example of the batch.",
         "a unit is dead when its largest output over the batch (axis 0) is 0; "
         "take the mean of that over the units.",
     ),
     Exercise(
         "scale_pixels",
         check_scale_pixels,
+        "Integers divide differently from floats, and the scale must not depend on the batch.",
         "convert to float32 before dividing by 255 (always 255, whatever the "
         "brightest pixel of the batch), and reshape to (len(raw), -1).",
     ),

@@ -120,24 +120,28 @@ EXERCISES = [
     Exercise(
         "quantise_tensor",
         check_quantise_tensor,
+        "One scale for the whole tensor, chosen so the largest weight lands on the largest int8 value.",
         "scale = largest |weight| / 127 (1 if all are 0), q = round(weights / "
         "scale) clipped to -127..127, as int8.",
     ),
     Exercise(
         "error_bound",
         check_error_bound,
+        "Rounding to a grid moves a number by at most half a step of the grid.",
         "rounding moves a number by at most half a step, and a column's step is "
         "its scale, largest |weight| / 127.",
     ),
     Exercise(
         "centre_of_mass",
         check_centre_of_mass,
+        "Each pixel's row and column count as much as its brightness.",
         "np.indices(image.shape) gives each pixel's row and column; weight them "
         "by the pixel values and divide by the total.",
     ),
     Exercise(
         "ink_box",
         check_ink_box,
+        "Find the rows and columns that hold any ink; a box's end is one past its last.",
         "np.nonzero(image > INK) lists the ink's rows and columns; the box runs "
         "from their smallest to one past their largest.",
     ),
