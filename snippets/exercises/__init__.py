@@ -153,7 +153,14 @@ def explain(got, expected, what, batch=None):
         raise Wrong(
             f"{what}: expected {expected.item():.6g}, got {got.item():.6g}."
         )
-    gap = np.abs(got - expected)
+    offset = got - expected
+    if got.ndim == 2 and len(got) > 1 and np.allclose(offset, offset[0]):
+        raise Wrong(
+            f"{what}: every row is off by the same {offset.shape[1]} numbers "
+            f"(got - expected starts {np.round(offset[0, :3], 4).tolist()}): "
+            "something missing that every row shares?"
+        )
+    gap = np.abs(offset)
     at = np.unravel_index(int(np.argmax(gap)), got.shape)
     place = ", ".join(map(str, map(int, at)))
     raise Wrong(

@@ -60,14 +60,16 @@ EXERCISES = [
     Exercise(
         "shift_image",
         check_shift_image,
-        "A shift moves every pixel the same way, and what comes in from the edge is blank.",
+        "A shift moves every pixel the same way, and what comes in from the "
+        "edge is blank.",
         "pad the image with zeros, then cut the 28x28 window that starts rows up "
         "and cols left of the original.",
     ),
     Exercise(
         "dilate",
         check_dilate,
-        "A pixel of the thicker stroke is as bright as the brightest of its neighbours.",
+        "A pixel of the thicker stroke is as bright as the brightest of its "
+        "neighbours.",
         "pad with one row and column of zeros on every side, then take the maximum "
         "of the nine shifted 28x28 windows.",
     ),

@@ -133,14 +133,16 @@ EXERCISES = [
     Exercise(
         "logits_gradient",
         check_logits_gradient,
-        "Think of how the mean over the batch and the softmax enter the loss of one logit.",
+        "Think of how the mean over the batch and the softmax enter the loss "
+        "of one logit.",
         "for the mean softmax cross-entropy, dL/dz = (softmax(z) - y) / batch; take each "
         "row's largest logit out before exp().",
     ),
     Exercise(
         "backprop_222",
         check_backprop_222,
-        "Go backward one step at a time through what the forward pass computed, reusing the forward values.",
+        "Go backward one step at a time through what the forward pass "
+        "computed, reusing the forward values.",
         "forward: z1 = x w1 + b1, h = relu(z1), z2 = h w2 + b2. Backward: dz2 = (softmax(z2) "
         "- y) / batch, dw2 = h.T dz2, db2 = dz2 summed over the batch, dh = dz2 w2.T, "
         "dz1 = dh where z1 > 0 else 0, then dw1 and db1 as for layer 2.",

@@ -105,8 +105,10 @@ EXERCISES = [
     Exercise(
         "dropout_from_uniform",
         check_dropout_from_uniform,
-        "Which units survive comes from the uniform numbers; the survivors are rescaled so the mean is unchanged.",
-        "keep = uniform >= 1 - keep_prob; return np.where(keep, h / keep_prob, 0.0).",
+        "Which units survive comes from the uniform numbers; the survivors "
+        "are rescaled so the mean is unchanged.",
+        "keep = uniform >= 1 - keep_prob; return np.where(keep, h / "
+        "keep_prob, 0.0).",
     ),
     Exercise(
         "port_dropout",
@@ -118,7 +120,8 @@ EXERCISES = [
     Exercise(
         "dropout_variance",
         check_dropout_variance,
-        "The output takes one of two values; work out its mean square and its mean.",
+        "The output takes one of two values; work out its mean square and its"
+        " mean.",
         "the output is h / p with probability p and 0 otherwise; Var = E[x^2] - E[x]^2, "
         "and E[x] = h.",
     ),

@@ -145,7 +145,8 @@ EXERCISES = [
     Exercise(
         "restore_by_name",
         check_restore_by_name,
-        "A checkpoint finds each variable by the name it was saved under, not by its position.",
+        "A checkpoint finds each variable by the name it was saved under, not"
+        " by its position.",
         "tf.train.Checkpoint(**variables).restore(prefix) matches every "
         "variable by its keyword; or read each one with "
         "tf.train.load_checkpoint(prefix).get_tensor(name + "
@@ -154,7 +155,8 @@ EXERCISES = [
     Exercise(
         "sort_variables",
         check_sort_variables,
-        "Go through what the model wants, and look each name up in what was saved.",
+        "Go through what the model wants, and look each name up in what was "
+        "saved.",
         "for every name the model wants: not in the checkpoint means new; "
         "there with the same shape means restored; there with another shape "
         "means mismatched.",
@@ -162,7 +164,8 @@ EXERCISES = [
     Exercise(
         "sgd_step",
         check_sgd_step,
-        "Freezing a layer means leaving it out of what the gradient step changes.",
+        "Freezing a layer means leaving it out of what the gradient step "
+        "changes.",
         "collect the weights and biases of the layers not in frozen "
         "(model.layers() gives name, weights, bias), take the gradient of "
         "the loss with respect to those only, and assign_sub "

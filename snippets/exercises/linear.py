@@ -61,20 +61,23 @@ EXERCISES = [
     Exercise(
         "logits",
         check_logits,
-        "A linear classifier multiplies the batch by the weights and adds the bias to every row.",
+        "A linear classifier multiplies the batch by the weights and adds the"
+        " bias to every row.",
         "one matrix product and one addition: x @ weights + bias.",
     ),
     Exercise(
         "cross_entropy",
         check_cross_entropy,
-        "The loss is the mean over the batch of minus the log of the right class's softmax; keep exp() finite.",
+        "The loss is the mean over the batch of minus the log of the right "
+        "class's softmax; keep exp() finite.",
         "log softmax(z) = z - log(sum(exp(z))); subtract each row's largest logit "
         "from the row first, which changes nothing but keeps exp() finite.",
     ),
     Exercise(
         "largest_change",
         check_largest_change,
-        "Ask which direction of the input a matrix stretches the most, and by how much.",
+        "Ask which direction of the input a matrix stretches the most, and by"
+        " how much.",
         "the largest stretch of any vector by a matrix is its largest singular value, "
         "np.linalg.norm(weights, 2).",
     ),

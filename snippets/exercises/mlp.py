@@ -93,21 +93,24 @@ EXERCISES = [
     Exercise(
         "count_parameters",
         check_count_parameters,
-        "Every layer has a weight for each pair of units it joins, and a bias per output unit.",
+        "Every layer has a weight for each pair of units it joins, and a bias"
+        " per output unit.",
         "each pair of neighbouring sizes (n, m) is a layer with an n x m weight matrix "
         "and m biases.",
     ),
     Exercise(
         "mlp_forward",
         check_mlp_forward,
-        "Every layer is a product and a bias; the ReLU comes between layers, not after the last.",
+        "Every layer is a product and a bias; the ReLU comes between layers, "
+        "not after the last.",
         "x @ W + b for every layer, a ReLU after every layer but the last: the logits "
         "have no ReLU.",
     ),
     Exercise(
         "he_std",
         check_he_std,
-        "A ReLU halves the mean square of what passes through it; the initial weights must make up for it.",
+        "A ReLU halves the mean square of what passes through it; the initial"
+        " weights must make up for it.",
         "a ReLU keeps half of the second moment, so the n inputs of a unit must make up "
         "for a factor of 2: variance 2 / fan_in.",
     ),

@@ -129,12 +129,14 @@ EXERCISES = [
         check_early_stopping,
         "Keep the best score so far, and count the epochs since it.",
         "keep the best score so far and the epochs since it; only a strictly higher "
-        "score is a new best, and the run stops once `patience` epochs in a row bring none.",
+        "score is a new best, and the run stops once `patience` epochs in a "
+        "row bring none.",
     ),
     Exercise(
         "l2_penalty_and_gradients",
         check_l2_penalty_and_gradients,
-        "The penalty adds up the squares of every matrix; differentiate it one matrix at a time.",
+        "The penalty adds up the squares of every matrix; differentiate it "
+        "one matrix at a time.",
         "the penalty is l2 * sum(W**2) / 2 over all matrices, and its gradient with "
         "respect to each W is l2 * W.",
     ),

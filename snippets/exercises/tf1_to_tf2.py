@@ -100,7 +100,8 @@ EXERCISES = [
     Exercise(
         "checkpoint_key",
         check_checkpoint_key,
-        "The TF1 name and the TF2 key say the same things in another order and other words.",
+        "The TF1 name and the TF2 key say the same things in another order "
+        "and other words.",
         "drop the ':0', split off the last part (weights or bias: the table is "
         "'weights' or 'biases'), rename 'hidden_layer' to 'hidden_1', and join "
         "'model', the table and the layer with '/'.",
@@ -108,8 +109,10 @@ EXERCISES = [
     Exercise(
         "traced_once",
         check_traced_once,
-        "A trace is reused only for inputs that match its signature; leave the batch size open.",
+        "A trace is reused only for inputs that match its signature; leave "
+        "the batch size open.",
         "tf.function(..., input_signature=[tf.TensorSpec([None, 784], "
-        "tf.float32)]): None leaves the batch size open, so one trace serves all.",
+        "tf.float32)]): None leaves the batch size open, so one trace serves "
+        "all.",
     ),
 ]

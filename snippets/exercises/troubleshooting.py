@@ -107,7 +107,8 @@ EXERCISES = [
     Exercise(
         "log_softmax",
         check_log_softmax,
-        "exp() of large logits overflows; shifting a row's logits by the same amount changes no softmax.",
+        "exp() of large logits overflows; shifting a row's logits by the same"
+        " amount changes no softmax.",
         "subtract each row's largest logit first (axis=1, keepdims=True): then "
         "exp() is at most 1, and the row's winner gives log(1 + ...) >= 0, never "
         "log(0) or inf - inf.",
@@ -122,7 +123,8 @@ EXERCISES = [
     Exercise(
         "scale_pixels",
         check_scale_pixels,
-        "Integers divide differently from floats, and the scale must not depend on the batch.",
+        "Integers divide differently from floats, and the scale must not "
+        "depend on the batch.",
         "convert to float32 before dividing by 255 (always 255, whatever the "
         "brightest pixel of the batch), and reshape to (len(raw), -1).",
     ),

@@ -120,14 +120,16 @@ EXERCISES = [
     Exercise(
         "quantise_tensor",
         check_quantise_tensor,
-        "One scale for the whole tensor, chosen so the largest weight lands on the largest int8 value.",
+        "One scale for the whole tensor, chosen so the largest weight lands "
+        "on the largest int8 value.",
         "scale = largest |weight| / 127 (1 if all are 0), q = round(weights / "
         "scale) clipped to -127..127, as int8.",
     ),
     Exercise(
         "error_bound",
         check_error_bound,
-        "Rounding to a grid moves a number by at most half a step of the grid.",
+        "Rounding to a grid moves a number by at most half a step of the "
+        "grid.",
         "rounding moves a number by at most half a step, and a column's step is "
         "its scale, largest |weight| / 127.",
     ),
@@ -141,7 +143,8 @@ EXERCISES = [
     Exercise(
         "ink_box",
         check_ink_box,
-        "Find the rows and columns that hold any ink; a box's end is one past its last.",
+        "Find the rows and columns that hold any ink; a box's end is one past"
+        " its last.",
         "np.nonzero(image > INK) lists the ink's rows and columns; the box runs "
         "from their smallest to one past their largest.",
     ),
