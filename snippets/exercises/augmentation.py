@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from snippets.augment import SIDE, grow, resample
-from snippets.exercises import Exercise, Wrong
+from snippets.exercises import Exercise, Wrong, numbers
 from snippets.mnist_files import load_mnist
 
 
@@ -35,12 +35,13 @@ def check_shift_image(shift_image):
 def check_dilate(dilate):
     for image in [*digits(), np.eye(SIDE, dtype=np.float32)]:
         expected = grow(tf.constant(image[None]))[0].numpy()
-        got = np.asarray(dilate(image), np.float32)
-        if got.shape != expected.shape or not np.allclose(got, expected):
-            wrong = np.argwhere(~np.isclose(got, expected))
-            where = tuple(int(i) for i in wrong[0]) if got.shape == expected.shape else None
+        got = numbers(dilate(image), expected, "the dilated image")
+        if not np.allclose(got, expected):
+            at = tuple(map(int, np.argwhere(~np.isclose(got, expected))[0]))
             raise Wrong(
-                f"the dilated image differs from grow()'s, first at pixel {where}."
+                f"the dilated image: {int(np.sum(~np.isclose(got, expected)))} "
+                f"pixels differ from grow()'s; the first, at {list(at)}: "
+                f"expected {expected[at]:.3f}, got {got[at]:.3f}."
             )
 
 

@@ -25,9 +25,12 @@ def check_dropout_from_uniform(dropout_from_uniform):
                     f"the output has the input's shape {h.shape}, not {got.shape}."
                 )
             if not np.array_equal(got != 0, expected != 0):
+                kept, ours = int(np.sum(got != 0)), int(np.sum(expected != 0))
+                both = int(np.sum((got != 0) & (expected != 0)))
                 raise Wrong(
-                    f"with keep_prob {keep_prob} other units are kept than in the "
-                    "project's dropout: keep a unit where uniform >= 1 - keep_prob."
+                    f"with keep_prob {keep_prob}, {h.shape[0]}x{h.shape[1]} "
+                    f"units: expected {ours} kept, got {kept}, {both} of them "
+                    "the same units."
                 )
             if not np.allclose(got, expected, rtol=1e-5, atol=1e-6):
                 raise Wrong(
