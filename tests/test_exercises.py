@@ -92,17 +92,24 @@ def test_every_chapter_test_pastes_its_worked_solutions_into_its_starter():
         assert f'check_exercises("{chapter}")' in module.read_text(), module
 
 
-def test_ctrl_c_stops_the_checks_cleanly():
-    lines = []
+def test_ctrl_c_stops_the_checks_cleanly_and_ends_the_child(monkeypatch):
+    import snippets.exercises as exercises
 
-    def out(line):  # Ctrl-C arrives as the first result is printed
-        lines.append(line)
-        if len(lines) == 1:
-            raise KeyboardInterrupt
+    children, lines = [], []
+    start = exercises.Child.__init__
 
-    assert check_chapter("linear", ROOT / "exercises" / "linear.py", out=out) == 130
-    assert lines == ["TODO    logits: not written yet.",
-                     "interrupted: 1 of 3 exercises checked; nothing else was run"]
+    def remembered(self, *args):
+        start(self, *args)
+        children.append(self)
+
+    def interrupted(*args):  # Ctrl-C arrives while check waits for its child
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(exercises.Child, "__init__", remembered)
+    monkeypatch.setattr(exercises.select, "select", interrupted)
+    assert check_chapter("linear", ROOT / "exercises" / "linear.py", out=lines.append) == 130
+    assert lines == ["interrupted before any check ran"]
+    assert len(children) == 1 and children[0].process.returncode is not None
 
 
 def test_a_missing_file_is_named_as_given(tmp_path, monkeypatch):

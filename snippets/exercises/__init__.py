@@ -531,8 +531,11 @@ def check_chapter(
             child.close()
             child = None
     except (KeyboardInterrupt, StopRequested):
-        out(f"interrupted: {len(statuses)} of {len(described or [])} exercises "
-            "checked; nothing else was run")
+        if described is None:
+            out("interrupted before any check ran")
+        else:
+            out(f"interrupted: {len(statuses)} of {len(described)} exercises "
+                "checked; the others did not run")
         return 130
     finally:
         if child is not None:
