@@ -35,8 +35,6 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from snippets.common import StopRequested
 
 # The chapter pages with exercises, as `check` names them (page file names without .md).
@@ -98,6 +96,8 @@ def exercises_of(chapter):
 def differs(got, expected, what, tolerance=1e-4, batch=None):
     """Return when ``got`` is ``expected`` within ``tolerance``; else raise Wrong
     saying how it differs (see ``explain``)."""
+    import numpy as np  # here, so that `check --help` stays quick
+
     got = numbers(got, expected, what)
     if not np.allclose(got, expected, rtol=tolerance, atol=tolerance):
         explain(got, expected, what, batch)
@@ -105,6 +105,8 @@ def differs(got, expected, what, tolerance=1e-4, batch=None):
 
 def numbers(got, expected, what):
     """``got`` as an array of the expected shape, or Wrong saying what it is."""
+    import numpy as np  # here, so that `check --help` stays quick
+
     try:
         got = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
@@ -133,6 +135,8 @@ def explain(got, expected, what, batch=None):
     """Raise Wrong with what differs, expected against got: a constant factor
     (the batch size points at a sum against a mean, -1 at the sign), else the
     largest difference and where it is."""
+    import numpy as np  # here, so that `check --help` stays quick
+
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     flat_got, flat_expected = got.ravel(), expected.ravel()
@@ -302,7 +306,7 @@ def check_here(chapter, path, out=print, hint=False):
     path = Path(path)
     try:
         answers = load_answers(path)
-    except BaseException as error:  # noqa: BLE001
+    except (Exception, SystemExit) as error:  # noqa: BLE001
         return not_loaded(described, chapter, path, describe(error, path), out)
     statuses = []
     for exercise, about in zip(exercises, described):
