@@ -312,8 +312,8 @@ def build_parser():
         help="check your answers to a chapter's exercises",
         description="Run a chapter's checks on your answers in "
         "exercises/<chapter>.py, in a separate process with a time limit per "
-        "exercise: one line for each, saying what passed and what differs where "
-        "an answer is wrong.",
+        "exercise: one line for each, saying what passed and what differs "
+        "where an answer is wrong.",
     )
     check.add_argument("chapter", choices=CHAPTERS)
     check.add_argument(
@@ -324,7 +324,8 @@ def build_parser():
     check.add_argument(
         "--hint",
         action="store_true",
-        help="show the formula or recipe behind each exercise that does not pass",
+        help="show the formula or recipe behind each exercise that does not "
+        "pass",
     )
     check.add_argument(
         "--timeout",

@@ -122,7 +122,8 @@ def numbers(got, expected, what):
             else ""
         )
         raise Wrong(
-            f"{what}: expected shape {expected_shape}, got {got.shape}{turned}."
+            f"{what}: expected shape {expected_shape}, got {got.shape}"
+            f"{turned}."
         )
     if not np.all(np.isfinite(got)):
         bad = int(np.sum(~np.isfinite(got)))
@@ -152,7 +153,9 @@ def explain(got, expected, what, batch=None):
                 note = ": 1 / the batch size, a mean where a sum is wanted?"
             elif np.isclose(factor, -1, rtol=1e-3):
                 note = ": the sign?"
-            raise Wrong(f"{what}: got {factor:.4g} times the expected value{note}")
+            raise Wrong(
+                f"{what}: got {factor:.4g} times the expected value{note}"
+            )
     if got.size == 1:
         raise Wrong(
             f"{what}: expected {expected.item():.6g}, got {got.item():.6g}."
@@ -246,7 +249,8 @@ def line(exercise, status, message, hint=False):
     }[status]
     if hint and status not in ("PASS", "MISSING", "NOT RUN"):
         text += f" Hint: {exercise['hint']}"
-    return f"{status:<8}{exercise['name']}: {text}" if text else f"{status:<8}{exercise['name']}"
+    start = f"{status:<8}{exercise['name']}"
+    return f"{start}: {text}" if text else start
 
 
 def summary(exercises, chapter, statuses):
@@ -331,7 +335,8 @@ def not_loaded(described, chapter, path, reason, out):
 def child_main(chapter, path, start, channel_fd, memory):
     """The child: load the checks and the reader's file, run the exercises from
     ``start`` on, and report each on ``channel_fd``, one JSON line a message."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C does
+    # the parent decides what Ctrl-C does
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
     if memory:
         import resource
@@ -360,8 +365,14 @@ def child_main(chapter, path, start, channel_fd, memory):
         for index in range(start, len(exercises)):
             send(start=index)
             status, message = run_one(exercises[index], answers, path)
-            sys.stdout, sys.stderr = printed, printed  # in case the answer changed them
-            send(result=index, status=status, message=message, output=printed.take())
+            # in case the answer changed them
+            sys.stdout, sys.stderr = printed, printed
+            send(
+                result=index,
+                status=status,
+                message=message,
+                output=printed.take(),
+            )
 
 
 CHILD = (
@@ -377,7 +388,8 @@ def die_with_parent():
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
 
@@ -450,7 +462,10 @@ class Child:
                 "SIGBUS": ", a bus error",
             }.get(name, "")
             return f"the process running it crashed ({name}{why})"
-        return f"the process running it ended with exit status {code} (os._exit()?)"
+        return (
+            f"the process running it ended with exit status {code} "
+            "(os._exit()?)"
+        )
 
     def close(self):
         if self.process.poll() is None:
@@ -472,7 +487,10 @@ def check_chapter(
     ``timeout`` seconds per exercise and ``memory`` bytes of address space; return 0
     when every check ran and passed, else 1 (130 when interrupted)."""
     if chapter not in CHAPTERS:
-        out(f"error: no exercises for {chapter!r}; choose one of {', '.join(CHAPTERS)}")
+        out(
+            f"error: no exercises for {chapter!r}; choose one of "
+            f"{', '.join(CHAPTERS)}"
+        )
         return 1
     if path is None:
         path = default_file(chapter)
@@ -484,7 +502,9 @@ def check_chapter(
             return 1
     path = Path(path)
     if not path.is_file():
-        looked = "" if path.is_absolute() else f" (looked for {path.absolute()})"
+        looked = (
+            "" if path.is_absolute() else f" (looked for {path.absolute()})"
+        )
         kind = "a folder, not a file" if path.is_dir() else "no such file"
         out(f"error: {path}: {kind}{looked}")
         return 1
@@ -494,7 +514,10 @@ def check_chapter(
             child = Child(chapter, path, len(statuses), memory)
             ready = child.receive(max(STARTUP, timeout))
             if not isinstance(ready, dict) or "ready" not in ready:
-                out(f"error: the checks of {chapter} did not start: {child.ended()}")
+                out(
+                    f"error: the checks of {chapter} did not start: "
+                    f"{child.ended()}"
+                )
                 return 1
             described = ready["ready"]
             loaded = child.receive(timeout)
@@ -519,8 +542,11 @@ def check_chapter(
                     message = child.receive(timeout)
                 if message == "timeout":
                     statuses.append("TIMEOUT")
-                    out(line(about, "TIMEOUT", f"no answer within {timeout:g} s "
-                             "(an endless loop?); stopped.", hint))
+                    stopped = (
+                        f"no answer within {timeout:g} s (an endless loop?); "
+                        "stopped."
+                    )
+                    out(line(about, "TIMEOUT", stopped, hint))
                     break
                 if message == "died":
                     ended = child.ended()
@@ -546,5 +572,8 @@ def check_chapter(
             child.close()
     out(summary(described, chapter, statuses))
     if not hint and statuses != ["PASS"] * len(described):
-        out(f"(python -m snippets check {chapter} --hint shows a hint for each)")
+        out(
+            f"(python -m snippets check {chapter} --hint shows a hint for "
+            "each)"
+        )
     return 0 if statuses == ["PASS"] * len(described) else 1

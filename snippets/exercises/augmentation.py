@@ -37,9 +37,10 @@ def check_dilate(dilate):
         expected = grow(tf.constant(image[None]))[0].numpy()
         got = numbers(dilate(image), expected, "the dilated image")
         if not np.allclose(got, expected):
-            at = tuple(map(int, np.argwhere(~np.isclose(got, expected))[0]))
+            wrong = ~np.isclose(got, expected)
+            at = tuple(map(int, np.argwhere(wrong)[0]))
             raise Wrong(
-                f"the dilated image: {int(np.sum(~np.isclose(got, expected)))} "
+                f"the dilated image: {int(np.sum(wrong))} "
                 f"pixels differ from grow()'s; the first, at {list(at)}: "
                 f"expected {expected[at]:.3f}, got {got[at]:.3f}."
             )

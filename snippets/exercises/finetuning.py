@@ -71,7 +71,8 @@ def sort_expected(saved, wanted):
 def check_sort_variables(function):
     # Grown from 5-4-2, and shrunk from 5-4-3-2: a name that only the
     # checkpoint has is none of the model's, so it is in no list.
-    cases = [((4,), wanted) for wanted in [(4,), (4, 3), (6,), (6, 3), (4, 3, 2)]]
+    grown = [(4,), (4, 3), (6,), (6, 3), (4, 3, 2)]
+    cases = [((4,), wanted) for wanted in grown]
     cases.append(((4, 3), (4,)))
     for saved_hidden, hidden in cases:
         with tempfile.TemporaryDirectory() as folder:
