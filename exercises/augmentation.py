@@ -5,6 +5,8 @@
 Each check compares your function with what the project's code computes.
 """
 
+import numpy as np
+
 
 def shift_image(image, rows, cols):
     """The 28x28 NumPy ``image`` moved ``rows`` pixels down and ``cols``

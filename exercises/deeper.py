@@ -6,6 +6,8 @@ them with
 Each check compares your function with what the project's own code computes.
 """
 
+import math
+
 
 def width_for_budget(depth, budget, n_inputs, n_classes):
     """The width w for which ``depth`` hidden layers of w units each, between

@@ -5,6 +5,8 @@
 Each check compares your function with what tf.distribute and the project's code compute.
 """
 
+import numpy as np
+
 
 def replica_rows(batch, replicas):
     """The rows each replica gets of a global batch of ``batch`` rows, as

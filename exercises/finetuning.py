@@ -5,6 +5,10 @@
 Each check compares your function with what the project's own code computes.
 """
 
+import tensorflow as tf
+
+from snippets.linear import softmax_cross_entropy
+
 
 def restore_by_name(prefix, variables):
     """Load into the ``tf.Variable`` values of the dict ``variables`` the

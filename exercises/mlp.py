@@ -6,6 +6,8 @@ them with
 Each check compares your function with what the project's own code computes.
 """
 
+import math
+
 import numpy as np
 
 

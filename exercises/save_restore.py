@@ -5,6 +5,13 @@
 Each check compares your function with what the project's own code computes.
 """
 
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import tensorflow as tf
+
 
 def write_atomically(path, chunks):
     """Write the byte strings ``chunks`` one after the other into the file

@@ -335,13 +335,28 @@ def build_parser():
         "check",
         help="check your answers to a chapter's exercises",
         description="Run a chapter's checks on your answers in "
-        "exercises/<chapter>.py: what passes, and a hint for what does not.",
+        "exercises/<chapter>.py, in a separate process with a time limit per "
+        "exercise: one line for each, saying what passed and what differs "
+        "where an answer is wrong.",
     )
     check.add_argument("chapter", choices=CHAPTERS)
     check.add_argument(
         "--file",
         type=Path,
         help="check this file instead of exercises/<chapter>.py",
+    )
+    check.add_argument(
+        "--hint",
+        action="store_true",
+        help="show the formula or recipe behind each exercise that does not "
+        "pass",
+    )
+    check.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long one exercise may run before it is stopped (default 30)",
     )
     return parser
 
@@ -633,7 +648,9 @@ def run_portable_export(args):
 def run_check(args):
     from snippets.exercises import check_chapter
 
-    return check_chapter(args.chapter, args.file)
+    return check_chapter(
+        args.chapter, args.file, timeout=args.timeout, hint=args.hint
+    )
 
 
 COMMANDS = {

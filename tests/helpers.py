@@ -355,13 +355,40 @@ def check_keras_twin(scratch, model, scratch_variables, penalty=lambda: 0.0, x=N
     return float(ours)
 
 
-def check_exercises(chapter):
-    """A chapter's exercises: at least three, each with a worked solution on the page that
-    passes its check, and a starter file on which `check` gives a hint for each, exit 1."""
-    from snippets.exercises import check_chapter, exercises_of
+def paste_solutions(chapter, folder):
+    """The chapter's starter file with every worked solution pasted in, as a learner
+    does: each `def` of the starter replaced by the solution's section (the block the
+    page shows, from exercises/solutions/<chapter>.py). Returns the new file's path."""
+    import ast
+    import textwrap
 
     module = chapter.replace("-", "_")
-    names = [exercise.name for exercise in exercises_of(chapter)]
+    solutions = (ROOT / "exercises" / "solutions" / f"{module}.py").read_text()
+    starter = (ROOT / "exercises" / f"{module}.py").read_text()
+    lines = starter.splitlines(keepends=True)
+    functions = {node.name: node for node in ast.parse(starter).body if isinstance(node, ast.FunctionDef)}
+    # from the bottom up, so that the line numbers above stay right
+    for name, node in sorted(functions.items(), key=lambda item: -item[1].lineno):
+        match = re.search(rf"# --8<-- \[start:{name}\]\n(.*?)# --8<-- \[end:{name}\]", solutions, re.S)
+        assert match, f"exercises/solutions/{module}.py has no section {name}"
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        lines[first - 1:node.end_lineno] = [textwrap.dedent(match.group(1)).rstrip() + "\n"]
+    path = Path(folder) / f"{module}.py"
+    path.write_text("".join(lines))
+    return path
+
+
+def check_exercises(chapter, folder=None):
+    """A chapter's exercises: at least three, each with a worked solution on the page;
+    the solutions pasted into the starter file pass every check, and on the untouched
+    starter `check` says only "not written yet" for each (the formula with --hint), exit 1."""
+    import tempfile
+
+    from snippets.exercises import check_here, exercises_of
+
+    module = chapter.replace("-", "_")
+    exercises = exercises_of(chapter)
+    names = [exercise.name for exercise in exercises]
     assert len(names) >= 3, f"{chapter} has {len(names)} exercises"
     text = page(chapter)
     assert "\n## Exercises\n" in text, f"{chapter}.md has no Exercises section"
@@ -369,10 +396,16 @@ def check_exercises(chapter):
     shown = re.findall(rf'--8<-- "exercises/solutions/{module}\.py:(\w+)"', exercises_part)
     assert shown == names, f"{chapter}.md shows the solutions {shown}, the checks are {names}"
     assert len(re.findall(r'\?\?\? success "Worked solution"', exercises_part)) == len(names)
-    lines = []
-    assert check_chapter(chapter, ROOT / "exercises" / "solutions" / f"{module}.py", out=lines.append) == 0, lines
-    assert lines == [f"PASS    {name}" for name in names] + [f"{len(names)} of {len(names)} exercises of {chapter} pass"]
-    lines = []
-    assert check_chapter(chapter, ROOT / "exercises" / f"{module}.py", out=lines.append) == 1
-    assert [line.split(":")[0] for line in lines[:-1]] == [f"TODO    {name}" for name in names], lines
-    assert all("Hint: " in line for line in lines[:-1]) and lines[-1] == f"0 of {len(names)} exercises of {chapter} pass"
+    summary = f"{len(names)} of {len(names)} exercises of {chapter} pass"
+    with tempfile.TemporaryDirectory() as temporary:
+        pasted = paste_solutions(chapter, folder or temporary)
+        lines = []
+        assert check_here(chapter, pasted, out=lines.append) == 0, lines
+        assert lines == [f"PASS    {name}" for name in names] + [summary], lines
+    for hint in (False, True):
+        lines = []
+        assert check_here(chapter, ROOT / "exercises" / f"{module}.py", out=lines.append, hint=hint) == 1
+        todo = [f"TODO    {name}: not written yet." for name in names]
+        if hint:
+            todo = [f"{line} Hint: {exercise.hint}" for line, exercise in zip(todo, exercises)]
+        assert lines == todo + [f"0 of {len(names)} exercises of {chapter} pass"], lines

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from snippets.augment import SIDE, grow, resample
-from snippets.exercises import Exercise, Wrong
+from snippets.exercises import Exercise, Wrong, numbers
 from snippets.mnist_files import load_mnist
 
 
@@ -35,12 +35,14 @@ def check_shift_image(shift_image):
 def check_dilate(dilate):
     for image in [*digits(), np.eye(SIDE, dtype=np.float32)]:
         expected = grow(tf.constant(image[None]))[0].numpy()
-        got = np.asarray(dilate(image), np.float32)
-        if got.shape != expected.shape or not np.allclose(got, expected):
-            wrong = np.argwhere(~np.isclose(got, expected))
-            where = tuple(int(i) for i in wrong[0]) if got.shape == expected.shape else None
+        got = numbers(dilate(image), expected, "the dilated image")
+        if not np.allclose(got, expected):
+            wrong = ~np.isclose(got, expected)
+            at = tuple(map(int, np.argwhere(wrong)[0]))
             raise Wrong(
-                f"the dilated image differs from grow()'s, first at pixel {where}."
+                f"the dilated image: {int(np.sum(wrong))} "
+                f"pixels differ from grow()'s; the first, at {list(at)}: "
+                f"expected {expected[at]:.3f}, got {got[at]:.3f}."
             )
 
 
@@ -60,18 +62,23 @@ EXERCISES = [
     Exercise(
         "shift_image",
         check_shift_image,
+        "A shift moves every pixel the same way, and what comes in from the "
+        "edge is blank.",
         "pad the image with zeros, then cut the 28x28 window that starts rows up "
         "and cols left of the original.",
     ),
     Exercise(
         "dilate",
         check_dilate,
+        "A pixel of the thicker stroke is as bright as the brightest of its "
+        "neighbours.",
         "pad with one row and column of zeros on every side, then take the maximum "
         "of the nine shifted 28x28 windows.",
     ),
     Exercise(
         "max_norm",
         check_max_norm,
+        "Only the columns longer than c change, and each keeps its direction.",
         "divide each column by max(1, its length / c); np.linalg.norm(w, axis=0) "
         "gives the lengths.",
     ),

@@ -4,23 +4,14 @@ import numpy as np
 import tensorflow as tf
 
 from snippets import backprop
-from snippets.exercises import Exercise, Wrong
+from snippets.exercises import Exercise, Wrong, explain, numbers
 from snippets.linear import softmax_cross_entropy
 
 
-def same(got, expected, what, tolerance=1e-6, source="tf.GradientTape"):
-    try:
-        got = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Wrong(f"{what} should be an array of numbers.")
-    if got.shape != np.shape(expected):
-        raise Wrong(
-            f"{what} should have shape {np.shape(expected)}, not {got.shape}."
-        )
-    if not np.all(np.isfinite(got)):
-        raise Wrong(f"{what} holds a number that is not finite.")
+def same(got, expected, what, tolerance=1e-6, batch=None):
+    got = numbers(got, expected, what)
     if backprop.relative_error(got, expected) > tolerance:
-        raise Wrong(f"{what} differs from what {source} computes.")
+        explain(got, expected, what, batch)
 
 
 def tape_gradient_of_the_loss(logits, labels):
@@ -43,6 +34,7 @@ def check_logits_gradient(logits_gradient):
             logits_gradient(logits.copy(), labels.copy()),
             tape_gradient_of_the_loss(logits, labels),
             f"dL/dz {what}",
+            batch=batch,
         )
 
 
@@ -86,7 +78,8 @@ def check_backprop_222(backprop_222):
                 if number == 4
                 else ""
             )
-            same(mine, theirs, f"{name} in case {number}{off}")
+            same(mine, theirs, f"{name} in case {number}{off}",
+                 batch=len(case[0]))
 
 
 def check_numerical_gradient(numerical_gradient):
@@ -102,18 +95,21 @@ def check_numerical_gradient(numerical_gradient):
             "theta is not the same after the call: put every entry back."
         )
     expected = 3 * np.exp(3 * before)
-    try:
-        same(
-            got,
-            expected,
-            "the gradient of sum(exp(3 theta))",
-            1e-5,
-            "3 exp(3 theta)",
-        )
-    except Wrong as wrong:
-        raise Wrong(
-            f"{wrong} (is the difference central, f(+eps) against f(-eps)?)"
-        )
+    what = "the gradient of sum(exp(3 theta)) with eps 1e-3"
+    got = numbers(got, expected, what)
+    if backprop.relative_error(got, expected) > 1e-5:
+        # a difference on one side only is off by about eps, not eps**2
+        forward = (np.exp(3 * (before + 1e-3)) - np.exp(3 * before)) / 1e-3
+        backward = (np.exp(3 * before) - np.exp(3 * (before - 1e-3))) / 1e-3
+        for one_sided in (forward, backward):
+            if backprop.relative_error(got, one_sided) < 1e-6:
+                raise Wrong(
+                    f"{what}: relative error "
+                    f"{backprop.relative_error(got, expected):.1e}, as a "
+                    "difference on one side of theta gives; one that looks "
+                    "both ways is off by about eps**2 instead of eps."
+                )
+        explain(got, expected, what)
     # the loss of a small network, against our backward pass
     x, labels, w1, b1, w2, b2 = network_222(4, 6)
     params = [(w1, b1), (w2, b2)]
@@ -130,7 +126,6 @@ def check_numerical_gradient(numerical_gradient):
         expected,
         "the gradient of the loss by w1",
         1e-6,
-        "snippets.backprop.backward",
     )
 
 
@@ -138,12 +133,16 @@ EXERCISES = [
     Exercise(
         "logits_gradient",
         check_logits_gradient,
+        "Think of how the mean over the batch and the softmax enter the loss "
+        "of one logit.",
         "for the mean softmax cross-entropy, dL/dz = (softmax(z) - y) / batch; take each "
         "row's largest logit out before exp().",
     ),
     Exercise(
         "backprop_222",
         check_backprop_222,
+        "Go backward one step at a time through what the forward pass "
+        "computed, reusing the forward values.",
         "forward: z1 = x w1 + b1, h = relu(z1), z2 = h w2 + b2. Backward: dz2 = (softmax(z2) "
         "- y) / batch, dw2 = h.T dz2, db2 = dz2 summed over the batch, dh = dz2 w2.T, "
         "dz1 = dh where z1 > 0 else 0, then dw1 and db1 as for layer 2.",
@@ -151,6 +150,7 @@ EXERCISES = [
     Exercise(
         "numerical_gradient",
         check_numerical_gradient,
+        "Nudge one entry at a time, and measure on both sides of it.",
         "for every entry i: (f(theta + eps e_i) - f(theta - eps e_i)) / (2 eps), changing "
         "a copy of theta or putting the entry back afterwards.",
     ),

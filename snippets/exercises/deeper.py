@@ -114,6 +114,8 @@ EXERCISES = [
     Exercise(
         "width_for_budget",
         check_width_for_budget,
+        "Count every weight and bias of the network as a function of the "
+        "width, then search the width.",
         "depth layers of w units have (n_inputs + 1) w + (depth - 1)(w + 1) w "
         "+ (w + 1) n_classes parameters; try widths upward until one more "
         "unit passes the budget, then keep whichever of w and w + 1 is "
@@ -122,12 +124,16 @@ EXERCISES = [
     Exercise(
         "sawtooth_pieces",
         check_sawtooth_pieces,
+        "Follow how one tent folds the pieces that come in, and what one unit"
+        " can add.",
         "each tent doubles the number of pieces, and a unit of one hidden "
         "layer adds one corner, so one piece fewer than the pieces.",
     ),
     Exercise(
         "rms_after",
         check_rms_after,
+        "Follow the mean square through one product and one ReLU, then repeat"
+        " it per layer.",
         "z = h W has E[z^2] = width * stddev^2 * E[h^2], and a ReLU keeps "
         "half of E[z^2]: each layer multiplies the RMS by "
         "stddev * sqrt(width / 2).",

@@ -60,16 +60,25 @@ EXERCISES = [
     Exercise(
         "replica_rows",
         check_replica_rows,
-        "replica r of R starts at r * batch // R and stops where replica r + 1 starts.",
+        "The replicas split the batch into consecutive slices that cover it "
+        "exactly once.",
+        "replica r of R starts at r * batch // R and stops where replica r + "
+        "1 starts.",
     ),
     Exercise(
         "replica_loss",
         check_replica_loss,
-        "sum the slice's losses and divide by the global batch, not by len(losses).",
+        "The replicas' losses are added up; each must be its share of the "
+        "global mean.",
+        "sum the slice's losses and divide by the global batch, not by "
+        "len(losses).",
     ),
     Exercise(
         "step_size_factor",
         check_step_size_factor,
-        "a slice of B/R losses divided by B/R is R times the same sum divided by B.",
+        "Compare the gradient each replica computes with its share of the "
+        "global one.",
+        "a slice of B/R losses divided by B/R is R times the same sum divided"
+        " by B.",
     ),
 ]

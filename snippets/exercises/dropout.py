@@ -25,9 +25,12 @@ def check_dropout_from_uniform(dropout_from_uniform):
                     f"the output has the input's shape {h.shape}, not {got.shape}."
                 )
             if not np.array_equal(got != 0, expected != 0):
+                kept, ours = int(np.sum(got != 0)), int(np.sum(expected != 0))
+                both = int(np.sum((got != 0) & (expected != 0)))
                 raise Wrong(
-                    f"with keep_prob {keep_prob} other units are kept than in the "
-                    "project's dropout: keep a unit where uniform >= 1 - keep_prob."
+                    f"with keep_prob {keep_prob}, {h.shape[0]}x{h.shape[1]} "
+                    f"units: expected {ours} kept, got {kept}, {both} of them "
+                    "the same units."
                 )
             if not np.allclose(got, expected, rtol=1e-5, atol=1e-6):
                 raise Wrong(
@@ -105,17 +108,23 @@ EXERCISES = [
     Exercise(
         "dropout_from_uniform",
         check_dropout_from_uniform,
-        "keep = uniform >= 1 - keep_prob; return np.where(keep, h / keep_prob, 0.0).",
+        "Which units survive comes from the uniform numbers; the survivors "
+        "are rescaled so the mean is unchanged.",
+        "keep = uniform >= 1 - keep_prob; return np.where(keep, h / "
+        "keep_prob, 0.0).",
     ),
     Exercise(
         "port_dropout",
         check_port_dropout,
+        "TF1 and TF2 name the probability of opposite events.",
         "TF2's rate is the probability of dropping, 1 - keep_prob; the survivors are "
         "scaled by 1 / keep_prob so that the mean stays the same.",
     ),
     Exercise(
         "dropout_variance",
         check_dropout_variance,
+        "The output takes one of two values; work out its mean square and its"
+        " mean.",
         "the output is h / p with probability p and 0 otherwise; Var = E[x^2] - E[x]^2, "
         "and E[x] = h.",
     ),

@@ -69,23 +69,42 @@ def sort_expected(saved, wanted):
 
 
 def check_sort_variables(function):
+    # Grown from 5-4-2, and shrunk from 5-4-3-2: a name that only the
+    # checkpoint has is none of the model's, so it is in no list.
     grown = [(4,), (4, 3), (6,), (6, 3), (4, 3, 2)]
-    with tempfile.TemporaryDirectory() as folder:
-        save_model(MLP(hidden=(4,), n_inputs=5, n_classes=2), folder)
-        saved = checkpoint_shapes(latest_checkpoint(folder), "model")
-        for hidden in grown:
-            model = MLP(hidden=hidden, n_inputs=5, n_classes=2)
-            wanted = model_shapes(model)
-            expected = sort_expected(saved, wanted)
-            got = function(dict(saved), dict(wanted))
-            got = {key: list(got.get(key, [])) for key in expected}
-            for key in expected:
-                if sorted(got[key]) != sorted(expected[key]):
-                    shape = "-".join(map(str, (5, *hidden, 2)))
-                    raise Wrong(
-                        f"growing 5-4-2 into {shape}, {key} should be "
-                        f"{expected[key]}, not {got[key]}."
-                    )
+    cases = [((4,), wanted) for wanted in grown]
+    cases.append(((4, 3), (4,)))
+    for saved_hidden, hidden in cases:
+        with tempfile.TemporaryDirectory() as folder:
+            save_model(
+                MLP(hidden=saved_hidden, n_inputs=5, n_classes=2), folder
+            )
+            saved = checkpoint_shapes(latest_checkpoint(folder), "model")
+        model = MLP(hidden=hidden, n_inputs=5, n_classes=2)
+        wanted = model_shapes(model)
+        expected = sort_expected(saved, wanted)
+        got = function(dict(saved), dict(wanted))
+        if not isinstance(got, dict):
+            raise Wrong(
+                "expected a dict with the keys 'restored', 'new' and "
+                f"'mismatched', got {type(got).__name__}."
+            )
+        got = {key: list(got.get(key, [])) for key in expected}
+        for key in expected:
+            if sorted(got[key]) != sorted(expected[key]):
+                before = "-".join(map(str, (5, *saved_hidden, 2)))
+                after = "-".join(map(str, (5, *hidden, 2)))
+                extra = sorted(set(got[key]) - set(wanted))
+                why = (
+                    f" ({', '.join(extra)}: only in the checkpoint, not a "
+                    "name of the model)"
+                    if extra
+                    else ""
+                )
+                raise Wrong(
+                    f"from {before} saved to {after} wanted, {key} should be "
+                    f"{sorted(expected[key])}, got {sorted(got[key])}{why}."
+                )
 
 
 def reference_step(model, x, y, frozen, learning_rate):
@@ -127,6 +146,8 @@ EXERCISES = [
     Exercise(
         "restore_by_name",
         check_restore_by_name,
+        "A checkpoint finds each variable by the name it was saved under, not"
+        " by its position.",
         "tf.train.Checkpoint(**variables).restore(prefix) matches every "
         "variable by its keyword; or read each one with "
         "tf.train.load_checkpoint(prefix).get_tensor(name + "
@@ -135,6 +156,8 @@ EXERCISES = [
     Exercise(
         "sort_variables",
         check_sort_variables,
+        "Go through what the model wants, and look each name up in what was "
+        "saved.",
         "for every name the model wants: not in the checkpoint means new; "
         "there with the same shape means restored; there with another shape "
         "means mismatched.",
@@ -142,6 +165,8 @@ EXERCISES = [
     Exercise(
         "sgd_step",
         check_sgd_step,
+        "Freezing a layer means leaving it out of what the gradient step "
+        "changes.",
         "collect the weights and biases of the layers not in frozen "
         "(model.layers() gives name, weights, bias), take the gradient of "
         "the loss with respect to those only, and assign_sub "

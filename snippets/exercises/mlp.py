@@ -5,7 +5,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from snippets.exercises import Exercise, Wrong
+from snippets.exercises import Exercise, Wrong, explain, numbers
 from snippets.mlp import MLP, parameter_count
 
 
@@ -23,7 +23,12 @@ def check_count_parameters(count_parameters):
         )
         got = count_parameters(list(sizes))
         if got != expected:
-            raise Wrong(f"for layers {sizes} it counts {got}, not {expected}.")
+            biases = sum(sizes[1:])
+            why = " (the biases left out?)" if got == expected - biases else ""
+            raise Wrong(
+                f"for layers {sizes}: expected {expected:,} parameters, got "
+                f"{got}{why}."
+            )
 
 
 def check_mlp_forward(mlp_forward):
@@ -48,21 +53,17 @@ def check_mlp_forward(mlp_forward):
         x = rng.random((5, n_inputs), dtype=np.float32)
         weights = [w.numpy() for _, w, _ in model.layers()]
         biases = [b.numpy() for _, _, b in model.layers()]
-        got = np.asarray(mlp_forward(x, weights, biases), dtype=np.float64)
         expected = model(tf.constant(x)).numpy()
         network = "-".join(map(str, (n_inputs, *hidden, n_classes)))
-        if got.shape != expected.shape:
-            raise Wrong(
-                f"for {network} the logits have shape {got.shape}, not {expected.shape}."
-            )
+        what = f"the logits of {network} for a batch of 5"
+        got = numbers(mlp_forward(x, weights, biases), expected, what)
         if not np.allclose(got, expected, rtol=1e-4, atol=1e-4):
             if np.all(got >= 0) and np.any(expected < 0):
                 raise Wrong(
-                    f"for {network} no logit is negative: is there a ReLU on the logits?"
+                    f"{what}: expected {int(np.sum(expected < 0))} negative "
+                    "logits, got none: is there a ReLU on the logits?"
                 )
-            raise Wrong(
-                f"for {network} the logits differ from what MLP.__call__ computes."
-            )
+            explain(got, expected, what)
 
 
 def mean_square_after(std, layers=10, width=256, seed=0):
@@ -93,18 +94,24 @@ EXERCISES = [
     Exercise(
         "count_parameters",
         check_count_parameters,
+        "Every layer has a weight for each pair of units it joins, and a bias"
+        " per output unit.",
         "each pair of neighbouring sizes (n, m) is a layer with an n x m weight matrix "
         "and m biases.",
     ),
     Exercise(
         "mlp_forward",
         check_mlp_forward,
+        "Every layer is a product and a bias; the ReLU comes between layers, "
+        "not after the last.",
         "x @ W + b for every layer, a ReLU after every layer but the last: the logits "
         "have no ReLU.",
     ),
     Exercise(
         "he_std",
         check_he_std,
+        "A ReLU halves the mean square of what passes through it; the initial"
+        " weights must make up for it.",
         "a ReLU keeps half of the second moment, so the n inputs of a unit must make up "
         "for a factor of 2: variance 2 / fan_in.",
     ),

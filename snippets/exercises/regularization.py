@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from snippets.exercises import Exercise, Wrong
+from snippets.exercises import Exercise, Wrong, differs, explain, numbers
 from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
 
 
@@ -61,29 +61,38 @@ def check_l2_penalty_and_gradients(l2_penalty_and_gradients):
         with tf.GradientTape() as tape:
             penalty = l2_penalty(variables, l2)
         gradients = tape.gradient(penalty, variables)
-        got_penalty, got_gradients = l2_penalty_and_gradients(
-            [m.copy() for m in matrices], l2
-        )
-        if not np.isclose(float(got_penalty), float(penalty), rtol=1e-4):
+        answer = l2_penalty_and_gradients([m.copy() for m in matrices], l2)
+        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
             raise Wrong(
-                f"with l2 = {l2} the penalty is {float(penalty):.6g} "
-                f"(l2_penalty), not {float(got_penalty):.6g}."
+                "expected two things, the penalty and the list of gradients, "
+                f"got {type(answer).__name__}."
             )
+        got_penalty, got_gradients = answer
+        if np.size(got_penalty) != 1:
+            raise Wrong(
+                f"with {len(matrices)} matrices the penalty should be one "
+                f"number, their total; got {np.size(got_penalty)} numbers."
+            )
+        differs(
+            np.reshape(np.asarray(got_penalty, dtype=np.float64), ()),
+            float(penalty),
+            f"the penalty with l2 = {l2} (l2_penalty)",
+        )
         got_gradients = list(got_gradients)
         if len(got_gradients) != len(matrices):
-            raise Wrong("return one gradient per matrix.")
-        for got, expected in zip(got_gradients, gradients):
-            got = np.asarray(got, dtype=np.float64)
-            if got.shape != tuple(expected.shape):
-                raise Wrong(
-                    f"each gradient has its matrix's shape {tuple(expected.shape)}, "
-                    f"not {got.shape}."
-                )
-            if not np.allclose(got, expected.numpy(), rtol=1e-4, atol=1e-6):
-                raise Wrong(
-                    f"with l2 = {l2} the gradients differ from what GradientTape "
-                    "computes for l2_penalty."
-                )
+            raise Wrong(
+                f"expected one gradient per matrix, {len(matrices)}, got "
+                f"{len(got_gradients)}."
+            )
+        for number, (got, expected) in enumerate(
+            zip(got_gradients, gradients), start=1
+        ):
+            differs(
+                got,
+                expected.numpy(),
+                f"with l2 = {l2}, the gradient of matrix {number} "
+                "(GradientTape on l2_penalty)",
+            )
 
 
 def check_l1_gradient(l1_gradient):
@@ -96,40 +105,45 @@ def check_l1_gradient(l1_gradient):
         with tf.GradientTape() as tape:
             penalty = l1_penalty([variable], l1)
         expected = tape.gradient(penalty, variable).numpy()
-        got = np.asarray(l1_gradient(weights.copy(), l1), dtype=np.float64)
-        if got.shape != weights.shape:
-            raise Wrong(
-                f"the gradient has the weights' shape {weights.shape}, not {got.shape}."
-            )
+        what = f"with l1 = {l1}, the gradient (GradientTape on l1_penalty)"
+        got = numbers(l1_gradient(weights.copy(), l1), expected, what)
         zero = weights == 0
         if not np.allclose(got[zero], 0.0):
             raise Wrong(
-                "where a weight is exactly 0 the gradient is 0 (tf.abs's gradient is "
-                f"tf.sign, and sign(0) = 0), not {got[zero][got[zero] != 0][0]:g}."
+                f"{what}: where a weight is exactly 0, expected 0 (as "
+                f"TensorFlow takes it), got {got[zero][got[zero] != 0][0]:g}."
             )
-        if not np.allclose(got, expected, rtol=1e-5, atol=1e-8):
+        if np.allclose(got, expected, rtol=1e-5, atol=1e-8):
+            continue
+        if np.allclose(got * l1, expected, rtol=1e-5, atol=1e-8):
             raise Wrong(
-                f"with l1 = {l1} the gradient differs from what GradientTape computes "
-                "for l1_penalty (its size should not depend on the size of the weight)."
+                f"{what}: got 1/l1 = {1 / l1:g} times the expected value: "
+                "where does l1 come in?"
             )
+        explain(got, expected, what)
 
 
 EXERCISES = [
     Exercise(
         "early_stopping",
         check_early_stopping,
+        "Keep the best score so far, and count the epochs since it.",
         "keep the best score so far and the epochs since it; only a strictly higher "
-        "score is a new best, and the run stops once `patience` epochs in a row bring none.",
+        "score is a new best, and the run stops once `patience` epochs in a "
+        "row bring none.",
     ),
     Exercise(
         "l2_penalty_and_gradients",
         check_l2_penalty_and_gradients,
+        "The penalty adds up the squares of every matrix; differentiate it "
+        "one matrix at a time.",
         "the penalty is l2 * sum(W**2) / 2 over all matrices, and its gradient with "
         "respect to each W is l2 * W.",
     ),
     Exercise(
         "l1_gradient",
         check_l1_gradient,
+        "The derivative of |w| depends only on the sign of w.",
         "the derivative of |w| is +1 for w > 0 and -1 for w < 0; take 0 at w = 0, "
         "which is what np.sign gives.",
     ),

@@ -136,11 +136,15 @@ EXERCISES = [
     Exercise(
         "relu_gradient",
         check_relu_gradient,
-        "1 where x > 0, 0 where x < 0, and at exactly 0 the value TensorFlow uses: 0.",
+        "The slope of a ReLU is that of one of its two straight pieces.",
+        "1 where x > 0, 0 where x < 0, and at exactly 0 the value TensorFlow "
+        "uses: 0.",
     ),
     Exercise(
         "linear_pieces",
         check_linear_pieces,
+        "Each unit bends the function at one point; bends at the same point "
+        "can add up or cancel.",
         "unit i bends at x = -b_i / w_i (none if w_i = 0), and there the slope changes "
         "by |w_i| v_i; add up the changes at each distinct x, and count the x where the "
         "total is not zero. Pieces are one more than bends.",
@@ -148,7 +152,9 @@ EXERCISES = [
     Exercise(
         "xor_network",
         check_xor_network,
+        "XOR is the OR of the inputs minus what happens when both are on.",
         "let both hidden units add the two inputs, one of them shifted down by 1 so it "
-        "only switches on at (1, 1); then subtract enough of it from the other.",
+        "only switches on at (1, 1); then subtract enough of it from the "
+        "other.",
     ),
 ]

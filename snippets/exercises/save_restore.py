@@ -146,6 +146,8 @@ EXERCISES = [
     Exercise(
         "write_atomically",
         check_write_atomically,
+        "Never write into the file itself: readers must see either the old "
+        "file or the new one, whole.",
         "write into a temporary file in the same folder "
         "(tempfile.mkstemp(dir=path.parent)), then os.replace it over the "
         "path; if anything fails, delete the temporary file and re-raise.",
@@ -153,6 +155,7 @@ EXERCISES = [
     Exercise(
         "read_variable",
         check_read_variable,
+        "A checkpoint is read by key; list the keys to see how they are made.",
         "tf.train.load_checkpoint(prefix).get_tensor(key), with the key "
         "'model/' + name + '/.ATTRIBUTES/VARIABLE_VALUE' (tf.train."
         "list_variables shows every key).",
@@ -160,6 +163,8 @@ EXERCISES = [
     Exercise(
         "newest_complete",
         check_newest_complete,
+        "A checkpoint counts only when all its files are there, and its "
+        "numbers compare as numbers.",
         "a checkpoint ckpt-N is complete when ckpt-N.index and every "
         "ckpt-N.data-0000i-of-0000k are there; compare the numbers N as "
         "numbers, and return None when none is complete.",

@@ -63,18 +63,25 @@ EXERCISES = [
     Exercise(
         "step_flops",
         check_step_flops,
+        "Count the matrix products of one step, forward and backward, and "
+        "what each costs.",
         "2 * batch * fan_in * fan_out per product; forward one product per layer, "
-        "backward two, except the first layer, which needs no gradient of the data.",
+        "backward two, except the first layer, which needs no gradient of the"
+        " data.",
     ),
     Exercise(
         "epoch_floor",
         check_epoch_floor,
+        "An epoch is a number of steps, and a step is a number of operations "
+        "at a given rate.",
         "examples // batch full steps, each of step_flops FLOPs, divided by the "
         "rate in FLOP/s (1 GFLOP/s is 1e9 FLOP/s).",
     ),
     Exercise(
         "significant_digits",
         check_significant_digits,
+        "Compare how many values the binary digits tell apart with what "
+        "decimal digits do.",
         "b binary digits tell 2**b values apart, as many as log10(2**b) = b * "
         "log10(2) decimal digits.",
     ),

@@ -53,10 +53,13 @@ def check_last_json(last_json):
         json.dumps({"test_accuracy": 0.8749, "epochs": 2, "config": config})
     )
     log = [
-        "training 784-256-10 with adam (learning rate 0.001) for up to 2 epochs",
-        "epoch   1/2  train loss 0.98  valid loss 0.47  valid accuracy 0.8828  (best)",
+        "training 784-256-10 with adam (learning rate 0.001) for up to 2 "
+        "epochs",
+        "epoch   1/2  train loss 0.98  valid loss 0.47  valid accuracy 0.8828"
+        "  (best)",
         "{ not JSON: a log line that starts with a brace",
-        "epoch   2/2  train loss 0.47  valid loss 0.41  valid accuracy 0.8958  (best)",
+        "epoch   2/2  train loss 0.47  valid loss 0.41  valid accuracy 0.8958"
+        "  (best)",
     ]
     for trailing in ("\n", "\n\n"):
         stdout = "\n".join([*log, json.dumps(result)]) + trailing
@@ -80,18 +83,25 @@ EXERCISES = [
     Exercise(
         "keep_prob",
         check_keep_prob,
+        "A probability of keeping must be a number, and a unit that is never "
+        "kept trains nothing.",
         "float(text) raises ValueError for words; then refuse anything not in (0, 1]; "
         "`not 0 < value <= 1` also catches nan.",
     ),
     Exercise(
         "changed",
         check_changed_settings,
+        "Compare the two runs' settings one by one; the number of epochs may "
+        "change freely.",
         "compare the two dictionaries key by key, and leave out 'epochs'.",
     ),
     Exercise(
         "last_json",
         check_last_json,
+        "The result line is the last one that parses as JSON; other lines may"
+        " come after it.",
         "go through the lines from the end, skip blank ones, and return the first that "
-        "json.loads accepts (catch json.JSONDecodeError); None when none does.",
+        "json.loads accepts (catch json.JSONDecodeError); None when none "
+        "does.",
     ),
 ]

@@ -93,12 +93,15 @@ EXERCISES = [
     Exercise(
         "dropout",
         check_dropout,
+        "TF1 and TF2 name the probability of opposite events.",
         "TF1's keep_prob is the probability of keeping a unit; tf.nn.dropout's "
         "rate is that of dropping it: rate = 1 - keep_prob.",
     ),
     Exercise(
         "checkpoint_key",
         check_checkpoint_key,
+        "The TF1 name and the TF2 key say the same things in another order "
+        "and other words.",
         "drop the ':0', split off the last part (weights or bias: the table is "
         "'weights' or 'biases'), rename 'hidden_layer' to 'hidden_1', and join "
         "'model', the table and the layer with '/'.",
@@ -106,7 +109,10 @@ EXERCISES = [
     Exercise(
         "traced_once",
         check_traced_once,
+        "A trace is reused only for inputs that match its signature; leave "
+        "the batch size open.",
         "tf.function(..., input_signature=[tf.TensorSpec([None, 784], "
-        "tf.float32)]): None leaves the batch size open, so one trace serves all.",
+        "tf.float32)]): None leaves the batch size open, so one trace serves "
+        "all.",
     ),
 ]

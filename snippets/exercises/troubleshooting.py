@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from snippets.data import scale_and_flatten
-from snippets.exercises import Exercise, Wrong
+from snippets.exercises import Exercise, Wrong, explain, numbers
 from snippets.mlp import MLP
 
 
@@ -14,18 +14,10 @@ def check_log_softmax(log_softmax):
     for scale, what in ((1.0, "logits near 0"), (1e4, "logits of 1e4")):
         z = scale * logits
         z[0, 3] = scale * 9  # one clear winner in the first row
-        got = np.asarray(log_softmax(z), dtype=np.float64)
-        if got.shape != z.shape:
-            raise Wrong(
-                f"the result should have shape {z.shape}, not {got.shape}."
-            )
-        if not np.all(np.isfinite(got)):
-            raise Wrong(f"with {what} some log-probabilities are inf or NaN.")
         expected = tf.nn.log_softmax(z.astype(np.float64)).numpy()
+        got = numbers(log_softmax(z), expected, f"with {what}, the result")
         if not np.allclose(got, expected, rtol=1e-4, atol=1e-3):
-            raise Wrong(
-                f"with {what} the result differs from tf.nn.log_softmax."
-            )
+            explain(got, expected, f"with {what}, log_softmax")
     # Every row on its own: a row of -1e4 is as valid as a row of +1e4.
     z = np.array([[1e4, 1e4 - 1, 0.0], [-1e4, -1e4, -1e4]], np.float32)
     got = np.asarray(log_softmax(z), dtype=np.float64)
@@ -87,26 +79,25 @@ def check_scale_pixels(scale_pixels):
         ),
     }
     for what, raw in cases.items():
-        got = np.asarray(scale_pixels(raw))
+        answer = scale_pixels(raw)
         expected = scale_and_flatten(raw)
-        if got.shape != expected.shape:
+        got = numbers(answer, expected, f"for {what}, the pixels (one row of "
+                      "784 per image)")
+        if np.asarray(answer).dtype != np.float32:
             raise Wrong(
-                f"for {what} the shape should be {expected.shape} (one row of 784 "
-                f"per image), not {got.shape}."
+                f"for {what}, the pixels: expected float32, got "
+                f"{np.asarray(answer).dtype}."
             )
-        if got.dtype != np.float32:
-            raise Wrong(f"the pixels should be float32, not {got.dtype}.")
         if not np.allclose(got, expected, atol=1e-6):
-            raise Wrong(
-                f"for {what} the values differ from pixel / 255 (the scale is "
-                "fixed, not taken from the batch)."
-            )
+            explain(got, expected, f"for {what}, the pixels")
 
 
 EXERCISES = [
     Exercise(
         "log_softmax",
         check_log_softmax,
+        "exp() of large logits overflows; shifting a row's logits by the same"
+        " amount changes no softmax.",
         "subtract each row's largest logit first (axis=1, keepdims=True): then "
         "exp() is at most 1, and the row's winner gives log(1 + ...) >= 0, never "
         "log(0) or inf - inf.",
@@ -114,12 +105,15 @@ EXERCISES = [
     Exercise(
         "dead_units",
         check_dead_units,
+        "A dead unit outputs 0 for every example of the batch.",
         "a unit is dead when its largest output over the batch (axis 0) is 0; "
         "take the mean of that over the units.",
     ),
     Exercise(
         "scale_pixels",
         check_scale_pixels,
+        "Integers divide differently from floats, and the scale must not "
+        "depend on the batch.",
         "convert to float32 before dividing by 255 (always 255, whatever the "
         "brightest pixel of the batch), and reshape to (len(raw), -1).",
     ),

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from snippets.exercises import Exercise, Wrong
+from snippets.exercises import Exercise, Wrong, explain, numbers
 from snippets.export import dequantise, quantise
 from snippets.predict import INK, mnist_style
 
@@ -34,9 +34,13 @@ def check_quantise_tensor(quantise_tensor):
                 f"for {what} the scale should make the largest weight of either "
                 f"sign +-127: {float(scale_ref[0]):.6g}, not {float(scale):.6g}."
             )
-        if not np.array_equal(q, q_ref.reshape(weights.shape)):
+        expected = q_ref.reshape(weights.shape)
+        if not np.array_equal(q, expected):
+            at = tuple(map(int, np.argwhere(q != expected)[0]))
             raise Wrong(
-                f"for {what} some q differ from round(weights / scale)."
+                f"for {what}, q: {int(np.sum(q != expected))} of {q.size} "
+                f"differ; at {list(at)} expected {int(expected[at])}, got "
+                f"{int(q[at])}."
             )
     q, scale = quantise_tensor(np.zeros((3, 4), np.float32))
     if not (np.all(np.asarray(q) == 0) and np.isfinite(float(scale))):
@@ -48,15 +52,11 @@ def check_quantise_tensor(quantise_tensor):
 def check_error_bound(error_bound):
     for what, weights in weight_cases().items():
         q, scales = quantise(weights)
-        bound = np.asarray(error_bound(weights), dtype=np.float64)
-        if bound.shape != scales.shape:
-            raise Wrong(
-                f"one bound per column: shape {scales.shape}, not {bound.shape}."
-            )
+        bound = numbers(
+            error_bound(weights), scales, f"for {what}, one bound per column"
+        )
         if not np.allclose(bound, scales / 2, rtol=1e-5):
-            raise Wrong(
-                f"for {what} the bounds differ from half of each column's step."
-            )
+            explain(bound, scales / 2, f"for {what}, the bounds")
         errors = np.abs(dequantise(q, scales) - weights).max(axis=0)
         if np.any(errors > bound * (1 + 1e-5)):
             raise Wrong(f"for {what} a rounding error exceeds your bound.")
@@ -120,24 +120,31 @@ EXERCISES = [
     Exercise(
         "quantise_tensor",
         check_quantise_tensor,
+        "One scale for the whole tensor, chosen so the largest weight lands "
+        "on the largest int8 value.",
         "scale = largest |weight| / 127 (1 if all are 0), q = round(weights / "
         "scale) clipped to -127..127, as int8.",
     ),
     Exercise(
         "error_bound",
         check_error_bound,
+        "Rounding to a grid moves a number by at most half a step of the "
+        "grid.",
         "rounding moves a number by at most half a step, and a column's step is "
         "its scale, largest |weight| / 127.",
     ),
     Exercise(
         "centre_of_mass",
         check_centre_of_mass,
+        "Each pixel's row and column count as much as its brightness.",
         "np.indices(image.shape) gives each pixel's row and column; weight them "
         "by the pixel values and divide by the total.",
     ),
     Exercise(
         "ink_box",
         check_ink_box,
+        "Find the rows and columns that hold any ink; a box's end is one past"
+        " its last.",
         "np.nonzero(image > INK) lists the ink's rows and columns; the box runs "
         "from their smallest to one past their largest.",
     ),
