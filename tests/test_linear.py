@@ -111,19 +111,24 @@ def test_the_check_command_reports_a_broken_answer_in_one_line(tmp_path):
                        "def cross_entropy(logits, labels):\n    return 1 / 0\n")
     completed = run_command("check", "linear", "--file", answers)
     assert completed.returncode == 1 and "Traceback" not in completed.stdout + completed.stderr
-    assert completed.stdout.splitlines() == [
-        "WRONG   logits: the logits differ from what TensorFlow computes. Hint: one matrix product and one "
-        "addition: x @ weights + bias.",
-        "ERROR   cross_entropy raised ZeroDivisionError: division by zero (line 7 of answers.py). Hint: "
-        "log softmax(z) = z - log(sum(exp(z))); subtract each row's largest logit from the row first, "
-        "which changes nothing but keeps exp() finite.",
+    lines = completed.stdout.splitlines()
+    assert lines[0].startswith("WRONG   logits: the logits (6, 10): every row is off by the same 10 numbers")
+    assert "x @ weights + bias" not in completed.stdout  # the formula only with --hint
+    assert lines[1:] == [
+        "ERROR   cross_entropy: raised ZeroDivisionError: division by zero (line 7 of answers.py). The loss "
+        "is the mean over the batch of minus the log of the right class's softmax; keep exp() finite.",
         f"MISSING largest_change: {answers} has no function of that name",
         "0 of 3 exercises of linear pass",
+        "(python -m snippets check linear --hint shows a hint for each)",
     ]
     answers.write_text("def logits(x, weights, bias)\n")
     completed = run_command("check", "linear", "--file", answers)
     assert completed.returncode == 1
-    assert completed.stdout == f"error: {answers} does not run: SyntaxError: expected ':' (line 1 of answers.py)\n"
+    assert completed.stdout.splitlines()[0] == (
+        f"error: {answers} does not run: SyntaxError: expected ':' (line 1 of answers.py)")
+    assert completed.stdout.splitlines()[1:] == [
+        "NOT RUN logits: answers.py did not load", "NOT RUN cross_entropy: answers.py did not load",
+        "NOT RUN largest_change: answers.py did not load", "0 of 3 exercises of linear pass"]
 
 
 def test_the_best_line_separates_two_points_in_three_of_xor_and_all_of_a_separable_set():
