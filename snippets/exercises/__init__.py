@@ -44,17 +44,17 @@ CHAPTERS = (
     "mlp",
     "backprop",
     "deeper",
-    "save-restore",
-    "finetuning",
     "regularization",
     "dropout",
     "augmentation",
+    "save-restore",
+    "finetuning",
     "system",
     "troubleshooting",
-    "tf1-to-tf2",
     "speed",
     "distributed",
     "try",
+    "tf1-to-tf2",
 )
 
 TIMEOUT = 30.0  # seconds one exercise (or loading the file) may take
