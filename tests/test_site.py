@@ -357,6 +357,12 @@ def test_the_hook_writes_a_policy_that_hashes_each_inline_script():
                                         sha256_source("\n")]
     assert csp.with_policy(csp.with_policy(page)) == csp.with_policy(page)  # once per page
     assert csp.on_post_template("<urlset></urlset>", "sitemap.xml", None) == "<urlset></urlset>"
+    # `mkdocs serve` writes a live-reload script per request: allowed there, and there only
+    csp.on_startup(command="serve", dirty=False)
+    served = directives(BeautifulSoup(csp.with_policy(page), "html.parser").meta.find_next("meta")["content"])
+    assert served["script-src"] == ["'self'", "'unsafe-inline'"] and served["object-src"] == ["'none'"]
+    csp.on_startup(command="build", dirty=False)
+    assert directives(csp.policy(page))["script-src"] == policy["script-src"]
 
 
 # A page with the hook's policy, from a made-up host: its own inline script runs, a script

@@ -20,6 +20,10 @@ forms sent elsewhere. `frame-ancestors` and reporting cannot be set from a <meta
 (browsers ignore them there and complain), so they are left to the web server.
 
 Registered last in mkdocs.yml's hooks, so that it sees each page as it is written.
+
+`mkdocs serve` adds its live-reload script to every page as it serves it, with numbers that
+change on each request, so no hash can allow it: there (only there) the inline scripts are
+allowed as such, 'unsafe-inline' instead of their hashes; the rest of the policy is the same.
 """
 
 import base64
@@ -75,12 +79,23 @@ def sha256(text):
     return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
 
 
+serving = False  # set by on_startup for `mkdocs serve`
+
+
+def on_startup(command, dirty):
+    global serving
+    serving = command == "serve"
+
+
 def policy(page_html):
     """The policy for this page: POLICY plus the hashes of its inline scripts."""
     directives = {name: list(sources) for name, sources in POLICY.items()}
-    for text in inline_scripts(page_html):
-        if sha256(text) not in directives["script-src"]:
-            directives["script-src"].append(sha256(text))
+    scripts = directives["script-src"]
+    if serving:  # the live-reload script: see the top of this file
+        scripts.append("'unsafe-inline'")
+    for text in [] if serving else inline_scripts(page_html):
+        if sha256(text) not in scripts:
+            scripts.append(sha256(text))
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
