@@ -9,15 +9,16 @@ wrote into this page. mkdocs-material writes a few small ones into every page (i
 storage helpers, the palette and the content tabs), and the notebook pages have
 mkdocs-jupyter's (the copy button of a cell); some differ from page to page (the path back to
 the site's root), so each page's policy lists the SHA-256 of its own inline scripts, not
-'unsafe-inline'. Anything injected into a page later, by a link or a notebook output the
-build did not write, does not run.
+'unsafe-inline'. A script put into a page after the build (an injected <script>, an inline
+event handler such as onclick) does not run; so the site adds no such handler anywhere.
 
 Styles: the site's own files and inline styles ('unsafe-inline'), since KaTeX's markup
 positions every glyph with a style attribute and the notebook pages carry their style sheets
 inline. Images: the site's own and data: URLs (notebook outputs are inline PNGs). Workers
 (the playground's trainer, the search index): the site's own. No plugins, no <base>, no
 forms sent elsewhere. `frame-ancestors` and reporting cannot be set from a <meta> element
-(browsers ignore them there and complain), so they are left to the web server.
+(browsers ignore them there and complain); they would need HTTP headers, which GitHub
+Pages does not let a site set.
 
 Registered last in mkdocs.yml's hooks, so that it sees each page as it is written.
 
