@@ -16,6 +16,8 @@ install: $(INSTALLED) $(MNIST) $(KATEX)
 
 # The pinned dependencies, then the project itself in editable mode, so that `import
 # snippets` works from any folder. Re-runs only when requirements.txt or pyproject.toml change.
+# The editable install is built without build isolation by the setuptools and wheel pinned in
+# requirements.txt, never by whatever a venv happens to bundle (Python 3.12+ bundles none).
 $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt

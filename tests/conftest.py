@@ -244,6 +244,18 @@ def chromium(tmp_path_factory):
         context.close()
 
 
+# Every Content-Security-Policy violation a page reports, as "directive: what was blocked",
+# gathered from the first script on (the pages' policy: docs/hooks/csp.py).
+CSP_LISTENER = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => window.__cspViolations.push(
+  `${event.effectiveDirective}: ${event.blockedURI || "inline"} ${event.sample || ""}`.trim()), true);"""
+
+
+def csp_violations(page):
+    """What the page's policy refused so far: its events, and the console's "Refused to ..."."""
+    return page.evaluate("window.__cspViolations || []") + page.csp_messages
+
+
 @pytest.fixture
 def open_page(chromium, site_url):
     local_host = urlsplit(site_url).netloc
@@ -253,6 +265,10 @@ def open_page(chromium, site_url):
         page = chromium.new_page()
         page.external_requests = []
         page.console_errors = []
+        page.csp_messages = []
+        page.add_init_script(CSP_LISTENER)
+        page.on("console", lambda message: ("Content Security Policy" in message.text
+                                            and page.csp_messages.append(message.text)))
 
         def on_request(request):
             url = urlsplit(request.url)

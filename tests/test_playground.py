@@ -312,3 +312,157 @@ def test_the_widget_trains_a_preset_in_the_browser(chromium, repo_url):
         assert errors == [] and external == []
     finally:
         page.close()
+
+
+# Links and messages from others (issue 27) ---------------------------------------------------
+
+# A link anyone can write, and the setting the playground makes of it: a key that is not the
+# widget's own (inherited names included) is ignored, a count or a width that is not a whole
+# number is refused (its default stays), a number that is not finite likewise, and the rest is
+# clamped to the ranges the trainer stays finite in.
+HOSTILE_LINKS = {
+    "hidden=1.5": {"hidden": []},  # made the loss NaN before
+    "hidden=1e9": {"hidden": []},
+    "hidden=2,1.5,-3,0,9,3,4,5": {"hidden": [2, 3, 4]},
+    "hidden=0x4": {"hidden": []},
+    "lr=NaN": {"lr": 0.03},
+    "lr=Infinity": {"lr": 0.03},
+    "lr=-1": {"lr": 0.03},
+    "lr=": {"lr": 0.03},
+    "lr=1e9&l2=1e9&opt=sgd&hidden=8,8,8&batch=1": {"lr": 1, "l2": 0.1, "hidden": [8, 8, 8], "batch": 1},
+    "constructor=1": {},
+    "__proto__[x]=1&__proto__=1&toString=1&hasOwnProperty=1&valueOf=1": {},
+    "data=constructor&opt=__proto__": {"data": "xor", "opt": "sgd"},
+    "points=-5": {"points": 200},
+    "points=5": {"points": 10},
+    "points=99999999": {"points": 1000},
+    "points=1e3": {"points": 200},
+    "batch=1e9": {"batch": 10},
+    "batch=2.5": {"batch": 10},
+    "batch=99999999999": {"batch": 200},
+    "seed=-1&noise=NaN": {"seed": 0, "noise": 0},
+    "seed=99999999999999999999&noise=5": {"seed": 4294967295, "noise": 1},
+    "keep=0.001&l2=Infinity": {"keep": 0.1, "l2": 0},
+    "keep=0&l2=-1": {"keep": 1, "l2": 0},
+}
+HOSTILE_STEPS = 300
+
+HOSTILE_RUNNER = r"""
+const p = require(process.argv[1]);
+const request = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const answer = { links: request.links.map((query) => {
+  const setting = p.parseQuery(query);
+  const t = new p.Trainer(setting), losses = [];
+  for (let k = 0; k < request.steps; k++) losses.push(t.trainStep());
+  return { setting, query: p.toQuery(setting), problem: p.checkSetting(setting), losses,
+           train: t.evaluate("train").loss, test: t.evaluate("test").loss };
+}) };
+answer.polluted = Object.prototype.x !== undefined || {}.constructor !== Object;
+answer.problems = request.settings.map(p.checkSetting);
+process.stdout.write(JSON.stringify(answer));
+"""
+
+# Settings the worker must reject (and, last, ones it must take).
+MALFORMED_SETTINGS = [
+    None, [], "data=xor", {"hidden": [1.5]}, {"hidden": [9]}, {"hidden": [1, 1, 1, 1]},
+    {"hidden": "12"}, {"lr": None}, {"lr": 0}, {"lr": 2}, {"keep": 0}, {"l2": 1},
+    {"points": 10.5}, {"points": 5}, {"batch": 0}, {"batch": 300}, {"seed": -1}, {"seed": 2**32},
+    {"data": "moons"}, {"opt": "rmsprop"}, {"noise": "0"}, {"constructor": 1}, {"extra": 1},
+]
+SOUND_SETTINGS = [{}, {"hidden": [8, 8, 8], "lr": 1, "l2": 0.1, "keep": 0.1, "batch": 200, "opt": "adam"}]
+
+
+def hostile_runs():
+    assert NODE, "Node.js is needed: the playground's trainer is tested under it"
+    request = {"links": list(HOSTILE_LINKS), "steps": HOSTILE_STEPS,
+               "settings": MALFORMED_SETTINGS + SOUND_SETTINGS}
+    done = subprocess.run([NODE, "-e", HOSTILE_RUNNER, str(TRAINER)], input=json.dumps(request),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_hostile_link_is_refused_or_clamped_and_the_trainer_stays_finite():
+    answer = hostile_runs()
+    defaults = parse_query("")
+    for (link, expected), run in zip(HOSTILE_LINKS.items(), answer["links"]):
+        setting = run["setting"]
+        assert set(setting) == set(Setting.__dataclass_fields__), link  # no key of the link's own
+        for key, value in {**defaults.__dict__, **expected}.items():
+            want = list(value) if isinstance(value, tuple) else value
+            assert setting[key] == want, f"{link}: {key} is {setting[key]}, not {want}"
+        assert run["problem"] == "", f"{link}: the worker would refuse {run['query']}: {run['problem']}"
+        # it trains, and the losses stay numbers
+        assert len(run["losses"]) == HOSTILE_STEPS and all(np.isfinite(run["losses"])), link
+        assert np.isfinite(run["train"]) and np.isfinite(run["test"]), link
+    assert not answer["polluted"]  # __proto__[x]=1 reached no prototype
+    problems = answer["problems"]
+    for setting, problem in zip(MALFORMED_SETTINGS, problems):
+        assert problem, f"the worker would take {setting!r}"
+    assert problems[len(MALFORMED_SETTINGS):] == [""] * len(SOUND_SETTINGS)
+    # and the links the site itself makes are taken unchanged
+    assert all(query(parse_query(q)) == q for q in map(preset_query, PRESETS))
+
+
+# The worker, sent what the widget never sends: each is answered "rejected", and a sound
+# reset after them still trains.
+WORKER_MESSAGES = """async (messages) => {
+  const worker = new Worker("../docs/assets/playground/trainer.js");
+  const answers = [];
+  // a worker that says nothing fails the test (after 10 s) instead of hanging it
+  const next = () => new Promise((resolve) => {
+    worker.onmessage = ({ data }) => resolve(data);
+    setTimeout(() => resolve({ type: "no answer" }), 10000);
+  });
+  for (const message of messages) {
+    const reply = next();
+    worker.postMessage(message);
+    answers.push(await reply);
+  }
+  let reply = next();
+  worker.postMessage({ type: "reset", setting: { hidden: [2] } });
+  answers.push((await reply).type);  // "data", then a frame
+  await next();
+  reply = next();
+  worker.postMessage({ type: "step" });
+  const frame = await reply;
+  answers.push([frame.type, frame.step, Number.isFinite(frame.train.loss)]);
+  worker.terminate();
+  return answers;
+}"""
+
+
+def test_the_worker_rejects_malformed_messages(chromium, repo_url):
+    page = chromium.new_page()
+    try:
+        page.goto(f"{repo_url}tests/playground_page.html")
+        messages = [None, "reset", {"type": "step"}, {"type": "play"}, {"type": "constructor"},
+                    {"type": "reset"}, *({"type": "reset", "setting": s} for s in MALFORMED_SETTINGS)]
+        answers = page.evaluate(WORKER_MESSAGES, messages)
+        for message, answer in zip(messages, answers):
+            assert answer["type"] == "rejected" and answer["problem"], message
+        assert answers[len(messages):] == ["data", ["frame", 1, True]]
+    finally:
+        page.close()
+
+
+def test_the_widget_reads_a_hostile_link_as_the_trainer_does_and_keeps_training(chromium, repo_url):
+    expected = hostile_runs()["links"]
+    page = chromium.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        for link, run in zip(HOSTILE_LINKS, expected):
+            page.goto(f"{repo_url}tests/playground_page.html?data=xor&{link}#playground")
+            page.wait_for_function("() => /Step 0:/.test(document.querySelector('.pg-status').textContent)")
+            # the widget's own reading of the link, as its "Link to this setting" writes it
+            assert link_query(page.get_attribute(".pg-link", "href")) == run["query"], link
+            for _ in range(3):
+                page.click(".pg-buttons button:has-text('Step')")
+            page.wait_for_function("() => /Step 3:/.test(document.querySelector('.pg-status').textContent)")
+            losses = re.findall(r"loss (\S+),", page.inner_text(".pg-status"))
+            assert len(losses) == 2 and all(np.isfinite(float(v)) for v in losses), link
+        assert errors == []
+    finally:
+        page.close()

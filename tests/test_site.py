@@ -14,16 +14,26 @@ Every page also has to fit: no shown line of code is longer than the line length
 display formula can be read from its left edge, and every image loaded and has alt text.
 A screenshot of each page at each width goes to pytest's temporary folder.
 
+Every page carries a Content-Security-Policy (docs/hooks/csp.py): scripts only from the site
+and the page's own inline scripts by hash; no page reports a violation, and the playground's
+worker and the Try it page work under it. The publishing workflow gives its build no right
+to publish.
+
 Then what holds for every chapter: its own test module, its companion notebook, and no
 run result typed into its prose.
 """
 
+import base64
+import hashlib
+import importlib.util
 import re
 import tomllib
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
 
+from conftest import csp_violations
 from helpers import DOCS, ROOT, check_companion_notebook, check_no_typed_results, page, page_html, site_pages
 
 PAGES = site_pages()
@@ -101,6 +111,7 @@ def test_page_loads_cleanly_renders_math_and_fits_a_laptop_and_a_phone(src, path
     # Last, so that whatever the page fetched or logged after it loaded is counted too.
     assert page.external_requests == [], f"{src} requested other hosts: {page.external_requests}"
     assert page.console_errors == [], f"{src} logged console errors: {page.console_errors}"
+    assert csp_violations(page) == [], f"{src}: its Content-Security-Policy refused {csp_violations(page)}"
 
 
 # Code that fits, pages that fit ---------------------------------------------------------
@@ -290,3 +301,158 @@ def test_the_build_typesets_math_and_fails_on_a_formula_katex_cannot_parse():
     assert typeset.p.get_text().startswith("If ") and typeset.p.get_text().endswith(", then")
     with pytest.raises(PluginError, match=r"chapter\.md: .*\\frac\{1\}"):
         katex.on_post_page('<span class="arithmatex">\\(\\frac{1}\\)</span>', page, config=None)
+
+
+# The Content-Security-Policy (docs/hooks/csp.py) ------------------------------------------
+
+def load_hook(name):
+    spec = importlib.util.spec_from_file_location(f"{name}_hook", ROOT / "docs" / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def directives(policy):
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+def sha256_source(text):
+    return f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'"
+
+
+REQUIRED = {"default-src": ["'self'"], "object-src": ["'none'"], "base-uri": ["'self'"],
+            "worker-src": ["'self'"], "font-src": ["'self'"], "img-src": ["'self'", "data:"],
+            "style-src": ["'self'", "'unsafe-inline'"], "form-action": ["'self'"], "connect-src": ["'self'"]}
+
+
+def check_policy(html, where):
+    """The page's policy comes first in <head> (after <meta charset>), says what REQUIRED says,
+    runs scripts from the site only, and lists the hash of each of its inline scripts."""
+    soup = BeautifulSoup(html, "html.parser")
+    head = [element for element in soup.head.children if element.name]
+    first = head[1] if head[0].get("charset") else head[0]
+    assert first.name == "meta" and first.get("http-equiv") == "Content-Security-Policy", f"{where}: {first}"
+    assert len(soup.select('meta[http-equiv="Content-Security-Policy"]')) == 1, where
+    policy = directives(first["content"])
+    for name, sources in REQUIRED.items():
+        assert policy[name] == sources, f"{where}: {name} {policy.get(name)}"
+    scripts = policy["script-src"]
+    assert scripts[0] == "'self'" and all(s.startswith("'sha256-") for s in scripts[1:]), f"{where}: {scripts}"
+    inline = [s.string or "" for s in soup.find_all("script")
+              if not s.get("src") and s.get("type", "text/javascript") in ("text/javascript", "module")]
+    assert inline, f"{where}: no inline script (Material writes some into every page)"
+    assert {sha256_source(text) for text in inline} == set(scripts[1:]), where
+    return policy
+
+
+def test_the_hook_writes_a_policy_that_hashes_each_inline_script():
+    csp = load_hook("csp")
+    page = ('<!doctype html><html><head>\n<meta charset="utf-8">\n<title>t</title>'
+            '<script>var a = "&amp;</b>";</script><script src="x.js"></script>'
+            '<script type="application/json">{"not": "run"}</script></head>'
+            '<body><script type="module">import("./y.js")</script><script>\n</script></body></html>')
+    policy = check_policy(csp.with_policy(page), "a page")
+    # exactly the text between the tags, entities and all, as the browser hashes it
+    assert policy["script-src"][1:] == [sha256_source('var a = "&amp;</b>";'), sha256_source('import("./y.js")'),
+                                        sha256_source("\n")]
+    assert csp.with_policy(csp.with_policy(page)) == csp.with_policy(page)  # once per page
+    assert csp.on_post_template("<urlset></urlset>", "sitemap.xml", None) == "<urlset></urlset>"
+    # `mkdocs serve` writes a live-reload script per request: allowed there, and there only
+    csp.on_startup(command="serve", dirty=False)
+    served = directives(BeautifulSoup(csp.with_policy(page), "html.parser").meta.find_next("meta")["content"])
+    assert served["script-src"] == ["'self'", "'unsafe-inline'"] and served["object-src"] == ["'none'"]
+    csp.on_startup(command="build", dirty=False)
+    assert directives(csp.policy(page))["script-src"] == policy["script-src"]
+
+
+# A page with the hook's policy, from a made-up host: its own inline script runs, a script
+# slipped in afterwards (as a link or an output the build did not write might) does not, and
+# the refusal is reported where the site's tests look for it.
+CSP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>csp</title>
+<script>window.ours = true;</script></head><body><p id="p">text</p></body></html>"""
+
+
+def test_the_policy_refuses_a_script_the_build_did_not_write(chromium):
+    from conftest import CSP_LISTENER
+
+    csp = load_hook("csp")
+    page = chromium.new_page()
+    messages = []
+    page.on("console", lambda m: messages.append(m.text))
+    try:
+        page.route("http://csp.test/**", lambda route: route.fulfill(
+            status=200, content_type="text/html", body=csp.with_policy(CSP_PAGE)))
+        page.add_init_script(CSP_LISTENER)
+        page.goto("http://csp.test/")
+        assert page.evaluate("window.ours === true")  # hashed: allowed
+        page.evaluate("""() => { const s = document.createElement("script");
+            s.textContent = "window.theirs = true"; document.body.append(s); }""")
+        page.evaluate("""() => { document.getElementById("p").setAttribute("onclick", "window.theirs = true");
+            document.getElementById("p").click(); }""")
+        page.wait_for_function("() => window.__cspViolations.length >= 2")
+        assert page.evaluate("window.theirs === undefined")
+        assert all(v.startswith("script-src") for v in page.evaluate("window.__cspViolations"))
+        assert any("Content Security Policy" in m for m in messages)
+    finally:
+        page.close()
+
+
+def test_every_built_page_carries_its_policy(built_site):
+    built = sorted(built_site.rglob("*.html"))
+    assert len(built) == len(PAGES) + 1  # and 404.html
+    for path in built:
+        check_policy(path.read_text(encoding="utf-8"), path.relative_to(built_site).as_posix())
+
+
+PLAYGROUND_PAGES = [path for src, path in PAGES if src in ("linear.md", "relu.md", "deeper.md")]
+
+
+def test_the_playground_trains_in_its_worker_under_the_policy(open_page):
+    page = open_page(PLAYGROUND_PAGES[0])
+    workers = []
+    page.on("worker", lambda worker: workers.append(worker.url))
+    page.wait_for_function("() => /Step 0:/.test(document.querySelector('.pg-status').textContent)")
+    for _ in range(3):
+        page.click(".pg-buttons button:has-text('Step')")
+    page.wait_for_function("() => /Step 3:/.test(document.querySelector('.pg-status').textContent)")
+    assert csp_violations(page) == [] and page.console_errors == []
+
+
+def test_try_it_reads_a_drawn_digit_under_the_policy(open_page):
+    page = open_page("try/")
+    page.evaluate("DeepNetsTry.ready")
+    box = page.locator(".try-canvas").bounding_box()
+    points = [(box["x"] + 0.5 * box["width"], box["y"] + (0.15 + 0.05 * i) * box["height"]) for i in range(15)]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point, steps=2)
+    page.mouse.up()
+    page.wait_for_function("() => document.getElementById('try-app').dataset.prediction !== ''")
+    assert page.get_attribute("#try-app", "data-prediction") == "1"
+    assert csp_violations(page) == [] and page.console_errors == []
+
+
+# The publishing workflow ------------------------------------------------------------------
+
+def test_the_build_job_cannot_publish_and_every_action_is_pinned():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
+    jobs = workflow["jobs"]
+    assert workflow["permissions"] == {}
+    assert jobs["build"]["permissions"] == {"contents": "read"}
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    writers = [name for name, job in jobs.items() if "write" in job.get("permissions", {}).values()]
+    assert writers == ["deploy"]
+    assert [step["uses"].split("@")[0] for step in jobs["deploy"]["steps"]] == ["actions/deploy-pages"]
+    for name, job in jobs.items():
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), f"{name}: {step['uses']}"
+    assert re.fullmatch(r"python:\d+\.\d+\.\d+-\w+", jobs["build"]["container"])
+
+
+def test_make_install_brings_its_own_setuptools_and_wheel():
+    pins = dict(line.split("#")[0].strip().split("==") for line in
+                (ROOT / "requirements.txt").read_text().splitlines() if "==" in line)
+    assert {"setuptools", "wheel"} <= set(pins)
+    assert "--no-build-isolation" in (ROOT / "Makefile").read_text()

@@ -22,25 +22,26 @@
   const DEFAULTS = { data: "xor", seed: 0, noise: 0, points: 200, hidden: [], lr: 0.03,
                      batch: 10, l2: 0, keep: 1, opt: "sgd" };
 
+  // A link's setting, by trainer.js's rules (see parseQuery there).
+  const WHOLE = /^\d+$/;
   function parseQuery(query) {
     const s = Object.assign({}, DEFAULTS, { hidden: [] });
     for (const [key, value] of new URLSearchParams(query)) {
-      if (!(key in DEFAULTS)) continue;
-      if (key === "hidden") s.hidden = value ? value.split(",").map(Number).filter((u) => u >= 1 && u <= 8).slice(0, 3) : [];
+      if (!Object.hasOwn(DEFAULTS, key)) continue;
+      if (key === "hidden") s.hidden = value.split(",").filter((u) => WHOLE.test(u) && u >= 1 && u <= 8).map(Number).slice(0, 3);
       else if (key === "data" || key === "opt") s[key] = value;
-      else if (Number.isFinite(Number(value))) s[key] = Number(value);
+      else if (["seed", "points", "batch"].includes(key) ? WHOLE.test(value) : value.trim() && Number.isFinite(Number(value))) s[key] = Number(value);
     }
-    // a hand-edited link cannot break the trainer: unknown or out-of-range values fall back
     const clamp = (v, low, high) => Math.min(high, Math.max(low, v));
     if (!CHOICES.data.some(([value]) => value === s.data)) s.data = DEFAULTS.data;
     if (s.opt !== "adam") s.opt = "sgd";
-    s.seed = clamp(Math.round(s.seed), 0, 4294967295);
-    s.points = clamp(Math.round(s.points), 10, 1000);
-    s.batch = clamp(Math.round(s.batch), 1, s.points);
+    s.seed = Math.min(s.seed, 4294967295);
+    s.points = clamp(s.points, 10, 1000);
+    s.batch = clamp(s.batch, 1, s.points);
     s.noise = clamp(s.noise, 0, 1);
-    s.lr = s.lr > 0 ? Math.min(s.lr, 10) : DEFAULTS.lr;
-    s.l2 = clamp(s.l2, 0, 10);
-    s.keep = s.keep > 0 ? Math.min(s.keep, 1) : 1;
+    s.lr = s.lr > 0 ? Math.min(s.lr, 1) : DEFAULTS.lr;
+    s.l2 = clamp(s.l2, 0, 0.1);
+    s.keep = s.keep > 0 ? clamp(s.keep, 0.1, 1) : 1;
     return s;
   }
   const toQuery = (s) => `data=${s.data}&seed=${s.seed}&noise=${s.noise}&points=${s.points}` +
@@ -159,10 +160,11 @@
     changed() {
       const i = this.inputs, layers = Number(i.layers.value), hidden = [];
       for (let l = 0; l < layers; l++) hidden.push(Math.min(8, Math.max(1, Math.round(Number(i[`units${l}`].value) || 1))));
-      this.setting = Object.assign({}, this.setting, {
+      // by the link's rules: the controls ask for nothing a link cannot
+      this.setting = parseQuery(toQuery(Object.assign({}, this.setting, {
         data: i.data.value, seed: Math.max(0, Math.round(Number(i.seed.value) || 0)), noise: Number(i.noise.value),
         hidden, lr: Number(i.lr.value), batch: Number(i.batch.value), l2: Number(i.l2.value),
-        keep: Number(i.keep.value), opt: i.opt.value });
+        keep: Number(i.keep.value), opt: i.opt.value })));
       this.show();
       // the URL holds the setting, so that a link to it reproduces this run
       if (this.useUrl) history.replaceState(null, "", `?${toQuery(this.setting)}#${this.root.id}`);
@@ -260,6 +262,7 @@
 
     receive(message) {
       if (message.type === "data") this.data = message;
+      else if (message.type === "rejected") this.status.textContent = `The trainer refused the setting: ${message.problem}`;
       else if (message.type === "frame") {
         this.frame = message;
         if (!this.pending) {

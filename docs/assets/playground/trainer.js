@@ -47,17 +47,46 @@
   const DEFAULTS = { data: "xor", seed: 0, noise: 0, points: 200, hidden: [], lr: 0.03,
                      batch: 10, l2: 0, keep: 1, opt: "sgd" };
 
-  // A setting from a query string ("data=xor&hidden=2,2&..."), unknown keys ignored.
+  // A setting from a link ("data=xor&hidden=2,2&..."), which anyone can write: our own keys
+  // only (not constructor), whole numbers for counts and widths, finite ones for the rest,
+  // clamped to ranges the trainer stays finite in. playground.js has the same rules.
+  const DATA = ["xor", "circles", "spirals", "gauss"], WHOLE = /^\d+$/;
   function parseQuery(query) {
     const s = Object.assign({}, DEFAULTS, { hidden: [] });
-    const params = new URLSearchParams(query);
-    for (const [key, value] of params) {
-      if (!(key in DEFAULTS)) continue;
-      if (key === "hidden") s.hidden = value ? value.split(",").map(Number) : [];
+    for (const [key, value] of new URLSearchParams(query)) {
+      if (!Object.hasOwn(DEFAULTS, key)) continue;
+      if (key === "hidden") s.hidden = value.split(",").filter((u) => WHOLE.test(u) && u >= 1 && u <= 8).map(Number).slice(0, 3);
       else if (key === "data" || key === "opt") s[key] = value;
-      else s[key] = Number(value);
+      else if (["seed", "points", "batch"].includes(key) ? WHOLE.test(value) : value.trim() && Number.isFinite(Number(value))) s[key] = Number(value);
     }
+    const clamp = (v, low, high) => Math.min(high, Math.max(low, v));
+    if (!DATA.includes(s.data)) s.data = DEFAULTS.data;
+    if (s.opt !== "adam") s.opt = "sgd";
+    s.seed = Math.min(s.seed, 4294967295);
+    s.points = clamp(s.points, 10, 1000);
+    s.batch = clamp(s.batch, 1, s.points);
+    s.noise = clamp(s.noise, 0, 1);
+    s.lr = s.lr > 0 ? Math.min(s.lr, 1) : DEFAULTS.lr;
+    s.l2 = clamp(s.l2, 0, 0.1); // lr * l2 < 2, or the decay alone diverges
+    s.keep = s.keep > 0 ? clamp(s.keep, 0.1, 1) : 1;
     return s;
+  }
+
+  // What is wrong with a setting sent to the worker ("" if nothing): the same ranges.
+  function checkSetting(s) {
+    const whole = (v, low, high) => Number.isInteger(v) && v >= low && v <= high;
+    const real = (v, low, high) => typeof v === "number" && v >= low && v <= high; // not NaN
+    if (s === null || typeof s !== "object" || Array.isArray(s)) return "a setting must be an object";
+    const unknown = Object.keys(s).find((k) => !Object.hasOwn(DEFAULTS, k));
+    if (unknown !== undefined) return `unknown key ${unknown}`;
+    s = Object.assign({}, DEFAULTS, s);
+    const bad = [["data", DATA.includes(s.data)], ["opt", s.opt === "sgd" || s.opt === "adam"],
+      ["seed", whole(s.seed, 0, 4294967295)], ["points", whole(s.points, 10, 1000)],
+      ["batch", whole(s.batch, 1, s.points)], ["noise", real(s.noise, 0, 1)],
+      ["lr", real(s.lr, Number.MIN_VALUE, 1)], ["l2", real(s.l2, 0, 0.1)], ["keep", real(s.keep, 0.1, 1)],
+      ["hidden", Array.isArray(s.hidden) && s.hidden.length <= 3 && s.hidden.every((u) => whole(u, 1, 8))]]
+      .find(([, ok]) => !ok);
+    return bad ? `${bad[0]} is out of range` : "";
   }
 
   function toQuery(s) {
@@ -284,7 +313,7 @@
     }
   }
 
-  const api = { cos, sin, log, random, parseQuery, toQuery, makeData, initialWeights, forward, crossEntropy,
+  const api = { cos, sin, log, random, parseQuery, checkSetting, toQuery, makeData, initialWeights, forward, crossEntropy,
                 Trainer, EXTENT, DEFAULTS };
 
   // In a Web Worker: train on request, post frames for the widget to draw.
@@ -319,20 +348,26 @@
       frame();
       timer = setTimeout(run, 16);
     };
+    // The widget's four messages, a reset with a sound setting; others are rejected.
     self.onmessage = ({ data }) => {
-      if (data.type === "reset") {
+      const type = data !== null && typeof data === "object" && Object.hasOwn(data, "type") ? data.type : null;
+      const problem = !["reset", "play", "pause", "step"].includes(type) ? "unknown message"
+        : type === "reset" ? checkSetting(data.setting) : trainer ? "" : "no setting yet";
+      if (problem) {
+        self.postMessage({ type: "rejected", problem });
+      } else if (type === "reset") {
         trainer = new Trainer(data.setting);
         history = [];
         self.postMessage({ type: "data", train: trainer.data.train, test: trainer.data.test, extent: EXTENT });
         playing = false;
         frame();
-      } else if (data.type === "play") {
+      } else if (type === "play") {
         playing = true;
         if (!timer) run();
-      } else if (data.type === "pause") {
+      } else if (type === "pause") {
         playing = false;
         frame();
-      } else if (data.type === "step") {
+      } else if (type === "step") {
         playing = false;
         trainer.trainStep();
         frame();
