@@ -74,7 +74,7 @@ def test_the_batch_is_split_in_order_among_the_replicas():
 def test_checkpoints_move_between_device_counts(tmp_path, twenty_steps_data):
     """Written on two devices, resumed on one; written on one, resumed on two: each ends
     where an uninterrupted run on one device ends (two epochs of five steps)."""
-    from snippets.distributed import mirrored, use_devices
+    from snippets.distributed import mirrored, train_on_devices, use_devices
     from snippets.train import train
 
     devices = use_devices(2)
@@ -86,8 +86,8 @@ def test_checkpoints_move_between_device_counts(tmp_path, twenty_steps_data):
         folder = tmp_path / f"{first}-then-{then}"
         strategies = {count: mirrored(devices[:count]) if count > 1 else None
                       for count in (first, then)}
-        train(replace(config, epochs=1), data, folder, log=quiet, strategy=strategies[first])
-        resumed = train(config, data, folder, log=quiet, strategy=strategies[then])
+        train_on_devices(strategies[first], replace(config, epochs=1), data, folder, log=quiet)
+        resumed = train_on_devices(strategies[then], config, data, folder, log=quiet)
         assert resumed.resumed_from_epoch == 1 and len(resumed.history) == 2
         assert np.max(np.abs(flat_weights(resumed.model) - whole)) < TOLERANCE, (first, then)
 
