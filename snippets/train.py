@@ -209,6 +209,7 @@ def copy_weights(source, target):
         to_variable.assign(from_variable)
 
 
+# --8<-- [start:train]
 def build(config, data, init_from=None):
     """The model and its optimizer, as ``config`` says, for ``data``'s shapes.
 
@@ -237,7 +238,6 @@ def build(config, data, init_from=None):
     return model, optimizer
 
 
-# --8<-- [start:train]
 def train(
     config=TrainConfig(),
     data=None,
