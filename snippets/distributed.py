@@ -1,6 +1,6 @@
 """More than one device: which devices, which machines, and the tf.distribute strategy
 that trains on them. ``train_on_devices`` wraps the lesson's training loop
-(snippets/train.py) for them; the step each replica runs is in snippets/data_parallel.py.
+(snippets/train.py) for them; each replica's step is in snippets/data_parallel.py.
 
 ``MirroredStrategy`` trains on the devices of one machine, ``MultiWorkerMirroredStrategy``
 on several machines. On a machine without GPUs, the CPU can be split into logical devices:
