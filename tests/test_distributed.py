@@ -92,6 +92,22 @@ def test_checkpoints_move_between_device_counts(tmp_path, twenty_steps_data):
         assert np.max(np.abs(flat_weights(resumed.model) - whole)) < TOLERANCE, (first, then)
 
 
+def test_the_lessons_train_knows_no_strategy_and_the_wrapper_without_one_is_train(twenty_steps_data):
+    """snippets/train.py trains on one device; train_on_devices wraps it, and with no
+    strategy it is train itself, weight for weight."""
+    import inspect
+
+    from snippets.distributed import train_on_devices
+    from snippets.train import train
+
+    assert "strategy" not in inspect.signature(train).parameters
+    plain = train(TWENTY_STEPS, twenty_steps_data, log=quiet)
+    wrapped = train_on_devices(None, TWENTY_STEPS, twenty_steps_data, log=quiet)
+    np.testing.assert_array_equal(flat_weights(plain.model), flat_weights(wrapped.model))
+    assert [row["valid_accuracy"] for row in wrapped.history] == [
+        row["valid_accuracy"] for row in plain.history]
+
+
 def folder_digest(folder):
     return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
             for path in sorted(folder.iterdir())}
