@@ -3,8 +3,8 @@
 Every device holds a copy (a replica) of the network. Each step splits the global batch
 into one slice per replica; each replica computes the gradients of its slice, the
 gradients are summed across replicas (an all-reduce), and every replica applies the same
-update, so the copies never drift apart. ``train.train(..., strategy=...)`` uses this step
-in place of its own; snippets/distributed.py makes the strategy.
+update, so the copies never drift apart. ``distributed.train_on_devices`` uses this step
+in place of ``train.make_train_step``; snippets/distributed.py makes the strategy.
 
 Run it as a script to take one step of the course's network on one replica and on two
 (logical CPU devices), from the same weights and the same batch, and compare:

@@ -1,5 +1,6 @@
 """More than one device: which devices, which machines, and the tf.distribute strategy
-that trains on them (the step each replica runs is in snippets/data_parallel.py).
+that trains on them. ``train_on_devices`` wraps the lesson's training loop
+(snippets/train.py) for them; each replica's step is in snippets/data_parallel.py.
 
 ``MirroredStrategy`` trains on the devices of one machine, ``MultiWorkerMirroredStrategy``
 on several machines. On a machine without GPUs, the CPU can be split into logical devices:
@@ -21,7 +22,9 @@ import numpy as np
 import tensorflow as tf
 
 from snippets.common import ExplainedError
-from snippets.train import train
+from snippets.data import load_dataset
+from snippets.data_parallel import is_chief, make_replicated_train_step
+from snippets.train import build, train, train_with
 
 # Splitting a CPU into more logical devices than this proves nothing more, and each one
 # costs memory and start-up time.
@@ -195,6 +198,31 @@ def make_strategy(devices=None, workers=None, worker_index=0,
     return mirrored(use_devices(count))
 
 
+def train_on_devices(strategy, config, data=None, checkpoint_dir=None,
+                     log=print, init_from=None):
+    """``train.train`` on every device of ``strategy``; with None, ``train``
+    itself, on one device.
+
+    Two things change, and the epochs, checkpoints and early stopping stay as
+    they are: the model and the optimizer are made in the strategy's scope,
+    which gives every device a copy of each variable, and each step runs on
+    every replica. Only the chief of a cluster writes checkpoints.
+    """
+    if strategy is None:
+        return train(config, data, checkpoint_dir, log, init_from)
+    if data is None:
+        data = load_dataset(config.validation_size, config.limit)
+    with strategy.scope():
+        model, optimizer = build(config, data, init_from)
+    train_step = make_replicated_train_step(
+        strategy, model, optimizer, config.l2
+    )
+    return train_with(
+        train_step, model, optimizer, data, config, checkpoint_dir, log,
+        write_checkpoints=is_chief(strategy),
+    )
+
+
 # --8<-- [end:strategy]
 
 
@@ -208,8 +236,8 @@ def weights_after_training(config, data, device_counts):
         strategy = (
             mirrored(devices[:count]) if count > 1 else None
         )
-        result = train(
-            config, data, log=lambda message: None, strategy=strategy
+        result = train_on_devices(
+            strategy, config, data, log=lambda message: None
         )
         weights[count] = np.concatenate(
             [v.numpy().ravel() for v in result.model.trainable_variables]
@@ -222,7 +250,6 @@ def weights_after_training(config, data, device_counts):
 
 def main():
     from snippets.config import TrainConfig
-    from snippets.data import load_dataset
 
     # 20 steps of 100 examples, no dropout: the steps are the same on any count
     config = TrainConfig(epochs=1, batch_size=100, limit=2000)

@@ -22,7 +22,6 @@ from snippets.checkpoint import open_training_checkpoints, write_checkpoint
 from snippets.common import ExplainedError
 from snippets.config import TrainConfig
 from snippets.data import batches, load_dataset
-from snippets.data_parallel import is_chief, make_replicated_train_step
 from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
 from snippets.regularization import EarlyStopping, l2_penalty
@@ -211,13 +210,40 @@ def copy_weights(source, target):
 
 
 # --8<-- [start:train]
+def build(config, data, init_from=None):
+    """The model and its optimizer, as ``config`` says, for ``data``'s shapes.
+
+    ``init_from`` is a model of the same architecture whose weights training
+    starts from (finetuning). The optimizer's variables are made here too, so
+    that a checkpoint can be restored into them before the first step.
+    """
+    model = MLP(
+        config.hidden,
+        n_inputs=data.train_x.shape[1],
+        n_classes=data.train_y.shape[1],
+        keep_prob=config.keep_prob,
+        input_keep_prob=config.input_keep_prob,
+        seed=config.seed,
+    )
+    if init_from is not None:
+        copy_weights(init_from, model)
+    steps_per_epoch = math.ceil(len(data.train_x) / config.batch_size)
+    optimizer = make_optimizer(
+        config.optimizer,
+        config.learning_rate,
+        config.schedule,
+        config.epochs * steps_per_epoch,
+    )
+    optimizer.build(model.trainable_variables)
+    return model, optimizer
+
+
 def train(
     config=TrainConfig(),
     data=None,
     checkpoint_dir=None,
     log=print,
     init_from=None,
-    strategy=None,
 ):
     """Train an MLP as ``config`` says and return it with its history and test
     scores.
@@ -225,41 +251,30 @@ def train(
     The returned model holds the weights of the epoch with the best validation
     accuracy. With ``checkpoint_dir``, every epoch ends with a checkpoint of
     the whole training state, and a later call with the same directory resumes
-    from the newest complete one. ``init_from`` is a model of the same
-    architecture whose weights training starts from (finetuning); a resumed run
-    takes its weights from the checkpoint instead. ``strategy`` (a
-    tf.distribute strategy, see snippets/distributed.py) trains on several
-    devices at once.
+    from the newest complete one. ``init_from``: see ``build``.
     """
     if data is None:
         data = load_dataset(config.validation_size, config.limit)
+    model, optimizer = build(config, data, init_from)
+    train_step = make_train_step(model, optimizer, config.l2)
+    return train_with(
+        train_step, model, optimizer, data, config, checkpoint_dir, log
+    )
+
+
+def train_with(
+    train_step,
+    model,
+    optimizer,
+    data,
+    config,
+    checkpoint_dir=None,
+    log=print,
+    write_checkpoints=True,
+):
+    """The epochs of ``train``, each a pass of ``train_step`` over shuffled
+    mini-batches."""
     steps_per_epoch = math.ceil(len(data.train_x) / config.batch_size)
-    # On several devices, what is made in the strategy's scope has a copy on
-    # each; without one, this scope is TensorFlow's default: one device.
-    with (strategy or tf.distribute.get_strategy()).scope():
-        model = MLP(
-            config.hidden,
-            n_inputs=data.train_x.shape[1],
-            n_classes=data.train_y.shape[1],
-            keep_prob=config.keep_prob,
-            input_keep_prob=config.input_keep_prob,
-            seed=config.seed,
-        )
-        if init_from is not None:
-            copy_weights(init_from, model)
-        optimizer = make_optimizer(
-            config.optimizer,
-            config.learning_rate,
-            config.schedule,
-            config.epochs * steps_per_epoch,
-        )
-        optimizer.build(model.trainable_variables)
-    if strategy is None:
-        train_step = make_train_step(model, optimizer, config.l2)
-    else:
-        train_step = make_replicated_train_step(
-            strategy, model, optimizer, config.l2
-        )
 
     def train_one_epoch(epoch):
         bar = ProgressBar(steps_per_epoch, f"epoch {epoch:>3}/{config.epochs}")
@@ -305,7 +320,7 @@ def train(
         state={"optimizer": optimizer},
         checkpoint_dir=checkpoint_dir,
         log=log,
-        write_checkpoints=strategy is None or is_chief(strategy),
+        write_checkpoints=write_checkpoints,
     )
 
 

@@ -37,7 +37,10 @@ def wilson_interval(correct, n, z=Z95):
     p = correct / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At none or all right, one end is exactly 0 or 1 (rounding would miss it by 1e-18).
+    low = 0.0 if correct == 0 else max(0.0, centre - half)
+    high = 1.0 if correct == n else min(1.0, centre + half)
+    return low, high
 # --8<-- [end:wilson]
 
 

@@ -74,7 +74,7 @@ def test_the_batch_is_split_in_order_among_the_replicas():
 def test_checkpoints_move_between_device_counts(tmp_path, twenty_steps_data):
     """Written on two devices, resumed on one; written on one, resumed on two: each ends
     where an uninterrupted run on one device ends (two epochs of five steps)."""
-    from snippets.distributed import mirrored, use_devices
+    from snippets.distributed import mirrored, train_on_devices, use_devices
     from snippets.train import train
 
     devices = use_devices(2)
@@ -86,10 +86,26 @@ def test_checkpoints_move_between_device_counts(tmp_path, twenty_steps_data):
         folder = tmp_path / f"{first}-then-{then}"
         strategies = {count: mirrored(devices[:count]) if count > 1 else None
                       for count in (first, then)}
-        train(replace(config, epochs=1), data, folder, log=quiet, strategy=strategies[first])
-        resumed = train(config, data, folder, log=quiet, strategy=strategies[then])
+        train_on_devices(strategies[first], replace(config, epochs=1), data, folder, log=quiet)
+        resumed = train_on_devices(strategies[then], config, data, folder, log=quiet)
         assert resumed.resumed_from_epoch == 1 and len(resumed.history) == 2
         assert np.max(np.abs(flat_weights(resumed.model) - whole)) < TOLERANCE, (first, then)
+
+
+def test_the_lessons_train_knows_no_strategy_and_the_wrapper_without_one_is_train(twenty_steps_data):
+    """snippets/train.py trains on one device; train_on_devices wraps it, and with no
+    strategy it is train itself, weight for weight."""
+    import inspect
+
+    from snippets.distributed import train_on_devices
+    from snippets.train import train
+
+    assert "strategy" not in inspect.signature(train).parameters
+    plain = train(TWENTY_STEPS, twenty_steps_data, log=quiet)
+    wrapped = train_on_devices(None, TWENTY_STEPS, twenty_steps_data, log=quiet)
+    np.testing.assert_array_equal(flat_weights(plain.model), flat_weights(wrapped.model))
+    assert [row["valid_accuracy"] for row in wrapped.history] == [
+        row["valid_accuracy"] for row in plain.history]
 
 
 def folder_digest(folder):

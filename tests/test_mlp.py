@@ -294,7 +294,8 @@ def test_presets():
 
 
 def test_the_acceptance_run_was_made_with_todays_defaults_and_met_its_target():
-    """benchmarks/course_accuracy.json (from `make accuracy`) is what the MLP page shows."""
+    """benchmarks/course_accuracy.json (from `make accuracy`), which the system page shows
+    (the MLP page links there for how accurate its network gets)."""
     report = json.loads((ROOT / "benchmarks" / "course_accuracy.json").read_text())
     assert report["config"] == json.loads(json.dumps(asdict(replace(PRESETS["course"], seed=report["config"]["seed"]))))
     assert sorted(report["runs"]) == ["0", "1", "2"]
@@ -333,6 +334,7 @@ def test_curves_losses_fall_and_validation_accuracy_rises_every_epoch():
     assert valid_loss[-1] < valid_loss[0] and train_loss[0] > 2 * valid_loss[0]  # "from far higher"
     assert np.all(np.diff(accuracy) > 0)  # still improving at the end
     assert 0.85 < curves["test_accuracy"] < 0.98
+    assert curves["test_digits"] == 10_000  # the caption's "interval over the 10,000 test digits"
 
 
 def test_confusion_matrix_counts_every_test_digit_and_its_largest_mistakes_are_4_9_and_7_9():
@@ -427,3 +429,26 @@ def test_the_plain_loop_learns_and_reports_each_epoch(small_data):
 
 def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
     check_exercises("mlp")
+
+
+def test_the_lessons_loop_shows_no_distribution_code():
+    """Chapter 3's training loop is the plain one: running it on several devices wraps it,
+    in snippets/distributed.py, on its own page."""
+    source = (ROOT / "snippets" / "train.py").read_text(encoding="utf-8")
+    assert "strateg" not in source and "replica" not in source and "data_parallel" not in source
+    shown = re.findall(r'--8<-- "snippets/(\w+)\.py:', page("mlp"))
+    assert not {"distributed", "data_parallel"} & set(shown)
+    assert "distribute" not in page("mlp")
+
+
+def test_the_page_keeps_to_the_network_and_its_loop():
+    """tf.function's internals live on the speed page, the presets and acceptance runs on
+    the system page; what stays is short."""
+    text = page("mlp")
+    assert len(text.splitlines()) <= 350
+    for moved in ("get_concrete_function", "PRESETS", "course_accuracy.json", "AutoGraph, which"):
+        assert moved not in text, moved
+    assert "speed.md#what-tffunction-does-for-a-step" in text
+    assert "## What `tf.function` does for a step" in page("speed")
+    summary = text[text.index('!!! abstract "Summary"'):].splitlines()[1:]
+    assert 3 <= len(summary) <= 5 and all(line.startswith("    - ") for line in summary)

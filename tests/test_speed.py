@@ -21,6 +21,46 @@ from snippets.fast import FAST, FastTrainer, learning_rate_at, loss_and_gradient
 from snippets.mlp import MLP
 from snippets.train import TrainingDiverged, TrainResult, evaluate
 
+
+# What `tf.function` does for a step (the section moved here from the MLP page) ------------
+
+def test_the_step_is_one_concrete_function_that_takes_every_batch_size():
+    """One trace serves every batch, the last smaller one included, as the page says."""
+    from snippets.train import make_train_step
+
+    model = MLP(hidden=(32,), seed=0)
+    optimizer = tf.keras.optimizers.Adam(1e-3)
+    step = make_train_step(model, optimizer, l2=0.0)
+    assert isinstance(step, tf.types.experimental.ConcreteFunction)
+    assert [spec.shape.as_list() for spec in step.structured_input_signature[0]] == [
+        [None, 784], [None, 10], [2]]
+    rng = np.random.default_rng(0)
+    for rows in (100, 37):
+        x = rng.random((rows, 784), dtype=np.float32)
+        y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, rows)]
+        loss, norm = step(x, y, tf.constant([0, rows], tf.int64))
+        assert np.isfinite(float(loss)) and float(norm) > 0
+    assert int(optimizer.iterations) == 2
+    with pytest.raises((TypeError, ValueError)):
+        step(np.zeros((4, 783), np.float32), np.zeros((4, 10), np.float32), tf.constant([0, 0], tf.int64))
+
+
+def test_the_steps_that_say_autograph_is_off_have_no_python_control_flow_on_tensors():
+    """AutoGraph is off in the step and in the fast trainer's compiled functions; the
+    fast trainer's loop over the batches is a tf.while_loop written by hand."""
+    import inspect
+
+    from snippets import train as train_module
+
+    step_source = inspect.getsource(train_module.make_train_step)
+    assert "autograph=False" in step_source
+    fast_source = inspect.getsource(fast)
+    assert fast_source.count("autograph=False") >= 2 and "tf.while_loop(" in fast_source
+    text = page("speed")
+    section = text.index("## What `tf.function` does for a step")
+    assert text.index("\n## ") + 1 == section < text.index("## The rules of the race")
+    assert '--8<-- "snippets/train.py:train_step"' in text[section:text.index("## The rules of the race")]
+
 QUICK = replace(FAST, epochs=2, batch_size=128, learning_rate=5e-3)
 
 

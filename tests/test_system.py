@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import (ROOT, TENSORFLOW_FREE_MODULES, check_exercises, minimal_environment, one_line_error, quiet, run_command,
-                     run_snippets)
+from helpers import (ROOT, TENSORFLOW_FREE_MODULES, Claim, check_exercises, minimal_environment, one_line_error, quiet,
+                     run_command, run_snippets)
 from snippets import mnist_files
 from snippets.checkpoint import restore_model
 from snippets.common import StopRequested, stop_on_signals
@@ -604,6 +604,151 @@ def test_the_accuracy_script_refuses_bad_input_in_one_line_before_any_training(t
     assert completed.returncode == status
     assert fragment.format(file=tmp_path / "file") in completed.stderr and one_line_error(completed.stderr)
     assert completed.stdout == ""  # no seed started
+
+
+def test_the_page_says_how_far_each_preset_cleared_its_target():
+    """`best` clears its target by more than its lowest seed's interval reaches down;
+    `course` by less: "met without room to spare"."""
+    from snippets.uncertainty import wilson_interval
+
+    for preset, room_to_spare in (("course", False), ("best", True)):
+        report = accuracy_report(preset)
+        lowest, target = report["lowest"], report["target"]
+        low, _ = wilson_interval(round(lowest * TEST_DIGITS), TEST_DIGITS)
+        assert lowest >= target and (low > target) == room_to_spare, preset
+    prose = " ".join(page("system").split())
+    assert "the target is met without room to spare" in prose and "room to spare" not in page("mlp")
+
+
+def test_the_page_reads_the_sizes_of_the_two_test_sets_right():
+    from snippets.data import load_dataset
+    from snippets.other_digits import load_other_digits
+
+    assert "TEST, FONTS = 10_000, 1_500" in page("system")
+    assert len(load_dataset(limit=10).test_x) == TEST_DIGITS
+    assert len(load_other_digits()[0]) == FONT_DIGITS
+
+
+# How sure is a number? (snippets/uncertainty.py) ---------------------------------------------
+
+from snippets.uncertainty import (Spread, accuracy_of, accuracy_with_interval,  # noqa: E402
+                                  binomial_two_sided, mcnemar, seed_spread, separated,
+                                  wilson_interval)
+
+TEST_DIGITS, FONT_DIGITS = 10_000, 1_500
+
+
+@pytest.mark.parametrize("correct, n, low, high", [
+    (9800, 10_000, 0.9771, 0.9826),  # the widths of /work/shared/TEACHING-NOTES.md
+    (9930, 10_000, 0.9912, 0.9945),
+    (4915, 5_000, 0.9790, 0.9862),
+    (1440, 1_500, 0.9489, 0.9688),
+])
+def test_the_wilson_interval_has_the_widths_the_page_teaches(correct, n, low, high):
+    assert wilson_interval(correct, n) == pytest.approx((low, high), abs=5e-5)
+    assert accuracy_with_interval(correct, n) == (
+        f"{100 * correct / n:.2f} % ({100 * low:.2f}-{100 * high:.2f} %)")
+
+
+def test_the_wilson_interval_at_none_and_all_right_stays_in_range_and_keeps_a_width():
+    z2 = 1.959963984540054 ** 2
+    for n in (1, 100, 10_000):
+        low, high = wilson_interval(0, n)
+        assert low == 0 and high == pytest.approx(z2 / (n + z2))
+        low, high = wilson_interval(n, n)
+        assert high == 1 and low == pytest.approx(n / (n + z2))
+    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)  # symmetric at 1/2
+    assert accuracy_of(0.9828, 10_000) == accuracy_with_interval(9828, 10_000)
+
+
+@pytest.mark.parametrize("correct, n", [(1, 0), (-1, 10), (11, 10), (0, -5)])
+def test_an_impossible_count_is_a_value_error(correct, n):
+    with pytest.raises(ValueError, match="0 <= correct <= n"):
+        wilson_interval(correct, n)
+
+
+def test_mcnemar_is_the_exact_binomial_test_on_the_digits_the_two_disagree_on():
+    # A right and B wrong on 2 digits, the reverse on 8, both right on 90: by hand,
+    # P(2 or fewer of 10 fair tosses) = (1 + 10 + 45) / 1024, twice for both sides.
+    a = np.array([True] * 2 + [False] * 8 + [True] * 90)
+    b = np.array([False] * 2 + [True] * 8 + [True] * 90)
+    test = mcnemar(a, b)
+    assert (test.only_a, test.only_b) == (2, 8)
+    assert test.p_value == pytest.approx(2 * 56 / 1024)
+    assert mcnemar(b, a).p_value == test.p_value  # the same test either way round
+    assert test.verdict("A", "B").startswith("no difference detected: McNemar p = 0.11")
+    lopsided = mcnemar([True] * 20 + [False], [False] * 20 + [True])
+    assert lopsided.p_value == pytest.approx(2 * 22 / 2 ** 21)
+    assert lopsided.verdict("wide", "deep").startswith("wide is better than deep: McNemar p = ")
+    assert mcnemar([True, False], [True, False]).p_value == 1.0  # they never disagree
+    assert binomial_two_sided(0, 4000) == 0.0 and binomial_two_sided(2000, 4000) == 1.0
+    with pytest.raises(ValueError, match="two equally long lists"):
+        mcnemar([True, False], [True])
+
+
+def test_seed_spread_gives_the_mean_the_sample_sd_and_the_range():
+    spread = seed_spread([0.9833, 0.9828, 0.9846])
+    assert spread.mean == pytest.approx(0.98357, abs=1e-5) and spread.seeds == 3
+    assert spread.sd == pytest.approx(np.std([0.9833, 0.9828, 0.9846], ddof=1))
+    assert (spread.low, spread.high) == (0.9828, 0.9846)
+    assert str(spread) == "98.36 % (98.28-98.46 % over 3 seeds)"
+    many = seed_spread(np.linspace(0.98, 0.99, 30))
+    assert str(many).startswith("98.50 % ± 0.30 (sd over 30 seeds)")
+    assert seed_spread([0.97]).sd == 0.0
+    for bad in ([], [[0.9, 0.91]]):
+        with pytest.raises(ValueError, match="non-empty list"):
+            seed_spread(bad)
+
+
+def test_separated_asks_for_two_standard_errors_of_the_difference():
+    a = Spread(mean=0.980, sd=0.001, low=0.979, high=0.981, seeds=4)
+    b = Spread(mean=0.982, sd=0.001, low=0.981, high=0.983, seeds=4)  # error 0.0007
+    assert separated(a, b) and separated(b, a)
+    assert not separated(a, Spread(0.981, 0.001, 0.980, 0.982, 4))
+    assert not separated(a, a)
+
+
+def the_best_preset_is_more_accurate_on_both_sets():
+    """The gap between the presets' means, over their seeds, is many standard errors."""
+    for key in ("test_accuracy", "other_digits_accuracy"):
+        course, best = (seed_spread([run[key] for run in accuracy_report(preset)["runs"].values()])
+                        for preset in ("course", "best"))
+        assert best.mean > course.mean and separated(course, best, standard_errors=5), key
+
+
+# The page's two made-up pairs of networks (both wrong, A only right, B only right).
+PAIRS = [(139, 61, 31), (70, 130, 100)]
+
+
+def the_made_up_pairs_are_as_the_page_says(better):
+    assert str(PAIRS) in page("system")
+    _, only_a, only_b = PAIRS[0 if better else 1]
+    a = np.array([True] * only_a + [False] * only_b)
+    test = mcnemar(a, ~a)
+    assert (test.p_value < 0.05) == better and only_a > only_b
+    assert PAIRS[0][1] - PAIRS[0][2] == PAIRS[1][1] - PAIRS[1][2] == 30  # "the same gap of 30"
+
+
+CLAIMS = [
+    Claim("The best preset is more accurate than the course's on MNIST's test digits and on the "
+          "font digits alike", the_best_preset_is_more_accurate_on_both_sets),
+    Claim("`best` is more accurate on both test sets", the_best_preset_is_more_accurate_on_both_sets),
+    Claim("A is the better network", lambda: the_made_up_pairs_are_as_the_page_says(True)),
+    Claim("no difference detected at this size", lambda: the_made_up_pairs_are_as_the_page_says(False)),
+]
+
+
+def test_the_intervals_figure_shows_each_sets_width(drawn):
+    data = drawn("system-intervals")
+    sizes = [key for key in data if key != "accuracy"]
+    assert sizes == [1_500, 5_000, 10_000]  # the caption's font, validation and test sets
+    at = data["accuracy"].index(0.98)
+    assert (data[10_000]["low"][at], data[10_000]["high"][at]) == pytest.approx((0.9771, 0.9826), abs=5e-5)
+    half = {n: (np.array(data[n]["high"]) - np.array(data[n]["low"])) / 2 for n in sizes}
+    assert np.all(half[1_500] > half[5_000]) and np.all(half[5_000] > half[10_000])  # more digits, narrower
+    assert all(np.all(np.diff(half[n]) < 0) for n in sizes)  # higher accuracy, narrower
+    assert all(low <= p <= high for n in sizes
+               for p, low, high in zip(data["accuracy"], data[n]["low"], data[n]["high"]))
 
 
 # Figures ------------------------------------------------------------------------------------

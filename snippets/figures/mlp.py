@@ -10,6 +10,7 @@ import tensorflow as tf
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 
 from snippets.figures import COLORS, bare, ink, short_run
+from snippets.uncertainty import accuracy_of
 
 LIMIT = 3000  # training images of the short run
 VALIDATION = 1000  # validation images held out of training
@@ -32,14 +33,16 @@ def test_predictions():
 
 
 def curves():
-    """Per epoch: mean training loss, validation loss and validation accuracy."""
-    _, result = course_run()
+    """Per epoch: mean training loss, validation loss and validation accuracy; the test
+    accuracy, and on how many digits it was measured (for its interval)."""
+    data, result = course_run()
     rows = result.history
     return {"epoch": [row["epoch"] for row in rows],
             "train_loss": [row["train_loss"] for row in rows],
             "valid_loss": [row["valid_loss"] for row in rows],
             "valid_accuracy": [row["valid_accuracy"] for row in rows],
-            "test_accuracy": result.test_accuracy}
+            "test_accuracy": result.test_accuracy,
+            "test_digits": len(data.test_x)}
 
 
 def draw_curves(data):
@@ -53,7 +56,8 @@ def draw_curves(data):
     right.plot(data["epoch"], np.array(data["valid_accuracy"]) * 100, marker="s", color=COLORS[1],
                label="validation")
     right.axhline(data["test_accuracy"] * 100, color=ink(), linestyle="--", linewidth=1)
-    right.annotate(f"test, once at the end: {data['test_accuracy']:.1%}",
+    measured = accuracy_of(data["test_accuracy"], data["test_digits"], digits=1)
+    right.annotate(f"test, once at the end: {measured}",
                    (data["epoch"][0], data["test_accuracy"] * 100), xytext=(0, 5),
                    textcoords="offset points", fontsize=9)
     right.set_xlabel("epoch")

@@ -1,5 +1,6 @@
 """Figures of "The complete system": the pipeline the command line runs, from fetching MNIST
-to exporting for the browser, and which module of snippets/ imports which."""
+to exporting for the browser, how wide an accuracy's interval is on the site's three sets,
+and which module of snippets/ imports which."""
 
 import ast
 import os
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
 from snippets.figures import COLORS, ink
@@ -151,7 +153,7 @@ def draw_imports(graph):
             ax.annotate("", xy=(x1, y1 + 0.16), xytext=(x0, y0 - 0.16),
                         arrowprops=dict(arrowstyle="-|>", color=COLORS[4], linewidth=0.8,
                                         alpha=0.85, shrinkA=0, shrinkB=0))
-    tensorflow_free = {"common", "config", "mnist_files", "data"}
+    tensorflow_free = {"common", "config", "uncertainty", "mnist_files", "data"}
     for name, (x, y) in position.items():
         color = COLORS[2] if name in tensorflow_free else COLORS[1]
         ax.text(x, y, name, ha="center", va="center", fontsize=9,
@@ -167,7 +169,41 @@ def draw_imports(graph):
     return figure
 
 
+# The site's three sets: the font digits, the validation set, MNIST's test set.
+INTERVAL_SIZES = (1_500, 5_000, 10_000)
+
+
+def intervals():
+    """The Wilson 95 % interval of every accuracy from 90.0 % to 99.9 %, on each of the
+    site's three sets: {"accuracy": [...], n: {"low": [...], "high": [...]}}."""
+    from snippets.uncertainty import wilson_interval
+
+    accuracies = [round(0.9 + 0.001 * i, 3) for i in range(100)]
+    data = {"accuracy": accuracies}
+    for n in INTERVAL_SIZES:
+        bounds = [wilson_interval(round(p * n), n) for p in accuracies]
+        data[n] = {"low": [low for low, _ in bounds], "high": [high for _, high in bounds]}
+    return data
+
+
+def draw_intervals(data):
+    figure, ax = plt.subplots(figsize=(7.0, 3.6))
+    accuracy = 100 * np.array(data["accuracy"])
+    sizes = [key for key in data if key != "accuracy"]
+    for color, n in zip(COLORS, sizes):
+        half = 100 * (np.array(data[n]["high"]) - np.array(data[n]["low"])) / 2
+        ax.plot(accuracy, half, color=color, linewidth=1.8, label=f"{n:,} digits")
+    ax.set_xlabel("accuracy (%)")
+    ax.set_ylabel("± points (half the 95 % interval)")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, axis="y")
+    ax.legend(title="measured on")
+    figure.tight_layout()
+    return figure
+
+
 FIGURES = [
     ("system-pipeline", pipeline, draw_pipeline),
+    ("system-intervals", intervals, draw_intervals),
     ("system-imports", imports, draw_imports),
 ]
