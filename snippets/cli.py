@@ -469,7 +469,7 @@ def strategy_from_args(args, config):
 
 
 def run_train(args):
-    from snippets.train import train
+    from snippets.distributed import train_on_devices
 
     fast_trainer = args.fast or isinstance(PRESETS[args.preset], FastConfig)
     if fast_trainer and (args.devices is not None or args.workers):
@@ -508,8 +508,8 @@ def run_train(args):
     else:
         reporting = contextlib.nullcontext()
     with reporting:
-        result = train(
-            config, checkpoint_dir=checkpoint_dir, log=log, strategy=strategy
+        result = train_on_devices(
+            strategy, config, checkpoint_dir=checkpoint_dir, log=log
         )
     if args.workers and args.worker_index > 0:
         saved = "worker 0 saves them"

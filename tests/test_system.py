@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import zipfile
 from dataclasses import asdict, fields, replace
 from datetime import date
 from pathlib import Path
@@ -325,8 +326,8 @@ def test_a_kill_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path, 
 
 # From the bottom up: a module may import only modules listed before it.
 LAYERS = ["common", "config", "uncertainty", "playground", "mnist_files", "data", "augment", "linear", "regularization", "mlp",
-          "relu", "backprop", "checkpoint", "data_parallel", "train", "distributed", "fast", "finetune", "predict",
-          "other_digits", "export", "deeper",
+          "backprop", "checkpoint", "data_parallel", "train", "relu", "distributed", "fast", "finetune", "predict",
+          "other_digits", "export", "portable", "deeper",
           "compat_v1", "in_keras", "exercises", "cli", "__main__"]
 PACKAGES = ["exercises"]  # a subpackage is one layer: all of its modules together
 
@@ -796,3 +797,123 @@ def test_every_chapter_has_checks_a_starter_and_solutions():
     for folder in ("snippets/exercises", "exercises", "exercises/solutions"):
         files = {path.stem for path in (ROOT / folder).glob("*.py")} - {"__init__"}
         assert files == {chapter.replace("-", "_") for chapter in CHAPTERS}, folder
+
+
+# Modules run as scripts ------------------------------------------------------------------
+
+# What TensorFlow's runtime writes to stderr while it starts (absl, oneDNN, CUDA probing,
+# the CPU feature guard), none of which a lesson should show.
+TENSORFLOW_START_UP = re.compile(r"absl::InitializeLog|^[IWE]\d{4} |oneDNN|cuInit|cuda|rebuild TensorFlow",
+                                 re.MULTILINE)
+
+
+@pytest.mark.parametrize("argv, quiets", [
+    (["-m"], True),  # python -m snippets.linear, while the package is imported
+    (["-c"], False),  # python -c "import snippets..."
+    (["script.py"], False),  # a program that imports snippets
+])
+def test_only_a_module_run_as_a_script_quiets_tensorflow(monkeypatch, argv, quiets):
+    import snippets.common
+
+    calls = []
+    monkeypatch.setattr(snippets.common, "quiet_tensorflow", lambda: calls.append(1))
+    monkeypatch.delenv("SNIPPETS_TENSORFLOW_NOTES", raising=False)
+    monkeypatch.setattr(sys, "argv", argv)
+    for module, loads_tensorflow in [("snippets.linear", True), ("snippets.backprop", True),
+                                     ("snippets.config", False), ("snippets.uncertainty", False),
+                                     ("snippets", False), ("other.module", False)]:
+        calls.clear()
+        monkeypatch.setattr(sys, "orig_argv", ["python", "-m", module])
+        snippets._quiet_when_run_as_a_script()
+        assert calls == ([1] if quiets and loads_tensorflow else []), module
+    monkeypatch.setenv("SNIPPETS_TENSORFLOW_NOTES", "1")
+    monkeypatch.setattr(sys, "orig_argv", ["python", "-m", "snippets.linear"])
+    snippets._quiet_when_run_as_a_script()
+    assert calls == []
+
+
+def test_chapter_modules_run_as_scripts_show_the_lesson_and_no_tensorflow_start_up():
+    """Fresh processes, as a reader runs them; two at a time, one per core."""
+    modules = ["relu", "linear", "backprop", "regularization"]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    environment.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    environment.pop("SNIPPETS_TENSORFLOW_NOTES", None)
+    for pair in (modules[:2], modules[2:]):
+        runs = {name: subprocess.Popen([sys.executable, "-m", f"snippets.{name}"], cwd=ROOT, env=environment,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for name in pair}
+        for name, run in runs.items():
+            stdout, stderr = run.communicate(timeout=300)
+            assert run.returncode == 0, f"snippets.{name}: {stderr[-2000:]}"
+            assert stdout.strip(), f"snippets.{name} printed no lesson"
+            assert not TENSORFLOW_START_UP.search(stderr), f"snippets.{name} stderr:\n{stderr[:2000]}"
+    # With the variable set, the notes are back: the filter, not the lesson, removed them.
+    shown = subprocess.run([sys.executable, "-m", "snippets.relu"], cwd=ROOT, capture_output=True, text=True,
+                           env={**environment, "SNIPPETS_TENSORFLOW_NOTES": "1"}, timeout=300)
+    assert TENSORFLOW_START_UP.search(shown.stderr)
+
+
+# Exports other programs load (snippets/portable.py) ---------------------------------------
+
+# Run in a fresh process that never imports snippets: Keras and TensorFlow alone.
+LOAD_WITHOUT_THE_PROJECT = """
+import sys
+import numpy as np
+import keras
+import tensorflow as tf
+pixels = np.load(sys.argv[1])
+np.save(sys.argv[2], keras.saving.load_model(sys.argv[3]).predict(pixels, verbose=0))
+serve = tf.saved_model.load(sys.argv[4]).signatures["serving_default"]
+(probabilities,) = serve(tf.constant(pixels)).values()
+np.save(sys.argv[5], probabilities.numpy())
+assert not [name for name in sys.modules if name.split(".")[0] == "snippets"]
+"""
+
+
+def test_the_keras_file_and_the_saved_model_load_without_the_project_and_agree(
+        trained_dir, small_data, tmp_path):
+    trained_dir, _ = trained_dir
+    for format, output in [("keras", tmp_path / "mnist.keras"), ("saved-model", tmp_path / "saved")]:
+        completed = run_command("export", "--format", format, "--checkpoint-dir", str(trained_dir),
+                                "--output", str(output))
+        assert completed.returncode == 0, completed.stderr
+        assert f"as {format} to {output}" in completed.stdout
+    pixels = small_data.test_x[:1000]
+    np.save(tmp_path / "pixels.npy", pixels)
+    script = tmp_path / "load.py"
+    script.write_text(LOAD_WITHOUT_THE_PROJECT)
+    loaded = subprocess.run(
+        [sys.executable, str(script), tmp_path / "pixels.npy", tmp_path / "keras.npy", tmp_path / "mnist.keras",
+         tmp_path / "saved", tmp_path / "saved.npy"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": ""})
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    import tensorflow as tf
+
+    ours = tf.nn.softmax(restore_model(trained_dir)(pixels)).numpy()
+    for name in ("keras", "saved"):
+        theirs = np.load(tmp_path / f"{name}.npy")
+        assert theirs.shape == (1000, 10)
+        np.testing.assert_allclose(theirs, ours, atol=1e-5)
+        assert (theirs.argmax(axis=1) == ours.argmax(axis=1)).all()
+
+
+def test_an_export_never_overwrites_unasked_and_leaves_nothing_half_written(trained_dir, tmp_path):
+    trained_dir, _ = trained_dir
+    output = tmp_path / "mnist.keras"
+    output.write_bytes(b"a reader's own file")
+    refused = run_command("export", "--format", "keras", "--checkpoint-dir", str(trained_dir),
+                          "--output", str(output))
+    assert refused.returncode == 2 and one_line_error(refused.stderr)
+    assert "--overwrite" in refused.stderr and output.read_bytes() == b"a reader's own file"
+    replaced = run_command("export", "--format", "keras", "--checkpoint-dir", str(trained_dir),
+                           "--output", str(output), "--overwrite")
+    assert replaced.returncode == 0 and zipfile.is_zipfile(output)
+    for arguments in (["--checkpoint-dir", str(tmp_path / "missing"), "--output", str(tmp_path / "a.keras")],
+                      ["--checkpoint-dir", str(trained_dir), "--output", str(tmp_path / "no-suffix")],
+                      ["--checkpoint-dir", str(trained_dir), "--output", "/proc/cannot/a.keras"]):
+        failed = run_command("export", "--format", "keras", *arguments)
+        assert failed.returncode == 1 and one_line_error(failed.stderr), failed.stderr
+    unknown = run_command("export", "--format", "onnx", "--output", str(tmp_path / "x"))
+    assert unknown.returncode == 2 and one_line_error(unknown.stderr)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mnist.keras"]  # no temporary left
