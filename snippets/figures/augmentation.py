@@ -1,6 +1,6 @@
 """Figures of "Reading other hands": MNIST digits bent by each augmentation of the best
-preset, the held-out digits from other hands as a scan gives them and as the network reads
-them, and what each augmentation is worth, read from benchmarks/augmentation.json and
+preset, the held-out digits drawn from handwriting fonts as a scan gives them and as the
+network reads them, and what each augmentation is worth, read from benchmarks/augmentation.json and
 benchmarks/augmentation_full_size.json (`make bench-augmentation`)."""
 
 import json
@@ -120,7 +120,7 @@ def draw_worth(data):
               for _, name, _ in rows]
     figure, axes = plt.subplots(1, 2, figsize=(9.6, 4.2), sharey=True)
     for ax, (key, title) in zip(axes, [("test_accuracy", "MNIST's test set"),
-                                       ("other_digits_accuracy", "digits from other hands")]):
+                                       ("other_digits_accuracy", "digits from handwriting fonts")]):
         values = np.array([run[key] for _, _, run in rows]) * 100
         bars = ax.barh(places, values, color=colors)
         ax.bar_label(bars, [f"{value:.1f} %" for value in values], padding=3, fontsize=9)
