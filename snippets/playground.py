@@ -13,7 +13,7 @@ and final test accuracy.
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl
 
 import numpy as np
@@ -348,6 +348,19 @@ def run_preset(name):
     """Train preset ``name`` for its steps; the trained twin."""
     setting, steps = PRESETS[name]
     return train(setting, steps)
+
+
+SEEDS = range(5)  # a preset's seeds, when a page reports its spread
+
+
+def accuracies_over_seeds(name, seeds=SEEDS, hidden=None):
+    """Preset ``name`` trained once per seed (which draws the initial weights, the
+    batches and any noise of the data), with its own hidden layers or ``hidden``:
+    the test accuracy of each run. One seed can be lucky; several show the spread."""
+    setting, steps = PRESETS[name]
+    if hidden is not None:
+        setting = replace(setting, hidden=tuple(hidden))
+    return [train(replace(setting, seed=seed), steps).accuracy() for seed in seeds]
 
 
 def main():
