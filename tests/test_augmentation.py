@@ -389,6 +389,10 @@ def best_reads_both_better_over_seeds():
         a = seed_spread([run[key] for run in best.values()])
         b = seed_spread([run[key] for run in course.values()])
         assert a.mean > b.mean and separated(a, b), key
+    # "and closes most of that gap": the gap between the two test sets, over the seeds
+    gap = {name: np.mean([run["test_accuracy"] - run["other_digits_accuracy"] for run in runs.values()])
+           for name, runs in (("course", course), ("best", best))}
+    assert 0 < gap["best"] < gap["course"] / 2
 
 
 def short_runs_show_no_difference_on_the_fonts():
@@ -417,8 +421,9 @@ def full_size_all_reads_both_better_most_on_the_fonts():
 
 CLAIMS = [
     Claim("The course's network reads the font digits worse than MNIST's own test digits: on "
-          "every seed the two intervals are far apart.", fonts_read_worse_on_every_seed),
-    Claim("`best`, which reads both sets better over its three seeds", best_reads_both_better_over_seeds),
+          "every seed the two intervals do not even overlap.", fonts_read_worse_on_every_seed),
+    Claim("`best`, which reads both sets better over its three seeds and closes most of that gap",
+          best_reads_both_better_over_seeds),
     Claim("**no difference detected at this size**, 1,500 digits and one seed",
           short_runs_show_no_difference_on_the_fonts),
     Claim("With all of its augmentation the preset reads both test sets better than with none: on "
