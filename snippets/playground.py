@@ -313,7 +313,9 @@ PRESETS = {
     "relu1-xor": (Setting(seed=1, hidden=(1,), opt="adam"), 300),
     "relu2-xor": (Setting(seed=1, hidden=(2,), opt="adam"), 300),
     "relu4-xor": (Setting(seed=1, hidden=(4,), opt="adam"), 300),
-    # deeper: spirals need depth; the same 42 parameters, wide or deep
+    # deeper: spirals, one layer of 8 against three (the widget caps a layer at 8
+    # units, so the page runs the fair pair, equal budgets, in the twin); XOR with the
+    # same 42 parameters, wide or deep
     "spirals-shallow": (
         Setting("spirals", 1, hidden=(8,), lr=0.01, batch=20, opt="adam"),
         600,
