@@ -427,7 +427,7 @@ CLAIMS = [
     Claim("**no difference detected at this size**, 1,500 digits and one seed",
           short_runs_show_no_difference_on_the_fonts),
     Claim("With all of its augmentation the preset reads both test sets better than with none: on "
-          "each, the two 95 % intervals do not even overlap, and the gain is largest on the fonts",
+          "each, the two intervals do not even overlap, and the gain is largest on the fonts",
           full_size_all_reads_both_better_most_on_the_fonts),
 ]
 
