@@ -205,12 +205,13 @@ print(
     f"validation loss at the end: {valid_loss[-1]:.3f} without, "
     f"{penalized_loss[-1]:.3f} with the penalty"
 )
+best_plain, best_penalized = (
+    accuracy_of(run.history[run.best_epoch - 1]["valid_accuracy"], n_valid)
+    for run in (plain, penalized)
+)
 print(
-    "best validation accuracy: "
-    f"{accuracy_of(plain.history[plain.best_epoch - 1]['valid_accuracy'], n_valid)}"
-    " without, "
-    f"{accuracy_of(penalized.history[penalized.best_epoch - 1]['valid_accuracy'], n_valid)}"
-    " with the penalty"
+    f"best validation accuracy: {best_plain} without, "
+    f"{best_penalized} with the penalty"
 )
 assert ratio < 0.6
 assert penalized_loss[-1] < valid_loss[-1]
