@@ -1,6 +1,7 @@
 """What each augmentation is worth: the best preset's recipe on a smaller network, trained
 with each part of its augmentation alone, with none and with all, and measured on MNIST's
-test set and on the 1,500 digits from other hands (snippets/other_digits.py).
+test set and on the 1,500 digits drawn from handwriting fonts
+(snippets/other_digits.py).
 
     .venv/bin/python benchmarks/augmentation.py              # seven short runs
     .venv/bin/python benchmarks/augmentation.py --full-size  # the preset, none and all
@@ -40,7 +41,7 @@ def parse_arguments(argv):
     parser = Parser(
         prog="augmentation.py",
         description="Train with each augmentation alone, none and all; "
-        "record test accuracy on MNIST and on digits from other hands.",
+        "record test accuracy on MNIST and on the font digits.",
     )
     parser.add_argument(
         "--full-size",

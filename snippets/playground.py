@@ -13,7 +13,7 @@ and final test accuracy.
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl
 
 import numpy as np
@@ -313,7 +313,9 @@ PRESETS = {
     "relu1-xor": (Setting(seed=1, hidden=(1,), opt="adam"), 300),
     "relu2-xor": (Setting(seed=1, hidden=(2,), opt="adam"), 300),
     "relu4-xor": (Setting(seed=1, hidden=(4,), opt="adam"), 300),
-    # deeper: spirals need depth; the same 42 parameters, wide or deep
+    # deeper: spirals, one layer of 8 against three (the widget caps a layer at 8
+    # units, so the page runs the fair pair, equal budgets, in the twin); XOR with the
+    # same 42 parameters, wide or deep
     "spirals-shallow": (
         Setting("spirals", 1, hidden=(8,), lr=0.01, batch=20, opt="adam"),
         600,
@@ -348,6 +350,19 @@ def run_preset(name):
     """Train preset ``name`` for its steps; the trained twin."""
     setting, steps = PRESETS[name]
     return train(setting, steps)
+
+
+SEEDS = range(5)  # a preset's seeds, when a page reports its spread
+
+
+def accuracies_over_seeds(name, seeds=SEEDS, hidden=None):
+    """Preset ``name`` trained once per seed (which draws the initial weights, the
+    batches and any noise of the data), with its own hidden layers or ``hidden``:
+    the test accuracy of each run. One seed can be lucky; several show the spread."""
+    setting, steps = PRESETS[name]
+    if hidden is not None:
+        setting = replace(setting, hidden=tuple(hidden))
+    return [train(replace(setting, seed=seed), steps).accuracy() for seed in seeds]
 
 
 def main():

@@ -2,12 +2,13 @@
 """
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import check_figures, number, page, quiz
+from helpers import ROOT, check_figures, number, page, quiz
 from snippets import deeper
 from snippets.figures import deeper as deeper_figures
 from snippets.config import PRESETS
@@ -323,3 +324,66 @@ def test_the_verdict_on_the_page_is_what_the_larger_run_shows():
     two_layers, three_layers = deeper_shapes
     # "slightly ahead", "slightly behind"
     assert two_layers["mean"] > one_layer["mean"] > three_layers["mean"]
+
+
+# Comparisons the page states --------------------------------------------------------------
+
+from helpers import Claim  # noqa: E402
+
+
+def the_course_claim_is_reported_and_tested():
+    """The page reports the course's argument as the course's, then tests it: the verdict of
+    the larger run is what the page says of it."""
+    text = page("deeper")
+    assert "The course argues for depth. For the same number of parameters, it says," in text
+    assert "tests it on MNIST" in text
+    test_the_verdict_on_the_page_is_what_the_larger_run_shows()
+
+
+CLAIMS = [
+    Claim("For the same number of parameters, it says, a deeper network usually does better",
+          the_course_claim_is_reported_and_tested),
+    Claim("Neither difference here reaches it: the two-layer network comes out slightly ahead of "
+          "the one-layer one and the three-layer network slightly behind, and both gaps are within "
+          "what five seeds per shape cannot tell apart from chance.",
+          test_the_verdict_on_the_page_is_what_the_larger_run_shows),
+]
+
+
+# The playground's depth demo (docs/assets/playground/deeper.md) ---------------------------
+
+PLAYGROUND = ROOT / "docs" / "assets" / "playground" / "deeper.md"
+SPREAD = re.compile(r"(?P<mean>[\d.]+) % \((?P<low>[\d.]+)-(?P<high>[\d.]+) % over (?P<seeds>\d+) seeds\)")
+
+
+def printed_spreads(fragment):
+    """Each seed spread the fragment's checked outputs print, in order, as fractions (the
+    outputs themselves are what the code prints: test_code_blocks.py runs the blocks)."""
+    outputs = re.findall(r"<!--pytest-codeblocks:expected-output-->\s*```text\n(.*?)```", fragment, re.DOTALL)
+    return [[{key: float(value) / (1 if key == "seeds" else 100) for key, value in match.groupdict().items()}
+             for match in SPREAD.finditer(output)] for output in outputs]
+
+
+def test_the_playground_depth_demo_is_fair_and_says_what_its_seeds_show():
+    from snippets.deeper import width_for_budget
+    from snippets.playground import PRESETS, parameters
+
+    fragment = PLAYGROUND.read_text()
+    deep = PRESETS["spirals-deep"][0]
+    width = width_for_budget(1, parameters(deep), n_inputs=2, n_classes=2)
+    # the fair pair: one layer with the deep network's budget, within one parameter of it
+    assert abs(parameters(replace(deep, hidden=(width,))) - parameters(deep)) <= 1
+    assert f"one wide layer of {width}" in fragment and "five seeds" in fragment
+    spirals, xor = printed_spreads(fragment)
+    narrow, wide, three = spirals
+    assert all(spread["seeds"] == 5 for spread in spirals + xor)
+    # "every seed of the three layers of eight reads more of the 200 test points than any seed
+    # of either one-layer network": every deep run above every run of each shallow one (5
+    # runs against 5 fall all above by chance with probability 2/252, two-sided)
+    assert three["low"] > max(narrow["high"], wide["high"])
+    # "gets no further than the narrow layer of eight"
+    assert wide["mean"] <= narrow["mean"]
+    # XOR: "five seeds cannot tell the two shapes apart": the ranges overlap
+    wide_xor, deep_xor = xor
+    assert deep_xor["low"] < wide_xor["low"] <= deep_xor["high"]
+    assert "five seeds cannot tell the two shapes apart" in fragment

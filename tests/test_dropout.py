@@ -176,3 +176,23 @@ def test_expectation_figure_mean_over_masks_is_the_activation(drawn):
 
 def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
     check_exercises("dropout")
+
+
+# Comparisons the page states ----------------------------------------------------------------
+
+from helpers import Claim, notebook_of  # noqa: E402
+
+
+def the_notebook_tests_the_two_runs_on_the_same_digits():
+    """The evidence is the notebook's run, which the build executes: it prints McNemar's verdict
+    on the validation digits and fails the build if the test detects a difference."""
+    source = notebook_of("dropout")
+    assert "paired = mcnemar(right[\"keep_prob 0.5\"], right[\"no dropout\"])" in source
+    assert "assert paired.p_value >= 0.05" in source
+    assert "validation_size=1000" in source
+
+
+CLAIMS = [
+    Claim("McNemar's test (the notebook runs it) finds **no difference detected at this size**",
+          the_notebook_tests_the_two_runs_on_the_same_digits),
+]

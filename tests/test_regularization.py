@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import tensorflow as tf
 
-from helpers import check_exercises, check_keras_twin, keras_tabs, quiz
+from helpers import check_exercises, check_keras_twin, keras_tabs, page, quiz
 from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
 from snippets.train import TrainConfig, make_train_step, train
 
@@ -140,10 +140,31 @@ def test_l2_weights_figure_the_penalty_shrinks_the_first_layer(drawn):
     runs = drawn("regularization-l2-weights")
     plain, penalized = runs[0.0], runs[regularization_figures.L2]
     assert penalized["norm"] < 0.8 * plain["norm"] and penalized["norm"] < runs["initial"]["norm"]
-    near_zero = {key: np.mean(np.abs(run["weights"]) < 0.005) for key, run in runs.items()}
+    trained = ("initial", 0.0, regularization_figures.L2)  # the other keys: the border, the run
+    near_zero = {key: np.mean(np.abs(runs[key]["weights"]) < 0.005) for key in trained}
     assert near_zero[regularization_figures.L2] > 2 * near_zero[0.0]
     assert near_zero[regularization_figures.L2] > 2 * near_zero["initial"]
-    assert all(run["weights"].shape == (784 * 256,) for run in runs.values())
+    assert all(runs[key]["weights"].shape == (784 * 256,) for key in trained)
+
+
+def test_l2_weights_figure_the_spike_at_zero_is_adams_not_the_decay_factor(drawn):
+    """The caption: the border weights get no gradient from the data, so without the penalty
+    they stay where they started; with it, Adam moves them to zero, where plain gradient
+    descent's factor 1 - lr * l2 would have left them almost where they were."""
+    runs = drawn("regularization-l2-weights")
+    border, steps, learning_rate = runs["border"], runs["steps"], runs["learning_rate"]
+    l2 = regularization_figures.L2
+    assert 0.05 < border.mean() < 0.5  # some of the image's pixels are blank in all 500
+    initial, plain, penalized = (runs[key]["weights"][border] for key in ("initial", 0.0, l2))
+    np.testing.assert_array_equal(plain, initial)  # no gradient from the data at all
+    assert np.linalg.norm(penalized) < 0.5 * np.linalg.norm(initial)
+    near_zero = np.mean(np.abs(penalized) < 0.005)
+    assert near_zero > 5 * np.mean(np.abs(initial) < 0.005)
+    # plain gradient descent on the same run: every border weight times (1 - lr l2)^steps
+    assert (1 - learning_rate * l2) ** steps > 0.9999
+    # the page's block replays one border weight for exactly this run
+    text = page("regularization")
+    assert f"start, learning_rate, l2, steps = 0.05, {learning_rate!r}, {l2!r}, {steps}" in text
 
 
 def test_penalty_sweep_figure_l1_switches_weights_off_where_l2_of_the_same_strength_does_not(drawn):

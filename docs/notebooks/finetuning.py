@@ -31,6 +31,7 @@ import matplotlib.pyplot as plt
 from snippets.data import load_dataset
 from snippets.finetune import finetune_model
 from snippets.train import TrainConfig, evaluate, train
+from snippets.uncertainty import accuracy_of
 
 data = load_dataset(validation_size=2000, limit=10000)
 work = Path(tempfile.mkdtemp())
@@ -48,7 +49,11 @@ base = train(
     checkpoint_dir=work / "base",
     log=quiet,
 )
-print(f"784-256-10 after 3 epochs: test accuracy {base.test_accuracy:.4f}")
+n_test = len(data.test_x)  # each test accuracy comes with its 95 % interval
+print(
+    f"784-256-10 after 3 epochs: test accuracy "
+    f"{accuracy_of(base.test_accuracy, n_test)}"
+)
 
 # %% [markdown]
 # ## Grow it: 784-256-128-10
@@ -63,7 +68,7 @@ print("restored:", ", ".join(report["restored"]))
 print("new:     ", ", ".join(report["new"]))
 print(
     "before any training, the grown network scores "
-    f"{evaluate(grown, data.test_x, data.test_y)[1]:.4f}: "
+    f"{accuracy_of(evaluate(grown, data.test_x, data.test_y)[1], n_test)}: "
     "its new layers are random"
 )
 
@@ -83,7 +88,7 @@ for name, run in (("finetuned", finetuned), ("from scratch", scratch)):
     curve = ", ".join(f"{row['valid_accuracy']:.4f}" for row in run.history)
     print(
         f"{name:<13} validation accuracy by epoch: {curve}; test "
-        f"{run.test_accuracy:.4f}"
+        f"{accuracy_of(run.test_accuracy, n_test)}"
     )
 assert (
     finetuned.history[0]["valid_accuracy"]

@@ -1,6 +1,6 @@
 """Figures of "Reading other hands": MNIST digits bent by each augmentation of the best
-preset, the held-out digits from other hands as a scan gives them and as the network reads
-them, and what each augmentation is worth, read from benchmarks/augmentation.json and
+preset, the held-out digits drawn from handwriting fonts as a scan gives them and as the
+network reads them, and what each augmentation is worth, read from benchmarks/augmentation.json and
 benchmarks/augmentation_full_size.json (`make bench-augmentation`)."""
 
 import json
@@ -10,11 +10,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from snippets.figures import COLORS, bare
+from snippets.figures import COLORS, bare, ink
+from snippets.uncertainty import wilson_interval
 
 BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "benchmarks"
 DIGITS = 8  # the first eight training digits
 STEP = 3  # the training step whose random numbers the figure shows
+MNIST_TEST, FONT_DIGITS = 10_000, 1_500  # the sizes of the two test sets
 
 
 def bent_digits():
@@ -119,11 +121,16 @@ def draw_worth(data):
     colors = [COLORS[5] if name == "all" else COLORS[4] if name == "none" else COLORS[0]
               for _, name, _ in rows]
     figure, axes = plt.subplots(1, 2, figsize=(9.6, 4.2), sharey=True)
-    for ax, (key, title) in zip(axes, [("test_accuracy", "MNIST's test set"),
-                                       ("other_digits_accuracy", "digits from other hands")]):
+    sets = [("test_accuracy", "MNIST's test set", MNIST_TEST),
+            ("other_digits_accuracy", "digits from handwriting fonts", FONT_DIGITS)]
+    for ax, (key, title, n) in zip(axes, sets):
         values = np.array([run[key] for _, _, run in rows]) * 100
-        bars = ax.barh(places, values, color=colors)
-        ax.bar_label(bars, [f"{value:.1f} %" for value in values], padding=3, fontsize=9)
+        # each bar's 95 % interval (Wilson) on the n digits of its test set
+        intervals = np.array([wilson_interval(round(run[key] * n), n) for _, _, run in rows])
+        errors = np.abs(intervals.T * 100 - values)
+        bars = ax.barh(places, values, color=colors, xerr=errors,
+                       error_kw={"ecolor": ink(), "elinewidth": 1, "capsize": 2})
+        ax.bar_label(bars, [f"{value:.1f} %" for value in values], padding=14, fontsize=9)
         ax.set_xlim(min(values) - 2, 100.6)
         ax.axhline(gap, color="gray", linewidth=0.8, linestyle="--")
         ax.set_title(title, fontsize=10)

@@ -95,28 +95,32 @@ EPOCHS = 4
 BASE, GROWN = (64,), (64, 32)
 
 
-def finetuned_vs_scratch():
+def finetuned_vs_scratch(seed=0):
     """A 784-64-10 trained for BASE_EPOCHS on LIMIT images, grown into 784-64-32-10 with a
     new head, then trained for EPOCHS on the first FEW images only in three ways: from
     scratch, finetuned with every layer training, and finetuned with the restored layer
     frozen. The same fit_variables loop, seed and batches for all three; validation accuracy
-    before training (epoch 0) and after each epoch."""
+    before training (epoch 0) and after each epoch.
+
+    ``seed`` draws the base network's start and batches and the grown network's new layers
+    and batches; the figure is seed 0, benchmarks/finetuning_seeds.py runs more."""
     data = load_dataset(validation_size=1000, limit=LIMIT)
     few = replace(data, train_x=data.train_x[:FEW], train_y=data.train_y[:FEW])
     curves = {}
     with tempfile.TemporaryDirectory() as folder:
-        base = train(TrainConfig(hidden=BASE, epochs=BASE_EPOCHS, patience=BASE_EPOCHS), data=data,
+        base = train(TrainConfig(hidden=BASE, epochs=BASE_EPOCHS, patience=BASE_EPOCHS, seed=seed),
+                     data=data,
                      checkpoint_dir=folder, log=lambda message: None)
         for label, restore, freeze in (("from scratch", False, False),
                                        ("finetuned, all layers train", True, False),
                                        ("finetuned, restored layer frozen", True, True)):
-            model = MLP(hidden=GROWN, seed=1)  # the same random start for the new layers
+            model = MLP(hidden=GROWN, seed=seed + 1)  # the same random start for the new layers
             report = load_matching_layers(model, folder, new_head=True) if restore else {"restored": []}
             if restore:
                 restored, new = report["restored"], report["new"]
             frozen_value = model.weights["hidden_1"].numpy()
             curves[label] = fit_variables(model, variables_to_train(model, report, freeze), few,
-                                          epochs=EPOCHS, seed=1)
+                                          epochs=EPOCHS, seed=seed + 1)
             if freeze:
                 unchanged = bool(np.array_equal(model.weights["hidden_1"].numpy(), frozen_value))
     return {"curves": curves, "restored": restored, "new": new, "frozen_unchanged": unchanged,

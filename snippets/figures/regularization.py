@@ -68,21 +68,32 @@ def draw_overfitting_curves(data):
     return figure
 
 
+L2_EPOCHS = 8  # the runs of the histogram, with Adam at CONFIG's learning rate
+
+
 def weights_with_and_without_l2():
-    """The first layer's weights of the same network trained without and with L2 = L2,
-    both for the best epoch of EPOCHS, beside their starting values."""
+    """The first layer's weights of the same network trained with Adam without and with
+    L2 = L2, both for the best epoch of L2_EPOCHS, beside their starting values.
+
+    ``border`` marks the weights of the pixels that are blank in every training image: the
+    data gives them no gradient, so what moves them is the penalty alone, and how far it
+    moves them is Adam's doing (the page shows plain gradient descent's factor beside it)."""
     data = _data()
     runs = {}
     for l2 in (0.0, L2):
-        result = train(replace(CONFIG, epochs=8, patience=8, l2=l2), data=data,
-                       log=lambda message: None)
-        weights = result.model.weights["hidden_1"].numpy().ravel()
-        runs[l2] = {"weights": weights, "norm": float(np.linalg.norm(weights)),
+        result = train(replace(CONFIG, epochs=L2_EPOCHS, patience=L2_EPOCHS, l2=l2),
+                       data=data, log=lambda message: None)
+        weights = result.model.weights["hidden_1"].numpy()
+        runs[l2] = {"weights": weights.ravel(), "norm": float(np.linalg.norm(weights)),
                     "valid_accuracy": max(row["valid_accuracy"] for row in result.history)}
     from snippets.mlp import MLP
 
     initial = MLP(CONFIG.hidden, seed=CONFIG.seed).weights["hidden_1"].numpy().ravel()
-    return {"initial": {"weights": initial, "norm": float(np.linalg.norm(initial))}, **runs}
+    blank = np.all(data.train_x == 0, axis=0)  # one flag per pixel, as many as inputs
+    border = np.repeat(blank, CONFIG.hidden[0])  # the row of each pixel, raveled
+    steps = L2_EPOCHS * -(-len(data.train_x) // CONFIG.batch_size)
+    return {"initial": {"weights": initial, "norm": float(np.linalg.norm(initial))}, **runs,
+            "border": border, "steps": steps, "learning_rate": CONFIG.learning_rate}
 
 
 def draw_weights_with_and_without_l2(runs):
@@ -93,6 +104,8 @@ def draw_weights_with_and_without_l2(runs):
     styles = {"initial": dict(color=ink(), linestyle=":"), 0.0: dict(color=COLORS[0]),
               L2: dict(color=COLORS[1])}
     for key, run in runs.items():
+        if key not in labels:  # the border's flags and the run's settings
+            continue
         counts, _ = np.histogram(np.clip(run["weights"], edges[0], edges[-1]), bins=edges)
         ax.stairs(counts, edges, linewidth=1.6, **styles[key],
                   label=f"{labels[key]}: ||W|| = {run['norm']:.1f}")
