@@ -495,7 +495,7 @@ def export(
         if key != "best":
             layers = model_layers(model)
         scores = compare(layers, model, data.test_x, data.test_y)
-        # the same network on digits from other hands, as the page runs it
+        # the same network on the font digits, as the page runs it
         scores["other_digits_accuracy"] = float(
             np.mean(forward(layers, other_x).argmax(1) == other_y)
         )

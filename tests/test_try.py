@@ -267,7 +267,7 @@ def test_the_page_loads_the_export_and_nothing_from_elsewhere(open_page, export)
     for caption, model in zip(captions, header["models"].values()):
         assert caption.startswith(model["title"])
         assert f"{as_try_js_writes(model['test_accuracy'])} %" in caption  # measured, not typed
-        assert f"{as_try_js_writes(model['other_digits_accuracy'])} % of 1,500 digits from other hands" in caption
+        assert f"{as_try_js_writes(model['other_digits_accuracy'])} % of 1,500 digits from handwriting fonts" in caption
     sizes = page.evaluate("""() => Object.fromEntries(performance.getEntriesByType("resource")
         .concat(performance.getEntriesByType("navigation")).map((e) => [e.name, e.encodedBodySize]))""")
     weights = [size for url, size in sizes.items() if url.endswith(f"{EXPORT}/{WEIGHTS_FILE}")]

@@ -386,7 +386,7 @@
         caption.textContent = `${model.title}: ${percent(model.testAccuracy)} of the ` +
           `${model.testImages.toLocaleString("en")} MNIST test digits right, ` +
           `${percent(model.otherDigitsAccuracy)} of ` +
-          `${model.otherDigits.toLocaleString("en")} digits from other hands`;
+          `${model.otherDigits.toLocaleString("en")} digits from handwriting fonts`;
         const bars = document.createElement("ol");
         bars.className = "try-bars";
         bars.setAttribute("aria-label", `probabilities from ${model.title}`);
