@@ -24,13 +24,16 @@ One process measures, on identical data (the 55,000 training images of ``load_da
    lever is kept only if it helped in this run (``helped``): by more than the run's noise
    in time, or, for a lever judged by accuracy, by more than two standard errors of the
    validation accuracy over five seeds (inside that noise it is kept only if it costs no
-   time); then the next larger batch, for the fast schedule's epochs and one more, over
-   the same seeds (``larger_batch``);
+   time); then the fast schedule beside the next larger batch, for its epochs and one
+   more, over the same seeds (``larger_batch``);
 6. the thread setting, in fresh processes (TensorFlow fixes its thread pools at start-up);
 7. the whole process, start-up included, in fresh processes: a plain Keras script
    (benchmarks/plain_keras.py, the baseline's fastest seed for the epochs it needed) against
    ``python -m snippets train --fast``, and ``import tensorflow`` alone (``whole_process``;
    a quick run skips it).
+
+``--rejudge RESULTS`` judges an earlier full run's levers by today's rule, measuring
+accuracies only (``rejudge``): timings need a quiet machine, accuracies do not.
 
 Both trainers' clocks start before their models are built (so they include compilation) and
 after the data is loaded. The results are printed as a table, written to

@@ -146,7 +146,7 @@ assert 0 < ratio < 1
 for seed, run in results["keras_same_recipe_by_seed"].items():
     print(
         f"Keras with our recipe, seed {seed}: test accuracy "
-        f"{run['history'][-1]['test_accuracy']:.2%} after "
+        f"{accuracy_of(run['history'][-1]['test_accuracy'], 10_000)} after "
         f"{len(run['history'])} epochs, {run['history'][-1]['seconds']:.2f} s"
     )
 recipe = results["keras_same_recipe_seconds_to_98"]
