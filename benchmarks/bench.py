@@ -21,12 +21,19 @@ One process measures, on identical data (the 55,000 training images of ``load_da
    seeds 0, 1 and 2 (``KERAS_SEEDS``), as a Keras run takes many times longer;
 5. the levers, one at a time: each row adds one change to the last kept row and reports the
    seconds per epoch, the compilation time and the validation accuracy it ends with; a
-   lever is kept only if it helped in this run (``helped``);
+   lever is kept only if it helped in this run (``helped``): by more than the run's noise
+   in time, or, for a lever judged by accuracy, by more than two standard errors of the
+   validation accuracy over five seeds (inside that noise it is kept only if it costs no
+   time); then the fast schedule beside the next larger batch, for its epochs and one
+   more, over the same seeds (``larger_batch``);
 6. the thread setting, in fresh processes (TensorFlow fixes its thread pools at start-up);
 7. the whole process, start-up included, in fresh processes: a plain Keras script
    (benchmarks/plain_keras.py, the baseline's fastest seed for the epochs it needed) against
    ``python -m snippets train --fast``, and ``import tensorflow`` alone (``whole_process``;
    a quick run skips it).
+
+``--rejudge RESULTS`` judges an earlier full run's levers by today's rule, measuring
+accuracies only (``rejudge``): timings need a quiet machine, accuracies do not.
 
 Both trainers' clocks start before their models are built (so they include compilation) and
 after the data is loaded. The results are printed as a table, written to
@@ -72,6 +79,7 @@ from snippets.fast import (  # noqa: E402
 )
 from snippets.mnist_files import DataError  # noqa: E402
 from snippets.train import TrainConfig, train  # noqa: E402
+from snippets.uncertainty import seed_spread, separated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,7 +96,9 @@ PEAK_SIZES = ((1024, 20), (2048, 10), (4096, 4))  # (n, repeats)
 # into a compiled step fed from tensors in memory: the starting point. The last
 # entry of each lever says what it is for, and so how ``helped`` judges it:
 # "time" (the whole run, compilation included, is what the race times) or
-# "accuracy" (the validation accuracy it ends with; it costs no time).
+# "accuracy" (the validation accuracy it ends with, over our seeds; it is not
+# meant to cost time, and is kept only if it does not where it does not raise
+# the accuracy beyond the seeds' noise).
 LEVERS = [
     (
         "compiled step, tensors in memory",
@@ -179,17 +189,35 @@ def lever_noise(seconds):
 
 
 # --8<-- [start:helped]
+def accuracy_verdict(row, before):
+    """How the validation accuracy of a lever's row compares with the row it
+    changed, over the same seeds: "higher" or "lower" where the means differ
+    by more than two standard errors of their difference, else "no
+    difference detected"."""
+    new, old = (
+        seed_spread(r["valid_accuracy_by_seed"]) for r in (row, before)
+    )
+    if not separated(new, old):
+        return "no difference detected"
+    return "higher" if new.mean > old.mean else "lower"
+
+
 def helped(row, before, judged_by, noise):
     """Did this lever's row beat the row it changed, in this run?
 
     "time": its whole run was shorter by more than ``noise`` (a fraction);
-    "accuracy": it ended with at least the validation accuracy of the row
-    before.
+    "accuracy": its validation accuracy over the seeds was higher beyond
+    their noise; a lever inside that noise is kept only if it costs no
+    time: its whole run no longer than the row before's by more than
+    ``noise``.
     """
     if judged_by == "time":
         return row["total_seconds"] < (1 - noise) * before["total_seconds"]
     if judged_by == "accuracy":
-        return row["valid_accuracy"] >= before["valid_accuracy"]
+        verdict = accuracy_verdict(row, before)
+        if verdict == "no difference detected":
+            return row["total_seconds"] <= (1 + noise) * before["total_seconds"]
+        return verdict == "higher"
     raise ValueError(f"unknown judgement {judged_by!r}")
 
 
@@ -518,9 +546,21 @@ def measure_fast(config, data, seed=0):
     }
 
 
-def lever_rows(data, epochs, baseline, noise):
+def valid_accuracy_by_seed(row, config, data, seeds):
+    """The validation accuracy of ``row``'s configuration for every seed of
+    ``seeds``: the first is the row's own run, the others are run here (once:
+    a row compared twice keeps its list)."""
+    if "valid_accuracy_by_seed" not in row:
+        row["valid_accuracy_by_seed"] = [row["valid_accuracy"]] + [
+            measure_fast(config, data, seed=seed)["valid_accuracy"]
+            for seed in seeds[1:]
+        ]
+
+
+def lever_rows(data, epochs, baseline, noise, seeds=OUR_SEEDS):
     """The lever table: the Keras and chapter references, then one change per
-    row.
+    row. Every row's time is its run with seeds[0]; a lever judged by
+    accuracy, and the row it changes, also run the other seeds.
     """
     rows = [
         {
@@ -558,7 +598,7 @@ def lever_rows(data, epochs, baseline, noise):
     before = None  # the row of the configuration each lever changes
     for name, change, changes, judged_by in LEVERS:
         candidate = replace(config, **changes)
-        measured = measure_fast(candidate, data)
+        measured = measure_fast(candidate, data, seed=seeds[0])
         measured.pop("result")
         row = {
             "name": name,
@@ -566,6 +606,10 @@ def lever_rows(data, epochs, baseline, noise):
             "judged_by": judged_by,
             **measured,
         }
+        if judged_by == "accuracy":
+            valid_accuracy_by_seed(before, config, data, seeds)
+            valid_accuracy_by_seed(row, candidate, data, seeds)
+            row["accuracy_verdict"] = accuracy_verdict(row, before)
         row["kept"] = (
             None if before is None else helped(row, before, judged_by, noise)
         )
@@ -573,6 +617,88 @@ def lever_rows(data, epochs, baseline, noise):
         if row["kept"] is not False:  # the starting point, or a help
             config, before = candidate, row
     return rows, config
+
+
+def larger_batch(data, config, seeds):
+    """``config`` beside the next larger batch, twice its batch, for its
+    epochs and for one more, over ``seeds``: each run's validation accuracy
+    and its seconds (building and schedule, as ours are timed). The three run
+    one seed each in turn, so that a machine busy with other work slows them
+    alike."""
+    shapes = [
+        (config.batch_size, config.epochs),
+        (2 * config.batch_size, config.epochs),
+        (2 * config.batch_size, config.epochs + 1),
+    ]
+    runs = [
+        {
+            "batch_size": batch,
+            "epochs": epochs,
+            "valid_accuracy_by_seed": {},
+            "seconds_by_seed": {},
+        }
+        for batch, epochs in shapes
+    ]
+    for seed in seeds:
+        for run in runs:
+            candidate = replace(
+                config, batch_size=run["batch_size"], epochs=run["epochs"]
+            )
+            measured = measure_fast(candidate, data, seed=seed)
+            run["valid_accuracy_by_seed"][str(seed)] = measured[
+                "valid_accuracy"
+            ]
+            run["seconds_by_seed"][str(seed)] = (
+                measured["building_seconds"] + measured["total_seconds"]
+            )
+    return {"runs": runs}
+
+
+def rejudge(path, data, seeds, output):
+    """Judge the levers of an earlier full run (``path``) by today's rule
+    without timing anything again: a lever judged by accuracy, and the row it
+    changed, run the seeds after the first (the first is the row's own run in
+    the file), and the larger batch is measured. Timings need a quiet
+    machine; accuracies do not, so a busy one can do this part. Fails if a
+    lever's verdict changes what was kept: the rows after it were measured
+    on the old chain, and only a full run can measure them again."""
+    results = json.loads(path.read_text())
+    noise = results["lever_noise"]
+    rows = results["levers"][2:]
+    if [row["name"] for row in rows] != [name for name, *_ in LEVERS]:
+        raise ValueError(f"{path} holds other levers than bench.py's")
+    config = replace(FAST, epochs=results["ours_config"]["epochs"])
+    before = None
+    for (name, _, changes, judged_by), row in zip(LEVERS, rows):
+        candidate = replace(config, **changes)
+        row["judged_by"] = judged_by
+        if judged_by == "accuracy":
+            valid_accuracy_by_seed(before, config, data, seeds)
+            valid_accuracy_by_seed(row, candidate, data, seeds)
+            row["accuracy_verdict"] = accuracy_verdict(row, before)
+        kept = None if before is None else helped(row, before, judged_by, noise)
+        if kept != row["kept"]:
+            raise RuntimeError(
+                f"{name}: kept {kept} by today's rule, {row['kept']} in "
+                f"{path}; the rows after it need a full run (make bench)"
+            )
+        if kept is not False:
+            config, before = candidate, row
+    results["larger_batch"] = larger_batch(
+        data, replace(FAST, epochs=results["ours_config"]["epochs"]), seeds
+    )
+    results["levers_rejudged"] = {
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "measured": "the validation accuracy of the seeds after the first ("
+        + ", ".join(str(seed) for seed in seeds[1:])
+        + ") for each lever judged by accuracy and the row it changes, and "
+        "larger_batch; every other number is the full run's",
+    }
+    results = rounded(results)
+    write_atomically(output, (json.dumps(results, indent=2) + "\n").encode())
+    print(f"wrote {output}")
+    return 0
 
 
 def thread_probe(
@@ -799,7 +925,12 @@ def run_benchmark(args):
     # which also pays the process's one-off start-up (see lever_noise); the
     # first seed's time still counts for ours.
     noise = lever_noise([row["total_seconds"] for row in ours.values()])
-    levers, final = lever_rows(data, args.epochs, baseline, noise)
+    # A lever judged by accuracy is judged over seeds; a quick run takes two.
+    lever_seeds = OUR_SEEDS[:2] if args.quick else OUR_SEEDS
+    levers, final = lever_rows(
+        data, args.epochs, baseline, noise, lever_seeds
+    )
+    larger = larger_batch(data, config, lever_seeds)
     threads = [
         thread_probe(count, args.limit, args.validation_size, args.epochs)
         for count in ((1,) if args.quick else (1, 2))
@@ -968,6 +1099,8 @@ def run_benchmark(args):
         # the configuration the kept levers add up to, and where it differs
         # from what the fast trainer runs (with the probe's choice)
         "levers_final_config": asdict(final),
+        # FAST's schedule at twice its batch, for its epochs and one more
+        "larger_batch": larger,
         "levers_differ_from_fast_in": sorted(
             key
             for key, value in asdict(final).items()
@@ -1096,8 +1229,32 @@ def print_tables(results):
         "kept: the whole run was shorter than the last kept row's by more "
         f"than {results['lever_noise']:.0%} (the noise of this run, "
         f"{noise_from}), or, for a lever judged by accuracy "
-        f"({', '.join(by_accuracy)}), the validation accuracy no lower"
+        f"({', '.join(by_accuracy)}), the validation accuracy over the "
+        "seeds higher by more than two standard errors; inside that noise "
+        "such a lever is kept only if its run is no longer by more than the "
+        "noise"
     )
+    levers = results["levers"]
+    for index, row in enumerate(levers):
+        if row.get("judged_by") != "accuracy":
+            continue
+        before = next(
+            r for r in reversed(levers[2:index]) if r["kept"] is not False
+        )
+        new, old = (
+            seed_spread(r["valid_accuracy_by_seed"]) for r in (row, before)
+        )
+        print(
+            f"{row['name']}: validation {new} against {old}: "
+            f"{row['accuracy_verdict']}"
+        )
+    for run in results["larger_batch"]["runs"]:
+        spread = seed_spread(list(run["valid_accuracy_by_seed"].values()))
+        median = statistics.median(run["seconds_by_seed"].values())
+        print(
+            f"batch {run['batch_size']}, {run['epochs']} epochs: "
+            f"validation {spread}, median {median:.2f} s"
+        )
     if results["levers_differ_from_fast_in"]:
         print(
             "the kept levers differ from what the fast trainer runs in: "
@@ -1156,6 +1313,14 @@ def build_parser():
     parser.add_argument(
         "--probe-threads", type=positive_int, help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--rejudge",
+        type=Path,
+        metavar="RESULTS",
+        help="judge the levers of an earlier full run's RESULTS by today's "
+        "rule, measuring accuracies only (see rejudge); writes --output, "
+        "by default RESULTS itself",
+    )
     return parser
 
 
@@ -1170,11 +1335,18 @@ def main(argv=None):
             0.5,
         )
     elif args.output is None:
-        args.output = RESULTS
+        args.output = args.rejudge or RESULTS
     try:
         if args.probe_threads:
             run_probe(args)
             return 0
+        if args.rejudge:
+            data = load_dataset(
+                validation_size=args.validation_size, limit=args.limit
+            )
+            seeds = OUR_SEEDS[:2] if args.quick else OUR_SEEDS
+            output = args.output or args.rejudge
+            return rejudge(args.rejudge, data, seeds, output)
         return run_benchmark(args)
     except (DataError, ValueError, RuntimeError) as error:
         print(f"bench.py: error: {error}", file=sys.stderr)

@@ -295,3 +295,19 @@ def test_the_newest_complete_reference_on_the_cases():
 
     assert [newest_complete(names) for names in CASES] == [
         "ckpt-1", "ckpt-2", "ckpt-10", "ckpt-3", "ckpt-5", "ckpt-7", "ckpt-2", None, None]
+
+
+def test_the_page_names_each_file_one_way():
+    # ckpt-N.index is "the index"; the small `checkpoint` file is "the state file", never
+    # the index, so that a reader who meets either word knows which file is meant.
+    import re
+
+    from helpers import page
+
+    text = " ".join(page("save-restore").split())
+    assert "| `ckpt-1.index` | the *index*:" in text
+    assert "| `checkpoint` | the *state file*:" in text
+    assert not re.search(r"\bindex (?:names?|naming|file)\b", text)
+    assert "`checkpoint` index" not in text and "the `checkpoint` state file" in text
+    # How long training takes is read from the acceptance runs, not typed.
+    assert "takes a minute" not in text and '"seconds"' in text

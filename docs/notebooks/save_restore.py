@@ -66,12 +66,14 @@ for name, shape in tf.train.list_variables(prefix):
 
 # %%
 from snippets.train import evaluate
+from snippets.uncertainty import accuracy_of
 
 restored = restore_model(work / "run")
 _, accuracy = evaluate(restored, data.test_x, data.test_y)
 print(
     f"reported by training: {result.test_accuracy:.4f}; restored model: "
-    f"{accuracy:.4f}"
+    f"{accuracy:.4f}, that is {accuracy_of(accuracy, len(data.test_y))} "
+    "with its 95 % interval"
 )
 assert accuracy == result.test_accuracy
 

@@ -34,10 +34,13 @@ from snippets import compat_v1
 from snippets.data import load_dataset
 from snippets.mlp import MLP
 from snippets.train import TrainConfig, train
+from snippets.uncertainty import accuracy_of
 
 # tf.compat.v1 prints deprecation notes; they are not the point here
 tf.get_logger().setLevel("ERROR")
 data = load_dataset(validation_size=2000, limit=5000)
+# each accuracy below comes with its 95 % interval on this many digits
+TEST, VALID = len(data.test_x), len(data.valid_x)
 
 # %% [markdown]
 # ## 1. The same accuracy every epoch: measuring a model that is not trained
@@ -136,7 +139,7 @@ for label, inputs in [("pixels / 255", data), ("raw pixels", raw)]:
         f"{label:>12}: first-epoch loss "
         f"{result.history[0]['train_loss']:14.1f}, "
         f"dead ReLUs {results[label][1]:.0%}, test accuracy "
-        f"{result.test_accuracy:.4f}"
+        f"{accuracy_of(result.test_accuracy, TEST)}"
     )
 (scaled_run, scaled_dead), (raw_run, raw_dead) = (
     results["pixels / 255"],
@@ -151,8 +154,8 @@ assert (
 
 # %% [markdown]
 # With raw pixels the first steps push most hidden units so far negative that they output 0 for
-# every image; a ReLU at 0 has gradient 0, so they never recover, and what is left predicts
-# little better than always answering one digit. Dividing by 255 (which `load_dataset` does)
+# every image; a ReLU at 0 has gradient 0, so they never recover, and what is left scores
+# near chance, the score of always answering one digit. Dividing by 255 (which `load_dataset` does)
 # and starting from small weights (`MLP` uses He initialization) removes the problem.
 #
 # Adam fares better on raw pixels, because it divides each step by a running estimate of the
@@ -167,7 +170,7 @@ print(
     "Adam at 0.001 on raw pixels: first-epoch loss "
     f"{adam_raw.history[0]['train_loss']:.1f}, "
     f"dead ReLUs {dead_fraction(adam_raw.model, raw.valid_x):.0%}, test "
-    f"accuracy {adam_raw.test_accuracy:.4f}"
+    f"accuracy {accuracy_of(adam_raw.test_accuracy, TEST)}"
 )
 assert adam_raw.test_accuracy > 0.8
 
@@ -187,7 +190,7 @@ print(
     "plain gradient descent at 10: first-epoch loss "
     f"{too_high.history[0]['train_loss']:.1f}, "
     f"dead ReLUs {dead_fraction(too_high.model, data.valid_x):.0%}, test "
-    f"accuracy {too_high.test_accuracy:.4f}"
+    f"accuracy {accuracy_of(too_high.test_accuracy, TEST)}"
 )
 assert too_high.history[0]["train_loss"] > 100 and too_high.test_accuracy < 0.2
 try:
@@ -249,7 +252,7 @@ plt.show()
 for rate, result in linear.items():
     print(
         f"learning rate {rate:<5}: validation accuracy after 5 epochs "
-        f"{result.history[-1]['valid_accuracy']:.4f}"
+        f"{accuracy_of(result.history[-1]['valid_accuracy'], VALID)}"
     )
 final = [linear[rate].history[-1]["valid_accuracy"] for rate in rates]
 # past the course's 100 epochs
@@ -257,10 +260,11 @@ assert final == sorted(final) and final[0] < 0.2 and final[-1] > 0.8 > 0.7229
 
 # %% [markdown]
 # Plotted against the learning rate times the number of steps taken (right), the four runs
-# fall along one rising curve: with steps this small, gradient descent follows nearly the same
-# path whatever the step size, and what matters is how far along it has gone. The course's 100
-# epochs of 430 steps at 0.001 come to $43{,}000 \times 0.001 = 43$; here the learning rate of
-# 0.5 gets that far in 80 steps.
+# fall roughly along one rising curve: with steps this small, gradient descent follows nearly
+# the same path whatever the step size, and what matters most is how far along it has gone
+# (not all: at the same distance, the fewer and larger steps below end several points
+# lower). The course's 100 epochs of 430 steps at 0.001 come to $43{,}000 \times 0.001 = 43$;
+# here the learning rate of 0.5 gets that far in 80 steps.
 
 # %%
 course_distance = 100 * 430 * 0.001
@@ -275,7 +279,8 @@ for rate, result in linear.items():
             print(
                 f"here: {steps_per_epoch * row['epoch']} steps x {rate} = "
                 f"{distance:g}, "
-                f"validation accuracy {row['valid_accuracy']:.4f}"
+                "validation accuracy "
+                f"{accuracy_of(row['valid_accuracy'], VALID)}"
             )
             assert 0.65 < row["valid_accuracy"] < 0.85
 same_distance = (
@@ -284,7 +289,9 @@ same_distance = (
 )
 print(
     "the same distance, 20, by two routes: 200 steps x 0.1 gives "
-    f"{same_distance[0]:.4f}, "
-    f"40 steps x 0.5 gives {same_distance[1]:.4f}"
+    f"{accuracy_of(same_distance[0], VALID)}, "
+    f"40 steps x 0.5 gives {accuracy_of(same_distance[1], VALID)}"
 )
 assert abs(same_distance[0] - same_distance[1]) < 0.1
+# the fewer, larger steps end lower, by more than either interval's half-width
+assert same_distance[0] - same_distance[1] > 0.03
