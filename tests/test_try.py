@@ -49,6 +49,7 @@ from snippets.predict import (
     stroke_width,
 )
 from snippets.train import TrainConfig, train
+from snippets.uncertainty import wilson_interval
 
 
 @pytest.fixture(scope="module")
@@ -266,8 +267,14 @@ def test_the_page_loads_the_export_and_nothing_from_elsewhere(open_page, export)
     assert len(captions) == len(header["models"]) == 3
     for caption, model in zip(captions, header["models"].values()):
         assert caption.startswith(model["title"])
-        assert f"{as_try_js_writes(model['test_accuracy'])} %" in caption  # measured, not typed
-        assert f"{as_try_js_writes(model['other_digits_accuracy'])} % of 1,500 digits from handwriting fonts" in caption
+        # measured, not typed, each with its Wilson interval as snippets/uncertainty.py computes it
+        for accuracy, n, what in [(model["test_accuracy"], 10_000, "of the 10,000 MNIST test digits right"),
+                                  (model["other_digits_accuracy"], 1_500, "of 1,500 digits from handwriting fonts")]:
+            shown = re.search(rf"([\d.]+) % \(([\d.]+)-([\d.]+) %\) {what}", caption)
+            assert shown, caption
+            assert shown.group(1) == as_try_js_writes(accuracy)
+            low, high = wilson_interval(round(accuracy * n), n)
+            assert abs(float(shown.group(2)) - 100 * low) <= 0.051 and abs(float(shown.group(3)) - 100 * high) <= 0.051
     sizes = page.evaluate("""() => Object.fromEntries(performance.getEntriesByType("resource")
         .concat(performance.getEntriesByType("navigation")).map((e) => [e.name, e.encodedBodySize]))""")
     weights = [size for url, size in sizes.items() if url.endswith(f"{EXPORT}/{WEIGHTS_FILE}")]
@@ -365,7 +372,7 @@ def test_drawing_with_pointer_events_shows_a_prediction_while_drawing(open_page)
     page.mouse.down()
     for point in points[1:]:
         page.mouse.move(*point, steps=2)
-    page.wait_for_function("document.getElementById('try-app').dataset.prediction !== ''")
+    page.wait_for_function("() => document.getElementById('try-app').dataset.prediction !== ''")
     page.mouse.up()
     assert app.get_attribute("data-prediction") == "1"
     assert status.inner_text().startswith("The network reads a 1")
@@ -401,7 +408,7 @@ def test_keyboard_and_the_test_digit_button(open_page, export):
         assert page.locator(selector).is_enabled()
     page.focus(".try-canvas")
     page.keyboard.press("t")
-    page.wait_for_function("document.querySelector('.try-note').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('.try-note').textContent !== ''")
     assert f"labelled {labels[0]}" in note.inner_text()
     assert re.match(f"The network reads an? {app.get_attribute('data-prediction')} ", status.inner_text())
     assert f"MNIST labels this test digit {labels[0]}" in status.inner_text()
@@ -412,7 +419,7 @@ def test_keyboard_and_the_test_digit_button(open_page, export):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.dataset.action") == "digit"
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('.try-note').textContent.includes('image 2 ')")
+    page.wait_for_function("() => document.querySelector('.try-note').textContent.includes('image 2 ')")
     assert f"labelled {labels[1]}" in note.inner_text()
     # Most test digits, enlarged onto the canvas, are still read as their label.
     correct = 0
@@ -438,11 +445,11 @@ def test_phone_screen_and_dark_mode(open_page):
         .slice(0, 3).map(Number)"""
     page.evaluate("document.body.setAttribute('data-md-color-scheme', 'default')")
     page.click("[data-action=digit]")
-    page.wait_for_function("document.querySelector('.try-note').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('.try-note').textContent !== ''")
     light = page.evaluate(ink)
     assert np.abs(np.subtract(light, page.evaluate(theme_ink))).max() <= 1
     page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
-    page.wait_for_function(f"JSON.stringify(({ink})()) !== JSON.stringify({light})")
+    page.wait_for_function(f"() => JSON.stringify(({ink})()) !== JSON.stringify({light})")
     dark = page.evaluate(ink)
     assert np.abs(np.subtract(dark, page.evaluate(theme_ink))).max() <= 1  # the ink follows the theme
     assert np.abs(np.subtract(dark, light)).max() > 100

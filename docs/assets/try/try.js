@@ -356,6 +356,17 @@
     return `${(100 * p).toFixed(p >= 0.995 || p < 0.005 ? 0 : 1)} %`;
   }
 
+  // An accuracy measured on n digits with its Wilson 95 % interval, computed as
+  // snippets/uncertainty.py computes it: "99.3 % (99.1-99.4 %)".
+  function withInterval(p, n) {
+    const z = 1.959963984540054;
+    const q = Math.round(p * n) / n;
+    const centre = (q + (z * z) / (2 * n)) / (1 + (z * z) / n);
+    const half = (z / (1 + (z * z) / n)) * Math.sqrt((q * (1 - q)) / n + (z * z) / (4 * n * n));
+    const [low, high] = [Math.max(0, centre - half), Math.min(1, centre + half)];
+    return `${(100 * p).toFixed(1)} % (${(100 * low).toFixed(1)}-${(100 * high).toFixed(1)} %)`;
+  }
+
   function setUp(root) {
     const canvas = root.querySelector(".try-canvas");
     const context = canvas.getContext("2d", { willReadFrequently: true });
@@ -383,9 +394,10 @@
         figure.className = "try-chart";
         figure.dataset.model = key;
         const caption = document.createElement("figcaption");
-        caption.textContent = `${model.title}: ${percent(model.testAccuracy)} of the ` +
+        caption.textContent = `${model.title}: ` +
+          `${withInterval(model.testAccuracy, model.testImages)} of the ` +
           `${model.testImages.toLocaleString("en")} MNIST test digits right, ` +
-          `${percent(model.otherDigitsAccuracy)} of ` +
+          `${withInterval(model.otherDigitsAccuracy, model.otherDigits)} of ` +
           `${model.otherDigits.toLocaleString("en")} digits from handwriting fonts`;
         const bars = document.createElement("ol");
         bars.className = "try-bars";
