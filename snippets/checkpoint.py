@@ -168,9 +168,11 @@ def read_architecture(directory, log=None):
             f"every checkpoint in {directory} is damaged; train again with a "
             "new --checkpoint-dir"
         )
-    beside = f"{Path(prefix).name} beside it holds a {saved} network"
     if problem:
-        raise CheckpointError(f"{problem}; {beside}: {set_aside(path)}")
+        raise CheckpointError(
+            f"{problem}; {Path(prefix).name} beside it holds a {saved} "
+            f"network: {set_aside(path)}"
+        )
     if recorded is None:
         if log:
             log(
@@ -179,14 +181,23 @@ def read_architecture(directory, log=None):
                 f"{Path(prefix).name}"
             )
         return model_arguments(saved, {})
-    architecture, _ = recorded
+    wrong = disagreement(path, recorded[0], saved, prefix)
+    if wrong:
+        raise CheckpointError(f"{wrong}: {set_aside(path)}")
+    return model_arguments(*recorded)
+
+
+def disagreement(path, architecture, saved, prefix):
+    """Where model.json (``path``) and the checkpoint ``prefix`` disagree
+    about the network, or None.
+    """
     for key in ("n_inputs", "hidden", "n_classes"):
         if getattr(architecture, key) != getattr(saved, key):
-            raise CheckpointError(
+            return (
                 f'{path}: "{key}" says {shown(getattr(architecture, key))}, '
-                f"but {beside}: {set_aside(path)}"
+                f"but {Path(prefix).name} beside it holds a {saved} network"
             )
-    return model_arguments(*recorded)
+    return None
 
 
 # No model.json of ours comes near this; a larger file is refused unread.
@@ -375,38 +386,16 @@ def open_training_checkpoints(
     workers other than the chief) the directory is only read.
     """
     directory = Path(directory)
-    architecture_file = directory / ARCHITECTURE_FILE
-    # model.json is checked before anything in the folder is touched
-    try:
-        recorded = read_model_file(directory)
-    except CheckpointError as error:
-        then = (
-            "the same command resumes from the checkpoint"
-            if directory.is_dir() and checkpoint_prefixes(directory)
-            else "the run starts afresh"
-        )
-        raise CheckpointError(
-            f"{error}; move it aside (mv {shlex.quote(str(architecture_file))}"
-            f" {shlex.quote(str(architecture_file))}.damaged) and {then}, or "
-            "use another --checkpoint-dir"
-        ) from None
-    shape = (model.n_inputs, model.hidden, model.n_classes)
-    if recorded and shape != (
-        recorded[0].n_inputs,
-        recorded[0].hidden,
-        recorded[0].n_classes,
-    ):
-        raise CheckpointError(
-            f"{directory} holds a {recorded[0]} model, not "
-            f"{describe(model.architecture())}; "
-            "use another --checkpoint-dir or the same --hidden"
-        )
+    # Checked before anything in the folder is touched: model.json, and that
+    # it, the checkpoint and the model agree.
+    recorded = check_run_folder(directory, model)
     if write:
         directory.mkdir(parents=True, exist_ok=True)
         remove_unfinished_saves(directory)
     architecture = dict(
         model.architecture(), training=json.loads(json.dumps(asdict(config)))
     )
+    architecture_file = directory / ARCHITECTURE_FILE
     manager = tf.train.CheckpointManager(
         checkpoint,
         str(directory),
@@ -462,6 +451,52 @@ def open_training_checkpoints(
 
 
 # --8<-- [end:training_checkpoints]
+
+
+def check_run_folder(directory, model):
+    """``read_model_file(directory)`` for a run that trains ``model`` into
+    ``directory``, checked against the checkpoint beside it and the model;
+    each mistake says the one command that resumes.
+    """
+    architecture_file = directory / ARCHITECTURE_FILE
+    saved = prefix = None
+    if directory.is_dir() and checkpoint_prefixes(directory):
+        saved, prefix = checkpoint_architecture(directory)
+    if saved is None:
+        then = "the run starts afresh"
+    elif saved.hidden == model.hidden:
+        then = f"the same command resumes from {Path(prefix).name}"
+    else:
+        widths = " ".join(str(width) for width in saved.hidden)
+        then = f"--hidden {widths} resumes from {Path(prefix).name}"
+    aside = (
+        f"move it aside (mv {shlex.quote(str(architecture_file))} "
+        f"{shlex.quote(str(architecture_file))}.damaged) and {then}, or use "
+        "another --checkpoint-dir"
+    )
+    try:
+        recorded = read_model_file(directory)
+    except CheckpointError as error:
+        raise CheckpointError(f"{error}; {aside}") from None
+    wrong = (
+        recorded
+        and saved
+        and disagreement(architecture_file, recorded[0], saved, prefix)
+    )
+    if wrong:
+        raise CheckpointError(f"{wrong}; {aside}")
+    shape = (model.n_inputs, model.hidden, model.n_classes)
+    if recorded and shape != (
+        recorded[0].n_inputs,
+        recorded[0].hidden,
+        recorded[0].n_classes,
+    ):
+        raise CheckpointError(
+            f"{directory} holds a {recorded[0]} model, not "
+            f"{describe(model.architecture())}; "
+            "use another --checkpoint-dir or the same --hidden"
+        )
+    return recorded
 
 
 def write_checkpoint(manager, number):

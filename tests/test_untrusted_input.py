@@ -177,3 +177,188 @@ def test_a_large_jpeg_is_decoded_at_a_fraction_of_its_size(tmp_path, monkeypatch
     pixels, notes = load_digit(tmp_path / "seven.jpg")
     assert sizes == [((1000, 1000), (8000, 8000))]  # decoded at 1/8
     assert notes[0] == "shrunk from 8000x8000 to 1000x1000 first" and pixels.max() > 0.9
+
+
+# Run folders -----------------------------------------------------------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shlex  # noqa: E402
+
+import tensorflow as tf  # noqa: E402
+
+from snippets import checkpoint, finetune  # noqa: E402
+from snippets.checkpoint import CheckpointError, read_architecture, restore_model, save_model  # noqa: E402
+from snippets.config import Architecture, ArchitectureError  # noqa: E402
+from snippets.mlp import MLP  # noqa: E402
+
+IMAGES = tf.random.stateless_uniform([4, 784], seed=[5, 6])
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """A run folder holding a 784-16-10 network and its model.json."""
+    model = MLP(hidden=(16,), seed=3)
+    save_model(model, tmp_path / "run")
+    return model, tmp_path / "run"
+
+
+@pytest.fixture
+def nothing_built(monkeypatch):
+    """Record every model the run-folder code builds."""
+    built = []
+
+    def recording(*args, **kwargs):
+        built.append((args, kwargs))
+        return MLP(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "MLP", recording)
+    monkeypatch.setattr(finetune, "MLP", recording)
+    return built
+
+
+def snapshot(folder):
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+GOOD = {"hidden": [16], "n_inputs": 784, "n_classes": 10, "keep_prob": 1.0, "input_keep_prob": 1.0}
+HOSTILE = [
+    (dict(GOOD, hidden=[100000, 100000]), '"hidden" must be a list of 1 to 8 whole numbers from 1 to 8192'),
+    (dict(GOOD, hidden="12"), '"hidden" must be a list'),
+    (dict(GOOD, hidden=[]), '"hidden" must be a list'),
+    (dict(GOOD, hidden=[16] * 9), '"hidden" must be a list'),
+    (dict(GOOD, hidden=[0]), '"hidden" must be a list'),
+    (dict(GOOD, hidden=[16.5]), '"hidden" must be a list'),
+    (dict(GOOD, hidden=[True]), '"hidden" must be a list'),
+    (dict(GOOD, n_inputs=100), '"n_inputs" must be 784'),
+    (dict(GOOD, n_classes="10"), '"n_classes" must be 10'),
+    (dict(GOOD, keep_prob=0), '"keep_prob" must be a number above 0 and at most 1'),
+    (dict(GOOD, input_keep_prob=float("nan")), '"input_keep_prob" must be a number'),
+    (dict(GOOD, training=[1, 2]), '"training" must be a JSON object'),
+    (dict(GOOD, layers=3), 'unknown key "layers"'),
+    ({key: value for key, value in GOOD.items() if key != "n_classes"}, '"n_classes" is missing'),
+    ([16], "must be a JSON object"),
+    ("{not json", "is damaged: not JSON"),
+    ("[" * 50_000 + "]" * 50_000, "is damaged: not JSON"),  # nested past Python's recursion limit
+    ('{"hidden": [16], "pad": "' + "x" * 200_000 + '"}', "is damaged: larger than 100,000 bytes"),
+    (dict(GOOD, hidden=[32]), '"hidden" says [32], but ckpt-1 beside it holds a 784-16-10 network'),
+]
+
+
+def write_model_file(folder, content):
+    path = folder / "model.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+@pytest.mark.parametrize("content, fragment", HOSTILE)
+def test_a_hostile_model_json_is_one_line_naming_the_file_and_builds_nothing(saved, nothing_built, content,
+                                                                               fragment):
+    _, folder = saved
+    path = write_model_file(folder, content)
+    before = snapshot(folder)
+    with pytest.raises(CheckpointError) as refused:
+        restore_model(folder)
+    message = str(refused.value)
+    assert fragment in message and str(path) in message and "\n" not in message
+    assert "delete" not in message and "784-16-10" in message  # what the checkpoint holds
+    assert nothing_built == [] and snapshot(folder) == before
+
+
+def test_following_the_advice_restores_the_trained_weights(saved, nothing_built):
+    model, folder = saved
+    write_model_file(folder, dict(GOOD, hidden=[100000, 100000]))
+    with pytest.raises(CheckpointError) as refused:
+        restore_model(folder)
+    command = shlex.split(re.search(r"\(mv (.*?)\)", str(refused.value)).group(1))
+    os.rename(*command)  # what `mv` does
+    notes = []
+    restored = restore_model(folder, log=notes.append)
+    assert np.array_equal(restored(IMAGES).numpy(), model(IMAGES).numpy())
+    assert len(notes) == 1 and "holds no model.json; read the network 784-16-10 back from" in notes[0]
+    assert [kwargs["hidden"] for _, kwargs in nothing_built] == [(16,)]
+
+
+def test_without_model_json_the_network_is_read_back_from_the_checkpoint(saved):
+    model, folder = saved
+    (folder / "model.json").unlink()
+    assert read_architecture(folder)["hidden"] == (16,)
+    completed = run_command("evaluate", "--checkpoint-dir", folder)
+    assert completed.returncode == 0, completed.stderr
+    assert "read the network 784-16-10 back from the variables of ckpt-1" in completed.stderr
+
+
+def test_a_model_json_of_today_and_of_before_its_last_keys_is_read(saved):
+    model, folder = saved
+    for record in (dict(GOOD, training={"epochs": 3}), {k: GOOD[k] for k in ("hidden", "n_inputs", "n_classes", "keep_prob")}):
+        write_model_file(folder, record)
+        restored = restore_model(folder)
+        assert np.array_equal(restored(IMAGES).numpy(), model(IMAGES).numpy())
+
+
+@pytest.mark.parametrize("hidden, fragment", [((8193,), "8193"), ((2,) * 9, "[2, 2, 2, 2, 2")])
+def test_a_checkpoint_of_a_network_too_large_is_refused_from_its_index(tmp_path, nothing_built, hidden, fragment):
+    save_model(MLP(hidden=hidden), tmp_path)
+    (tmp_path / "model.json").unlink()
+    with pytest.raises(CheckpointError) as refused:
+        restore_model(tmp_path)
+    message = str(refused.value)
+    assert "ckpt-1" in message and '"hidden" must be a list' in message and fragment in message
+    assert "\n" not in message and nothing_built == []
+
+
+def test_the_command_line_refuses_a_hostile_model_json_in_one_line(saved, tmp_path):
+    _, folder = saved
+    write_model_file(folder, dict(GOOD, hidden=[100000, 100000]))
+    before = snapshot(folder)
+    for argv in (["evaluate", "--checkpoint-dir", folder],
+                 ["finetune", "--from", folder, "--checkpoint-dir", tmp_path / "finetuned", "--epochs", "1"],
+                 ["train", "--hidden", "16", "--epochs", "1", "--limit", "100", "--checkpoint-dir", folder]):
+        completed = run_command(*argv)
+        assert completed.returncode == 1 and one_line_error(completed.stderr), argv
+        assert f"{folder / 'model.json'}: \"hidden\" must be a list" in completed.stderr
+        assert "delete" not in completed.stderr
+    assert snapshot(folder) == before and not (tmp_path / "finetuned").exists()
+
+
+def test_finetune_checks_the_folder_before_it_builds_anything(saved, nothing_built):
+    _, folder = saved
+    write_model_file(folder, dict(GOOD, hidden="12"))
+    with pytest.raises(CheckpointError, match='"hidden" must be a list .* not "12"'):
+        finetune.finetune_model(folder, hidden=(16, 8), new_head=True)
+    assert nothing_built == []
+
+
+def test_train_leaves_a_folder_with_a_damaged_model_json_untouched_and_the_advice_resumes(tmp_path):
+    folder = tmp_path / "run"
+    argv = ["train", "--hidden", "16", "--limit", "200", "--checkpoint-dir", folder]
+    assert run_command(*argv, "--epochs", "1").returncode == 0
+    write_model_file(folder, "{not json")
+    (folder / "ckpt-2_temp").mkdir()  # an unfinished save, which a resumed run would remove
+    before = sorted(path.name for path in folder.iterdir())
+    completed = run_command(*argv, "--epochs", "2")
+    assert completed.returncode == 1 and one_line_error(completed.stderr)
+    message = completed.stderr
+    assert "model.json is damaged: not JSON" in message and "the same command resumes from ckpt-1" in message
+    assert sorted(path.name for path in folder.iterdir()) == before
+    os.rename(*shlex.split(re.search(r"\(mv (.*?)\)", message).group(1)))
+    resumed = run_command(*argv, "--epochs", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from ckpt-1" in resumed.stdout + resumed.stderr
+    assert json.loads((folder / "model.json").read_text())["hidden"] == [16]  # written again
+
+
+def test_the_architecture_read_from_shapes_is_the_models_own():
+    for hidden in [(16,), (64, 32), (8,) * 8]:
+        assert Architecture.from_shapes(checkpoint.model_shapes(MLP(hidden=hidden))) == Architecture(hidden)
+    shapes = checkpoint.model_shapes(MLP(hidden=(16, 8)))
+    for broken in ({**shapes, "weights/hidden_2": (15, 8)}, {k: v for k, v in shapes.items() if k != "biases/out"},
+                   {k: v for k, v in shapes.items() if "hidden_1" not in k}):
+        with pytest.raises(ArchitectureError, match="do not make a network"):
+            Architecture.from_shapes(broken)
+
+
+def test_a_string_of_widths_is_not_read_as_digits():
+    with pytest.raises(ArchitectureError, match='not "12"'):
+        MLP(hidden="12")
