@@ -7,15 +7,25 @@ No test here times anything: each checks the mechanism (refused before decoding,
 the NumPy steps, checked before a model is built).
 """
 
+import json
+import os
+import re
+import shlex
+import socket
 import struct
 import zlib
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import EpsImagePlugin, Image, ImageDraw, ImageFile
 
-from helpers import one_line_error, run_command
-from snippets import predict
+from helpers import ROOT, one_line_error, run_command
+from snippets import checkpoint, distributed, finetune, predict
+from snippets.checkpoint import CheckpointError, read_architecture, restore_model, save_model
+from snippets.config import Architecture, ArchitectureError
+from snippets.distributed import DeviceError, wait_for_workers
+from snippets.mlp import MLP
 from snippets.predict import SHRINK_TO, ImageError, load_digit
 
 # Pictures ------------------------------------------------------------------------------------
@@ -181,17 +191,6 @@ def test_a_large_jpeg_is_decoded_at_a_fraction_of_its_size(tmp_path, monkeypatch
 
 # Run folders -----------------------------------------------------------------------------------
 
-import json  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import shlex  # noqa: E402
-
-import tensorflow as tf  # noqa: E402
-
-from snippets import checkpoint, finetune  # noqa: E402
-from snippets.checkpoint import CheckpointError, read_architecture, restore_model, save_model  # noqa: E402
-from snippets.config import Architecture, ArchitectureError  # noqa: E402
-from snippets.mlp import MLP  # noqa: E402
 
 IMAGES = tf.random.stateless_uniform([4, 784], seed=[5, 6])
 
@@ -362,3 +361,84 @@ def test_the_architecture_read_from_shapes_is_the_models_own():
 def test_a_string_of_widths_is_not_read_as_digits():
     with pytest.raises(ArchitectureError, match='not "12"'):
         MLP(hidden="12")
+
+
+# Several machines --------------------------------------------------------------------------------
+
+
+def free_ports(count):
+    """Ports that nothing listens on now (the system picks them)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@pytest.fixture
+def listening(monkeypatch):
+    """The address of every socket the handshake listens on."""
+    addresses = []
+    real = socket.create_server
+
+    def create_server(*args, **kwargs):
+        server = real(*args, **kwargs)
+        addresses.append(server.getsockname()[:2])
+        return server
+
+    monkeypatch.setattr(distributed.socket, "create_server", create_server)
+    return addresses
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_the_handshake_listens_only_on_this_workers_address(listening, host):
+    ports = free_ports(2)
+    with pytest.raises(DeviceError, match=f"127.0.0.1:{ports[1]} did not answer"):
+        wait_for_workers([f"{host}:{ports[0]}", f"127.0.0.1:{ports[1]}"], 0, timeout=0.3)
+    assert listening == [("127.0.0.1", ports[0])]  # not ("0.0.0.0", port): every network
+
+
+def test_a_worker_address_that_is_not_this_machines_is_one_line(listening):
+    port = free_ports(1)[0]
+    with pytest.raises(DeviceError) as refused:  # 192.0.2.0/24 is for documentation: nobody's
+        wait_for_workers([f"192.0.2.7:{port}", f"127.0.0.1:{port}"], 0, timeout=0.3)
+    message = str(refused.value)
+    assert message.startswith(f"cannot listen on 192.0.2.7:{port} (") and "\n" not in message
+    assert "this machine's own address" in message and listening == []
+
+
+def plain(text):
+    """Text with its line breaks and indents as single spaces (--help wraps its lines)."""
+    return " ".join(text.split())
+
+
+TRUSTED = "must be on a private, trusted network"
+
+
+def test_help_and_the_first_line_of_a_workers_run_say_the_network_must_be_trusted(tmp_path):
+    helped = plain(run_command("train", "--help").stdout)
+    assert TRUSTED in helped and "anyone who can reach that port can run code" in helped
+    assert "On one machine, use --devices instead" in helped
+    ports = free_ports(2)
+    completed = run_command("train", "--workers", f"127.0.0.1:{ports[0]},127.0.0.1:{ports[1]}",
+                            "--worker-index", "0", "--worker-timeout", "0.3", "--limit", "100",
+                            "--checkpoint-dir", tmp_path / "run")
+    assert completed.returncode == 1 and one_line_error(completed.stderr)  # nobody answered
+    first = completed.stdout.splitlines()[0]
+    assert first.startswith(f"warning: the workers {TRUSTED}") and "use --devices" in first
+
+
+def test_the_page_and_the_readme_say_it_too():
+    page = (ROOT / "docs" / "distributed.md").read_text(encoding="utf-8")
+    warning = page.index('!!! warning "Only on a private, trusted network"')
+    assert warning < page.index("python -m snippets train --workers")  # before the example
+    admonition = plain(page[warning:].split("\n\n")[0])
+    assert "anyone who can reach that port can run code" in admonition and "`--devices`" in admonition
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    security = plain(readme.split("\n## Security\n")[1].split("\n## ")[0])
+    for topic in ("**Pictures**", "**Run folders**", "**Exercise answers**", "**Links to the playground**",
+                  "**Several machines**", TRUSTED, "`--devices`"):
+        assert topic in security, topic
