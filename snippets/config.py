@@ -8,8 +8,6 @@ import json
 import numbers
 from dataclasses import dataclass
 
-from snippets.common import ExplainedError
-
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 0.1, "momentum": 0.01}
 
 
@@ -154,9 +152,10 @@ MOST_HIDDEN_LAYERS = 8
 WIDEST_LAYER = 8192
 
 
-class ArchitectureError(ExplainedError, ValueError):
+class ArchitectureError(ValueError):
     """A network's shape the project does not build; the message names the
-    key.
+    key. (The modules that read run folders turn it into their own one-line
+    errors: this module imports nothing of the project.)
     """
 
 
