@@ -459,6 +459,13 @@ def check_run_folder(directory, model):
     each mistake says the one command that resumes.
     """
     architecture_file = directory / ARCHITECTURE_FILE
+    try:  # a folder its own reader would refuse is never written
+        Architecture(model.hidden, model.n_inputs, model.n_classes)
+    except ArchitectureError as error:
+        raise CheckpointError(
+            f"a {describe(model.architecture())} network cannot be kept in "
+            f"a run folder: {error}"
+        ) from None
     saved = prefix = None
     if directory.is_dir() and checkpoint_prefixes(directory):
         saved, prefix = checkpoint_architecture(directory)

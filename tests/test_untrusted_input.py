@@ -348,6 +348,14 @@ def test_train_leaves_a_folder_with_a_damaged_model_json_untouched_and_the_advic
     assert json.loads((folder / "model.json").read_text())["hidden"] == [16]  # written again
 
 
+def test_train_never_writes_a_folder_its_reader_would_refuse(tmp_path):
+    completed = run_command("train", "--hidden", *["4"] * 9, "--epochs", "1", "--limit", "100",
+                            "--checkpoint-dir", tmp_path / "run")
+    assert completed.returncode == 1 and one_line_error(completed.stderr)
+    assert "cannot be kept in a run folder: \"hidden\" must be a list of 1 to 8" in completed.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_the_architecture_read_from_shapes_is_the_models_own():
     for hidden in [(16,), (64, 32), (8,) * 8]:
         assert Architecture.from_shapes(checkpoint.model_shapes(MLP(hidden=hidden))) == Architecture(hidden)
