@@ -16,6 +16,7 @@ Run it as a script to train 20 steps on 1, 2 and 4 logical CPUs and compare the 
 """
 
 import contextlib
+import ipaddress
 import json
 import os
 import socket
@@ -122,9 +123,17 @@ def handshake_socket(workers, index):
     """The socket worker ``index`` meets the others on: on its own address
     and port from ``workers`` only, not on every network the machine is on.
     """
-    host, _, port = workers[index].rpartition(":")
-    host = host.strip("[]")  # [::1]: an IPv6 address
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    hosts = [worker.rpartition(":")[0].strip("[]") for worker in workers]
+    host, port = hosts[index], workers[index].rpartition(":")[2]
+    # Debian's /etc/hosts names the machine 127.0.1.1: a name that means the
+    # loopback here, and the network to the others, would shut them out.
+    if loopback(host) and not all(map(loopback, hosts)):
+        raise DeviceError(
+            f"{workers[index]} is a loopback address on this machine, which "
+            "the other workers cannot reach; give its network address in "
+            "--workers"
+        )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # [::1]
     try:
         return socket.create_server(
             (host, int(port)), family=family, reuse_port=False
@@ -136,6 +145,15 @@ def handshake_socket(workers, index):
             "--workers must give this machine's own address and a free port "
             f"at --worker-index {index}"
         ) from None
+
+
+def loopback(host):
+    """True if ``host`` is this machine's loopback address (127.x, ::1)."""
+    try:
+        address = socket.getaddrinfo(host, None)[0][4][0]
+        return ipaddress.ip_address(address).is_loopback
+    except (OSError, ValueError):
+        return False
 
 
 def wait_for_workers(workers, index, timeout=WORKER_TIMEOUT):

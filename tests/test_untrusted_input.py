@@ -418,6 +418,15 @@ def test_a_worker_address_that_is_not_this_machines_is_one_line(listening):
     assert "this machine's own address" in message and listening == []
 
 
+def test_a_loopback_name_among_network_addresses_is_one_line(listening):
+    ports = free_ports(2)
+    with pytest.raises(DeviceError) as refused:  # as a hostname mapped to 127.0.1.1 would be
+        wait_for_workers([f"localhost:{ports[0]}", f"192.0.2.7:{ports[1]}"], 0, timeout=0.3)
+    message = str(refused.value)
+    assert message.startswith(f"localhost:{ports[0]} is a loopback address on this machine")
+    assert "\n" not in message and listening == []
+
+
 def plain(text):
     """Text with its line breaks and indents as single spaces (--help wraps its lines)."""
     return " ".join(text.split())
