@@ -12,6 +12,7 @@ Run it as a script to save a model, restore it into a fresh one and compare pred
 """
 
 import json
+import shlex
 import shutil
 import sys
 import tempfile
@@ -26,6 +27,12 @@ from snippets.common import (
     one_line,
     signals_held,
     write_atomically,
+)
+from snippets.config import (
+    Architecture,
+    ArchitectureError,
+    read_model_record,
+    shown,
 )
 from snippets.mlp import MLP
 
@@ -76,7 +83,7 @@ def restore_model(directory, log=None):
     If the newest checkpoint is damaged, the next older one is used, and
     ``log`` is told.
     """
-    model = MLP(**read_architecture(directory))
+    model = MLP(**read_architecture(directory, log))  # checked first
     problems = []
     for prefix in reversed(all_checkpoints(directory)):
         try:
@@ -118,59 +125,188 @@ def trained_epochs(directory):
     return int(reader.get_tensor(key)) if reader.has_tensor(key) else 0
 
 
-def read_architecture(directory):
-    path = Path(directory) / ARCHITECTURE_FILE
-    if not Path(directory).is_dir():
+def read_architecture(directory, log=None):
+    """The network the run folder ``directory`` holds, as ``MLP``'s keyword
+    arguments.
+
+    Its model.json is checked key by key (``read_model_file``) and compared
+    with the shapes of the variables in its newest readable checkpoint, all
+    before any model is built. Without model.json the network is read back
+    from those shapes, and ``log`` is told. Every mistake is one line that
+    names the file and the key; nothing is written.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
         raise CheckpointError(
             f"checkpoint directory {directory} does not exist; train a model "
             "first "
             f"with: python -m snippets train --checkpoint-dir {directory}"
         )
-    if not path.is_file():
+    path = directory / ARCHITECTURE_FILE
+    try:
+        recorded, problem = read_model_file(directory), None
+    except CheckpointError as error:
+        recorded, problem = None, str(error)
+    if not checkpoint_prefixes(directory):
+        first = f"train a model first with: {train_command(directory)}"
+        if problem:
+            raise CheckpointError(
+                f"{problem}; {directory} holds no checkpoint either: {first}"
+            )
+        if recorded is None:
+            raise CheckpointError(
+                f"{directory} holds no {ARCHITECTURE_FILE} and no checkpoint, "
+                f"so no trained model; {first}"
+            )
+        raise CheckpointError(f"{directory} holds no checkpoint; {first}")
+    saved, prefix = checkpoint_architecture(directory)
+    if saved is None:  # no checkpoint's index can be read
+        if recorded:
+            return model_arguments(*recorded)  # restoring says which failed
         raise CheckpointError(
-            f"{directory} holds no {ARCHITECTURE_FILE}, so it holds no "
-            "trained model; "
-            "train a model first with: python -m snippets train "
-            f"--checkpoint-dir {directory}"
+            f"{problem or f'{directory} holds no {ARCHITECTURE_FILE}'}, and "
+            f"every checkpoint in {directory} is damaged; train again with a "
+            "new --checkpoint-dir"
+        )
+    if problem:
+        raise CheckpointError(
+            f"{problem}; {Path(prefix).name} beside it holds a {saved} "
+            f"network: {set_aside(path)}"
+        )
+    if recorded is None:
+        if log:
+            log(
+                f"note: {directory} holds no {ARCHITECTURE_FILE}; read the "
+                f"network {saved} back from the variables of "
+                f"{Path(prefix).name}"
+            )
+        return model_arguments(saved, {})
+    wrong = disagreement(path, recorded[0], saved, prefix)
+    if wrong:
+        raise CheckpointError(f"{wrong}: {set_aside(path)}")
+    return model_arguments(*recorded)
+
+
+def disagreement(path, architecture, saved, prefix):
+    """Where model.json (``path``) and the checkpoint ``prefix`` disagree
+    about the network, or None.
+    """
+    for key in ("n_inputs", "hidden", "n_classes"):
+        if getattr(architecture, key) != getattr(saved, key):
+            return (
+                f'{path}: "{key}" says {shown(getattr(architecture, key))}, '
+                f"but {Path(prefix).name} beside it holds a {saved} network"
+            )
+    return None
+
+
+# No model.json of ours comes near this; a larger file is refused unread.
+LARGEST_MODEL_FILE = 100_000  # bytes
+
+
+def read_model_file(directory):
+    """``(Architecture, settings)`` from ``directory``'s model.json, every key
+    checked (``config.read_model_record``), or None if it has none. Raises
+    CheckpointError, one line naming the file and each key that is wrong.
+    """
+    path = Path(directory) / ARCHITECTURE_FILE
+    if not path.is_file():
+        return None
+    with path.open("rb") as file:
+        content = file.read(LARGEST_MODEL_FILE + 1)
+    if len(content) > LARGEST_MODEL_FILE:
+        raise CheckpointError(
+            f"{path} is damaged: larger than {LARGEST_MODEL_FILE:,} bytes"
         )
     try:
-        architecture = json.loads(path.read_text())
-        return {
-            "hidden": tuple(architecture["hidden"]),
-            "n_inputs": int(architecture["n_inputs"]),
-            "n_classes": int(architecture["n_classes"]),
-            "keep_prob": float(architecture["keep_prob"]),
-            "input_keep_prob": float(architecture.get("input_keep_prob", 1.0)),
-        }
-    except (ValueError, KeyError, TypeError) as error:
+        record = json.loads(content)
+    # UnicodeDecodeError and JSONDecodeError are ValueErrors; deep nesting
+    # ends in a RecursionError
+    except (ValueError, RecursionError) as error:
         raise CheckpointError(
-            f"{path} is damaged ({error}); delete the directory and train "
-            "again"
+            f"{path} is damaged: not JSON ({one_line(error)})"
         ) from None
+    try:
+        return read_model_record(record, path)
+    except ArchitectureError as error:
+        raise CheckpointError(str(error)) from None
+
+
+def model_arguments(architecture, settings):
+    """``MLP``'s keyword arguments for an architecture and model.json's other
+    settings (dropout is off where they are not known).
+    """
+    return {
+        "hidden": architecture.hidden,
+        "n_inputs": architecture.n_inputs,
+        "n_classes": architecture.n_classes,
+        "keep_prob": settings.get("keep_prob", 1.0),
+        "input_keep_prob": settings.get("input_keep_prob", 1.0),
+    }
+
+
+def checkpoint_architecture(directory):
+    """``(Architecture, prefix)``: the network the newest checkpoint in
+    ``directory`` whose index can be read holds, from the shapes its index
+    lists (nothing is built or loaded); ``(None, None)`` if no index can be
+    read. A network larger than ``Architecture`` allows is refused.
+    """
+    for prefix in reversed(all_checkpoints(directory)):
+        try:
+            shapes = saved_shapes(prefix, "best") or saved_shapes(
+                prefix, "model"
+            )
+        except (tf.errors.OpError, ValueError, IndexError):
+            continue
+        try:
+            return Architecture.from_shapes(shapes), prefix
+        except ArchitectureError as error:
+            raise CheckpointError(f"{prefix}: {error}") from None
+    return None, None
+
+
+def set_aside(path):
+    """The one command that lets a run folder's network be read back from its
+    checkpoint instead of from a damaged or wrong ``path``.
+    """
+    aside = path.with_name(path.name + ".damaged")
+    return (
+        f"move the file aside (mv {shlex.quote(str(path))} "
+        f"{shlex.quote(str(aside))}) and the network is read back from the "
+        "checkpoint"
+    )
+
+
+def train_command(directory):
+    return f"python -m snippets train --checkpoint-dir {directory}"
 
 
 def read_training(directory):
     """The settings the run in ``directory`` was trained with, as its
-    model.json records them ({} if it records none); read_architecture has
-    checked the file first.
+    model.json records them ({} if it records none, or has no model.json).
     """
-    path = Path(directory) / ARCHITECTURE_FILE
-    return json.loads(path.read_text()).get("training", {})
+    recorded = read_model_file(directory)
+    return recorded[1]["training"] if recorded else {}
 
 
 def all_checkpoints(directory):
     """The checkpoint prefixes in ``directory``, oldest first, as its index
     file lists them.
     """
-    state = tf.train.get_checkpoint_state(str(directory))
-    prefixes = list(state.all_model_checkpoint_paths) if state else []
+    prefixes = checkpoint_prefixes(directory)
     if not prefixes:
         raise CheckpointError(
             f"{directory} holds no checkpoint; train a model first "
-            f"with: python -m snippets train --checkpoint-dir {directory}"
+            f"with: {train_command(directory)}"
         )
-    # TensorFlow has already joined relative entries onto ``directory``
     return prefixes
+
+
+def checkpoint_prefixes(directory):
+    """``all_checkpoints``, or [] where there are none."""
+    state = tf.train.get_checkpoint_state(str(directory))
+    # TensorFlow has already joined relative entries onto ``directory``
+    return list(state.all_model_checkpoint_paths) if state else []
 
 
 def latest_checkpoint(directory):
@@ -250,6 +386,9 @@ def open_training_checkpoints(
     workers other than the chief) the directory is only read.
     """
     directory = Path(directory)
+    # Checked before anything in the folder is touched: model.json, and that
+    # it, the checkpoint and the model agree.
+    recorded = check_run_folder(directory, model)
     if write:
         directory.mkdir(parents=True, exist_ok=True)
         remove_unfinished_saves(directory)
@@ -257,27 +396,15 @@ def open_training_checkpoints(
         model.architecture(), training=json.loads(json.dumps(asdict(config)))
     )
     architecture_file = directory / ARCHITECTURE_FILE
-    if architecture_file.is_file():
-        saved = read_architecture(directory)
-        if (
-            saved["hidden"] != model.hidden
-            or saved["n_inputs"] != model.n_inputs
-            or saved["n_classes"] != model.n_classes
-        ):
-            raise CheckpointError(
-                f"{directory} holds a {describe(saved)} model, not "
-                f"{describe(model.architecture())}; "
-                "use another --checkpoint-dir or the same --hidden"
-            )
     manager = tf.train.CheckpointManager(
         checkpoint,
         str(directory),
         max_to_keep=max_to_keep,
         checkpoint_name="ckpt",
     )
-    if manager.checkpoints and architecture_file.is_file():
+    if manager.checkpoints and recorded:
         changed = changed_settings(
-            read_training(directory), architecture["training"]
+            recorded[1]["training"], architecture["training"]
         )
         if changed:
             raise CheckpointError(
@@ -313,8 +440,8 @@ def open_training_checkpoints(
         return manager, epoch
     if manager.checkpoints:
         raise CheckpointError(
-            f"every checkpoint in {directory} is damaged; delete the "
-            "directory to start again"
+            f"every checkpoint in {directory} is damaged; train again with "
+            "a new --checkpoint-dir (the damaged files stay for a look)"
         )
     if write:
         write_atomically(
@@ -324,6 +451,59 @@ def open_training_checkpoints(
 
 
 # --8<-- [end:training_checkpoints]
+
+
+def check_run_folder(directory, model):
+    """``read_model_file(directory)`` for a run that trains ``model`` into
+    ``directory``, checked against the checkpoint beside it and the model;
+    each mistake says the one command that resumes.
+    """
+    architecture_file = directory / ARCHITECTURE_FILE
+    try:  # a folder its own reader would refuse is never written
+        Architecture(model.hidden, model.n_inputs, model.n_classes)
+    except ArchitectureError as error:
+        raise CheckpointError(
+            f"a {describe(model.architecture())} network cannot be kept in "
+            f"a run folder: {error}"
+        ) from None
+    saved = prefix = None
+    if directory.is_dir() and checkpoint_prefixes(directory):
+        saved, prefix = checkpoint_architecture(directory)
+    if saved is None:
+        then = "the run starts afresh"
+    elif saved.hidden == model.hidden:
+        then = f"the same command resumes from {Path(prefix).name}"
+    else:
+        widths = " ".join(str(width) for width in saved.hidden)
+        then = f"--hidden {widths} resumes from {Path(prefix).name}"
+    aside = (
+        f"move it aside (mv {shlex.quote(str(architecture_file))} "
+        f"{shlex.quote(str(architecture_file))}.damaged) and {then}, or use "
+        "another --checkpoint-dir"
+    )
+    try:
+        recorded = read_model_file(directory)
+    except CheckpointError as error:
+        raise CheckpointError(f"{error}; {aside}") from None
+    wrong = (
+        recorded
+        and saved
+        and disagreement(architecture_file, recorded[0], saved, prefix)
+    )
+    if wrong:
+        raise CheckpointError(f"{wrong}; {aside}")
+    shape = (model.n_inputs, model.hidden, model.n_classes)
+    if recorded and shape != (
+        recorded[0].n_inputs,
+        recorded[0].hidden,
+        recorded[0].n_classes,
+    ):
+        raise CheckpointError(
+            f"{directory} holds a {recorded[0]} model, not "
+            f"{describe(model.architecture())}; "
+            "use another --checkpoint-dir or the same --hidden"
+        )
+    return recorded
 
 
 def write_checkpoint(manager, number):

@@ -48,6 +48,16 @@ WORKER_TIMEOUT = 60.0  # seconds
 FAST_CHECKPOINT_DIR = "runs/fast"
 
 
+# TensorFlow's server for several machines binds every network the machine is
+# on, whatever address --workers gives, and asks for no password.
+WORKERS_WARNING = (
+    "the workers must be on a private, trusted network: TensorFlow's server "
+    "listens on each worker's port on every network the machine is on, with "
+    "no authentication, and anyone who can reach that port can run code on "
+    "the machine. On one machine, use --devices instead."
+)
+
+
 class UsageError(Exception):
     """Arguments that make no sense together; reported like argparse's own
     errors.
@@ -210,7 +220,7 @@ def build_parser():
         metavar="HOST:PORT,...",
         help="train on several machines: every one runs the same command "
         "with this same list and its own --worker-index; worker 0 writes "
-        "the checkpoints",
+        f"the checkpoints; {WORKERS_WARNING}",
     )
     devices.add_argument(
         "--worker-index",
@@ -486,6 +496,8 @@ def run_train(args):
     config = config_from_args(args)
     if isinstance(config, FastConfig):
         return run_fast(args, config, checkpoint_dir)
+    if args.workers:
+        log(f"warning: {WORKERS_WARNING}")
     strategy = strategy_from_args(args, config)
     sizes = "-".join(str(size) for size in (784, *config.hidden, 10))
     log(

@@ -4,6 +4,8 @@ Kept apart from the training code so that reading them needs no TensorFlow: the
 command line answers ``--help`` and argument mistakes at once.
 """
 
+import json
+import numbers
 from dataclasses import dataclass
 
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 0.1, "momentum": 0.01}
@@ -138,3 +140,201 @@ PRESETS = {
     ),
 }
 # --8<-- [end:presets]
+
+
+# A network's shape, as a run folder's model.json records it. A run folder may
+# come from someone else: every number in it is checked before any model is
+# built from it, so that it cannot ask for more memory than a network of the
+# sizes below holds (784-8192x8-10: 1.9 GB of float32 weights).
+N_INPUTS = 784  # MNIST's 28 x 28 pixels
+N_CLASSES = 10
+MOST_HIDDEN_LAYERS = 8
+WIDEST_LAYER = 8192
+
+
+class ArchitectureError(ValueError):
+    """A network's shape the project does not build; the message names the
+    key. (The modules that read run folders turn it into their own one-line
+    errors: this module imports nothing of the project.)
+    """
+
+
+def shown(value):
+    """A value as JSON writes it, cut short: what an error message quotes."""
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def whole_number(value):
+    """True for 3 (or a NumPy integer), False for 3.0, "3" or True."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def hidden_problem(hidden):
+    """What is wrong with ``hidden`` as a run folder's hidden widths, or
+    None.
+    """
+    if (
+        not isinstance(hidden, (list, tuple))
+        or not 1 <= len(hidden) <= MOST_HIDDEN_LAYERS
+        or not all(whole_number(width) for width in hidden)
+        or not all(1 <= width <= WIDEST_LAYER for width in hidden)
+    ):
+        return (
+            f'"hidden" must be a list of 1 to {MOST_HIDDEN_LAYERS} whole '
+            f"numbers from 1 to {WIDEST_LAYER}, not {shown(hidden)}"
+        )
+    return None
+
+
+def widths(hidden):
+    """``hidden`` as a tuple of whole positive numbers, for building a model
+    in code; any number of layers, any width (a run folder's widths are
+    bounded by ``Architecture``). A string is refused: "12" is not (1, 2).
+    """
+    if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
+        raise ArchitectureError(
+            f"hidden widths must be a list of whole numbers, not "
+            f"{shown(hidden)}"
+        )
+    hidden = tuple(hidden)
+    if not all(
+        (whole_number(w) or isinstance(w, float) and w.is_integer()) and w > 0
+        for w in hidden
+    ):
+        raise ArchitectureError(
+            f"hidden widths must be whole numbers above 0, not {shown(hidden)}"
+        )
+    return tuple(int(width) for width in hidden)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The shape of a network: its inputs, hidden widths and classes.
+
+    Checked when made: 784 inputs, 10 classes, 1 to MOST_HIDDEN_LAYERS hidden
+    layers of at most WIDEST_LAYER units. ``str()`` gives "784-256-10".
+    """
+
+    hidden: tuple = (256,)
+    n_inputs: int = N_INPUTS
+    n_classes: int = N_CLASSES
+
+    def __post_init__(self):
+        problems = [hidden_problem(self.hidden)]
+        for key, wanted, meaning in (
+            ("n_inputs", N_INPUTS, "MNIST's 28 x 28 pixels"),
+            ("n_classes", N_CLASSES, "the digits 0 to 9"),
+        ):
+            value = getattr(self, key)
+            if not (whole_number(value) and value == wanted):
+                problems.append(
+                    f'"{key}" must be {wanted} ({meaning}), not {shown(value)}'
+                )
+        problems = [problem for problem in problems if problem]
+        if problems:
+            raise ArchitectureError("; ".join(problems))
+        object.__setattr__(self, "hidden", tuple(int(w) for w in self.hidden))
+        object.__setattr__(self, "n_inputs", int(self.n_inputs))
+        object.__setattr__(self, "n_classes", int(self.n_classes))
+
+    def __str__(self):
+        sizes = (self.n_inputs, *self.hidden, self.n_classes)
+        return "-".join(str(size) for size in sizes)
+
+    @classmethod
+    def from_shapes(cls, shapes):
+        """The architecture a checkpoint's variables make, from their shapes
+        alone: ``{"weights/hidden_1": (784, 256), "biases/hidden_1": (256,),
+        ..., "weights/out": (256, 10), "biases/out": (10,)}``.
+        """
+        names = [f"hidden_{i}" for i in range(1, MOST_HIDDEN_LAYERS + 2)]
+        names = [name for name in names if f"weights/{name}" in shapes]
+        chain = []
+        for layer in [*names, "out"]:
+            weights = shapes.get(f"weights/{layer}")
+            bias = shapes.get(f"biases/{layer}")
+            fits = (
+                weights is not None
+                and len(weights) == 2
+                and tuple(bias or ()) == tuple(weights[1:])
+                and (not chain or weights[0] == chain[-1])
+            )
+            if not fits:
+                raise ArchitectureError(
+                    f"its variables do not make a network at {layer}: "
+                    f"weights {shown(weights)}, biases {shown(bias)}"
+                )
+            chain += [weights[0]] if not chain else []
+            chain.append(weights[1])
+        if len(names) != len(chain) - 2 or names != [
+            f"hidden_{i}" for i in range(1, len(names) + 1)
+        ]:
+            raise ArchitectureError(
+                f"its variables do not make a network: layers {names}"
+            )
+        return cls(tuple(chain[1:-1]), chain[0], chain[-1])
+
+
+# The keys model.json may hold, and those it must.
+MODEL_FILE_KEYS = (
+    "hidden",
+    "n_inputs",
+    "n_classes",
+    "keep_prob",
+    "input_keep_prob",
+    "training",
+)
+REQUIRED_KEYS = ("hidden", "n_inputs", "n_classes", "keep_prob")
+
+
+def read_model_record(record, source):
+    """A run folder's model.json, read by ``json``, with every key checked:
+    ``(architecture, {"keep_prob": ..., "input_keep_prob": ..., "training":
+    {...}})``. Raises ArchitectureError, one line that names ``source`` and
+    each key that is wrong. Files written before "input_keep_prob" and
+    "training" were recorded are read too.
+    """
+    if not isinstance(record, dict):
+        raise ArchitectureError(
+            f"{source}: must be a JSON object, not {shown(record)}"
+        )
+    problems = [
+        f"unknown key {shown(key)}"
+        for key in record
+        if key not in MODEL_FILE_KEYS
+    ] + [f'"{key}" is missing' for key in REQUIRED_KEYS if key not in record]
+    architecture = None
+    if all(key in record for key in ("hidden", "n_inputs", "n_classes")):
+        try:
+            architecture = Architecture(
+                record["hidden"], record["n_inputs"], record["n_classes"]
+            )
+        except ArchitectureError as error:
+            problems.append(str(error))
+    settings = {
+        "keep_prob": record.get("keep_prob", 1.0),
+        "input_keep_prob": record.get("input_keep_prob", 1.0),
+        "training": record.get("training", {}),
+    }
+    for key in ("keep_prob", "input_keep_prob"):
+        value = settings[key]
+        if not (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and 0 < value <= 1
+        ):
+            problems.append(
+                f'"{key}" must be a number above 0 and at most 1, not '
+                f"{shown(value)}"
+            )
+        else:
+            settings[key] = float(value)
+    if not isinstance(settings["training"], dict):
+        problems.append(
+            f'"training" must be a JSON object, not '
+            f"{shown(settings['training'])}"
+        )
+    if problems:
+        raise ArchitectureError(f"{source}: {'; '.join(problems)}")
+    return architecture, settings

@@ -6,12 +6,18 @@ that trains on them. ``train_on_devices`` wraps the lesson's training loop
 on several machines. On a machine without GPUs, the CPU can be split into logical devices:
 they share the same cores, so they prove the code correct, not fast.
 
+Several machines only on a private, trusted network: TensorFlow's server for
+``MultiWorkerMirroredStrategy`` listens on every network the machine is on, whatever
+address ``--workers`` gives, and has no authentication, so anyone who can reach its port
+can run code there. On one machine, ``--devices`` needs no server at all.
+
 Run it as a script to train 20 steps on 1, 2 and 4 logical CPUs and compare the weights:
 
     python -m snippets.distributed
 """
 
 import contextlib
+import ipaddress
 import json
 import os
 import socket
@@ -116,6 +122,43 @@ def tf_config(workers, index):
 # --8<-- [end:tf_config]
 
 
+def handshake_socket(workers, index):
+    """The socket worker ``index`` meets the others on: on its own address
+    and port from ``workers`` only, not on every network the machine is on.
+    """
+    hosts = [worker.rpartition(":")[0].strip("[]") for worker in workers]
+    host, port = hosts[index], workers[index].rpartition(":")[2]
+    # Debian's /etc/hosts names the machine 127.0.1.1: a name that means the
+    # loopback here, and the network to the others, would shut them out.
+    if loopback(host) and not all(map(loopback, hosts)):
+        raise DeviceError(
+            f"{workers[index]} is a loopback address on this machine, which "
+            "the other workers cannot reach; give its network address in "
+            "--workers"
+        )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # [::1]
+    try:
+        return socket.create_server(
+            (host, int(port)), family=family, reuse_port=False
+        )
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else error
+        raise DeviceError(
+            f"cannot listen on {workers[index]} ({reason}); "
+            "--workers must give this machine's own address and a free port "
+            f"at --worker-index {index}"
+        ) from None
+
+
+def loopback(host):
+    """True if ``host`` is this machine's loopback address (127.x, ::1)."""
+    try:
+        address = socket.getaddrinfo(host, None)[0][4][0]
+        return ipaddress.ip_address(address).is_loopback
+    except (OSError, ValueError):
+        return False
+
+
 def wait_for_workers(workers, index, timeout=WORKER_TIMEOUT):
     """Return once every worker of the cluster is up; a DeviceError naming the
     missing ones after ``timeout`` seconds.
@@ -125,11 +168,10 @@ def wait_for_workers(workers, index, timeout=WORKER_TIMEOUT):
     and calls every other one; it goes on once it has reached them all and
     all have reached it. The port is then free for TensorFlow's server.
     """
-    port = workers[index].rpartition(":")[2]
     peers = {i: w for i, w in enumerate(workers) if i != index}
     reached, reached_by = set(), set()
     deadline = time.monotonic() + timeout
-    with socket.create_server(("", int(port)), reuse_port=False) as server:
+    with handshake_socket(workers, index) as server:
         server.settimeout(0.2)
         while reached != set(peers) or reached_by != set(peers):
             if time.monotonic() > deadline:

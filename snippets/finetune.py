@@ -139,12 +139,18 @@ def fit_variables(
 
 
 def finetune_model(
-    checkpoint_dir, hidden=None, new_head=False, allow_partial=False, seed=0
+    checkpoint_dir,
+    hidden=None,
+    new_head=False,
+    allow_partial=False,
+    seed=0,
+    log=None,
 ):
     """A model with ``hidden`` widths (default: the saved ones) holding the
-    trained layers.
+    trained layers. The folder's model.json and checkpoint are checked before
+    any model is built (``read_architecture``; ``log`` hears its notes).
     """
-    saved = read_architecture(checkpoint_dir)
+    saved = read_architecture(checkpoint_dir, log)
     model = MLP(
         hidden=hidden or saved["hidden"],
         n_inputs=saved["n_inputs"],

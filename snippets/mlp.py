@@ -13,6 +13,7 @@ import sys
 
 import tensorflow as tf
 
+from snippets.config import widths
 from snippets.regularization import dropout
 
 
@@ -56,7 +57,7 @@ class MLP(tf.Module):
         dtype=tf.float32,
     ):
         super().__init__(name="mlp")
-        self.hidden = tuple(int(width) for width in hidden)
+        self.hidden = widths(hidden)  # whole numbers; not a string
         self.n_inputs, self.n_classes = n_inputs, n_classes
         self.keep_prob, self.input_keep_prob = keep_prob, input_keep_prob
         self.weights, self.biases = {}, {}

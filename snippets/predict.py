@@ -14,6 +14,7 @@ classify them again from disk:
 
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,18 @@ SPECKS = 0.05  # the share of the ink, on each side, that may be specks
 # How wide MNIST's strokes are, in pixels of the 20x20 box: stroke_width's
 # 10th and 90th percentiles over its training digits
 STROKES = (1.45, 2.72)
+# How large a picture of one digit may be. Larger ones are refused before
+# they are decoded: a PNG of 2 x 44,700,000 white pixels is 130 KB on disk and
+# took 17.5 GB of memory to decode and prepare. A 9000 x 9000 scan fits, and
+# decoding the largest picture allowed as RGBA takes 340 MB. Every picture
+# accepted is shrunk to SHRINK_TO pixels on its longer side before the NumPy
+# steps, whose memory grows with the picture; a digit needs far fewer pixels.
+MOST_PIXELS = 85_000_000
+LONGEST_SIDE = 20_000
+SHRINK_TO = 1000
+# Only these formats are opened: Pillow knows many more, and some (EPS)
+# hand the file to another program.
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")
 
 
 class ImageError(ExplainedError, ValueError):
@@ -198,20 +211,56 @@ def prepare(grey):
 # --8<-- [end:prepare]
 
 
-def grey_levels(image):
+def grey_levels(image, size=None):
     """``(grey, notes)``: a picture's grey levels in [0, 1] and how they were
-    read. On a transparent picture (a drawing app's) the ink is what is
-    opaque, whatever its colour."""
+    read, shrunk to at most SHRINK_TO pixels on its longer side (``size``: the
+    picture's own, if it was decoded smaller). On a transparent picture (a
+    drawing app's) the ink is what is opaque, whatever its colour."""
+    notes = []
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey
-        return np.clip(np.asarray(image, np.float32) / 65535, 0, 1), []
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        opaque = np.asarray(image.convert("RGBA"))[..., 3]
-        if opaque.min() < 255:
-            return opaque / np.float32(255), ["took the opaque pixels as ink"]
-    notes = [f"converted {image.mode} to grey"]
-    if image.mode in ("L", "1"):
-        notes = []
-    return np.asarray(image.convert("L"), np.float32) / 255.0, notes
+        grey, top = image.convert("F"), 65535
+    else:
+        grey, top = None, 255
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            opaque = image.convert("RGBA").getchannel("A")
+            if opaque.getextrema()[0] < 255:
+                grey, notes = opaque, ["took the opaque pixels as ink"]
+        if grey is None:
+            if image.mode not in ("L", "1"):
+                notes = [f"converted {image.mode} to grey"]
+            grey = image.convert("L")
+    grey, shrunk = shrink(grey, size or grey.size)
+    pixels = np.clip(np.asarray(grey, np.float32) / np.float32(top), 0, 1)
+    return pixels, notes + shrunk
+
+
+def shrink(image, original):
+    """``(image, notes)``: the picture at most SHRINK_TO pixels on its longer
+    side. Each new pixel is the mean of those it covers, so a thin stroke
+    grows fainter but stays. ``original``: the picture's own size (a JPEG
+    may have been decoded smaller already)."""
+    width, height = image.size
+    if max(width, height) > SHRINK_TO:
+        scale = SHRINK_TO / max(width, height)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = image.resize(size, Image.Resampling.BOX)
+    if image.size == tuple(original):
+        return image, []
+    (width, height), (new_width, new_height) = original, image.size
+    return image, [
+        f"shrunk from {width}x{height} to {new_width}x{new_height} first"
+    ]
+
+
+def check_size(image, path):
+    """Refuse a picture too large for one digit, from its header alone."""
+    width, height = image.size
+    if width * height > MOST_PIXELS or max(width, height) > LONGEST_SIDE:
+        raise ImageError(
+            f"{path}: {width}x{height} pixels is too large for a picture of "
+            f"one digit (at most {MOST_PIXELS:,} pixels and {LONGEST_SIDE:,} "
+            "on a side); shrink it"
+        )
 
 
 def load_digit(path):
@@ -227,16 +276,30 @@ def load_digit(path):
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     try:
-        with Image.open(path) as image:
+        # Opening reads only the header: the size is known before decoding.
+        # (Pillow warns from 89 million pixels: that is refused here too.)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path, formats=FORMATS)
+        with image:
+            check_size(image, path)
+            size = image.size
+            # A large JPEG is decoded at 1/2, 1/4 or 1/8 of its size where
+            # that still leaves SHRINK_TO pixels.
+            image.draft(None, (SHRINK_TO, SHRINK_TO))
             image.load()
-            grey, notes = grey_levels(image)
+            grey, notes = grey_levels(image, size)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(
+            f"{path}: too many pixels for a picture of one digit (at most "
+            f"{MOST_PIXELS:,}); shrink it"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError) as error:
         raise ImageError(
-            f"{path}: not a readable image ({type(error).__name__})"
-        ) from None
-    except Image.DecompressionBombError:
-        raise ImageError(
-            f"{path}: too many pixels for a picture of one digit; shrink it"
+            f"{path}: not a readable image ({type(error).__name__}); predict "
+            "reads PNG, JPEG, GIF, BMP, TIFF and WebP"
         ) from None
     try:
         pixels, done = prepare(grey)
