@@ -216,7 +216,8 @@ def helped(row, before, judged_by, noise):
     if judged_by == "accuracy":
         verdict = accuracy_verdict(row, before)
         if verdict == "no difference detected":
-            return row["total_seconds"] <= (1 + noise) * before["total_seconds"]
+            limit = (1 + noise) * before["total_seconds"]
+            return row["total_seconds"] <= limit
         return verdict == "higher"
     raise ValueError(f"unknown judgement {judged_by!r}")
 

@@ -1,17 +1,18 @@
-"""The trained network in the formats other programs load: a Keras 3 model file and a
-TensorFlow SavedModel. Reading either back needs Keras or TensorFlow, not this project.
+"""The trained network in formats other programs load: a Keras 3 model file
+and a TensorFlow SavedModel. Reading either back needs Keras or TensorFlow,
+not this project.
 
-Both hold the network of a checkpoint as Keras layers: each hidden layer a ``Dense`` with
-ReLU, the output layer a ``Dense`` with softmax. So 784 pixel values in (scaled to
-[0, 1], as snippets.data scales them) and 10 probabilities out. Dropout is left out:
-it only acts during training.
+Both hold the network of a checkpoint as Keras layers: each hidden layer a
+``Dense`` with ReLU, the output layer a ``Dense`` with softmax. So 784 pixel
+values go in (scaled to [0, 1], as snippets.data scales them) and 10
+probabilities come out. Dropout is left out: it only acts in training.
 
     python -m snippets export --format keras --output mnist.keras
     python -m snippets export --format saved-model --output mnist_saved_model
 
-Tested by tests/test_system.py, which loads both in a fresh process that never imports
-``snippets``. Run it as a script to export a briefly trained network to a temporary folder
-and read it back:
+Shown on the system page; tested by tests/test_system.py, which loads both in
+a fresh process that never imports ``snippets``. Run it as a script to export
+an untrained network to a temporary folder and read it back:
 
     python -m snippets.portable
 """
@@ -36,60 +37,64 @@ class ExportError(ExplainedError):
 
 # --8<-- [start:as_keras]
 def as_keras(model):
-    """A Keras model that computes what ``model`` (an MLP) computes, with softmax at the
-    end: the same weights, copied into Dense layers."""
+    """A Keras model that computes what ``model`` (an MLP) computes, with
+    softmax at the end: the same weights, copied into Dense layers."""
+    names = [name for name, _, _ in model.layers()]
     hidden = [
         keras.layers.Dense(width, activation="relu", name=name)
-        for name, width in zip([name for name, _, _ in model.layers()], model.hidden)
+        for name, width in zip(names, model.hidden)
     ]
-    output = keras.layers.Dense(model.n_classes, activation="softmax", name="out")
-    portable = keras.Sequential(
-        [keras.Input(shape=(model.n_inputs,), name="pixels"), *hidden, output],
-        name="mnist_mlp",
+    output = keras.layers.Dense(
+        model.n_classes, activation="softmax", name="out"
     )
+    pixels = keras.Input(shape=(model.n_inputs,), name="pixels")
+    portable = keras.Sequential([pixels, *hidden, output], name="mnist_mlp")
     for layer, (_, weights, bias) in zip(portable.layers, model.layers()):
         layer.set_weights([weights.numpy(), bias.numpy()])
     return portable
+
+
 # --8<-- [end:as_keras]
 
 
 def write_portable(model, output, format, overwrite=False):
-    """Write ``model`` to ``output`` as a ``.keras`` file or a SavedModel folder.
+    """Write ``model`` to ``output`` as a ``.keras`` file or a SavedModel.
 
-    Written under a temporary name beside ``output`` and renamed into place only when
-    complete, so a failure leaves no half-written model, and an existing ``output`` is
-    replaced only with ``overwrite``."""
+    Written under a temporary name beside ``output`` and renamed into place
+    only when complete, so a failure leaves no half-written model; an
+    existing ``output`` is replaced only with ``overwrite``."""
     output = Path(output)
     if format not in FORMATS:
-        raise ExportError(f"unknown format {format!r}: one of {', '.join(FORMATS)}")
+        raise ExportError(f"unknown format {format!r}: one of {FORMATS}")
     if format == "keras" and output.suffix != ".keras":
-        raise ExportError(f"{output}: a Keras model file's name must end in .keras")
+        raise ExportError(f"{output}: a Keras model file ends in .keras")
     if output.exists() and not overwrite:
-        raise ExportError(f"{output} already exists; it is replaced only when asked to")
+        raise ExportError(f"{output} exists; it is replaced only when asked")
     portable = as_keras(model)
+    suffix = f".{uuid.uuid4().hex[:8]}.tmp{output.suffix}"
+    temporary = output.with_name(f".{output.name}{suffix}")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"cannot write {output}: {error.strerror or error}") from None
-    temporary = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.tmp{output.suffix}")
-    try:
         if format == "keras":
             portable.save(temporary)
         else:
-            # model.export writes a SavedModel whose "serve" and "serving_default"
-            # signatures take a batch of 784 floats and return 10 probabilities.
-            portable.export(str(temporary), format="tf_saved_model", verbose=False)
+            # A SavedModel whose "serve" and "serving_default" signatures
+            # take a batch of 784 floats and return 10 probabilities.
+            portable.export(
+                str(temporary), format="tf_saved_model", verbose=False
+            )
         replace(temporary, output)
     except OSError as error:
-        raise ExportError(f"cannot write {output}: {error.strerror or error}") from None
+        reason = error.strerror or error
+        raise ExportError(f"cannot write {output}: {reason}") from None
     finally:
         remove(temporary)
     return output
 
 
 def replace(temporary, output):
-    """Move a finished file or folder into place; a folder already there goes only after
-    the new one is in place under its own name."""
+    """Move a finished file or folder into place; a folder already there is
+    removed only after the new one has its name."""
     if temporary.is_dir() and output.exists():
         old = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.old")
         os.replace(output, old)
@@ -120,15 +125,18 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         path = write_portable(model, Path(folder) / "mlp.keras", "keras")
         loaded = keras.saving.load_model(path)
-        print(f"wrote {path.name}: {loaded.count_params():,} parameters, layers "
-              f"{[layer.name for layer in loaded.layers]}")
+        names = [layer.name for layer in loaded.layers]
+        print(f"wrote {path.name}: {loaded.count_params():,} parameters, "
+              f"layers {names}")
         theirs = loaded.predict(pixels, verbose=0)
         print("same probabilities as the checkpoint's model:",
               np.allclose(theirs, ours, atol=1e-6))
-        saved = write_portable(model, Path(folder) / "saved_model", "saved-model")
+        saved = Path(folder) / "saved_model"
+        write_portable(model, saved, "saved-model")
         serve = tf.saved_model.load(str(saved)).signatures["serving_default"]
         (output,) = serve(tf.constant(pixels)).values()
-        print("SavedModel's serving signature agrees:", np.allclose(output, ours, atol=1e-6))
+        print("the SavedModel's serving signature agrees:",
+              np.allclose(output, ours, atol=1e-6))
 
 
 if __name__ == "__main__":

@@ -156,7 +156,7 @@ print(
 )
 assert dead[0.1] < 0.05 and dead[3.0] > 0.5
 assert accuracy[3.0] < 0.3 < 0.6 < accuracy[0.1]
-# "no better than guessing": its interval reaches down to the commonest digit's share
+# "no better than guessing": its interval reaches the commonest digit's share
 assert wilson_interval(round(accuracy[3.0] * n), n)[0] <= commonest
 
 # %% [markdown]

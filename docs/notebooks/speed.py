@@ -270,8 +270,8 @@ for row in levers + threads:
 if "levers_rejudged" in results:
     rejudged = results["levers_rejudged"]
     print(
-        f"\njudged again on {rejudged['date']}, on {rejudged['machine']['cpu']}:"
-        f" {rejudged['measured']}"
+        f"\njudged again on {rejudged['date']}, "
+        f"on {rejudged['machine']['cpu']}: {rejudged['measured']}"
     )
 for index, row in enumerate(levers):
     if row.get("judged_by") == "accuracy":
@@ -279,7 +279,8 @@ for index, row in enumerate(levers):
         print(
             f"\n{row['name']}: validation "
             f"{seed_spread(row['valid_accuracy_by_seed'])}\n"
-            f"  the row before: {seed_spread(before['valid_accuracy_by_seed'])}"
+            "  the row before: "
+            f"{seed_spread(before['valid_accuracy_by_seed'])}"
             f"\n  {row['accuracy_verdict']}"
         )
 

@@ -42,7 +42,7 @@ from PIL import Image
 from snippets.mnist_files import load_mnist
 from snippets.uncertainty import accuracy_of
 
-TEST_DIGITS = 10_000  # MNIST's test set: every test accuracy below is measured on it
+TEST_DIGITS = 10_000  # MNIST's test set: each test accuracy below is on it
 scratch = tempfile.TemporaryDirectory()  # removed when the kernel exits
 # runs/ and digit.png go to this scratch folder, not into the project
 os.chdir(scratch.name)

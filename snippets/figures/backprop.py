@@ -125,6 +125,9 @@ def draw_one_layer(data):
                                     color=COLORS[5] if backwards else COLORS[4]))
     ax.text(-0.9, 1.75, "forward", color=COLORS[4], fontsize=10, fontweight="bold")
     ax.text(-0.9, -1.15, "backward", color=COLORS[5], fontsize=10, fontweight="bold")
+    # in the palette's own text colour, so each palette's file reads on its background
+    ax.text(3.3, -2.05, f"shapes for a batch of {shapes['a'][0]} examples", color=ink(),
+            ha="center", fontsize=9)
     ax.set_xlim(-1.0, 7.6)
     ax.set_ylim(-2.2, 2.7)
     ax.axis("off")
