@@ -382,6 +382,8 @@ def test_drawing_with_pointer_events_shows_a_prediction_while_drawing(open_page)
     assert max(seen) == 255 and sum(v > 0 for v in seen) > 20  # the 28x28 input is shown
     page.click("[data-action=clear]")
     assert app.get_attribute("data-prediction") == "" and status.inner_text() == "Nothing drawn yet."
+    # Clicking the button may have scrolled the page: the canvas's place on screen is read again.
+    box = page.locator(".try-canvas").bounding_box()
     # A pen and a finger, as synthetic pointer events: a horizontal stroke then a vertical one.
     for kind, path in (("pen", [(0.2 + 0.04 * i, 0.5) for i in range(15)]),
                        ("touch", [(0.5, 0.2 + 0.04 * i) for i in range(15)])):
