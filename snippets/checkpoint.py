@@ -379,7 +379,7 @@ def open_training_checkpoints(
 
     Returns ``(manager, epoch)`` where ``epoch`` is the last finished epoch (0
     for a new run). TensorFlow writes each checkpoint to temporary files and
-    renames them into place, and rewrites the small ``checkpoint`` index file
+    renames them into place, and rewrites the small ``checkpoint`` state file
     atomically, so a crash during a save leaves the previous checkpoint intact.
     A checkpoint that is damaged anyway (a truncated or altered file) fails to
     restore; the next older one is tried. Without ``write`` (a cluster's

@@ -6,7 +6,7 @@
     python -m snippets evaluate                    # test accuracy of the saved model
     python -m snippets finetune --from runs/mnist --checkpoint-dir runs/deeper \\
         --hidden 256 128 --new-head
-    python -m snippets predict my_digit.png        # classify PNG pictures of digits
+    python -m snippets predict my_digit.png        # classify pictures of digits
     python -m snippets export --output site-export # the network, int8, for the browser
     python -m snippets check linear                # your answers to a chapter's exercises
 
@@ -272,7 +272,8 @@ def build_parser():
     )
 
     predict = commands.add_parser(
-        "predict", help="classify PNG pictures of digits"
+        "predict",
+        help="classify pictures of digits (PNG, JPEG, GIF, BMP, TIFF or WebP)"
     )
     predict.add_argument("images", nargs="+", metavar="IMAGE")
     predict.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR)
@@ -575,6 +576,7 @@ def run_finetune(args):
         new_head=args.new_head,
         allow_partial=args.allow_partial,
         seed=config.seed,
+        log=warn,
     )
     config = replace(config, hidden=model.hidden)
     log(
