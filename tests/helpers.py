@@ -5,10 +5,12 @@ The fixtures (a slice of MNIST, the built site, a browser) are in conftest.py.
 
 import contextlib
 import functools
+import importlib.util
 import io
 import os
 import re
 import runpy
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -409,3 +411,25 @@ def check_exercises(chapter, folder=None):
         if hint:
             todo = [f"{line} Hint: {exercise.hint}" for line, exercise in zip(todo, exercises)]
         assert lines == todo + [f"0 of {len(names)} exercises of {chapter} pass"], lines
+
+
+# Benchmarks and ports ------------------------------------------------------------------------
+
+def load_benchmark_script(name):
+    """benchmarks/<name>.py as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def free_ports(count):
+    """Ports that nothing listens on now (the system picks them)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import ROOT, check_figures, number, page, quiz
+from helpers import ROOT, load_benchmark_script, check_figures, number, page, quiz
 from snippets import deeper
 from snippets.figures import deeper as deeper_figures
 from snippets.config import PRESETS
@@ -251,7 +251,6 @@ def test_the_deeper_checks_catch_wrong_answers():
 
 # The larger run: benchmarks/deeper_vs_wider.py ----------------------------------------------
 
-import importlib.util  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
 
@@ -261,10 +260,7 @@ LARGER_RUN = ROOT / "benchmarks" / "deeper_vs_wider.json"
 
 
 def load_larger_run_script():
-    spec = importlib.util.spec_from_file_location("deeper_vs_wider", ROOT / "benchmarks" / "deeper_vs_wider.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script("deeper_vs_wider")
 
 
 def test_the_committed_larger_run_is_of_todays_shapes_and_adds_up():

@@ -9,7 +9,6 @@ a bounded wait, and kill them whatever happens.
 
 import hashlib
 import json
-import socket
 from dataclasses import replace
 
 import numpy as np
@@ -19,6 +18,7 @@ from helpers import (
     ROOT,
     check_exercises,
     check_figures,
+    free_ports,
     one_line_error,
     quiet,
     run_command,
@@ -144,18 +144,6 @@ def test_device_mistakes_get_one_line_and_damage_nothing(arguments, status, word
     assert finished.returncode == status
     assert words in finished.stderr and one_line_error(finished.stderr), finished.stderr
     assert folder_digest(trained_folder) == before
-
-
-def free_ports(count):
-    """Ports that nothing listens on now (the system picks them)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 WORKER_ARGUMENTS = ["--epochs", "1", "--limit", "2000", "--batch-size", "100", "--keep-prob", "1"]

@@ -265,10 +265,9 @@ def test_the_key_layout_the_page_explains_is_what_save_model_writes(tmp_path):
 
 # Over seeds: benchmarks/finetuning_seeds.py and what the page says of it ------------------
 
-import importlib.util  # noqa: E402
 import re  # noqa: E402
 
-from helpers import ROOT, Claim  # noqa: E402
+from helpers import ROOT, Claim, load_benchmark_script  # noqa: E402
 from snippets.uncertainty import seed_spread, separated  # noqa: E402
 
 SEEDS_RUN = ROOT / "benchmarks" / "finetuning_seeds.json"
@@ -276,10 +275,7 @@ WAYS = ["from scratch", "finetuned, all layers train", "finetuned, restored laye
 
 
 def load_seeds_script():
-    spec = importlib.util.spec_from_file_location("finetuning_seeds", ROOT / "benchmarks" / "finetuning_seeds.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script("finetuning_seeds")
 
 
 def seed_spreads():

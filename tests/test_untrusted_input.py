@@ -20,7 +20,7 @@ import pytest
 import tensorflow as tf
 from PIL import EpsImagePlugin, Image, ImageDraw, ImageFile
 
-from helpers import ROOT, one_line_error, run_command
+from helpers import ROOT, free_ports, one_line_error, run_command
 from snippets import checkpoint, distributed, finetune, predict
 from snippets.checkpoint import CheckpointError, read_architecture, restore_model, save_model
 from snippets.config import Architecture, ArchitectureError
@@ -372,18 +372,6 @@ def test_a_string_of_widths_is_not_read_as_digits():
 
 
 # Several machines --------------------------------------------------------------------------------
-
-
-def free_ports(count):
-    """Ports that nothing listens on now (the system picks them)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @pytest.fixture
