@@ -222,28 +222,53 @@ def train(setting, steps):
     import tensorflow as tf
 
     s = setting
+    if s.opt not in ("adam", "sgd"):
+        raise ValueError(f"unknown optimizer {s.opt}")
     train_set, test_set = make_data(s)
     weights, biases = initial_weights(s)
-    variables = []
-    for w, b in zip(weights, biases):
-        variables += [tf.Variable(w, dtype=tf.float64), tf.Variable(b)]
-    if s.opt == "adam":
-        optimizer = keras.optimizers.Adam(learning_rate=s.lr, epsilon=1e-7)
-    elif s.opt == "sgd":
-        optimizer = keras.optimizers.SGD(learning_rate=s.lr)
-    else:
-        raise ValueError(f"unknown optimizer {s.opt}")
-    optimizer.build(variables)
+    initial = [v for pair in zip(weights, biases) for v in pair]
+    variables, optimizer, loop = trainer_for([v.shape for v in initial], s.opt)
+    for variable, value in zip(variables, initial):
+        variable.assign(value)
+    # a fresh optimizer: no steps taken, no moments
+    for state in optimizer.variables:
+        state.assign(tf.zeros_like(state))
+    optimizer.learning_rate = s.lr
     run = Run(s, train_set, test_set, [*weights, *biases], variables)
     index, masks = batches_and_masks(s, len(train_set[1]), steps)
     if steps:
         x = tf.constant(train_set[0][index])
         y = tf.constant(train_set[1][index])
-        loss = tf.function(training_loop, autograph=False)(
-            variables, optimizer, x, y, tuple(masks), s.l2
-        )
-        run.loss = float(loss)
+        l2 = tf.constant(s.l2, tf.float64)
+        run.loss = float(loop(variables, optimizer, x, y, tuple(masks), l2))
+    # The run keeps its own copy: the trainer's variables serve the next run.
+    run.variables = [tf.Variable(variable) for variable in variables]
     return run
+
+
+TRAINERS = {}  # (variable shapes, optimizer) -> variables, optimizer, loop
+
+
+def trainer_for(shapes, opt):
+    """Variables, an optimizer and the compiled loop for networks of these
+    shapes, made once and reused by every run of the same shapes: tracing
+    the loop costs more than running it, and the twin trains many seeds."""
+    import keras
+    import tensorflow as tf
+
+    key = (tuple(map(tuple, shapes)), opt)
+    if key not in TRAINERS:
+        variables = [
+            tf.Variable(np.zeros(shape), dtype=tf.float64) for shape in shapes
+        ]
+        if opt == "adam":
+            optimizer = keras.optimizers.Adam(learning_rate=0.1, epsilon=1e-7)
+        else:
+            optimizer = keras.optimizers.SGD(learning_rate=0.1)
+        optimizer.build(variables)
+        loop = tf.function(training_loop, autograph=False)
+        TRAINERS[key] = variables, optimizer, loop
+    return TRAINERS[key]
 
 
 def batches_and_masks(s, n, steps):
@@ -313,9 +338,9 @@ PRESETS = {
     "relu1-xor": (Setting(seed=1, hidden=(1,), opt="adam"), 300),
     "relu2-xor": (Setting(seed=1, hidden=(2,), opt="adam"), 300),
     "relu4-xor": (Setting(seed=1, hidden=(4,), opt="adam"), 300),
-    # deeper: spirals, one layer of 8 against three (the widget caps a layer at 8
-    # units, so the page runs the fair pair, equal budgets, in the twin); XOR with the
-    # same 42 parameters, wide or deep
+    # deeper: spirals, one layer of 8 against three (the widget caps a layer
+    # at 8 units, so the page runs the fair pair, equal budgets, in the twin);
+    # XOR with the same 42 parameters, wide or deep
     "spirals-shallow": (
         Setting("spirals", 1, hidden=(8,), lr=0.01, batch=20, opt="adam"),
         600,
@@ -356,13 +381,15 @@ SEEDS = range(5)  # a preset's seeds, when a page reports its spread
 
 
 def accuracies_over_seeds(name, seeds=SEEDS, hidden=None):
-    """Preset ``name`` trained once per seed (which draws the initial weights, the
-    batches and any noise of the data), with its own hidden layers or ``hidden``:
-    the test accuracy of each run. One seed can be lucky; several show the spread."""
+    """Preset ``name`` trained once per seed (which draws the initial
+    weights, the batches and any noise of the data), with its own hidden
+    layers or ``hidden``: the test accuracy of each run. One seed can be
+    lucky; several show the spread."""
     setting, steps = PRESETS[name]
     if hidden is not None:
         setting = replace(setting, hidden=tuple(hidden))
-    return [train(replace(setting, seed=seed), steps).accuracy() for seed in seeds]
+    runs = [train(replace(setting, seed=seed), steps) for seed in seeds]
+    return [run.accuracy() for run in runs]
 
 
 def main():
