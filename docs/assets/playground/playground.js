@@ -19,33 +19,9 @@
   const LABELS = { data: "Data", seed: "Seed", noise: "Noise", layers: "Hidden layers",
                    lr: "Learning rate", batch: "Batch size", l2: "L2", keep: "keep_prob",
                    opt: "Optimizer" };
-  const DEFAULTS = { data: "xor", seed: 0, noise: 0, points: 200, hidden: [], lr: 0.03,
-                     batch: 10, l2: 0, keep: 1, opt: "sgd" };
-
-  // A link's setting, by trainer.js's rules (see parseQuery there).
-  const WHOLE = /^\d+$/;
-  function parseQuery(query) {
-    const s = Object.assign({}, DEFAULTS, { hidden: [] });
-    for (const [key, value] of new URLSearchParams(query)) {
-      if (!Object.hasOwn(DEFAULTS, key)) continue;
-      if (key === "hidden") s.hidden = value.split(",").filter((u) => WHOLE.test(u) && u >= 1 && u <= 8).map(Number).slice(0, 3);
-      else if (key === "data" || key === "opt") s[key] = value;
-      else if (["seed", "points", "batch"].includes(key) ? WHOLE.test(value) : value.trim() && Number.isFinite(Number(value))) s[key] = Number(value);
-    }
-    const clamp = (v, low, high) => Math.min(high, Math.max(low, v));
-    if (!CHOICES.data.some(([value]) => value === s.data)) s.data = DEFAULTS.data;
-    if (s.opt !== "adam") s.opt = "sgd";
-    s.seed = Math.min(s.seed, 4294967295);
-    s.points = clamp(s.points, 10, 1000);
-    s.batch = clamp(s.batch, 1, s.points);
-    s.noise = clamp(s.noise, 0, 1);
-    s.lr = s.lr > 0 ? Math.min(s.lr, 1) : DEFAULTS.lr;
-    s.l2 = clamp(s.l2, 0, 0.1);
-    s.keep = s.keep > 0 ? clamp(s.keep, 0.1, 1) : 1;
-    return s;
-  }
-  const toQuery = (s) => `data=${s.data}&seed=${s.seed}&noise=${s.noise}&points=${s.points}` +
-    `&hidden=${s.hidden.join(",")}&lr=${s.lr}&batch=${s.batch}&l2=${s.l2}&keep=${s.keep}&opt=${s.opt}`;
+  // A link's setting is read and written by trainer.js's own functions (loaded just before
+  // this script), so the widget and its worker cannot read a link differently.
+  const { parseQuery, toQuery } = self.PlaygroundTrainer;
 
   function element(tag, attributes, parent) {
     const e = document.createElement(tag);

@@ -377,4 +377,5 @@
 
   if (typeof module === "object" && module.exports) module.exports = api;
   else if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) serve();
+  else self.PlaygroundTrainer = api; // a page: playground.js reads links with parseQuery
 })();
