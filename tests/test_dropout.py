@@ -193,6 +193,6 @@ def the_notebook_tests_the_two_runs_on_the_same_digits():
 
 
 CLAIMS = [
-    Claim("McNemar's test (the notebook runs it) finds **no difference detected at this size**",
+    Claim("McNemar's test (the notebook runs it) gives **no difference detected at this size**",
           the_notebook_tests_the_two_runs_on_the_same_digits),
 ]

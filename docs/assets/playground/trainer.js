@@ -49,7 +49,7 @@
 
   // A setting from a link ("data=xor&hidden=2,2&..."), which anyone can write: our own keys
   // only (not constructor), whole numbers for counts and widths, finite ones for the rest,
-  // clamped to ranges the trainer stays finite in. playground.js has the same rules.
+  // clamped to ranges the trainer stays finite in. playground.js reads links with these too.
   const DATA = ["xor", "circles", "spirals", "gauss"], WHOLE = /^\d+$/;
   function parseQuery(query) {
     const s = Object.assign({}, DEFAULTS, { hidden: [] });
