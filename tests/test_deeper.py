@@ -383,3 +383,9 @@ def test_the_playground_depth_demo_is_fair_and_says_what_its_seeds_show():
     wide_xor, deep_xor = xor
     assert deep_xor["low"] < wide_xor["low"] <= deep_xor["high"]
     assert "five seeds cannot tell the two shapes apart" in fragment
+
+
+def test_the_comparisons_on_the_page_hold():
+    from helpers import check_claims
+
+    check_claims("deeper", CLAIMS)

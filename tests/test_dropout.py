@@ -196,3 +196,9 @@ CLAIMS = [
     Claim("McNemar's test (the notebook runs it) gives **no difference detected at this size**",
           the_notebook_tests_the_two_runs_on_the_same_digits),
 ]
+
+
+def test_the_comparisons_on_the_page_hold():
+    from helpers import check_claims
+
+    check_claims("dropout", CLAIMS)

@@ -374,7 +374,9 @@ MALFORMED_SETTINGS = [
 SOUND_SETTINGS = [{}, {"hidden": [8, 8, 8], "lr": 1, "l2": 0.1, "keep": 0.1, "batch": 200, "opt": "adam"}]
 
 
+@functools.cache
 def hostile_runs():
+    """Every hostile link and worker message run through trainer.js under Node, once."""
     assert NODE, "Node.js is needed: the playground's trainer is tested under it"
     request = {"links": list(HOSTILE_LINKS), "steps": HOSTILE_STEPS,
                "settings": MALFORMED_SETTINGS + SOUND_SETTINGS}
@@ -455,7 +457,13 @@ def test_the_widget_reads_a_hostile_link_as_the_trainer_does_and_keeps_training(
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
+        # The page reads links with trainer.js's own parseQuery (the test above runs every
+        # link through it); in the page, three kinds: a fraction, inherited names, a huge value.
+        shown = ["hidden=1.5", "__proto__[x]=1&__proto__=1&toString=1&hasOwnProperty=1&valueOf=1",
+                 "batch=99999999999"]
         for link, run in zip(HOSTILE_LINKS, expected):
+            if link not in shown:
+                continue
             page.goto(f"{repo_url}tests/playground_page.html?data=xor&{link}#playground")
             page.wait_for_function("() => /Step 0:/.test(document.querySelector('.pg-status').textContent)")
             # the widget's own reading of the link, as its "Link to this setting" writes it

@@ -419,21 +419,6 @@ def test_the_playground_trains_in_its_worker_under_the_policy(open_page):
     assert csp_violations(page) == [] and page.console_errors == []
 
 
-def test_try_it_reads_a_drawn_digit_under_the_policy(open_page):
-    page = open_page("try/")
-    page.evaluate("DeepNetsTry.ready")
-    box = page.locator(".try-canvas").bounding_box()
-    points = [(box["x"] + 0.5 * box["width"], box["y"] + (0.15 + 0.05 * i) * box["height"]) for i in range(15)]
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for point in points[1:]:
-        page.mouse.move(*point, steps=2)
-    page.mouse.up()
-    page.wait_for_function("() => document.getElementById('try-app').dataset.prediction !== ''")
-    assert page.get_attribute("#try-app", "data-prediction") == "1"
-    assert csp_violations(page) == [] and page.console_errors == []
-
-
 # The publishing workflow ------------------------------------------------------------------
 
 def test_the_build_job_cannot_publish_and_every_action_is_pinned():

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from conftest import csp_violations
 from helpers import check_figures, one_line_error, page_url, run_command
 from snippets.export import (
     DIGITS_FILE,
@@ -241,6 +242,7 @@ def open_try_page(open_page):
 def loaded_cleanly(page):
     assert page.external_requests == [], f"requests to other hosts: {page.external_requests}"
     assert page.console_errors == [], f"console errors: {page.console_errors}"
+    assert csp_violations(page) == [], "the page's Content-Security-Policy was violated"
     return True
 
 
