@@ -135,7 +135,9 @@ def numbers(got, expected, what):
 def explain(got, expected, what, batch=None):
     """Raise Wrong with what differs, expected against got: a constant factor
     (the batch size points at a sum against a mean, -1 at the sign), else the
-    largest difference and where it is."""
+    largest difference and where it is. One number is always some multiple of
+    another, so for one number a factor is named only when it points at a
+    cause; otherwise the message is plainly expected against got."""
     import numpy as np  # here, so that `check --help` stays quick
 
     got = np.asarray(got, dtype=np.float64)
@@ -153,9 +155,10 @@ def explain(got, expected, what, batch=None):
                 note = ": 1 / the batch size, a mean where a sum is wanted?"
             elif np.isclose(factor, -1, rtol=1e-3):
                 note = ": the sign?"
-            raise Wrong(
-                f"{what}: got {factor:.4g} times the expected value{note}"
-            )
+            if got.size > 1 or note != ".":
+                raise Wrong(
+                    f"{what}: got {factor:.4g} times the expected value{note}"
+                )
     if got.size == 1:
         raise Wrong(
             f"{what}: expected {expected.item():.6g}, got {got.item():.6g}."

@@ -106,8 +106,8 @@ def check_numerical_gradient(numerical_gradient):
                 raise Wrong(
                     f"{what}: relative error "
                     f"{backprop.relative_error(got, expected):.1e}, as a "
-                    "difference on one side of theta gives; one that looks "
-                    "both ways is off by about eps**2 instead of eps."
+                    "difference on one side of theta gives: which way does "
+                    "your difference look?"
                 )
         explain(got, expected, what)
     # the loss of a small network, against our backward pass

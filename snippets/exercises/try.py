@@ -128,8 +128,8 @@ EXERCISES = [
     Exercise(
         "error_bound",
         check_error_bound,
-        "Rounding to a grid moves a number by at most half a step of the "
-        "grid.",
+        "How far can rounding to a grid move a number, and how wide is one "
+        "step of a column's grid?",
         "rounding moves a number by at most half a step, and a column's step is "
         "its scale, largest |weight| / 127.",
     ),
