@@ -1342,6 +1342,15 @@ def main(argv=None):
             run_probe(args)
             return 0
         if args.rejudge:
+            # a quick run's accuracies come from a slice of MNIST: they may
+            # never be written into a full run's file
+            earlier = json.loads(args.rejudge.read_text())
+            size = "quick" if earlier.get("quick") else "full"
+            if size != ("quick" if args.quick else "full"):
+                raise ValueError(
+                    f"{args.rejudge} is a {size} run: rejudge it with the "
+                    "same size (--quick or not)"
+                )
             data = load_dataset(
                 validation_size=args.validation_size, limit=args.limit
             )
