@@ -37,6 +37,14 @@ def hidden_layer(features, weights, bias):
 # --8<-- [end:hidden_layer]
 
 
+def dead_fraction(model, images):
+    """The share of the first hidden layer's ReLUs that output 0 for every
+    one of ``images``: no gradient reaches their weights."""
+    hidden = model.activations(images)[0]
+    dead = tf.reduce_max(hidden, axis=0) == 0
+    return float(tf.reduce_mean(tf.cast(dead, tf.float32)))
+
+
 def after_one_epoch(learning_rate, data):
     """The course's 784-256-10 after one epoch of plain gradient descent at
     ``learning_rate``: the fraction of its hidden units that are dead (0 for
@@ -49,12 +57,9 @@ def after_one_epoch(learning_rate, data):
         epochs=1, optimizer="sgd", learning_rate=learning_rate
     )
     result = train(config, data=data, log=lambda message: None)
-    weights = result.model.weights["hidden_1"]
-    biases = result.model.biases["hidden_1"]
-    outputs = tf.nn.relu(data.train_x @ weights + biases)
-    dead = tf.reduce_max(outputs, axis=0) == 0
-    dead_fraction = float(tf.reduce_mean(tf.cast(dead, tf.float32)))
-    return dead_fraction, result.test_accuracy, len(data.test_y)
+    dead = dead_fraction(result.model, data.train_x)
+    return dead, result.test_accuracy, len(data.test_y)
+
 
 def main():
     from snippets.linear import LinearClassifier, accuracy, fit, xor_data

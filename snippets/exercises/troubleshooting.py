@@ -6,6 +6,7 @@ import tensorflow as tf
 from snippets.data import scale_and_flatten
 from snippets.exercises import Exercise, Wrong, explain, numbers
 from snippets.mlp import MLP
+from snippets.relu import dead_fraction
 
 
 def check_log_softmax(log_softmax):
@@ -29,15 +30,6 @@ def check_log_softmax(log_softmax):
             "each row must be shifted by its own largest logit: a row of -1e4 "
             "next to a row of +1e4 goes wrong."
         )
-
-
-def dead_fraction(model, images):
-    """The share of the first hidden layer's ReLUs that output 0 for every
-    one of ``images`` (as the page's figures count them)."""
-    hidden = model.activations(images)[0]
-    return float(
-        tf.reduce_mean(tf.cast(tf.reduce_max(hidden, axis=0) == 0, tf.float32))
-    )
 
 
 def check_dead_units(dead_units):

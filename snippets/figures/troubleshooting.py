@@ -10,6 +10,7 @@ import tensorflow as tf
 from snippets.data import batches, load_dataset
 from snippets.figures import COLORS, ink
 from snippets.mlp import MLP
+from snippets.relu import dead_fraction
 from snippets.train import make_optimizer, make_train_step
 
 LIMIT = 2000  # training images
@@ -29,12 +30,6 @@ def course_start(model):
             variable = table[name]
             variable.assign(tf.random.stateless_normal(variable.shape, seed=[index, len(variable.shape)]))
     return model
-
-
-def dead_fraction(model, images):
-    """Share of the first hidden layer's ReLUs that output 0 for every one of ``images``."""
-    hidden = model.activations(images)[0]
-    return float(tf.reduce_mean(tf.cast(tf.reduce_max(hidden, axis=0) == 0, tf.float32)))
 
 
 def run_steps(model, train_x, train_y, valid_x, valid_y, learning_rate):
