@@ -102,5 +102,13 @@ $(LIGHTHOUSE): package.json package-lock.json
 lighthouse: install $(LIGHTHOUSE)
 	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python tests/lighthouse.py
 
+# The whole course as one PDF beside the site, site/deep-nets-tested.pdf: builds the site
+# (strictly; unlike `make site`, reusing its caches), then prints its print page, every chapter
+# in the navigation's order, with headless Chromium (docs/hooks/pdf.py). The notebooks are
+# left out: they repeat the chapters. Needs Chromium, as the browser tests do.
+.PHONY: pdf
+pdf: install
+	$(BIN)/python docs/hooks/pdf.py --build
+
 clean:
 	rm -rf site .cache .pytest_cache runs

@@ -52,7 +52,9 @@ KATEX_FONTS_LOADED = """async () => {
 
 
 def test_every_built_page_is_checked(built_site):
-    built = {path.relative_to(built_site).as_posix() for path in built_site.rglob("*.html")} - {"404.html"}
+    # The print page, every chapter on one page for the PDF, is tests/test_pdf.py's.
+    built = {path.relative_to(built_site).as_posix() for path in built_site.rglob("*.html")} - {
+        "404.html", "print_page/index.html"}
     checked = {page_html(built_site, src).relative_to(built_site).as_posix() for src, _ in PAGES}
     assert built == checked
 
@@ -400,7 +402,7 @@ def test_the_policy_refuses_a_script_the_build_did_not_write(chromium):
 
 def test_every_built_page_carries_its_policy(built_site):
     built = sorted(built_site.rglob("*.html"))
-    assert len(built) == len(PAGES) + 1  # and 404.html
+    assert len(built) == len(PAGES) + 2  # and 404.html and the print page (tests/test_pdf.py)
     for path in built:
         check_policy(path.read_text(encoding="utf-8"), path.relative_to(built_site).as_posix())
 
