@@ -126,13 +126,16 @@ def pdf(built_site, chromium, site_url, tmp_path_factory):
         printer.print_pdf(page, site_url + "print_page/", output)
     finally:
         page.close()
-    def read(*crop):
-        text = subprocess.run([tool, "-enc", "UTF-8", *crop, str(output), "-"], capture_output=True,
-                              text=True, check=True).stdout
-        return text.split("\f")[:-1]  # each page ends with a form feed
 
-    # The whole of each page, and its foot alone: A4 in points, less the bottom margin.
-    return read(), read("-r", "72", "-x", "0", "-y", "791", "-W", "595", "-H", "51"), output
+    # The whole of each page, and its foot alone (A4 in points, less the bottom margin), read
+    # at the same time.
+    readers = [subprocess.Popen([tool, "-enc", "UTF-8", *crop, str(output), "-"], stdout=subprocess.PIPE,
+                                text=True)
+               for crop in ([], ["-r", "72", "-x", "0", "-y", "791", "-W", "595", "-H", "51"])]
+    texts = [reader.communicate(timeout=120)[0] for reader in readers]
+    assert [reader.returncode for reader in readers] == [0, 0]
+    pages, feet = (text.split("\f")[:-1] for text in texts)  # each page ends with a form feed
+    return pages, feet, output
 
 
 def test_contents_then_every_chapter_in_the_order_of_the_navigation(pdf, built_site):
@@ -205,4 +208,4 @@ def test_a_failed_build_says_so_in_one_line_and_writes_nothing(tmp_path, chromiu
                        SITE_URL="not an address")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("make pdf: the site's build failed")
-    assert not output.exists()
+    assert not [path for path in tmp_path.iterdir() if "pdf" in path.name]
