@@ -146,6 +146,8 @@ def make_pdf(site, output, build_first=False):
         build(site)
     if not (Path(site) / PRINT_PAGE / "index.html").is_file():
         raise PdfError(f"{site} has no {PRINT_PAGE}index.html: build the site first (make pdf does)")
+    if not Path(output).parent.is_dir():
+        raise PdfError(f"{Path(output).parent} is not a folder")
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
