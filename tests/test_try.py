@@ -1,4 +1,5 @@
-"""docs/try.md: the export (snippets/export.py) and the page in a browser.
+"""docs/try.md: the int8 format (snippets/int8.py), the site's export (snippets/export.py)
+and the page in a browser.
 """
 
 import base64
@@ -15,19 +16,18 @@ from PIL import Image
 
 from conftest import csp_violations
 from helpers import check_figures, one_line_error, page_url, run_command
-from snippets.export import (
+from snippets.export import compare, tensorflow_probabilities
+from snippets.int8 import (
     DIGITS_FILE,
     HEADER_FILE,
     REFERENCE_FILE,
     WEIGHTS_FILE,
     ExportError,
-    compare,
     dequantise,
     forward,
     model_layers,
     quantise,
     read_export,
-    tensorflow_probabilities,
     write_export,
 )
 from snippets.figures._preprocessing import (
@@ -354,7 +354,7 @@ def test_the_page_predicts_what_tensorflow_predicts(open_page, export):
               f"probabilities within {largest_difference:.5f}")
         assert same_digit >= 0.99
         assert largest_difference <= 0.01
-        # and the page computes exactly the documented format (snippets.export.forward)
+        # and the page computes exactly the documented format (snippets.int8.forward)
         np.testing.assert_allclose(browser, forward(models[key], styled), atol=1e-5)
     assert loaded_cleanly(page)
 
