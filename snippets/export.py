@@ -87,33 +87,35 @@ BEST_NETWORK = Path(__file__).with_name("best_network")
 BEST_SEED = 0
 
 
-def best_network_training():
-    """The settings a committed best network must have been trained with:
-    today's best preset, seed BEST_SEED (as model.json records them).
+def best_network():
+    """``(architecture, training)``: what a committed best network must be,
+    and the settings it must have been trained with: today's best preset,
+    seed BEST_SEED (as model.json records them).
     """
-    from dataclasses import asdict, replace
+    from dataclasses import replace
 
-    from snippets.config import PRESETS
+    from snippets.config import PRESETS, Architecture, training_settings
 
-    settings = asdict(replace(PRESETS["best"], seed=BEST_SEED))
-    return json.loads(json.dumps(settings))
+    best = replace(PRESETS["best"], seed=BEST_SEED)
+    return Architecture(best.hidden), training_settings(best)
 
 
 def save_best_network(checkpoint_dir, directory=BEST_NETWORK):
     """Export the network of a `train --preset best` run into ``directory``,
     after checking that it was trained with today's best preset.
     """
-    from snippets.checkpoint import read_training, restore_model
+    from snippets.checkpoint import read_run, restore_model
 
     model = restore_model(checkpoint_dir)  # checks the folder and its files
-    training = read_training(checkpoint_dir)
-    if training != best_network_training():
+    architecture, training = read_run(checkpoint_dir)
+    if (architecture, training) != best_network():
         raise ExportError(
             f"{checkpoint_dir} was not trained with today's best preset "
             f"and seed {BEST_SEED}, so it is not the best network"
         )
     best = {
         "title": f"{title_of(model)}, the best preset",
+        "architecture": architecture.record(),
         "training": training,
     }
     no_digits = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
@@ -129,18 +131,26 @@ def read_best_network(directory=BEST_NETWORK):
     """``(header entry, layers, model)`` of the committed best network; the
     model is an MLP holding the export's own (dequantised) weights.
     """
+    from snippets.config import Architecture, ArchitectureError
     from snippets.mlp import MLP
 
     header, models, _, _ = read_export(directory)
     entry = header["models"].get("best", {})
-    if entry.get("training") != best_network_training():
+    try:
+        architecture = Architecture(**entry.get("architecture", {}))
+    except (TypeError, ArchitectureError) as error:
+        raise ExportError(
+            f"{directory} holds no architecture of its best network that "
+            f"this project builds ({error})"
+        ) from None
+    if (architecture, entry.get("training")) != best_network():
         raise ExportError(
             f"{directory} holds a network trained with other settings than "
             f"today's best preset and seed {BEST_SEED}; it must be trained "
             "and saved again"
         )
     layers = models["best"]
-    model = MLP(tuple(entry["sizes"][1:-1]), seed=0)
+    model = MLP(architecture.hidden, seed=0)
     for (_, weights, bias), (_, w, b) in zip(
         model.layers(), float_layers(layers)
     ):
@@ -175,9 +185,9 @@ def export(
     ``source``), export them to ``output``, and compare the export with
     TensorFlow on the test set.
     """
-    from dataclasses import asdict, replace
+    from dataclasses import replace
 
-    from snippets.config import TrainConfig
+    from snippets.config import TrainConfig, record_of, training_settings
     from snippets.data import load_dataset
     from snippets.mnist_files import NUM_CLASSES, NUM_PIXELS, load_mnist
     from snippets.other_digits import load_other_digits
@@ -228,7 +238,7 @@ def export(
             model = train(config, data=data, log=lambda message: None).model
             training = {
                 field: value
-                for field, value in asdict(config).items()
+                for field, value in training_settings(config).items()
                 if value is not None
             }
         if key != "best":
@@ -241,6 +251,9 @@ def export(
         scores["other_digits"] = len(other_y)
         exported[key] = {
             "title": entry["title"] if key == "best" else title_of(model),
+            "architecture": record_of(
+                model.hidden, model.n_inputs, model.n_classes
+            ),
             "training": training,
             **scores,
             "layers": layers,
