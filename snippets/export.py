@@ -137,11 +137,11 @@ def read_best_network(directory=BEST_NETWORK):
     header, models, _, _ = read_export(directory)
     entry = header["models"].get("best", {})
     try:
-        architecture = Architecture(**entry.get("architecture", {}))
-    except (TypeError, ArchitectureError) as error:
+        architecture = Architecture(**entry["architecture"])
+    except (KeyError, TypeError, ArchitectureError) as error:
         raise ExportError(
-            f"{directory} holds no architecture of its best network that "
-            f"this project builds ({error})"
+            f"{directory} records no architecture of its best network that "
+            f"this project builds ({error!r})"
         ) from None
     if (architecture, entry.get("training")) != best_network():
         raise ExportError(

@@ -16,7 +16,16 @@ from PIL import Image
 
 from conftest import csp_violations
 from helpers import check_figures, one_line_error, page_url, run_command
-from snippets.export import compare, tensorflow_probabilities
+from snippets.checkpoint import save_model
+from snippets.config import Architecture
+from snippets.export import (
+    BEST_NETWORK,
+    best_network,
+    compare,
+    read_best_network,
+    save_best_network,
+    tensorflow_probabilities,
+)
 from snippets.int8 import (
     DIGITS_FILE,
     HEADER_FILE,
@@ -199,6 +208,34 @@ def test_the_command_exports_both_models_and_reports_their_accuracy(tmp_path):
     reference = json.loads((tmp_path / REFERENCE_FILE).read_text())
     assert np.array(reference["models"]["plain"]).shape == (200, 10)
     assert (tmp_path / DIGITS_FILE).stat().st_size == header["files"][DIGITS_FILE]["bytes"]
+
+
+def test_the_committed_best_network_is_todays_best_preset_and_a_changed_one_is_refused(tmp_path):
+    entry, layers, model = read_best_network()
+    assert (Architecture(**entry["architecture"]), entry["training"]) == best_network()
+    assert model.hidden == (1024, 1024) and [name for name, *_ in layers] == ["hidden_1", "hidden_2", "out"]
+    assert "hidden" not in entry["training"]  # the widths are the architecture's alone
+    for name in (HEADER_FILE, WEIGHTS_FILE, DIGITS_FILE):
+        shutil.copy(BEST_NETWORK / name, tmp_path / name)
+    header = json.loads((tmp_path / HEADER_FILE).read_text())
+    best = header["models"]["best"]
+    for changed, fragment in [
+        (dict(best, architecture=dict(best["architecture"], hidden=[1024])), "other settings"),
+        (dict(best, training=dict(best["training"], epochs=1)), "other settings"),
+        ({key: value for key, value in best.items() if key != "architecture"}, "records no architecture"),
+        (dict(best, architecture=dict(best["architecture"], hidden=[10**6])), "records no architecture"),
+    ]:
+        (tmp_path / HEADER_FILE).write_text(json.dumps(dict(header, models={"best": changed})))
+        with pytest.raises(ExportError, match=fragment) as refused:
+            read_best_network(tmp_path)
+        assert "\n" not in str(refused.value)
+
+
+def test_only_a_run_of_todays_best_preset_becomes_the_best_network(tmp_path):
+    save_model(MLP(hidden=(8,)), tmp_path / "run")
+    with pytest.raises(ExportError, match="not trained with today's best preset and seed 0"):
+        save_best_network(tmp_path / "run", tmp_path / "best")
+    assert not (tmp_path / "best").exists()
 
 
 @pytest.mark.parametrize("arguments, message", [
