@@ -26,6 +26,12 @@ from snippets.export import (
     save_best_network,
     tensorflow_probabilities,
 )
+from snippets.figures._preprocessing import (
+    handwritten,
+    on_paper,
+    uneven_paper,
+    with_specks,
+)
 from snippets.int8 import (
     DIGITS_FILE,
     HEADER_FILE,
@@ -38,12 +44,6 @@ from snippets.int8 import (
     quantise,
     read_export,
     write_export,
-)
-from snippets.figures._preprocessing import (
-    handwritten,
-    on_paper,
-    uneven_paper,
-    with_specks,
 )
 from snippets.mlp import MLP
 from snippets.mnist_files import load_mnist
