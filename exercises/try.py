@@ -19,7 +19,7 @@ def quantise_tensor(weights):
 
 def error_bound(weights):
     """For each column of ``weights``, the largest error that the project's
-    per-column int8 rounding (snippets/export.py, quantise) can make."""
+    per-column int8 rounding (snippets/int8.py, quantise) can make."""
     raise NotImplementedError
 
 

@@ -4,7 +4,8 @@ A checkpoint stores variables by the path of attribute names that leads to them
 (``model/weights/hidden_1``), not by the order they were created in, so restoring works into
 any model built with the same names and shapes. The architecture is written beside the
 checkpoint as ``model.json`` so that ``evaluate`` and ``predict`` can rebuild the model
-before restoring into it.
+before restoring into it: ``{"architecture": {...}, "training": {...}}``, the network's
+shape (``config.Architecture``) and, beside it, the settings it was trained with.
 
 Run it as a script to save a model, restore it into a fresh one and compare predictions:
 
@@ -16,7 +17,6 @@ import shlex
 import shutil
 import sys
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,9 @@ from snippets.config import (
     Architecture,
     ArchitectureError,
     read_model_record,
+    record_of,
     shown,
+    training_settings,
 )
 from snippets.mlp import MLP
 
@@ -58,9 +60,13 @@ def save_model(model, directory):
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    dropout = {
+        "keep_prob": model.keep_prob,
+        "input_keep_prob": model.input_keep_prob,
+    }
     write_atomically(
         directory / ARCHITECTURE_FILE,
-        json.dumps(model.architecture(), indent=2).encode(),
+        json.dumps(model_record(model, dropout), indent=2).encode(),
     )
     # The manager numbers the saves (ckpt-1, ckpt-2, ...) and keeps the newest
     # three, so a new save never overwrites the files of the previous one.
@@ -83,7 +89,7 @@ def restore_model(directory, log=None):
     If the newest checkpoint is damaged, the next older one is used, and
     ``log`` is told.
     """
-    model = MLP(**read_architecture(directory, log))  # checked first
+    model = MLP(**model_arguments(*read_run(directory, log)))  # checked first
     problems = []
     for prefix in reversed(all_checkpoints(directory)):
         try:
@@ -125,9 +131,25 @@ def trained_epochs(directory):
     return int(reader.get_tensor(key)) if reader.has_tensor(key) else 0
 
 
+def model_record(model, training):
+    """What model.json holds: the model's architecture, and beside it the
+    settings it was trained with.
+    """
+    architecture = record_of(model.hidden, model.n_inputs, model.n_classes)
+    return {"architecture": architecture, "training": training}
+
+
 def read_architecture(directory, log=None):
-    """The network the run folder ``directory`` holds, as ``MLP``'s keyword
-    arguments.
+    """The ``Architecture`` of the network the run folder ``directory``
+    holds (``read_run``).
+    """
+    return read_run(directory, log)[0]
+
+
+def read_run(directory, log=None):
+    """``(architecture, training)``: the network the run folder ``directory``
+    holds, and the settings it was trained with ("keep_prob" and
+    "input_keep_prob" at least).
 
     Its model.json is checked key by key (``read_model_file``) and compared
     with the shapes of the variables in its newest readable checkpoint, all
@@ -162,7 +184,7 @@ def read_architecture(directory, log=None):
     saved, prefix = checkpoint_architecture(directory)
     if saved is None:  # no checkpoint's index can be read
         if recorded:
-            return model_arguments(*recorded)  # restoring says which failed
+            return recorded  # restoring says which checkpoint failed
         raise CheckpointError(
             f"{problem or f'{directory} holds no {ARCHITECTURE_FILE}'}, and "
             f"every checkpoint in {directory} is damaged; train again with a "
@@ -180,24 +202,27 @@ def read_architecture(directory, log=None):
                 f"network {saved} back from the variables of "
                 f"{Path(prefix).name}"
             )
-        return model_arguments(saved, {})
+        return saved, {"keep_prob": 1.0, "input_keep_prob": 1.0}
     wrong = disagreement(path, recorded[0], saved, prefix)
     if wrong:
         raise CheckpointError(f"{wrong}: {set_aside(path)}")
-    return model_arguments(*recorded)
+    return recorded
 
 
 def disagreement(path, architecture, saved, prefix):
     """Where model.json (``path``) and the checkpoint ``prefix`` disagree
     about the network, or None.
     """
-    for key in ("n_inputs", "hidden", "n_classes"):
-        if getattr(architecture, key) != getattr(saved, key):
-            return (
-                f'{path}: "{key}" says {shown(getattr(architecture, key))}, '
-                f"but {Path(prefix).name} beside it holds a {saved} network"
-            )
-    return None
+    if architecture == saved:
+        return None
+    says = ", ".join(
+        f'"{key}" says {shown(value)}'
+        for key, value, _ in architecture.differences(saved)
+    )
+    return (
+        f"{path}: {says}, but {Path(prefix).name} beside it holds a {saved} "
+        "network"
+    )
 
 
 # No model.json of ours comes near this; a larger file is refused unread.
@@ -232,16 +257,16 @@ def read_model_file(directory):
         raise CheckpointError(str(error)) from None
 
 
-def model_arguments(architecture, settings):
-    """``MLP``'s keyword arguments for an architecture and model.json's other
-    settings (dropout is off where they are not known).
+def model_arguments(architecture, training):
+    """``MLP``'s keyword arguments for an architecture and the settings it
+    was trained with (dropout is off where they do not say).
     """
     return {
         "hidden": architecture.hidden,
         "n_inputs": architecture.n_inputs,
         "n_classes": architecture.n_classes,
-        "keep_prob": settings.get("keep_prob", 1.0),
-        "input_keep_prob": settings.get("input_keep_prob", 1.0),
+        "keep_prob": training.get("keep_prob", 1.0),
+        "input_keep_prob": training.get("input_keep_prob", 1.0),
     }
 
 
@@ -279,14 +304,6 @@ def set_aside(path):
 
 def train_command(directory):
     return f"python -m snippets train --checkpoint-dir {directory}"
-
-
-def read_training(directory):
-    """The settings the run in ``directory`` was trained with, as its
-    model.json records them ({} if it records none, or has no model.json).
-    """
-    recorded = read_model_file(directory)
-    return recorded[1]["training"] if recorded else {}
 
 
 def all_checkpoints(directory):
@@ -392,9 +409,7 @@ def open_training_checkpoints(
     if write:
         directory.mkdir(parents=True, exist_ok=True)
         remove_unfinished_saves(directory)
-    architecture = dict(
-        model.architecture(), training=json.loads(json.dumps(asdict(config)))
-    )
+    record = model_record(model, training_settings(config))
     architecture_file = directory / ARCHITECTURE_FILE
     manager = tf.train.CheckpointManager(
         checkpoint,
@@ -403,9 +418,7 @@ def open_training_checkpoints(
         checkpoint_name="ckpt",
     )
     if manager.checkpoints and recorded:
-        changed = changed_settings(
-            recorded[1]["training"], architecture["training"]
-        )
+        changed = changed_settings(recorded[1], record["training"])
         if changed:
             raise CheckpointError(
                 f"{directory} holds a run with other settings "
@@ -435,7 +448,7 @@ def open_training_checkpoints(
         )
         if write:
             write_atomically(
-                architecture_file, json.dumps(architecture, indent=2).encode()
+                architecture_file, json.dumps(record, indent=2).encode()
             )
         return manager, epoch
     if manager.checkpoints:
@@ -445,7 +458,7 @@ def open_training_checkpoints(
         )
     if write:
         write_atomically(
-            architecture_file, json.dumps(architecture, indent=2).encode()
+            architecture_file, json.dumps(record, indent=2).encode()
         )
     return manager, 0
 
@@ -460,7 +473,9 @@ def check_run_folder(directory, model):
     """
     architecture_file = directory / ARCHITECTURE_FILE
     try:  # a folder its own reader would refuse is never written
-        Architecture(model.hidden, model.n_inputs, model.n_classes)
+        architecture = Architecture(
+            model.hidden, model.n_inputs, model.n_classes
+        )
     except ArchitectureError as error:
         raise CheckpointError(
             f"a {describe(model.architecture())} network cannot be kept in "
@@ -492,12 +507,7 @@ def check_run_folder(directory, model):
     )
     if wrong:
         raise CheckpointError(f"{wrong}; {aside}")
-    shape = (model.n_inputs, model.hidden, model.n_classes)
-    if recorded and shape != (
-        recorded[0].n_inputs,
-        recorded[0].hidden,
-        recorded[0].n_classes,
-    ):
+    if recorded and recorded[0] != architecture:
         raise CheckpointError(
             f"{directory} holds a {recorded[0]} model, not "
             f"{describe(model.architecture())}; "

@@ -6,7 +6,7 @@ command line answers ``--help`` and argument mistakes at once.
 
 import json
 import numbers
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 0.1, "momentum": 0.01}
 
@@ -242,6 +242,20 @@ class Architecture:
         sizes = (self.n_inputs, *self.hidden, self.n_classes)
         return "-".join(str(size) for size in sizes)
 
+    def record(self):
+        """The architecture as model.json and an export's header keep it."""
+        return record_of(self.hidden, self.n_inputs, self.n_classes)
+
+    def differences(self, other):
+        """``(field, this value, other value)`` for each field in which
+        ``other`` differs: what a message about two architectures names.
+        """
+        return [
+            (field.name, getattr(self, field.name), getattr(other, field.name))
+            for field in fields(self)
+            if getattr(self, field.name) != getattr(other, field.name)
+        ]
+
     @classmethod
     def from_shapes(cls, shapes):
         """The architecture a checkpoint's variables make, from their shapes
@@ -276,49 +290,99 @@ class Architecture:
         return cls(tuple(chain[1:-1]), chain[0], chain[-1])
 
 
-# The keys model.json may hold, and those it must.
-MODEL_FILE_KEYS = (
-    "hidden",
-    "n_inputs",
-    "n_classes",
+def record_of(hidden, n_inputs, n_classes):
+    """An architecture as JSON keeps it, unchecked: a network built in code
+    may be of any size, and its reader checks it (``read_model_record``).
+    """
+    return {
+        "hidden": [int(width) for width in hidden],
+        "n_inputs": int(n_inputs),
+        "n_classes": int(n_classes),
+    }
+
+
+def training_settings(config):
+    """A config's settings as model.json keeps them beside the architecture:
+    all but the hidden widths, which are the architecture's.
+    """
+    settings = json.loads(json.dumps(asdict(config)))
+    settings.pop("hidden", None)
+    return settings
+
+
+# model.json is {"architecture": {...}, "training": {...}}: the network's
+# shape, and beside it the settings it was trained with (a plain save records
+# only its dropout, "keep_prob" and "input_keep_prob"). Files written before
+# that hold the shape, the dropout and "training" side by side at the top.
+MODEL_FILE_KEYS = ("architecture", "training")
+ARCHITECTURE_KEYS = ("hidden", "n_inputs", "n_classes")
+# The keys a model.json of before may hold, and those it must.
+OLD_MODEL_FILE_KEYS = (
+    *ARCHITECTURE_KEYS,
     "keep_prob",
     "input_keep_prob",
     "training",
 )
-REQUIRED_KEYS = ("hidden", "n_inputs", "n_classes", "keep_prob")
+OLD_REQUIRED_KEYS = (*ARCHITECTURE_KEYS, "keep_prob")
 
 
 def read_model_record(record, source):
     """A run folder's model.json, read by ``json``, with every key checked:
-    ``(architecture, {"keep_prob": ..., "input_keep_prob": ..., "training":
-    {...}})``. Raises ArchitectureError, one line that names ``source`` and
-    each key that is wrong. Files written before "input_keep_prob" and
-    "training" were recorded are read too.
+    ``(architecture, training)``, where ``training`` holds at least
+    "keep_prob" and "input_keep_prob". Raises ArchitectureError, one line
+    that names ``source`` and each key that is wrong. Files of before
+    (``OLD_MODEL_FILE_KEYS``) are read too.
     """
     if not isinstance(record, dict):
         raise ArchitectureError(
             f"{source}: must be a JSON object, not {shown(record)}"
         )
+    if "architecture" in record:
+        allowed, required = MODEL_FILE_KEYS, MODEL_FILE_KEYS
+        shape = record["architecture"]
+        training = record.get("training", {})
+    else:  # a file of before: everything at the top
+        allowed, required = OLD_MODEL_FILE_KEYS, OLD_REQUIRED_KEYS
+        shape = record
+        training = record.get("training", {})
     problems = [
-        f"unknown key {shown(key)}"
-        for key in record
-        if key not in MODEL_FILE_KEYS
-    ] + [f'"{key}" is missing' for key in REQUIRED_KEYS if key not in record]
+        f"unknown key {shown(key)}" for key in record if key not in allowed
+    ] + [f'"{key}" is missing' for key in required if key not in record]
     architecture = None
-    if all(key in record for key in ("hidden", "n_inputs", "n_classes")):
-        try:
-            architecture = Architecture(
-                record["hidden"], record["n_inputs"], record["n_classes"]
-            )
-        except ArchitectureError as error:
-            problems.append(str(error))
-    settings = {
-        "keep_prob": record.get("keep_prob", 1.0),
-        "input_keep_prob": record.get("input_keep_prob", 1.0),
-        "training": record.get("training", {}),
-    }
+    if not isinstance(shape, dict):
+        problems.append(
+            f'"architecture" must be a JSON object, not {shown(shape)}'
+        )
+    else:
+        if shape is not record:
+            problems += [
+                f'unknown key {shown(key)} in "architecture"'
+                for key in shape
+                if key not in ARCHITECTURE_KEYS
+            ] + [
+                f'"{key}" is missing from "architecture"'
+                for key in ARCHITECTURE_KEYS
+                if key not in shape
+            ]
+        if all(key in shape for key in ARCHITECTURE_KEYS):
+            try:
+                architecture = Architecture(
+                    shape["hidden"], shape["n_inputs"], shape["n_classes"]
+                )
+            except ArchitectureError as error:
+                problems.append(str(error))
+    if not isinstance(training, dict):
+        problems.append(
+            f'"training" must be a JSON object, not {shown(training)}'
+        )
+        training = {}
+    training = dict(training)
+    if shape is record:  # of before: the dropout beside "training" counts
+        training.pop("hidden", None)
+        for key in ("keep_prob", "input_keep_prob"):
+            training[key] = record.get(key, 1.0)
     for key in ("keep_prob", "input_keep_prob"):
-        value = settings[key]
+        value = training.setdefault(key, 1.0)
         if not (
             isinstance(value, (int, float))
             and not isinstance(value, bool)
@@ -329,12 +393,7 @@ def read_model_record(record, source):
                 f"{shown(value)}"
             )
         else:
-            settings[key] = float(value)
-    if not isinstance(settings["training"], dict):
-        problems.append(
-            f'"training" must be a JSON object, not '
-            f"{shown(settings['training'])}"
-        )
+            training[key] = float(value)
     if problems:
         raise ArchitectureError(f"{source}: {'; '.join(problems)}")
-    return architecture, settings
+    return architecture, training

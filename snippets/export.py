@@ -1,34 +1,20 @@
-"""Export: the trained network as a few hundred kilobytes that a web page can run without TensorFlow.
+"""The site's export: the networks the "Try it" page runs, trained, checked and written.
 
-A float32 weight takes 4 bytes. Stored as an 8-bit integer with one float32 scale per output
-column it takes 1, and the network's answers barely change: ``w ~= q * scale`` with ``q`` in
--127..127, so each weight is off by at most half a step. The hidden layers, about 99 % of
-the weights of 784-256-10, are stored that way; the small output layer stays float32. The "Try it"
-page downloads such an export and runs the forward pass in plain JavaScript.
+The page runs three networks: the course's 784-256-10 trained for a few epochs, once plainly
+and once with dropout, and the best network the project trains, which takes minutes and is
+therefore trained once and committed (``snippets/best_network/``). All three are written in
+the int8 format of ``snippets.int8``, and every one is compared with the float32 TensorFlow
+model it came from, on the whole test set, before the page may show it.
 
-An export is a folder of files, written by ``write_export`` and read back by ``read_export``:
-
-- ``export.json``  the header: format and version, every model's layers (name, activation and
-  where each tensor lies in which binary file, with its dtype and shape), the scores of every
-  model, and the size and SHA-256 of each binary file. Readers refuse a binary whose SHA-256
-  differs, so a damaged or half-written export is never used.
-- ``weights.bin``  the tensors of every model, little-endian, each starting at a multiple of 4
-  bytes: per layer its weights (``fan_in x fan_out``, row-major; int8, or float32 for the
-  output layer), float32 scales (one per output unit) and float32 biases.
-- ``digits.bin``   a few real MNIST test digits (uint8, 28x28, row-major) and their labels,
-  for the page's "show me a test digit" button.
-- ``reference.json``  TensorFlow's float32 probabilities for those digits after ``mnist_style``,
-  for the browser test; the page does not load it.
-
-Run it as a script to train a small model on a slice of MNIST, export it to a temporary folder
-and compare the export with TensorFlow; the command line exports the site's models:
+Run it as a script to train a small model on a slice of MNIST, export it to a temporary
+folder and compare the export with TensorFlow; ``--save-best DIR`` makes the run in DIR the
+committed best network. The command line exports the site's models:
 
     python -m snippets.export
+    python -m snippets.export --save-best runs/best
     python -m snippets export --output docs/generated/try
-    python -m snippets.export --save-best runs/best   # make best-network
 """
 
-import hashlib
 import json
 import sys
 import tempfile
@@ -37,101 +23,19 @@ from pathlib import Path
 
 import numpy as np
 
-from snippets.backprop import softmax
-from snippets.common import ExplainedError, write_atomically
+from snippets.int8 import (
+    WEIGHTS_FILE,
+    ExportError,
+    float_layers,
+    forward,
+    model_layers,
+    read_export,
+    write_export,
+)
 from snippets.mnist_files import IMAGE_SIZE
 
-FORMAT = "deep-nets-tested/mlp-int8"
-VERSION = 1
-HEADER_FILE, WEIGHTS_FILE, DIGITS_FILE, REFERENCE_FILE = (
-    "export.json",
-    "weights.bin",
-    "digits.bin",
-    "reference.json",
-)
 # the first 200 MNIST test digits go into the export for the page
 SHIPPED_DIGITS = 200
-DTYPES = {
-    "int8": np.dtype("i1"),
-    "uint8": np.dtype("u1"),
-    "float32": np.dtype("<f4"),
-}
-
-
-class ExportError(ExplainedError):
-    """An export is missing, damaged or of another format; the message says
-    which.
-    """
-
-
-# --8<-- [start:quantise]
-def quantise(weights):
-    """Int8 weights and one float32 scale per output column, with ``weights ~=
-    q * scales``.
-
-    Each column (the weights into one unit) gets its own scale, so a unit with
-    small weights keeps all 255 levels instead of sharing the range of the
-    largest weight in the layer. The range is symmetric, -127..127: the largest
-    weight of either sign becomes +-127, and a zero weight stays exactly zero.
-    """
-    weights = np.asarray(weights, np.float32)
-    largest = np.abs(weights).max(axis=0)
-    scales = np.where(largest > 0, largest / 127, 1).astype(np.float32)
-    q = np.clip(np.round(weights / scales), -127, 127).astype(np.int8)
-    return q, scales
-
-
-def dequantise(q, scales):
-    """The float32 weights that ``q`` and ``scales`` stand for: off by at most
-    ``scales / 2``.
-    """
-    return q.astype(np.float32) * scales
-
-
-# --8<-- [end:quantise]
-
-
-# --8<-- [start:forward]
-def forward(layers, images):
-    """Probabilities from an exported model, in NumPy: what the page does in
-    JavaScript.
-
-    ``layers`` is a list of ``(name, weights, scales, bias)``. A column's scale
-    multiplies the whole dot product, ``x . (q * s) = (x . q) * s``, so the
-    page needs one multiply per unit, not one per weight.
-    """
-    x = np.reshape(images, (len(images), -1)).astype(np.float32)
-    for index, (name, weights, scales, bias) in enumerate(layers):
-        x = (x @ weights.astype(np.float32)) * scales + bias
-        if index < len(layers) - 1:
-            # ReLU on every layer but the last, as in snippets.mlp
-            x = np.maximum(x, 0)
-    return softmax(x)  # the same NumPy softmax as the backprop chapter's
-
-
-# --8<-- [end:forward]
-
-
-# --8<-- [start:layers]
-def model_layers(model):
-    """``(name, weights, scales, bias)`` for each layer of a trained
-    ``snippets.mlp.MLP``.
-
-    Hidden layers get int8 weights. The output layer keeps float32 weights (and
-    scales of 1): it holds about 1 % of the weights, but its rounding errors go
-    straight into the logits, and in trials it caused most of the difference
-    between the export's probabilities and TensorFlow's.
-    """
-    *hidden_layers, (out_name, out_weights, out_bias) = model.layers()
-    layers = [
-        (name, *quantise(weights.numpy()), bias.numpy())
-        for name, weights, bias in hidden_layers
-    ]
-    scales = np.ones(out_weights.shape[1], np.float32)
-    return layers + [(out_name, out_weights.numpy(), scales, out_bias.numpy())]
-
-
-# --8<-- [end:layers]
 
 
 def tensorflow_probabilities(model, images):
@@ -169,171 +73,6 @@ def compare(layers, model, test_x, test_y):
     }
 
 
-class _Blob:
-    """Bytes of one binary file, and where each tensor lies in it."""
-
-    def __init__(self, name):
-        self.name, self.data = name, bytearray()
-
-    def add(self, array, dtype):
-        array = np.ascontiguousarray(array, DTYPES[dtype])
-        # every tensor starts 4-byte aligned
-        self.data.extend(b"\0" * (-len(self.data) % 4))
-        entry = {
-            "file": self.name,
-            "dtype": dtype,
-            "shape": list(array.shape),
-            "offset": len(self.data),
-        }
-        self.data.extend(array.tobytes())
-        return entry
-
-
-def write_export(directory, models, digits, labels, reference=None):
-    """Write ``models`` ({key: {"layers": [(name, weights, scales, bias)],
-    ...header fields}}), the test ``digits`` (uint8, N x 28 x 28) and their
-    ``labels`` into ``directory``.
-
-    Each file is written atomically, binaries first and the header last: the
-    header holds their SHA-256, so a reader never takes a half-written export
-    for a whole one.
-    """
-    directory = Path(directory)
-    weights, shipped = _Blob(WEIGHTS_FILE), _Blob(DIGITS_FILE)
-    header = {
-        "format": FORMAT,
-        "version": VERSION,
-        "byte_order": "little",
-        "models": {},
-    }
-    for key, model in models.items():
-        layers = model["layers"]
-        entry = {
-            field: value for field, value in model.items() if field != "layers"
-        }
-        entry["sizes"] = [int(layers[0][1].shape[0])] + [
-            int(q.shape[1]) for _, q, _, _ in layers
-        ]
-        entry["layers"] = [
-            {
-                "name": name,
-                "activation": "relu" if index < len(layers) - 1 else "softmax",
-                "weights": weights.add(
-                    q, "int8" if q.dtype == np.int8 else "float32"
-                ),
-                "scales": weights.add(scales, "float32"),
-                "bias": weights.add(bias, "float32"),
-            }
-            for index, (name, q, scales, bias) in enumerate(layers)
-        ]
-        header["models"][key] = entry
-    header["digits"] = {
-        "count": len(digits),
-        "source": f"the first {len(digits)} images of the MNIST test set",
-        "images": shipped.add(
-            np.reshape(digits, (len(digits), IMAGE_SIZE, IMAGE_SIZE)), "uint8"
-        ),
-        "labels": shipped.add(labels, "uint8"),
-    }
-    header["files"] = {}
-    for blob in (weights, shipped):
-        data = bytes(blob.data)
-        write_atomically(directory / blob.name, data)
-        header["files"][blob.name] = {
-            "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
-    if reference is not None:
-        write_atomically(
-            directory / REFERENCE_FILE, json.dumps(reference).encode()
-        )
-    write_atomically(
-        directory / HEADER_FILE, json.dumps(header, indent=1).encode()
-    )
-    return header
-
-
-def read_export(directory):
-    """Return ``(header, models, digits, labels)``; ``models[key]`` is a list
-    of layers.
-
-    Raises ``ExportError`` for a missing file, a format this code does not
-    know, or a binary file whose size or SHA-256 is not the one the header
-    records.
-    """
-    directory = Path(directory)
-    try:
-        header = json.loads((directory / HEADER_FILE).read_text())
-    except FileNotFoundError:
-        raise ExportError(
-            f"{directory} holds no {HEADER_FILE}; export a model first with: "
-            f"python -m snippets export --output {directory}"
-        ) from None
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ExportError(
-            f"{directory / HEADER_FILE} is not valid JSON ({error})"
-        ) from None
-    if (
-        not isinstance(header, dict)
-        or header.get("format") != FORMAT
-        or header.get("version") != VERSION
-    ):
-        raise ExportError(
-            f"{directory / HEADER_FILE} is not a {FORMAT} export of version "
-            f"{VERSION}"
-        )
-    try:
-        files = {}
-        for name, expected in header["files"].items():
-            try:
-                data = (directory / name).read_bytes()
-            except FileNotFoundError:
-                raise ExportError(
-                    f"{directory / name} is missing; export again"
-                ) from None
-            if (
-                len(data) != expected["bytes"]
-                or hashlib.sha256(data).hexdigest() != expected["sha256"]
-            ):
-                raise ExportError(
-                    f"{directory / name} is damaged: its size or SHA-256 is "
-                    "not the one "
-                    f"{HEADER_FILE} records; export again"
-                )
-            files[name] = data
-
-        def tensor(entry):
-            dtype = DTYPES[entry["dtype"]]
-            count = int(np.prod(entry["shape"]))
-            return np.frombuffer(
-                files[entry["file"]], dtype, count, entry["offset"]
-            ).reshape(entry["shape"])
-
-        models = {
-            key: [
-                (
-                    layer["name"],
-                    tensor(layer["weights"]),
-                    tensor(layer["scales"]),
-                    tensor(layer["bias"]),
-                )
-                for layer in model["layers"]
-            ]
-            for key, model in header["models"].items()
-        }
-        return (
-            header,
-            models,
-            tensor(header["digits"]["images"]),
-            tensor(header["digits"]["labels"]),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise ExportError(
-            f"{directory / HEADER_FILE} does not describe its tensors "
-            f"properly ({error!r})"
-        ) from None
-
-
 # The models of the "Try it" page: the course's network, and the same network
 # trained with dropout for the dropout chapter's comparison. Four epochs on all
 # of MNIST keep the site build to about a minute; the page shows the test
@@ -348,35 +87,35 @@ BEST_NETWORK = Path(__file__).with_name("best_network")
 BEST_SEED = 0
 
 
-def best_network_training():
-    """The settings a committed best network must have been trained with:
-    today's best preset, seed BEST_SEED (as model.json records them).
+def best_network():
+    """``(architecture, training)``: what a committed best network must be,
+    and the settings it must have been trained with: today's best preset,
+    seed BEST_SEED (as model.json records them).
     """
-    from dataclasses import asdict, replace
+    from dataclasses import replace
 
-    from snippets.config import PRESETS
+    from snippets.config import PRESETS, Architecture, training_settings
 
-    settings = asdict(replace(PRESETS["best"], seed=BEST_SEED))
-    return json.loads(json.dumps(settings))
+    best = replace(PRESETS["best"], seed=BEST_SEED)
+    return Architecture(best.hidden), training_settings(best)
 
 
 def save_best_network(checkpoint_dir, directory=BEST_NETWORK):
     """Export the network of a `train --preset best` run into ``directory``,
     after checking that it was trained with today's best preset.
     """
-    from snippets.checkpoint import read_training, restore_model
+    from snippets.checkpoint import read_run, restore_model
 
     model = restore_model(checkpoint_dir)  # checks the folder and its files
-    training = read_training(checkpoint_dir)
-    if training != best_network_training():
+    architecture, training = read_run(checkpoint_dir)
+    if (architecture, training) != best_network():
         raise ExportError(
-            f"{checkpoint_dir} was not trained with today's --preset best "
-            f"and --seed {BEST_SEED}; train it with: python -m snippets "
-            f"train --preset best --seed {BEST_SEED} --checkpoint-dir "
-            f"{checkpoint_dir}"
+            f"{checkpoint_dir} was not trained with today's best preset "
+            f"and seed {BEST_SEED}, so it is not the best network"
         )
     best = {
         "title": f"{title_of(model)}, the best preset",
+        "architecture": architecture.record(),
         "training": training,
     }
     no_digits = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
@@ -392,20 +131,30 @@ def read_best_network(directory=BEST_NETWORK):
     """``(header entry, layers, model)`` of the committed best network; the
     model is an MLP holding the export's own (dequantised) weights.
     """
+    from snippets.config import Architecture, ArchitectureError
     from snippets.mlp import MLP
 
     header, models, _, _ = read_export(directory)
     entry = header["models"].get("best", {})
-    if entry.get("training") != best_network_training():
+    try:
+        architecture = Architecture(**entry["architecture"])
+    except (KeyError, TypeError, ArchitectureError) as error:
+        raise ExportError(
+            f"{directory} records no architecture of its best network that "
+            f"this project builds ({error!r})"
+        ) from None
+    if (architecture, entry.get("training")) != best_network():
         raise ExportError(
             f"{directory} holds a network trained with other settings than "
-            "today's --preset best; train and export it again with: make "
-            "best-network"
+            f"today's best preset and seed {BEST_SEED}; it must be trained "
+            "and saved again"
         )
     layers = models["best"]
-    model = MLP(tuple(entry["sizes"][1:-1]), seed=0)
-    for (_, weights, bias), (_, q, scales, b) in zip(model.layers(), layers):
-        weights.assign(dequantise(q, scales))
+    model = MLP(architecture.hidden, seed=0)
+    for (_, weights, bias), (_, w, b) in zip(
+        model.layers(), float_layers(layers)
+    ):
+        weights.assign(w)
         bias.assign(b)
     return entry, layers, model
 
@@ -436,9 +185,9 @@ def export(
     ``source``), export them to ``output``, and compare the export with
     TensorFlow on the test set.
     """
-    from dataclasses import asdict, replace
+    from dataclasses import replace
 
-    from snippets.config import TrainConfig
+    from snippets.config import TrainConfig, record_of, training_settings
     from snippets.data import load_dataset
     from snippets.mnist_files import NUM_CLASSES, NUM_PIXELS, load_mnist
     from snippets.other_digits import load_other_digits
@@ -489,7 +238,7 @@ def export(
             model = train(config, data=data, log=lambda message: None).model
             training = {
                 field: value
-                for field, value in asdict(config).items()
+                for field, value in training_settings(config).items()
                 if value is not None
             }
         if key != "best":
@@ -502,6 +251,9 @@ def export(
         scores["other_digits"] = len(other_y)
         exported[key] = {
             "title": entry["title"] if key == "best" else title_of(model),
+            "architecture": record_of(
+                model.hidden, model.n_inputs, model.n_classes
+            ),
             "training": training,
             **scores,
             "layers": layers,

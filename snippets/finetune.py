@@ -22,8 +22,9 @@ import tensorflow as tf
 from snippets.checkpoint import (
     CheckpointError,
     latest_checkpoint,
+    model_arguments,
     model_shapes,
-    read_architecture,
+    read_run,
     saved_shapes,
 )
 from snippets.data import batches
@@ -148,16 +149,11 @@ def finetune_model(
 ):
     """A model with ``hidden`` widths (default: the saved ones) holding the
     trained layers. The folder's model.json and checkpoint are checked before
-    any model is built (``read_architecture``; ``log`` hears its notes).
+    any model is built (``read_run``; ``log`` hears its notes).
     """
-    saved = read_architecture(checkpoint_dir, log)
+    arguments = model_arguments(*read_run(checkpoint_dir, log))
     model = MLP(
-        hidden=hidden or saved["hidden"],
-        n_inputs=saved["n_inputs"],
-        n_classes=saved["n_classes"],
-        keep_prob=saved["keep_prob"],
-        input_keep_prob=saved["input_keep_prob"],
-        seed=seed,
+        **dict(arguments, hidden=hidden or arguments["hidden"]), seed=seed
     )
     report = load_matching_layers(
         model, checkpoint_dir, new_head=new_head, allow_partial=allow_partial

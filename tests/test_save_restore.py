@@ -34,7 +34,8 @@ def test_save_then_restore_reproduces_predictions_exactly(tmp_path):
     restored = restore_model(tmp_path)
     assert restored.hidden == (64, 32)
     assert np.array_equal(model(IMAGES).numpy(), restored(IMAGES).numpy())
-    assert json.loads((tmp_path / "model.json").read_text())["hidden"] == [64, 32]
+    record = json.loads((tmp_path / "model.json").read_text())
+    assert record["architecture"] == {"hidden": [64, 32], "n_inputs": 784, "n_classes": 10}
 
 
 def test_each_save_is_a_new_numbered_checkpoint_and_old_ones_are_kept(tmp_path):
@@ -174,7 +175,7 @@ def test_quiz_a_checkpoint_holds_only_variable_values(tmp_path):
         "model/weights/hidden_1/.ATTRIBUTES/VARIABLE_VALUE", "model/weights/out/.ATTRIBUTES/VARIABLE_VALUE"]
     assert set(names) - {n for n in names if n.startswith("model/")} == {"_CHECKPOINTABLE_OBJECT_GRAPH",
                                                                            "save_counter/.ATTRIBUTES/VARIABLE_VALUE"}
-    assert json.loads((tmp_path / "model.json").read_text())["keep_prob"] == 0.5  # kept beside it instead
+    assert json.loads((tmp_path / "model.json").read_text())["training"]["keep_prob"] == 0.5  # kept beside it
 
 
 def test_a_relative_checkpoint_directory_works(tmp_path, monkeypatch, small_data):

@@ -1,4 +1,5 @@
-"""docs/try.md: the export (snippets/export.py) and the page in a browser.
+"""docs/try.md: the int8 format (snippets/int8.py), the site's export (snippets/export.py)
+and the page in a browser.
 """
 
 import base64
@@ -15,26 +16,34 @@ from PIL import Image
 
 from conftest import csp_violations
 from helpers import check_figures, one_line_error, page_url, run_command
+from snippets.checkpoint import save_model
+from snippets.config import Architecture
 from snippets.export import (
-    DIGITS_FILE,
-    HEADER_FILE,
-    REFERENCE_FILE,
-    WEIGHTS_FILE,
-    ExportError,
+    BEST_NETWORK,
+    best_network,
     compare,
-    dequantise,
-    forward,
-    model_layers,
-    quantise,
-    read_export,
+    read_best_network,
+    save_best_network,
     tensorflow_probabilities,
-    write_export,
 )
 from snippets.figures._preprocessing import (
     handwritten,
     on_paper,
     uneven_paper,
     with_specks,
+)
+from snippets.int8 import (
+    DIGITS_FILE,
+    HEADER_FILE,
+    REFERENCE_FILE,
+    WEIGHTS_FILE,
+    ExportError,
+    dequantise,
+    forward,
+    model_layers,
+    quantise,
+    read_export,
+    write_export,
 )
 from snippets.mlp import MLP
 from snippets.mnist_files import load_mnist
@@ -201,6 +210,34 @@ def test_the_command_exports_both_models_and_reports_their_accuracy(tmp_path):
     assert (tmp_path / DIGITS_FILE).stat().st_size == header["files"][DIGITS_FILE]["bytes"]
 
 
+def test_the_committed_best_network_is_todays_best_preset_and_a_changed_one_is_refused(tmp_path):
+    entry, layers, model = read_best_network()
+    assert (Architecture(**entry["architecture"]), entry["training"]) == best_network()
+    assert model.hidden == (1024, 1024) and [name for name, *_ in layers] == ["hidden_1", "hidden_2", "out"]
+    assert "hidden" not in entry["training"]  # the widths are the architecture's alone
+    for name in (HEADER_FILE, WEIGHTS_FILE, DIGITS_FILE):
+        shutil.copy(BEST_NETWORK / name, tmp_path / name)
+    header = json.loads((tmp_path / HEADER_FILE).read_text())
+    best = header["models"]["best"]
+    for changed, fragment in [
+        (dict(best, architecture=dict(best["architecture"], hidden=[1024])), "other settings"),
+        (dict(best, training=dict(best["training"], epochs=1)), "other settings"),
+        ({key: value for key, value in best.items() if key != "architecture"}, "records no architecture"),
+        (dict(best, architecture=dict(best["architecture"], hidden=[10**6])), "records no architecture"),
+    ]:
+        (tmp_path / HEADER_FILE).write_text(json.dumps(dict(header, models={"best": changed})))
+        with pytest.raises(ExportError, match=fragment) as refused:
+            read_best_network(tmp_path)
+        assert "\n" not in str(refused.value)
+
+
+def test_only_a_run_of_todays_best_preset_becomes_the_best_network(tmp_path):
+    save_model(MLP(hidden=(8,)), tmp_path / "run")
+    with pytest.raises(ExportError, match="not trained with today's best preset and seed 0"):
+        save_best_network(tmp_path / "run", tmp_path / "best")
+    assert not (tmp_path / "best").exists()
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--epochs", "0"], "--epochs: must be at least 1"),
     (["--limit", "many"], "--limit: expected a whole number"),
@@ -354,7 +391,7 @@ def test_the_page_predicts_what_tensorflow_predicts(open_page, export):
               f"probabilities within {largest_difference:.5f}")
         assert same_digit >= 0.99
         assert largest_difference <= 0.01
-        # and the page computes exactly the documented format (snippets.export.forward)
+        # and the page computes exactly the documented format (snippets.int8.forward)
         np.testing.assert_allclose(browser, forward(models[key], styled), atol=1e-5)
     assert loaded_cleanly(page)
 

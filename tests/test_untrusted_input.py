@@ -221,7 +221,9 @@ def snapshot(folder):
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
-GOOD = {"hidden": [16], "n_inputs": 784, "n_classes": 10, "keep_prob": 1.0, "input_keep_prob": 1.0}
+GOOD = {"hidden": [16], "n_inputs": 784, "n_classes": 10, "keep_prob": 1.0, "input_keep_prob": 1.0}  # of before
+TODAY = {"architecture": {"hidden": [16], "n_inputs": 784, "n_classes": 10},
+         "training": {"keep_prob": 1.0, "input_keep_prob": 1.0}}
 HOSTILE = [
     (dict(GOOD, hidden=[100000, 100000]), '"hidden" must be a list of 1 to 8 whole numbers from 1 to 8192'),
     (dict(GOOD, hidden="12"), '"hidden" must be a list'),
@@ -242,6 +244,17 @@ HOSTILE = [
     ("[" * 50_000 + "]" * 50_000, "is damaged: not JSON"),  # nested past Python's recursion limit
     ('{"hidden": [16], "pad": "' + "x" * 200_000 + '"}', "is damaged: larger than 100,000 bytes"),
     (dict(GOOD, hidden=[32]), '"hidden" says [32], but ckpt-1 beside it holds a 784-16-10 network'),
+    # model.json as it is written today: the architecture, the training settings beside it
+    (dict(TODAY, architecture=dict(TODAY["architecture"], hidden=[100000])), '"hidden" must be a list of 1 to 8'),
+    (dict(TODAY, architecture=dict(TODAY["architecture"], n_inputs=100)), '"n_inputs" must be 784'),
+    (dict(TODAY, architecture=[16]), '"architecture" must be a JSON object'),
+    (dict(TODAY, architecture={"hidden": [16], "n_inputs": 784}), '"n_classes" is missing from "architecture"'),
+    (dict(TODAY, architecture=dict(TODAY["architecture"], depth=2)), 'unknown key "depth" in "architecture"'),
+    (dict(TODAY, training={"keep_prob": 2}), '"keep_prob" must be a number above 0 and at most 1'),
+    (dict(TODAY, training="fast"), '"training" must be a JSON object'),
+    (dict(TODAY, hidden=[16]), 'unknown key "hidden"'),
+    (dict(TODAY, architecture=dict(TODAY["architecture"], hidden=[32])),
+     '"hidden" says [32], but ckpt-1 beside it holds a 784-16-10 network'),
 ]
 
 
@@ -282,7 +295,7 @@ def test_following_the_advice_restores_the_trained_weights(saved, nothing_built)
 def test_without_model_json_the_network_is_read_back_from_the_checkpoint(saved):
     model, folder = saved
     (folder / "model.json").unlink()
-    assert read_architecture(folder)["hidden"] == (16,)
+    assert read_architecture(folder) == Architecture((16,))
     completed = run_command("evaluate", "--checkpoint-dir", folder)
     assert completed.returncode == 0, completed.stderr
     assert "read the network 784-16-10 back from the variables of ckpt-1" in completed.stderr
@@ -290,7 +303,8 @@ def test_without_model_json_the_network_is_read_back_from_the_checkpoint(saved):
 
 def test_a_model_json_of_today_and_of_before_its_last_keys_is_read(saved):
     model, folder = saved
-    for record in (dict(GOOD, training={"epochs": 3}), {k: GOOD[k] for k in ("hidden", "n_inputs", "n_classes", "keep_prob")}):
+    for record in (TODAY, dict(TODAY, training={"epochs": 3}), dict(GOOD, training={"epochs": 3}),
+                   {k: GOOD[k] for k in ("hidden", "n_inputs", "n_classes", "keep_prob")}):
         write_model_file(folder, record)
         restored = restore_model(folder)
         assert np.array_equal(restored(IMAGES).numpy(), model(IMAGES).numpy())
@@ -345,7 +359,10 @@ def test_train_leaves_a_folder_with_a_damaged_model_json_untouched_and_the_advic
     resumed = run_command(*argv, "--epochs", "2")
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming from ckpt-1" in resumed.stdout + resumed.stderr
-    assert json.loads((folder / "model.json").read_text())["hidden"] == [16]  # written again
+    record = json.loads((folder / "model.json").read_text())  # written again
+    assert record["architecture"] == {"hidden": [16], "n_inputs": 784, "n_classes": 10}
+    # the training settings beside the architecture, not repeating it
+    assert record["training"]["epochs"] == 2 and "hidden" not in record["training"]
 
 
 def test_train_never_writes_a_folder_its_reader_would_refuse(tmp_path):

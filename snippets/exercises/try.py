@@ -3,7 +3,7 @@
 import numpy as np
 
 from snippets.exercises import Exercise, Wrong, explain, numbers
-from snippets.export import dequantise, quantise
+from snippets.int8 import dequantise, quantise
 from snippets.predict import INK, mnist_style
 
 

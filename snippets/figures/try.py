@@ -9,14 +9,8 @@ This module is named after its page, try.md; ``try`` being a Python keyword, it 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from snippets.export import (
-    SHIPPED_DIGITS,
-    dequantise,
-    forward,
-    model_layers,
-    quantise,
-    tensorflow_probabilities,
-)
+from snippets.export import SHIPPED_DIGITS, tensorflow_probabilities
+from snippets.int8 import dequantise, forward, model_layers, quantise
 from snippets.figures import COLORS, ink, short_run
 from snippets.figures._preprocessing import FIGURE as PREPROCESSING
 
@@ -67,7 +61,7 @@ def draw_weight_errors(data):
 
 def probabilities():
     """Probabilities of the quick run's float32 TensorFlow model and of its export (int8
-    hidden layer, snippets.export.forward) on the first SHIPPED_DIGITS test digits, the
+    hidden layer, snippets.int8.forward) on the first SHIPPED_DIGITS test digits, the
     digits the page ships for its test-digit button."""
     data, result = quick_run()
     images = data.test_x[:SHIPPED_DIGITS]
