@@ -62,11 +62,14 @@ def test_each_notebook_downloads_as_an_ipynb_with_the_outputs_of_its_page(src, b
         [(cell.cell_type, cell.source) for cell in source.cells]
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), f"{src}: not run in order"
-    # Each code cell's outputs are those its cell on the page shows, in order.
-    page_cells = html.select(".jp-CodeCell")
-    assert len(page_cells) == len(code), f"{src}: {len(page_cells)} code cells on the page, {len(code)} in the notebook"
+    # Each code cell's outputs are those its cell on the page (the one with its id) shows, in order.
+    page_cells = [html.select_one(f'.jp-CodeCell[id="cell-id={cell.id}"]') for cell in code]
+    assert None not in page_cells, f"{src}: a code cell of the notebook is not on the page"
+    assert len(html.select(".jp-CodeCell[id]")) == len(code), f"{src}: the page has other code cells"
     for number, (cell, page_cell) in enumerate(zip(code, page_cells), start=1):
-        shown = flat(" ".join(area.get_text() for area in page_cell.select(".jp-OutputArea-output")))
+        areas = page_cell.select(".jp-OutputArea-output")
+        assert bool(areas) == bool(cell.outputs), f"{src}, code cell {number}: outputs on the page or the notebook only"
+        shown = flat(" ".join(area.get_text() for area in areas))
         position = 0
         for kind, value in map(shown_outputs, cell.outputs):
             assert kind != "error", f"{src}, code cell {number}: an error in the notebook:\n{value}"
