@@ -145,21 +145,21 @@ tocs = {}  # (path, SHA-256, depth) -> mkdocs-jupyter's table of contents of the
 
 # The executed notebook -------------------------------------------------------------------
 
-executed = []  # the notebooks ExecutePreprocessor ran in this process, as it left them
-
-
 def keep_executed(preprocess):
+    """nbconvert's ExecutePreprocessor.preprocess, keeping a copy of each notebook it ran, as
+    it left it (the HTML exporter runs it and keeps only the HTML)."""
     def preprocess_and_keep(self, nb, resources=None, km=None):
         nb, resources = preprocess(self, nb, resources, km)
-        executed.append(copy.deepcopy(nb))
+        preprocess_and_keep.executed.append(copy.deepcopy(nb))
         return nb, resources
 
-    preprocess_and_keep.keeps = True
+    preprocess_and_keep.executed = []
     return preprocess_and_keep
 
 
-if not getattr(ExecutePreprocessor.preprocess, "keeps", False):
+if not hasattr(ExecutePreprocessor.preprocess, "executed"):  # once a process
     ExecutePreprocessor.preprocess = keep_executed(ExecutePreprocessor.preprocess)
+executed = ExecutePreprocessor.preprocess.executed  # the notebooks run in this process
 
 
 def execute(path, arguments):
