@@ -314,7 +314,7 @@ def test_notebook_page_was_executed_quietly(src, built_site):
     stderr = html.select('[data-mime-type="application/vnd.jupyter.stderr"]')
     assert not stderr, f"{src}: stderr shown on the page:\n" + "\n".join(box.get_text()[:500] for box in stderr)
     source = Path(src).name
-    assert html.select_one(f'a[download][href="{source}"]'), f"{src}: no download button"
+    assert html.select_one(f'a[download][href="{Path(src).stem}.ipynb"]'), f"{src}: no download button"
     assert (page_html(built_site, src).parent / source).read_bytes() == (Path(CONFIG["docs_dir"]) / src).read_bytes()
 
 
