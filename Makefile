@@ -49,7 +49,7 @@ serve: install
 # trained and exported again, every figure is drawn again, every notebook is executed), and
 # any warning (a broken link or anchor, a missing include) fails it.
 site: install
-	rm -rf site .cache/mkdocs-jupyter .cache/notebooks docs/generated
+	rm -rf site .cache/mkdocs-jupyter .cache/notebooks .cache/katex docs/generated
 	$(BIN)/mkdocs build --strict --site-dir site
 
 # Speed: plain Keras fit vs the project's fast trainer, side by side (see benchmarks/).

@@ -16,10 +16,13 @@ node_modules/. Two things come from there:
   node_modules/: no copy lands in docs/, and the version is always the lock file's.
 """
 
+import hashlib
 import html
 import json
+import os
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -28,6 +31,7 @@ from mkdocs.structure.files import File
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 PACKAGE = PROJECT_ROOT / "node_modules" / "katex"
 KATEX = PACKAGE / "dist"
+CACHE = PROJECT_ROOT / ".cache" / "katex"
 SITE_FOLDER = "assets/vendor/katex"
 SHIPPED = ["katex.min.js", "katex.min.css", "contrib/auto-render.min.js", "fonts/*"]
 
@@ -64,6 +68,21 @@ def on_files(files, config):
 
 
 def typeset(formulas, where):
+    """KaTeX's HTML for each (tex, display) pair: from the cache, else from one Node process."""
+    version = json.loads((PACKAGE / "package.json").read_text(encoding="utf-8"))["version"]
+    key = hashlib.sha256(json.dumps([version, formulas]).encode()).hexdigest()
+    cached = CACHE / f"{key}.json"
+    if cached.is_file():
+        return json.loads(cached.read_text(encoding="utf-8"))
+    typeset_formulas = typeset_with_node(formulas, where)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=CACHE, suffix=".tmp", delete=False, encoding="utf-8") as file:
+        json.dump(typeset_formulas, file)
+    os.replace(file.name, cached)  # whole or not at all: a build stopped midway leaves no half file
+    return typeset_formulas
+
+
+def typeset_with_node(formulas, where):
     """KaTeX's HTML for each (tex, display) pair, from one Node process."""
     try:
         node = subprocess.run(["node", "-e", TYPESET, str(PACKAGE)], input=json.dumps(formulas),
