@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.backend.event_processing.event_accumulator import (
+    EventAccumulator,
+)
 
 from helpers import ROOT, one_line_error, page, quiet, run_command
 from snippets.checkpoint import latest_checkpoint

@@ -64,10 +64,11 @@ def free_port():
 
 def train(folder):
     """The real run, from the command line, writing its log into folder/runs/logs."""
-    finished = subprocess.run([sys.executable, "-m", "snippets", *TRAIN], cwd=folder, capture_output=True,
-                              text=True)
+    finished = subprocess.run([sys.executable, "-m", "snippets", *TRAIN], cwd=folder, check=False,
+                              capture_output=True, text=True)
     if finished.returncode != 0:
-        raise ScreenshotError(f"the training run failed: {finished.stderr.strip().splitlines()[-1:]}")
+        last = (finished.stderr.strip().splitlines() or ["no message"])[-1]
+        raise ScreenshotError(f"the training run failed: {last}")
     return folder / "runs" / "logs"
 
 
