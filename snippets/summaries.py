@@ -101,4 +101,3 @@ class EpochSummaries:
 
 
 # --8<-- [end:summaries]
-

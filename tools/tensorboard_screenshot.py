@@ -39,15 +39,38 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "assets" / "tensorboard-scalars.png"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # the flags tests/conftest.py starts Chromium with
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # A run short enough for a minute, long enough for curves: the course preset's cosine
 # schedule shows the learning rate falling, and the training accuracy pulls away from the
 # validation accuracy.
-TRAIN = ["train", "--limit", "10000", "--epochs", "10", "--checkpoint-dir", "runs/mnist",
-         "--logdir", "runs/logs"]
-CHARTS = {"epoch_accuracy": 2, "epoch_learning_rate": 1, "epoch_loss": 2}  # curves on each
-VIEWPORT = {"width": 1100, "height": 1230}  # the three charts, one above the other
+TRAIN = [
+    "train",
+    "--limit",
+    "10000",
+    "--epochs",
+    "10",
+    "--checkpoint-dir",
+    "runs/mnist",
+    "--logdir",
+    "runs/logs",
+]
+CHARTS = {
+    "epoch_accuracy": 2,
+    "epoch_learning_rate": 1,
+    "epoch_loss": 2,
+}  # curves on each
+VIEWPORT = {
+    "width": 1100,
+    "height": 1230,
+}  # the three charts, one above the other
 COLOURS = 64  # the screenshot's palette: lines, text and TensorBoard's orange need few
 WAIT = 120  # seconds for TensorBoard to serve, and for the charts to draw
 
@@ -65,8 +88,13 @@ def free_port():
 
 def train(folder):
     """The real run, from the command line, writing its log into folder/runs/logs."""
-    finished = subprocess.run([sys.executable, "-m", "snippets", *TRAIN], cwd=folder, check=False,
-                              capture_output=True, text=True)
+    finished = subprocess.run(
+        [sys.executable, "-m", "snippets", *TRAIN],
+        cwd=folder,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if finished.returncode != 0:
         last = (finished.stderr.strip().splitlines() or ["no message"])[-1]
         raise ScreenshotError(f"the training run failed: {last}")
@@ -75,23 +103,46 @@ def train(folder):
 
 def serve(logdir, port, log):
     """TensorBoard on ``port``, once it answers with both runs; its output goes to ``log``."""
-    server = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", "runs/logs",
-                               "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=logdir.parent.parent, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise ScreenshotError(f"TensorBoard exited with status {server.returncode} before serving")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=5) as answer:
-                runs = answer.read()
-                if b"train" in runs and b"validation" in runs:
-                    return server
-        except OSError:
-            pass  # not listening yet
-        time.sleep(0.5)
-    server.terminate()
-    raise ScreenshotError(f"TensorBoard did not answer on port {port} within {WAIT} s")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tensorboard.main",
+            "--logdir",
+            "runs/logs",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=logdir.parent.parent,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise ScreenshotError(
+                    f"TensorBoard exited with status {server.returncode} "
+                    "before serving"
+                )
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/data/runs", timeout=5
+                ) as answer:
+                    runs = answer.read()
+                    if b"train" in runs and b"validation" in runs:
+                        return server
+            except OSError:
+                pass  # not listening yet
+            time.sleep(0.5)
+        raise ScreenshotError(
+            f"TensorBoard did not answer on port {port} within {WAIT} s"
+        )
+    except BaseException:  # Ctrl-C included: no TensorBoard is left behind
+        stop(server)
+        raise
 
 
 def stop(server):
@@ -111,11 +162,21 @@ def charts_drawn(page):
         return False
     for index in range(cards.count()):
         card = cards.nth(index)
-        tag = next((tag for tag in CHARTS if card.get_by_text(f"tag: {tag}", exact=True).count()), None)
+        tag = next(
+            (
+                tag
+                for tag in CHARTS
+                if card.get_by_text(f"tag: {tag}", exact=True).count()
+            ),
+            None,
+        )
         lines = card.locator("path.line")
         if tag is None or lines.count() != CHARTS[tag]:
             return False
-        if any(len(lines.nth(i).get_attribute("d") or "") < 20 for i in range(lines.count())):
+        if any(
+            len(lines.nth(i).get_attribute("d") or "") < 20
+            for i in range(lines.count())
+        ):
             return False
     return True
 
@@ -125,21 +186,37 @@ def screenshot(port, executable):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        raise ScreenshotError("the playwright package is missing: make install") from None
+        raise ScreenshotError(
+            "the playwright package is missing: make install"
+        ) from None
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+        )
         try:
-            page = browser.new_page(viewport=VIEWPORT, color_scheme="light", device_scale_factor=1)
-            page.goto(f"http://127.0.0.1:{port}/#scalars&_smoothingWeight=0", wait_until="networkidle")
+            page = browser.new_page(
+                viewport=VIEWPORT, color_scheme="light", device_scale_factor=1
+            )
+            page.goto(
+                f"http://127.0.0.1:{port}/#scalars&_smoothingWeight=0",
+                wait_until="networkidle",
+            )
             # the first epoch's training loss is far above the rest: show it, not only the rest
             page.get_by_text("Ignore outliers in chart scaling").click()
             deadline = time.monotonic() + WAIT
             while not charts_drawn(page):
                 if time.monotonic() > deadline:
-                    raise ScreenshotError(f"the charts did not draw within {WAIT} s")
+                    raise ScreenshotError(
+                        f"the charts did not draw within {WAIT} s"
+                    )
                 # TensorBoard folds the charts after the first two: unfold them
-                for heading in page.locator("tf-category-paginated-view button.heading").all():
-                    if heading.is_visible() and heading.get_attribute("open-button") is None:
+                for heading in page.locator(
+                    "tf-category-paginated-view button.heading"
+                ).all():
+                    if (
+                        heading.is_visible()
+                        and heading.get_attribute("open-button") is None
+                    ):
                         heading.click()
                 page.wait_for_timeout(500)
             page.wait_for_load_state("networkidle")
@@ -151,7 +228,11 @@ def screenshot(port, executable):
 def small_png(data):
     """The screenshot with a palette of COLOURS colours, compressed as hard as PNG goes."""
     image = Image.open(io.BytesIO(data)).convert("RGB")
-    small = image.quantize(colors=COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small = image.quantize(
+        colors=COLOURS,
+        method=Image.Quantize.MEDIANCUT,
+        dither=Image.Dither.NONE,
+    )
     out = io.BytesIO()
     small.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -159,27 +240,43 @@ def small_png(data):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"default {OUTPUT.relative_to(ROOT)}")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=OUTPUT,
+        help=f"default {OUTPUT.relative_to(ROOT)}",
+    )
     args = parser.parse_args(argv)
-    executable = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which(CHROMIUM)
+    executable = (
+        CHROMIUM if Path(CHROMIUM).is_file() else shutil.which(CHROMIUM)
+    )
     try:
         if not executable:
-            raise ScreenshotError(f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install "
-                                  "chromium) or set CHROMIUM to a Chromium binary")
-        with tempfile.TemporaryDirectory(prefix="tensorboard-screenshot-") as folder:
+            raise ScreenshotError(
+                f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install "
+                "chromium) or set CHROMIUM to a Chromium binary"
+            )
+        with tempfile.TemporaryDirectory(
+            prefix="tensorboard-screenshot-"
+        ) as folder:
             folder = Path(folder)
-            print("training 10 epochs with --logdir ...", flush=True)
+            print("training with --logdir ...", flush=True)
             logdir = train(folder)
             port = free_port()
             with open(folder / "tensorboard.log", "wb") as log:
                 server = serve(logdir, port, log)
                 try:
-                    print(f"TensorBoard on http://127.0.0.1:{port}/, taking the screenshot ...", flush=True)
+                    print(
+                        f"TensorBoard on http://127.0.0.1:{port}/, taking the screenshot ...",
+                        flush=True,
+                    )
                     png = small_png(screenshot(port, executable))
                 finally:
                     stop(server)
         write_atomically(args.output, png)
-        args.output.chmod(0o644)  # an asset anyone may read, not mkstemp's 0o600
+        args.output.chmod(
+            0o644
+        )  # an asset anyone may read, not mkstemp's 0o600
     except (ScreenshotError, OSError) as error:
         print(f"tensorboard screenshot: error: {error}", file=sys.stderr)
         return 1
