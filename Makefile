@@ -10,7 +10,7 @@ KATEX := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install test serve site bench bench-distributed bench-augmentation bench-finetuning \
-	accuracy accuracy-best best-network lighthouse clean
+	accuracy accuracy-best best-network tensorboard-screenshot lighthouse clean
 
 install: $(INSTALLED) $(MNIST) $(KATEX)
 
@@ -90,6 +90,13 @@ accuracy-best: install
 best-network: install
 	$(BIN)/python -m snippets train --preset best --seed 0 --checkpoint-dir runs/best
 	$(BIN)/python -m snippets.export --save-best runs/best
+
+# The TensorBoard screenshot on the system page: a short real run with --logdir (10 epochs on
+# 10,000 digits), TensorBoard on a free port of 127.0.0.1, headless Chromium on its scalars
+# dashboard, both stopped after, even on failure (about a minute); writes
+# docs/assets/tensorboard-scalars.png, committed, so that `make serve` never needs a browser.
+tensorboard-screenshot: install
+	$(BIN)/python tools/tensorboard_screenshot.py
 
 # Lighthouse (accessibility and desktop performance) on the home page, every chapter and a
 # notebook page of the built site (make site first, or make test); fails below 0.95 and 0.90.

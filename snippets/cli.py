@@ -3,6 +3,7 @@
     python -m snippets train                       # the course's 784-256-10 network
     python -m snippets train --preset best         # 784-1024-1024-10, augmented
     python -m snippets train --fast                # the fast trainer's fixed schedule
+    python -m snippets train --logdir runs/logs    # logs for TensorBoard
     python -m snippets evaluate                    # test accuracy of the saved model
     python -m snippets finetune --from runs/mnist --checkpoint-dir runs/deeper \\
         --hidden 256 128 --new-head
@@ -139,6 +140,28 @@ def add_training_flags(parser):
         )
 
 
+def add_logdir_flag(parser):
+    """--logdir: where this run's logs for TensorBoard go. A place, not a
+    setting: it is not in the config, so a run resumed with another --logdir
+    is the same run.
+    """
+    parser.add_argument(
+        "--logdir",
+        metavar="DIR",
+        help="also write each epoch's losses, accuracies, learning rate and "
+        "weight histograms for TensorBoard into DIR (see them with "
+        "`tensorboard --logdir DIR`; default: no logs)",
+    )
+
+
+def check_logdir_flag(args):
+    """A --logdir that cannot be written is one line before any training."""
+    if args.logdir is not None:
+        from snippets.summaries import check_logdir
+
+        check_logdir(args.logdir)
+
+
 def config_from_args(args, trainer="train"):
     """The preset with the flags given applied. A FastConfig preset (best)
     takes only the flags the fast trainer has a setting for.
@@ -194,14 +217,15 @@ def build_parser():
         "--fast",
         action="store_true",
         help="the fast trainer's fixed schedule for 784-256-10 (see "
-        "snippets/fast.py); takes only --seed and --checkpoint-dir "
-        f"(default {FAST_CHECKPOINT_DIR})",
+        "snippets/fast.py); takes only --seed, --checkpoint-dir "
+        f"(default {FAST_CHECKPOINT_DIR}) and --logdir",
     )
     train.add_argument(
         "--checkpoint-dir",
         help="where checkpoints go; an existing run there is resumed "
         f"(default {DEFAULT_CHECKPOINT_DIR})",
     )
+    add_logdir_flag(train)
     devices = train.add_argument_group(
         "more than one device (see snippets/distributed.py)"
     )
@@ -270,6 +294,7 @@ def build_parser():
         default=DEFAULT_CHECKPOINT_DIR,
         help="where the finetuned network's checkpoints go",
     )
+    add_logdir_flag(finetune)
 
     predict = commands.add_parser(
         "predict",
@@ -420,12 +445,15 @@ def run_fast(args, config, checkpoint_dir):
             f"--limit {config.limit} is less than one batch of "
             f"{config.batch_size}; the fast trainer takes only full batches"
         )
+    check_logdir_flag(args)
     sizes = "-".join(str(size) for size in (784, *config.hidden, 10))
     log(
         f"training {sizes} with the fast trainer: {config.epochs} epochs, "
         f"batch {config.batch_size}, seed {config.seed}"
     )
-    result = train_fast(config, checkpoint_dir=checkpoint_dir, log=log)
+    result = train_fast(
+        config, checkpoint_dir=checkpoint_dir, log=log, logdir=args.logdir
+    )
     log(
         f"test accuracy {result.test_accuracy:.4f}, test loss "
         f"{result.test_loss:.4f} "
@@ -497,6 +525,7 @@ def run_train(args):
     config = config_from_args(args)
     if isinstance(config, FastConfig):
         return run_fast(args, config, checkpoint_dir)
+    check_logdir_flag(args)
     if args.workers:
         log(f"warning: {WORKERS_WARNING}")
     strategy = strategy_from_args(args, config)
@@ -522,7 +551,8 @@ def run_train(args):
         reporting = contextlib.nullcontext()
     with reporting:
         result = train_on_devices(
-            strategy, config, checkpoint_dir=checkpoint_dir, log=log
+            strategy, config, checkpoint_dir=checkpoint_dir, log=log,
+            logdir=args.logdir,
         )
     if args.workers and args.worker_index > 0:
         saved = "worker 0 saves them"
@@ -570,6 +600,7 @@ def run_finetune(args):
     from snippets.train import train
 
     config = config_from_args(args, trainer="finetune")
+    check_logdir_flag(args)
     model, loaded = finetune_model(
         args.source,
         hidden=config.hidden if args.hidden else None,
@@ -585,7 +616,8 @@ def run_finetune(args):
     )
     log(f"new: {', '.join(loaded['new']) or 'nothing'}")
     result = train(
-        config, checkpoint_dir=args.checkpoint_dir, log=log, init_from=model
+        config, checkpoint_dir=args.checkpoint_dir, log=log, init_from=model,
+        logdir=args.logdir,
     )
     log(
         f"test accuracy {result.test_accuracy:.4f}, test loss "

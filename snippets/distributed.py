@@ -241,7 +241,7 @@ def make_strategy(devices=None, workers=None, worker_index=0,
 
 
 def train_on_devices(strategy, config, data=None, checkpoint_dir=None,
-                     log=print, init_from=None):
+                     log=print, init_from=None, logdir=None):
     """``train.train`` on every device of ``strategy``; with None, ``train``
     itself, on one device.
 
@@ -251,7 +251,7 @@ def train_on_devices(strategy, config, data=None, checkpoint_dir=None,
     every replica. Only the chief of a cluster writes checkpoints.
     """
     if strategy is None:
-        return train(config, data, checkpoint_dir, log, init_from)
+        return train(config, data, checkpoint_dir, log, init_from, logdir)
     if data is None:
         data = load_dataset(config.validation_size, config.limit)
     with strategy.scope():
@@ -261,7 +261,7 @@ def train_on_devices(strategy, config, data=None, checkpoint_dir=None,
     )
     return train_with(
         train_step, model, optimizer, data, config, checkpoint_dir, log,
-        write_checkpoints=is_chief(strategy),
+        write_checkpoints=is_chief(strategy), logdir=logdir,
     )
 
 

@@ -452,14 +452,17 @@ class FastTrainer(tf.Module):
         return loss_sum / self.steps_per_epoch
 
 
-def train_fast(config=FAST, data=None, checkpoint_dir=None, log=print):
+def train_fast(
+    config=FAST, data=None, checkpoint_dir=None, log=print, logdir=None
+):
     """Train with the fixed fast schedule and return a ``TrainResult``.
 
     The validation accuracy is logged after each epoch but decides nothing
     (there is no early stopping: the budget is fixed); the test set is used
     once, after the last epoch. ``seconds`` is the wall time of the whole
     schedule, compilation included. The outer loop, with its checkpoints and
-    resuming, is the chapter trainer's ``run_epochs``.
+    resuming, is the chapter trainer's ``run_epochs``, and so are the logs
+    for TensorBoard (``logdir``).
     """
     data = data if data is not None else load_dataset(limit=config.limit)
     # The checkpoints keep config as given ("auto" stays "auto"), so a run
@@ -484,6 +487,15 @@ def train_fast(config=FAST, data=None, checkpoint_dir=None, log=print):
         checkpoint_dir=checkpoint_dir,
         log=log,
         keep_best=False,
+        logdir=logdir,
+        # the rate of the step the schedule takes next
+        learning_rate=lambda: learning_rate_at(
+            trainer.step,
+            trainer.total_steps,
+            config.learning_rate,
+            config.warmup_fraction,
+            config.schedule,
+        ),
     )
 
 

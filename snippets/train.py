@@ -25,6 +25,7 @@ from snippets.data import batches, load_dataset
 from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
 from snippets.regularization import EarlyStopping, l2_penalty
+from snippets.summaries import EpochSummaries
 
 
 @dataclass
@@ -244,6 +245,7 @@ def train(
     checkpoint_dir=None,
     log=print,
     init_from=None,
+    logdir=None,
 ):
     """Train an MLP as ``config`` says and return it with its history and test
     scores.
@@ -251,14 +253,16 @@ def train(
     The returned model holds the weights of the epoch with the best validation
     accuracy. With ``checkpoint_dir``, every epoch ends with a checkpoint of
     the whole training state, and a later call with the same directory resumes
-    from the newest complete one. ``init_from``: see ``build``.
+    from the newest complete one. ``init_from``: see ``build``. With
+    ``logdir``, every epoch is logged for TensorBoard too.
     """
     if data is None:
         data = load_dataset(config.validation_size, config.limit)
     model, optimizer = build(config, data, init_from)
     train_step = make_train_step(model, optimizer, config.l2)
     return train_with(
-        train_step, model, optimizer, data, config, checkpoint_dir, log
+        train_step, model, optimizer, data, config, checkpoint_dir, log,
+        logdir=logdir,
     )
 
 
@@ -271,6 +275,7 @@ def train_with(
     checkpoint_dir=None,
     log=print,
     write_checkpoints=True,
+    logdir=None,
 ):
     """The epochs of ``train``, each a pass of ``train_step`` over shuffled
     mini-batches."""
@@ -321,6 +326,8 @@ def train_with(
         checkpoint_dir=checkpoint_dir,
         log=log,
         write_checkpoints=write_checkpoints,
+        logdir=logdir,
+        learning_rate=lambda: optimizer.learning_rate,
     )
 
 
@@ -337,9 +344,11 @@ def run_epochs(
     log=print,
     keep_best=True,
     write_checkpoints=True,
+    logdir=None,
+    learning_rate=None,
 ):
     """The outer loop of every trainer: epochs, validation, early stopping,
-    checkpoints.
+    checkpoints, and logs for TensorBoard.
 
     ``train_one_epoch(epoch)`` does one pass over the training data and returns
     its mean loss; ``state`` names what else a checkpoint must hold to continue
@@ -348,7 +357,9 @@ def run_epochs(
     the last epoch's (the fast trainer's budget is fixed in advance, and
     validation decides nothing there). Without ``write_checkpoints`` (a
     cluster's workers but the chief) it resumes from ``checkpoint_dir`` but
-    writes nothing there.
+    writes nothing there. With ``logdir``, every epoch is logged for
+    TensorBoard (snippets/summaries.py), ``learning_rate()`` giving the rate
+    the next step takes; like checkpoints, only by the writer of checkpoints.
     """
     best_model = MLP(**model.architecture()) if keep_best else model
     stopper = EarlyStopping(
@@ -371,6 +382,11 @@ def run_epochs(
             checkpoint, checkpoint_dir, config, model, log,
             write=write_checkpoints,
         )
+    # checked before the first epoch: a folder that cannot be written is
+    # refused before any training, not after it
+    summaries = (
+        EpochSummaries(logdir) if logdir and write_checkpoints else None
+    )
     started = time.perf_counter() - (
         history.rows[-1]["seconds"] if history.rows else 0.0
     )
@@ -409,6 +425,15 @@ def run_epochs(
             f"valid loss {valid_loss:.4f}  valid accuracy "
             f"{valid_accuracy:.4f}{best}"
         )
+        if summaries is not None:
+            # written before the checkpoint: an epoch that is saved is logged
+            summaries.write(
+                epoch,
+                history.rows[-1],
+                evaluate(model, data.train_x, data.train_y)[1],
+                float(learning_rate()) if learning_rate else None,
+                model,
+            )
         if manager is not None and write_checkpoints:
             epoch_counter.assign(epoch)
             write_checkpoint(manager, epoch)  # ckpt-<epoch>
@@ -419,6 +444,8 @@ def run_epochs(
             f"keeping epoch {int(stopper.best_epoch)}"
         )
 
+    if summaries is not None:
+        summaries.close()
     test_loss, test_accuracy = evaluate(best_model, data.test_x, data.test_y)
     best_epoch = int(stopper.best_epoch) if keep_best else len(history.rows)
     return TrainResult(
