@@ -42,8 +42,9 @@ $(MNIST): $(INSTALLED)
 test: install
 	$(BIN)/python -m pytest -n 2
 
+# A rebuild on every save; the whole-site link check is left to `make site` and `make test`.
 serve: install
-	$(BIN)/mkdocs serve
+	CHECK_LINKS=false $(BIN)/mkdocs serve
 
 # A cold, strict build: no output of an earlier build is reused (the Try it page's network is
 # trained and exported again, every figure is drawn again, every notebook is executed), and
