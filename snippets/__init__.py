@@ -1,21 +1,24 @@
-"""Deep Nets, Tested: a complete MNIST multilayer-perceptron system in TensorFlow 2.
+"""Deep Nets, Tested: a complete MNIST multilayer-perceptron system in
+TensorFlow 2.
 
 Each module teaches one idea and also runs as a script, for example:
 
-    python -m snippets.linear          # a linear (logistic) classifier and its limits
-    python -m snippets.backprop        # the chain rule by hand, checked against TensorFlow
-    python -m snippets.fast            # the fast trainer: one compiled loop per epoch
-    python -m snippets --help          # the command line for all of it
+    python -m snippets.linear    # a linear classifier and its limits
+    python -m snippets.backprop  # the chain rule by hand, checked
+    python -m snippets.fast      # the fast trainer
+    python -m snippets --help    # the command line for all of it
 
-The layers point one way: ``LAYERS`` below lists the modules from the bottom up, and a
-module imports only modules listed before it (tests/test_system.py checks it, and that the
-README's table of modules follows it). Importing the package does nothing else: it neither
-loads TensorFlow nor touches stderr. Programs that want TensorFlow's start-up notes hidden
-call ``snippets.common.quiet_tensorflow()`` first, as the command line and the notebooks do.
+The layers point one way: ``LAYERS`` below lists the modules from the
+bottom up, and a module imports only modules listed before it
+(tests/test_system.py checks it, and that the README's table of modules
+follows it). Importing the package does nothing else: it neither loads
+TensorFlow nor touches stderr. Programs that want TensorFlow's start-up
+notes hidden call ``snippets.common.quiet_tensorflow()`` first, as the
+command line and the notebooks do.
 """
 
-# The modules, from the bottom layer up: each imports only modules before it. A subpackage
-# (exercises) is one layer, all of its modules together.
+# The modules, from the bottom layer up: each imports only modules before
+# it. A subpackage (exercises) is one layer, all of its modules together.
 LAYERS = (
     "common",
     "config",
