@@ -16,7 +16,9 @@ the exercise chapters, the test modules and this table all follow it.
 from mkdocs.exceptions import PluginError
 from mkdocs.utils.meta import get_data
 
-MARKER = "<!-- chapters: drawn from the navigation (docs/hooks/chapters.py) -->"
+MARKER = (
+    "<!-- chapters: drawn from the navigation (docs/hooks/chapters.py) -->"
+)
 HOME = "index.md"
 
 
@@ -43,7 +45,9 @@ def table(parts, intros, shows):
     for part, chapters in parts:
         lines += [f"**{part}**: {intros[part]}", ""]
         lines += ["| chapter | what it shows |", "| --- | --- |"]
-        lines += [f"| [{title}]({src}) | {shows[src]} |" for title, src in chapters]
+        lines += [
+            f"| [{title}]({src}) | {shows[src]} |" for title, src in chapters
+        ]
         lines.append("")
     return "\n".join(lines)
 
@@ -52,7 +56,9 @@ def front_matter(files, src):
     """The front matter of page ``src``, as a dict."""
     file = files.get_file_from_path(src)
     if file is None:
-        raise PluginError(f"chapters: the navigation names {src}, which is not in docs/")
+        raise PluginError(
+            f"chapters: the navigation names {src}, which is not in docs/"
+        )
     return get_data(file.content_string)[1]
 
 
@@ -60,7 +66,9 @@ def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri != HOME:
         return markdown
     if markdown.count(MARKER) != 1:
-        raise PluginError(f"chapters: {HOME} must hold the line {MARKER!r} once")
+        raise PluginError(
+            f"chapters: {HOME} must hold the line {MARKER!r} once"
+        )
     found = parts(config["nav"])
     intros = page.meta.get("parts") or {}
     missing = [part for part, _ in found if not intros.get(part)]
@@ -71,8 +79,14 @@ def on_page_markdown(markdown, page, config, files):
             f"navigation's; without a line: {missing}, not in the navigation: "
             f"{unknown}"
         )
-    shows = {src: front_matter(files, src).get("shows") for _, chapters in found for _, src in chapters}
+    shows = {
+        src: front_matter(files, src).get("shows")
+        for _, chapters in found
+        for _, src in chapters
+    }
     without = [src for src, line in shows.items() if not line]
     if without:
-        raise PluginError(f"chapters: no 'shows:' line in the front matter of {', '.join(without)}")
+        raise PluginError(
+            f"chapters: no 'shows:' line in the front matter of {', '.join(without)}"
+        )
     return markdown.replace(MARKER, table(found, intros, shows))
