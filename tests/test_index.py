@@ -56,14 +56,11 @@ PARTS = [
 def test_the_navigation_has_the_five_parts_with_the_appendix_last():
     parts = dict(chapter_parts())
     assert list(parts) == PARTS
-    assert [src for _, src in parts["Appendix"]] == ["tf1-to-tf2.md"]
-    assert [src for _, src in parts["The network"]] == [
-        "linear.md",
-        "relu.md",
-        "mlp.md",
-        "backprop.md",
-        "deeper.md",
-    ]
+    # The site starts from a linear classifier and its appendix holds the
+    # course's TensorFlow 1 code; the rest is the nav's to order, and
+    # nothing here lists them again.
+    assert parts["The network"][0][1] == "linear.md"
+    assert "tf1-to-tf2.md" in [src for _, src in parts["Appendix"]]
     titles = [next(iter(entry)) for entry in site_config()["nav"]]
     assert titles[0] == "Home" and titles[-1] == "Notebooks"
     numbers = {4: "four", 5: "five", 6: "six", 7: "seven"}
