@@ -1,31 +1,56 @@
-"""Deep Nets, Tested: a complete MNIST multilayer-perceptron system in TensorFlow 2.
+"""Deep Nets, Tested: a complete MNIST multilayer-perceptron system in
+TensorFlow 2.
 
-Each module teaches one idea and also runs as a script:
+Each module teaches one idea and also runs as a script, for example:
 
-    python -m snippets.mnist_files     # fetch and verify the four MNIST files
-    python -m snippets.data            # MNIST prepared for a network: scaled, one-hot, split
-    python -m snippets.linear          # a linear (logistic) classifier and its limits
-    python -m snippets.relu            # the rectified linear unit
-    python -m snippets.mlp             # the multilayer perceptron with named variables
-    python -m snippets.backprop        # the chain rule by hand, checked against TensorFlow
-    python -m snippets.regularization  # L2, dropout and early stopping
-    python -m snippets.train           # the training loop
-    python -m snippets.checkpoint      # save and restore
-    python -m snippets.finetune        # reuse trained layers in a changed model
-    python -m snippets.predict         # read PNG digits and classify them
-    python -m snippets.deeper          # deeper vs wider at the same parameter budget
-    python -m snippets.compat_v1       # the course's TensorFlow 1 code, fixed
-    python -m snippets.fast            # the fast trainer: 98 % in a few seconds
-    python -m snippets.export          # the trained network, compact, for the browser
-    python -m snippets --help          # the command line for all of it
+    python -m snippets.linear    # a linear classifier and its limits
+    python -m snippets.backprop  # the chain rule by hand, checked
+    python -m snippets.fast      # the fast trainer
+    python -m snippets --help    # the command line for all of it
 
-The layers point one way: cli -> compat_v1, deeper, export, predict, finetune,
-fast -> train -> checkpoint -> backprop, relu, mlp -> regularization, linear -> data ->
-mnist_files -> config, common (tests/test_system.py holds the exact order). Importing
-the package does nothing else: it neither loads TensorFlow nor touches stderr. Programs
-that want TensorFlow's start-up notes hidden call ``snippets.common.quiet_tensorflow()``
-first, as the command line and the notebooks do.
+The layers point one way: ``LAYERS`` below lists the modules from the
+bottom up, and a module imports only modules listed before it
+(tests/test_system.py checks it, and that the README's table of modules
+follows it). Importing the package does nothing else: it neither loads
+TensorFlow nor touches stderr. Programs that want TensorFlow's start-up
+notes hidden call ``snippets.common.quiet_tensorflow()`` first, as the
+command line and the notebooks do.
 """
+
+# The modules, from the bottom layer up: each imports only modules before
+# it. A subpackage (exercises) is one layer, all of its modules together.
+LAYERS = (
+    "common",
+    "config",
+    "uncertainty",
+    "playground",
+    "mnist_files",
+    "data",
+    "augment",
+    "linear",
+    "regularization",
+    "mlp",
+    "backprop",
+    "checkpoint",
+    "data_parallel",
+    "summaries",
+    "train",
+    "relu",
+    "distributed",
+    "fast",
+    "finetune",
+    "predict",
+    "other_digits",
+    "int8",
+    "export",
+    "portable",
+    "deeper",
+    "compat_v1",
+    "in_keras",
+    "exercises",
+    "cli",
+    "__main__",
+)
 
 
 def _quiet_when_run_as_a_script():

@@ -317,6 +317,25 @@ def site_pages():
     return [(src, page_url(src)) for src in sources]
 
 
+def build_hook(name):
+    """docs/hooks/<name>.py as a module, loaded by path as mkdocs loads it."""
+    spec = importlib.util.spec_from_file_location(f"{name}_hook", DOCS / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def chapter_parts():
+    """The one list of chapters: the navigation's parts and their chapters, in order, read
+    as the build reads them (docs/hooks/chapters.py): [(part, [(title, "linear.md"), ...])]."""
+    return build_hook("chapters").parts(site_config()["nav"])
+
+
+def chapters():
+    """Every chapter's page name, in the navigation's order: ["linear", "relu", ...]."""
+    return [src.removesuffix(".md") for _, pages in chapter_parts() for _, src in pages]
+
+
 def random_batch(rows=64, n_inputs=784, n_classes=10, seed=0):
     """Pixels in [0, 1] and one-hot labels, drawn from a seed: a batch shaped like MNIST's."""
     rng = np.random.default_rng(seed)

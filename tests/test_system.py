@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import snippets
 from helpers import (ROOT, TENSORFLOW_FREE_MODULES, Claim, check_exercises, minimal_environment, one_line_error, quiet,
                      run_command, run_snippets)
 from snippets import mnist_files
@@ -324,11 +325,8 @@ def test_a_kill_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path, 
 
 # The package -------------------------------------------------------------------------------
 
-# From the bottom up: a module may import only modules listed before it.
-LAYERS = ["common", "config", "uncertainty", "playground", "mnist_files", "data", "augment", "linear", "regularization", "mlp",
-          "backprop", "checkpoint", "data_parallel", "summaries", "train", "relu", "distributed", "fast", "finetune",
-          "predict", "other_digits", "int8", "export", "portable", "deeper",
-          "compat_v1", "in_keras", "exercises", "cli", "__main__"]
+# From the bottom up: a module may import only modules listed before it (the package's own list).
+LAYERS = list(snippets.LAYERS)
 PACKAGES = ["exercises"]  # a subpackage is one layer: all of its modules together
 
 
@@ -363,6 +361,18 @@ def test_the_layers_point_one_way_from_the_command_line_down_to_the_data():
     outside = [path.relative_to(ROOT).as_posix() for folder in ("benchmarks", "docs", "tests", "snippets/figures")
                for path in (ROOT / folder).rglob("*.py") if "cli" in imported_modules(path)]
     assert outside == [], "only the command line itself imports snippets.cli"
+
+
+def test_the_readme_and_the_package_docstring_follow_the_layers_and_restate_no_order():
+    """The README's table of modules is LAYERS from the bottom up (the command line's
+    __main__ aside); the docstring points to LAYERS instead of restating it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| module | what it holds |", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `([\w/]+)` \|", table, re.M)
+    assert rows == [f"{name}/" if name in PACKAGES else name for name in LAYERS if name != "__main__"]
+    assert "->" not in snippets.__doc__ and "``LAYERS``" in snippets.__doc__
+    for name in re.findall(r"python -m snippets\.(\w+)", snippets.__doc__):
+        assert name in LAYERS and hasattr(importlib.import_module(f"snippets.{name}"), "main"), name
 
 
 def test_no_file_patches_the_import_path():

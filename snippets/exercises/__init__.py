@@ -24,6 +24,7 @@ import importlib.util
 import io
 import json
 import os
+import pkgutil
 import select
 import signal
 import subprocess
@@ -37,25 +38,23 @@ from pathlib import Path
 
 from snippets.common import StopRequested
 
-# The chapter pages with exercises, as `check` names them (page file names without .md).
-CHAPTERS = (
-    "linear",
-    "relu",
-    "mlp",
-    "backprop",
-    "deeper",
-    "regularization",
-    "dropout",
-    "augmentation",
-    "save-restore",
-    "finetuning",
-    "system",
-    "troubleshooting",
-    "speed",
-    "distributed",
-    "try",
-    "tf1-to-tf2",
-)
+
+def chapters():
+    """The chapters with exercises, as `check` names them: the page's file
+    name without .md (docs/save-restore.md is "save-restore"), one for each
+    module of this package (save_restore.py), in alphabetical order, as
+    their starter files list in exercises/. The site's navigation is the one
+    list of chapters; tests/test_index.py checks this is the same set."""
+    return tuple(
+        sorted(
+            module.name.replace("_", "-")
+            for module in pkgutil.iter_modules(__path__)
+            if not module.ispkg
+        )
+    )
+
+
+CHAPTERS = chapters()
 
 TIMEOUT = 30.0  # seconds one exercise (or loading the file) may take
 # The child's address space: every chapter's worked solutions pass in 3 GiB of it
