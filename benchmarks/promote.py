@@ -17,7 +17,10 @@ them.
 
 import importlib.machinery
 import importlib.util
+import contextlib
+import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -88,6 +91,33 @@ def promote(name, new=schema.MEASURED, committed=BENCHMARKS):
     return target
 
 
+# A block of a page that prints the committed speed runs, and the output the
+# tests check it against.
+PRINTS_RESULTS = re.compile(
+    r"(```python\n(?P<code>(?:(?!```).)*?from benchmarks\.results import "
+    r"(?:(?!```).)*?)```\n\n<!--pytest-codeblocks:expected-output-->\n"
+    r"```text\n)(?P<output>.*?)(```)",
+    re.S,
+)
+
+
+def refresh_page(path):
+    """Run each block of the page at ``path`` that prints the committed speed
+    runs (it imports benchmarks.results), and write what it prints into the
+    checked output after it. The number of blocks refreshed."""
+    text = Path(path).read_text()
+
+    def rerun(match):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(match["code"], str(path), "exec"), {})
+        return match.group(1) + printed.getvalue() + match.group(4)
+
+    refreshed, count = PRINTS_RESULTS.subn(rerun, text)
+    Path(path).write_text(refreshed)
+    return count
+
+
 def refresh_advice(names):
     pages = sorted(
         {
@@ -134,6 +164,10 @@ def main(argv=None):
             error = describe_os_error(error)
         print(f"promote.py: error: {error}", file=sys.stderr)
         return 1
+    if any(name.startswith("speed/") for name in names):
+        page = schema.ROOT / "docs" / "speed.md"
+        count = refresh_page(page)
+        print(f"refreshed the checked outputs of {count} blocks of docs/speed.md")
     print(refresh_advice(names))
     return 0
 

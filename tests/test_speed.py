@@ -655,6 +655,39 @@ def test_promote_refuses_a_quick_run_a_misnamed_one_and_a_missing_one(tmp_path):
     assert not committed.exists()  # nothing was moved
 
 
+def test_promote_refreshes_the_checked_outputs_that_print_the_committed_runs(tmp_path):
+    page_text = """Text.
+
+```python
+from benchmarks.results import committed
+
+print(list(committed()))
+```
+
+<!--pytest-codeblocks:expected-output-->
+```text
+['an old generation']
+```
+
+```python
+print("not about the results")
+```
+
+<!--pytest-codeblocks:expected-output-->
+```text
+left alone
+```
+"""
+    path = tmp_path / "page.md"
+    path.write_text(page_text)
+    assert promote.refresh_page(path) == 1
+    assert path.read_text() == page_text.replace("['an old generation']", str(list(COMMITTED)))
+    # the speed page's own blocks print what they print now: refreshing changes nothing
+    speed = tmp_path / "speed.md"
+    speed.write_text(page("speed"))
+    assert promote.refresh_page(speed) == 6 and speed.read_text() == page("speed")
+
+
 def test_promote_from_the_shell_lists_and_says_no_in_one_line(warm_python):
     finished = warm_python.run([ROOT / "benchmarks" / "promote.py", "speed/none.json"], cwd=ROOT, timeout=60)
     assert finished.returncode == 1 and finished.stderr.startswith("promote.py: error: no measurement")
