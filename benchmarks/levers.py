@@ -36,67 +36,69 @@ OUR_SEEDS = (0, 1, 2, 3, 4)
 LEVERS = [
     (
         "compiled step, tensors in memory",
-        "one tf.function call per mini-batch from a Python loop; batch 128, "
-        "Adam 1e-3 written as tensor ops, float32",
-        dict(
-            batch_size=128,
-            schedule="constant",
-            learning_rate=1e-3,
-            label_smoothing=0.0,
-            adam_beta2=0.999,
-            compute_dtype="float32",
-            fused_adam=False,
-            whole_epoch=False,
-            jit_compile=False,
+        (
+            "one tf.function call per mini-batch from a Python loop; batch 128, "
+            "Adam 1e-3 written as tensor ops, float32"
         ),
+        {
+            "batch_size": 128,
+            "schedule": "constant",
+            "learning_rate": 1e-3,
+            "label_smoothing": 0.0,
+            "adam_beta2": 0.999,
+            "compute_dtype": "float32",
+            "fused_adam": False,
+            "whole_epoch": False,
+            "jit_compile": False,
+        },
         None,
     ),
     (
         "whole epoch in one call",
         "a tf.while_loop over the batches inside one graph",
-        dict(whole_epoch=True),
+        {"whole_epoch": True},
         "time",
     ),
     (
         "fused Adam",
         "tf.raw_ops.ResourceApplyAdam: one kernel per variable",
-        dict(fused_adam=True),
+        {"fused_adam": True},
         "time",
     ),
     (
         "XLA",
         "jit_compile=True on the epoch's graph",
-        dict(jit_compile=True),
+        {"jit_compile": True},
         "time",
     ),
     (
         "batch 256, warm-up and decay",
         "2x fewer steps; Adam's rate rises to 1e-2, then falls to 0",
-        dict(batch_size=256, schedule="warmup-decay", learning_rate=1e-2),
+        {"batch_size": 256, "schedule": "warmup-decay", "learning_rate": 1e-2},
         "time",
     ),
     (
         "label smoothing",
         "targets 0.91 / 0.01 instead of 1 / 0",
-        dict(label_smoothing=0.1),
+        {"label_smoothing": 0.1},
         "accuracy",
     ),
     (
         "Adam's beta2 0.95",
         "squared gradients averaged over about 20 steps, not 1,000",
-        dict(adam_beta2=0.95),
+        {"adam_beta2": 0.95},
         "accuracy",
     ),
     (
         "bfloat16 products",
         "matrix products in bfloat16, float32 weights and loss",
-        dict(compute_dtype="bfloat16"),
+        {"compute_dtype": "bfloat16"},
         "time",
     ),
     (
         "XLA, again",
         "jit_compile=True on the final configuration",
-        dict(jit_compile=True),
+        {"jit_compile": True},
         "time",
     ),
 ]

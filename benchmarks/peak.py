@@ -7,6 +7,7 @@ bfloat16; and how many FLOPs an epoch's products take
 them.
 """
 
+import itertools
 import time
 
 import tensorflow as tf
@@ -53,7 +54,7 @@ def step_products(batch, sizes):
     them: (rows, inner, columns, transpose_a, transpose_b) of each.
     """
     products = []
-    for index, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+    for index, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         products.append((batch, n_in, n_out, False, False))  # a W
         products.append((n_in, batch, n_out, True, False))  # a^T dz
         if index > 0:  # dz W^T; the data needs no gradient

@@ -43,7 +43,7 @@ def thread_probe(
     if limit:
         command += ["--limit", str(limit)]
     finished = subprocess.run(
-        command, capture_output=True, text=True, timeout=300
+        command, capture_output=True, text=True, timeout=300, check=False
     )
     if finished.returncode != 0:
         raise RuntimeError(

@@ -15,9 +15,9 @@ then out of date: the command says which test shows them and how to refresh
 them.
 """
 
+import contextlib
 import importlib.machinery
 import importlib.util
-import contextlib
 import io
 import json
 import re
@@ -97,7 +97,7 @@ PRINTS_RESULTS = re.compile(
     r"(```python\n(?P<code>(?:(?!```).)*?from benchmarks\.results import "
     r"(?:(?!```).)*?)```\n\n<!--pytest-codeblocks:expected-output-->\n"
     r"```text\n)(?P<output>.*?)(```)",
-    re.S,
+    re.DOTALL,
 )
 
 
@@ -110,7 +110,8 @@ def refresh_page(path):
     def rerun(match):
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            exec(compile(match["code"], str(path), "exec"), {})
+            # the page's own block, run as the tests run it
+            exec(compile(match["code"], str(path), "exec"), {})  # noqa: S102
         return match.group(1) + printed.getvalue() + match.group(4)
 
     refreshed, count = PRINTS_RESULTS.subn(rerun, text)
@@ -119,6 +120,8 @@ def refresh_page(path):
 
 
 def refresh_advice(names):
+    """What to look at once ``names`` are promoted: the pages that print
+    them."""
     pages = sorted(
         {
             page
@@ -128,16 +131,23 @@ def refresh_advice(names):
             for page in listed.split()
         }
     )
-    if not pages:
-        return "nothing on the site prints these files"
-    keys = " or ".join(pages)
-    return (
-        f"the checked outputs of {', '.join(f'docs/{p}.md' for p in pages)} "
-        "print these files: run `.venv/bin/python -m pytest "
-        f'tests/test_code_blocks.py -k "{keys}"`, copy each block\'s new '
-        "output into the page's expected-output block it reports, and check "
-        "that the prose still says what the numbers show"
-    )
+    advice = []
+    if "speed" in pages:
+        advice.append(
+            "docs/speed.md: the checked outputs that print the committed "
+            "speed runs were refreshed; check that the prose beside them "
+            "still says what they show"
+        )
+    others = [f"docs/{page}.md" for page in pages if page != "speed"]
+    if others:
+        keys = " or ".join(page for page in pages if page != "speed")
+        advice.append(
+            f"{', '.join(others)} print these files: run `.venv/bin/python "
+            f'-m pytest tests/test_code_blocks.py -k "{keys}"`, copy each '
+            "block's new output into the expected output it reports, and "
+            "check that the prose still says what the numbers show"
+        )
+    return "\n".join(advice) or "nothing on the site prints these files"
 
 
 def main(argv=None):
@@ -167,7 +177,9 @@ def main(argv=None):
     if any(name.startswith("speed/") for name in names):
         page = schema.ROOT / "docs" / "speed.md"
         count = refresh_page(page)
-        print(f"refreshed the checked outputs of {count} blocks of docs/speed.md")
+        print(
+            f"refreshed the checked outputs of {count} blocks of docs/speed.md"
+        )
     print(refresh_advice(names))
     return 0
 
