@@ -179,9 +179,7 @@ def run_benchmark(args):
     m.bench_seconds = time.perf_counter() - started
     results = schema.from_json(schema.to_json(summarize(m)))  # rounded
     print_tables(results)
-    output = args.output
-    if output is None and not args.quick:
-        output = schema.measured_path(results.generation)
+    output = output_of(args, results.generation)
     if output:
         schema.save(results, output)
         print(f"wrote {output}")
@@ -192,6 +190,15 @@ def run_benchmark(args):
             )
     print(schema.to_json(results, indent=None))
     return 0 if results.ratio_vs_keras is not None else 1
+
+
+def output_of(args, generation):
+    """Where a run's results go: --output if given; else a full run's to
+    benchmarks/new/speed/GENERATION.json, which no page reads until promoted,
+    and a quick run's nowhere."""
+    if args.output or args.quick:
+        return args.output
+    return schema.measured_path(generation)
 
 
 def accuracy_target(text):

@@ -615,6 +615,15 @@ def test_a_fresh_run_is_written_where_the_pages_do_not_read():
     assert "promote: install\n\t$(BIN)/python benchmarks/promote.py --all\n" in makefile
 
 
+def test_make_bench_writes_beside_the_committed_runs_never_over_them(tmp_path):
+    full, quick = bench.build_parser().parse_args([]), bench.build_parser().parse_args(["--quick"])
+    assert bench.output_of(full, "avx512") == schema.MEASURED / "speed" / "avx512.json"
+    assert bench.output_of(quick, "avx512") is None  # a smoke run writes nothing unless asked
+    asked = bench.build_parser().parse_args(["--output", str(tmp_path / "r.json")])
+    assert bench.output_of(asked, "avx2") == tmp_path / "r.json"
+    assert "$(BIN)/python benchmarks/bench.py\n" in (ROOT / "Makefile").read_text()  # make bench: the default
+
+
 def speed_run(generation, quick=False):
     """A committed run relabelled as a fresh run of ``generation``, as JSON text."""
     results = next(iter(COMMITTED.values()))
