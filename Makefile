@@ -10,7 +10,7 @@ KATEX := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install test serve site bench bench-distributed bench-augmentation bench-finetuning \
-	accuracy accuracy-best best-network tensorboard-screenshot lighthouse clean
+	accuracy accuracy-best promote best-network tensorboard-screenshot lighthouse clean
 
 install: $(INSTALLED) $(MNIST) $(KATEX)
 
@@ -53,37 +53,53 @@ site: install
 	rm -rf site .cache/mkdocs-jupyter .cache/notebooks .cache/katex docs/generated
 	$(BIN)/mkdocs build --strict --site-dir site
 
-# Speed: plain Keras fit vs the project's fast trainer, side by side (see benchmarks/).
+# The measurement targets below write under benchmarks/new/, which nothing on the site reads,
+# so that a fresh measurement never breaks `make test`; `make promote` commits them.
+
+# Speed: plain Keras fit vs the project's fast trainer, side by side (see benchmarks/); writes
+# benchmarks/new/speed/GENERATION.json, GENERATION being this CPU's kind (avx512-bf16,
+# avx512 or avx2), so that a run on one kind never replaces another kind's committed run.
 bench: install
 	$(BIN)/python benchmarks/bench.py
 
 # More than one device: a step on 1, 2 and 4 devices and its all-reduce (about a minute);
-# writes benchmarks/distributed.json, shown on the page "More than one device".
+# writes benchmarks/new/distributed.json (the page "More than one device" shows the
+# committed benchmarks/distributed.json).
 bench-distributed: install
 	$(BIN)/python benchmarks/distributed.py
 
 # Acceptance: the defaults of `python -m snippets train` on seeds 0-2 (about 5 minutes);
-# writes benchmarks/course_accuracy.json, shown on the MLP and system pages.
+# writes benchmarks/new/course_accuracy.json (the MLP and system pages show the committed
+# benchmarks/course_accuracy.json).
 accuracy: install
 	$(BIN)/python benchmarks/accuracy.py
 
 # What each augmentation is worth: seven short runs (about six minutes), then the best preset
-# with none and all of it (about a quarter of an hour); writes benchmarks/augmentation.json
-# and benchmarks/augmentation_full_size.json, shown on the page "Reading other hands".
+# with none and all of it (about a quarter of an hour); writes benchmarks/new/augmentation.json
+# and benchmarks/new/augmentation_full_size.json (the page "Reading other hands" shows the
+# committed ones).
 bench-augmentation: install
 	$(BIN)/python benchmarks/augmentation.py
 	$(BIN)/python benchmarks/augmentation.py --full-size
 
 # Finetuning against training from scratch and against a frozen first layer, the finetuning
-# page's set-up over ten seeds (about three minutes); writes benchmarks/finetuning_seeds.json.
+# page's set-up over ten seeds (about three minutes); writes
+# benchmarks/new/finetuning_seeds.json.
 bench-finetuning: install
 	$(BIN)/python benchmarks/finetuning_seeds.py
 
 # The same for `--preset best` on seeds 0-2, each of which must reach 99.0 % (about 10
-# minutes a seed on two cores); writes benchmarks/best_accuracy.json, shown on the system
-# and augmentation pages.
+# minutes a seed on two cores); writes benchmarks/new/best_accuracy.json (the system and
+# augmentation pages show the committed benchmarks/best_accuracy.json).
 accuracy-best: install
 	$(BIN)/python benchmarks/accuracy.py --preset best
+
+# Commits every measurement waiting in benchmarks/new/ (benchmarks/new/NAME replaces
+# benchmarks/NAME; a speed run is checked against its schema, a quick one refused), then says
+# which pages' checked outputs print them and how to refresh those. One measurement only:
+# `python benchmarks/promote.py NAME`.
+promote: install
+	$(BIN)/python benchmarks/promote.py --all
 
 # The Try it page serves the best network: `--preset best`, seed 0, trained here (about ten
 # minutes; an existing run in runs/best is resumed) and committed as int8 weights in

@@ -5,7 +5,8 @@ fresh process per seed, with the accuracies recorded beside the processor.
     .venv/bin/python benchmarks/accuracy.py --preset best
                                                               # make accuracy-best
 
-It writes benchmarks/PRESET_accuracy.json (or --output): the command, the seeds,
+It writes benchmarks/new/PRESET_accuracy.json (or --output; `make promote` commits it
+to benchmarks/PRESET_accuracy.json): the command, the seeds,
 the preset's config, per seed the test accuracy, the best epoch, the epochs run
 and the seconds (process start included), the date and the processor. Float
 results differ slightly between CPU generations (other oneDNN kernels), hence
@@ -17,6 +18,8 @@ about 10 minutes for each seed of `best`; the system page shows both files.
 """
 
 import contextlib
+import importlib.machinery
+import importlib.util
 import json
 import subprocess
 import sys
@@ -25,13 +28,23 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+if __package__ != "benchmarks":  # run as a file, not with python -m
+    # benchmarks/ is a folder of scripts, not an installed package: make
+    # benchmarks.* importable from this folder (without touching sys.path)
+    package = importlib.machinery.ModuleSpec(
+        "benchmarks", None, is_package=True
+    )
+    package.submodule_search_locations.append(str(Path(__file__).parent))
+    sys.modules.setdefault(
+        "benchmarks", importlib.util.module_from_spec(package)
+    )
+
+from benchmarks.writing import check_writable, write_report
 from snippets.common import (
     Parser,
-    check_writable,
     non_negative_int,
     processor,
     quiet_tensorflow,
-    write_report,
 )
 from snippets.config import PRESETS
 
@@ -65,7 +78,7 @@ def parse_arguments(argv):
         "--output",
         type=Path,
         help="where to write the results "
-        "(default: benchmarks/PRESET_accuracy.json)",
+        "(default: benchmarks/new/PRESET_accuracy.json, which make promote commits)",
     )
     parser.add_argument(
         "--keep-checkpoints",
@@ -78,7 +91,7 @@ def parse_arguments(argv):
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f"argument --seeds: each seed once, got {args.seeds}")
     if args.output is None:
-        args.output = FOLDER / f"{args.preset}_accuracy.json"
+        args.output = FOLDER / "new" / f"{args.preset}_accuracy.json"
     return args
 
 

@@ -7,16 +7,18 @@ test set and on the 1,500 digits drawn from handwriting fonts
     .venv/bin/python benchmarks/augmentation.py --full-size  # the preset, none and all
 
 By default a smaller, shorter run than the preset (784-512-512-10, EPOCHS epochs), so that
-the seven runs take about six minutes on two cores; writes benchmarks/augmentation.json.
+the seven runs take about six minutes on two cores; writes benchmarks/new/augmentation.json.
 With --full-size, the preset itself (784-1024-1024-10, 40 epochs) is trained twice, with
 none of its augmentation and with all of it (about a quarter of an hour); writes
-benchmarks/augmentation_full_size.json. A short run can hide what augmentation is worth:
+benchmarks/new/augmentation_full_size.json (`make promote` commits both beside this script). A short run can hide what augmentation is worth:
 bent digits are a harder task, and a network that sees them needs longer to learn it.
 The held-out digits are read once per run, after training, and decide nothing. `make
 bench-augmentation` runs both; the page "Reading other hands" (docs/augmentation.md)
 renders both files.
 """
 
+import importlib.machinery
+import importlib.util
 import json
 import sys
 import time
@@ -24,11 +26,21 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+if __package__ != "benchmarks":  # run as a file, not with python -m
+    # benchmarks/ is a folder of scripts, not an installed package: make
+    # benchmarks.* importable from this folder (without touching sys.path)
+    package = importlib.machinery.ModuleSpec(
+        "benchmarks", None, is_package=True
+    )
+    package.submodule_search_locations.append(str(Path(__file__).parent))
+    sys.modules.setdefault(
+        "benchmarks", importlib.util.module_from_spec(package)
+    )
+
+from benchmarks.writing import check_writable, write_report
 from snippets.common import (
     Parser,
-    check_writable,
     processor,
-    write_report,
 )
 from snippets.config import PRESETS
 
@@ -52,13 +64,14 @@ def parse_arguments(argv):
     parser.add_argument(
         "--output",
         type=Path,
-        help="where to write the results (default: benchmarks/augmentation.json, "
-        "or benchmarks/augmentation_full_size.json with --full-size)",
+        help="where to write the results (default: benchmarks/new/augmentation.json, "
+        "or benchmarks/new/augmentation_full_size.json with --full-size; "
+        "make promote commits them)",
     )
     args = parser.parse_args(argv)
     if args.output is None:
         name = "augmentation_full_size" if args.full_size else "augmentation"
-        args.output = FOLDER / f"{name}.json"
+        args.output = FOLDER / "new" / f"{name}.json"
     return args
 
 

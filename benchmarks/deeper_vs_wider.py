@@ -9,7 +9,7 @@ The chapter's own run (three epochs, 4,000 images, two seeds) is too small to
 tell the shapes apart. This one trains each shape of ``same_budget_shapes()``
 (784-256-10, 784-204-204-10, 784-177-177-177-10, all about 203,530
 parameters) once per seed with ``snippets.deeper.compare`` and writes
-benchmarks/deeper_vs_wider.json (or --output) atomically: the config, the
+benchmarks/new/deeper_vs_wider.json (or --output) atomically: the config, the
 seeds, per shape the test accuracy of every seed with their mean and sample
 standard deviation, the date and the processor. The chapter *Training deeper
 networks* (docs/deeper.md) reads the file.
@@ -59,7 +59,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=positive_int, default=5)
     parser.add_argument("--batch-size", type=positive_int, default=100)
     parser.add_argument(
-        "--output", type=Path, default=FOLDER / "deeper_vs_wider.json"
+        "--output", type=Path, default=FOLDER / "new" / "deeper_vs_wider.json"
     )
     args = parser.parse_args(argv)
 

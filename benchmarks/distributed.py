@@ -1,7 +1,7 @@
 """What more than one device costs: a training step of 784-256-10 on 1, 2 and 4 devices,
 and the all-reduce of its gradients alone, in milliseconds.
 
-    make bench-distributed      # about a minute; writes benchmarks/distributed.json
+    make bench-distributed      # about a minute; writes benchmarks/new/distributed.json
 
 The chapter "More than one device" (docs/distributed.md) shows the file. On a machine
 without GPUs the devices are logical CPU devices: they share the same cores, so more of
@@ -21,7 +21,8 @@ from pathlib import Path
 
 from snippets.common import processor, quiet_tensorflow, write_atomically
 
-OUTPUT = Path(__file__).with_name("distributed.json")
+# make promote commits it to benchmarks/distributed.json
+OUTPUT = Path(__file__).resolve().parent / "new" / "distributed.json"
 COUNTS = (1, 2, 4)
 GLOBAL_BATCH = 128
 
@@ -82,22 +83,27 @@ def measure(calls):
         else:
             step = make_replicated_train_step(strategy, model, optimizer, 0.0)
         step_ms[count] = milliseconds_per_call(
-            lambda step=step: float(step(x, y, seed)[0]), calls)
+            lambda step=step: float(step(x, y, seed)[0]), calls
+        )
         if strategy is None:
             continue
         # cutting the global batch into slices, one per device (in Python, every step)
         split_ms[count] = milliseconds_per_call(
-            lambda strategy=strategy: split_batch(strategy, x, y), calls)
+            lambda strategy=strategy: split_batch(strategy, x, y), calls
+        )
         # the all-reduce alone: each replica holds gradients shaped like the model's
         all_reduce = make_all_reduce(strategy, model.trainable_variables)
         all_reduce_ms[count] = milliseconds_per_call(
-            lambda all_reduce=all_reduce: float(all_reduce()), calls)
+            lambda all_reduce=all_reduce: float(all_reduce()), calls
+        )
     return step_ms, all_reduce_ms, split_ms
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=50, help="calls per timing (default 50)")
+    parser.add_argument(
+        "--calls", type=int, default=50, help="calls per timing (default 50)"
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     if args.calls < 1:
@@ -108,21 +114,38 @@ def main(argv=None):
     report = {
         "date": datetime.date.today().isoformat(),
         "processor": processor(),
-        "devices": f"{gpus} GPUs" if gpus else "logical CPU devices sharing the same cores",
+        "devices": f"{gpus} GPUs"
+        if gpus
+        else "logical CPU devices sharing the same cores",
         "global_batch": GLOBAL_BATCH,
         "step_ms": {str(count): round(ms, 3) for count, ms in step_ms.items()},
-        "all_reduce_ms": {str(count): round(ms, 3) for count, ms in all_reduce_ms.items()},
-        "split_ms": {str(count): round(ms, 3) for count, ms in split_ms.items()},
+        "all_reduce_ms": {
+            str(count): round(ms, 3) for count, ms in all_reduce_ms.items()
+        },
+        "split_ms": {
+            str(count): round(ms, 3) for count, ms in split_ms.items()
+        },
     }
     try:
-        write_atomically(args.output, (json.dumps(report, indent=2) + "\n").encode())
+        write_atomically(
+            args.output, (json.dumps(report, indent=2) + "\n").encode()
+        )
     except OSError as error:
-        print(f"error: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+        print(
+            f"error: cannot write {args.output}: {error.strerror}",
+            file=sys.stderr,
+        )
         return 1
     for count in COUNTS:
-        extra = (f", of which the split {split_ms[count]:.2f} ms and the all-reduce "
-                 f"{all_reduce_ms[count]:.2f} ms" if count > 1 else "")
-        print(f"{count} device{'s' if count > 1 else ''}: {step_ms[count]:.2f} ms a step{extra}")
+        extra = (
+            f", of which the split {split_ms[count]:.2f} ms and the all-reduce "
+            f"{all_reduce_ms[count]:.2f} ms"
+            if count > 1
+            else ""
+        )
+        print(
+            f"{count} device{'s' if count > 1 else ''}: {step_ms[count]:.2f} ms a step{extra}"
+        )
     print(f"written to {args.output}")
     return 0
 

@@ -9,7 +9,7 @@ For each seed, ``snippets.figures.finetuning.finetuned_vs_scratch(seed)``: a
 then trained on 300 images for 4 epochs from scratch, finetuned with every
 layer training, and finetuned with the restored layer frozen. The seed draws
 the base network's start and batches and the grown network's new layers and
-batches. Writes benchmarks/finetuning_seeds.json (or --output) atomically: the
+batches. Writes benchmarks/new/finetuning_seeds.json (or --output) atomically: the
 settings, the seeds, per way the final validation accuracy (on 1,000 images)
 of every seed, the saved base networks' accuracies, the date and the processor.
 The page reads the file.
@@ -21,7 +21,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from snippets.common import Parser, positive_int, processor, quiet_tensorflow, write_atomically
+from snippets.common import (
+    Parser,
+    positive_int,
+    processor,
+    quiet_tensorflow,
+    write_atomically,
+)
 
 FOLDER = Path(__file__).resolve().parent
 
@@ -33,7 +39,7 @@ def main(argv=None):
     )
     parser.add_argument("--seeds", type=positive_int, default=10)
     parser.add_argument(
-        "--output", type=Path, default=FOLDER / "finetuning_seeds.json"
+        "--output", type=Path, default=FOLDER / "new" / "finetuning_seeds.json"
     )
     args = parser.parse_args(argv)
     quiet_tensorflow()
@@ -48,9 +54,14 @@ def main(argv=None):
         for way, curve in run["curves"].items():
             final.setdefault(way, []).append(curve[-1])
         base.append(run["base_accuracy"])
-        print(f"seed {seed}: " + ", ".join(
-            f"{way} {curve[-1]:.3f}" for way, curve in run["curves"].items()),
-            flush=True)
+        print(
+            f"seed {seed}: "
+            + ", ".join(
+                f"{way} {curve[-1]:.3f}"
+                for way, curve in run["curves"].items()
+            ),
+            flush=True,
+        )
     result = {
         "config": {
             "base": list(figure.BASE),

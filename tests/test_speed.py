@@ -1,12 +1,12 @@
 """docs/speed.md: the fast trainer (snippets/fast.py) and the benchmark (benchmarks/bench.py).
 """
 
-import importlib.util
 import json
 import math
 import re
 import sys
-from dataclasses import asdict, replace
+from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -347,21 +347,15 @@ def test_speed_page_states_the_fixed_schedule():
     assert f"that is {round(first_layer_bytes / 1000, -2):.0f} KB" in text
 
 
-RESULTS = ROOT / "benchmarks" / "results.json"
+from benchmarks import baseline, bench, levers, peak, process, promote  # noqa: E402
+from benchmarks import results as schema  # noqa: E402
 
+# The committed runs, one per CPU generation ({generation: Results}), as the page reads them.
+COMMITTED = schema.committed()
 
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = load_bench()
-
-# The seeds a full run uses, as results.json writes them (keys are strings), read from
-# bench.py itself: ours runs five, the Keras baselines three.
-OUR_SEEDS = [str(seed) for seed in bench.OUR_SEEDS]
+# The seeds a full run uses, as the results file keys them (strings), read from the
+# benchmark itself: ours runs five, the Keras baselines three.
+OUR_SEEDS = [str(seed) for seed in levers.OUR_SEEDS]
 KERAS_SEEDS = [str(seed) for seed in bench.KERAS_SEEDS]
 
 
@@ -377,7 +371,7 @@ def close(a, b, rel=2e-3):
 
 def test_the_page_readme_and_notebook_name_the_seeds_bench_runs():
     words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-    ours, keras = bench.OUR_SEEDS, bench.KERAS_SEEDS
+    ours, keras = levers.OUR_SEEDS, bench.KERAS_SEEDS
     assert ours == tuple(range(len(ours))) and keras == (0, 1, 2)
     five, ours_range = words[len(ours)], f"0 to {ours[-1]}"
     text = " ".join(page("speed").split())
@@ -386,7 +380,7 @@ def test_the_page_readme_and_notebook_name_the_seeds_bench_runs():
     assert f"every one of the {five} must end at 98.0 % or better" in text
     assert f"Our {five} seeds are single points" in text and f"for each of its {five} seeds" in text
     readme = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
-    assert f"for {five} seeds, {ours_range} (`OUR_SEEDS` in `bench.py`" in readme
+    assert f"for {five} seeds, {ours_range} (`OUR_SEEDS` in `levers.py`" in readme
     assert f"our {five} seeds, all of which must reach 98.0 %" in readme
     notebook = (ROOT / "docs" / "notebooks" / "speed.py").read_text()
     notebook = " ".join(line.lstrip("# ") for line in notebook.splitlines())
@@ -396,250 +390,409 @@ def test_the_page_readme_and_notebook_name_the_seeds_bench_runs():
 
 
 def check_consistent(results):
-    """What must hold in any results file, real or tiny."""
-    for key in ("baseline_seconds_to_98", "ours_seconds_to_98", "ratio_vs_keras", "ours_epochs_to_98", "ours_gflops",
-                "matmul_peak_gflops", "fraction_of_matmul_peak", "ours_test_accuracy_by_seed", "machine", "levers"):
-        assert key in results, key
-    target = results["target_accuracy"]
+    """What must hold in any results, real or tiny (a schema.Results: every field is there
+    and of its type, or loading it failed)."""
+    r = results
+    target = r.target_accuracy
     # The headline pair: our slowest seed against Keras' fastest.
     # A quick run checks the machinery with one seed of each.
-    seeds = OUR_SEEDS[:1] if results["quick"] else OUR_SEEDS
-    keras_seeds = KERAS_SEEDS[:1] if results["quick"] else KERAS_SEEDS
-    by_seed = results["ours_seconds_by_seed"]
-    for key in ("ours_seconds_by_seed", "ours_test_accuracy_by_seed", "ours_valid_accuracy_by_seed",
-                "ours_epoch_seconds_by_seed"):
-        assert list(results[key]) == seeds, key  # every seed, in the order they ran
-    assert all(results["ours_test_accuracy_by_seed"][seed] >= target for seed in seeds)
-    assert all(len(epochs) == results["ours_config"]["epochs"]
-               for epochs in results["ours_epoch_seconds_by_seed"].values())
-    assert results["ours_seconds_to_98"] == max(by_seed.values())
-    assert results["ours_epochs_to_98"] == results["ours_config"]["epochs"]
-    assert list(results["baseline_by_seed"]) == keras_seeds
-    keras = {seed: run for seed, run in results["baseline_by_seed"].items() if run["seconds_to_target"] is not None}
-    assert results["baseline_seconds_to_98"] == min(run["seconds_to_target"] for run in keras.values())
-    fastest = results["baseline_by_seed"][str(results["baseline_seed"])]
-    assert fastest["seconds_to_target"] == results["baseline_seconds_to_98"]
-    assert fastest["epochs_to_target"] == results["baseline_epochs_to_98"]
-    # The baseline's clock stops at the FIRST epoch with the target accuracy.
-    accuracies = [row["test_accuracy"] for row in fastest["history"]]
-    assert accuracies[results["baseline_epochs_to_98"] - 1] >= target
-    assert all(accuracy < target for accuracy in accuracies[: results["baseline_epochs_to_98"] - 1])
-    # Derived numbers are what they claim to be.
-    assert close(results["ratio_vs_keras"], results["ours_seconds_to_98"] / results["baseline_seconds_to_98"])
-    assert results["matmul_peak_gflops"] == max(results["matmul_gflops_by_size"]["float32"].values())
-    assert results["bf16_matmul_peak_gflops"] == max(results["matmul_gflops_by_size"]["bfloat16"].values())
-    assert close(results["fraction_of_matmul_peak"], results["ours_gflops"] / results["matmul_peak_gflops"])
-    assert close(results["fraction_of_bf16_matmul_peak"], results["ours_gflops"] / results["bf16_matmul_peak_gflops"])
-    assert close(results["ours_gflops"], results["flops"]["per_epoch"] / results["ours_median_seconds_per_epoch"] / 1e9)
-    assert close(results["arithmetic_limit_seconds_per_epoch"]["float32"],
-                 results["flops"]["per_epoch"] / results["matmul_peak_gflops"] / 1e9)
-    config = results["ours_config"]
-    forward, backward = bench.matmul_flops(config["batch_size"], [784, *config["hidden"], 10])
-    assert results["flops"]["per_epoch"] == results["flops"]["examples_per_epoch"] // config["batch_size"] * (
-        forward + backward)
-    # The second baseline: Keras with our recipe, its fastest seed, and ours over it.
-    recipe = results["keras_same_recipe_by_seed"]
+    seeds = OUR_SEEDS[:1] if r.quick else OUR_SEEDS
+    keras_seeds = KERAS_SEEDS[:1] if r.quick else KERAS_SEEDS
+    by_seed = r.ours_seconds_by_seed
+    for field in (r.ours_seconds_by_seed, r.ours_test_accuracy_by_seed, r.ours_valid_accuracy_by_seed,
+                  r.ours_epoch_seconds_by_seed):
+        assert list(field) == seeds  # every seed, in the order they ran
+    assert all(r.ours_test_accuracy_by_seed[seed] >= target for seed in seeds)
+    assert all(len(epochs) == r.ours_config.epochs for epochs in r.ours_epoch_seconds_by_seed.values())
+    assert r.ours_seconds_to_98 == max(by_seed.values())
+    assert r.ours_epochs_to_98 == r.ours_config.epochs
+    assert list(r.baseline_by_seed) == keras_seeds
+    keras = {seed: run for seed, run in r.baseline_by_seed.items() if run.seconds_to_target is not None}
+    assert r.baseline_seconds_to_98 == min(run.seconds_to_target for run in keras.values())
+    fastest = r.baseline_by_seed[str(r.baseline_seed)]
+    assert fastest.seconds_to_target == r.baseline_seconds_to_98
+    assert fastest.epochs_to_target == r.baseline_epochs_to_98
+    accuracies = [epoch.test_accuracy for epoch in fastest.history]
+    assert accuracies[r.baseline_epochs_to_98 - 1] >= target
+    assert all(accuracy < target for accuracy in accuracies[: r.baseline_epochs_to_98 - 1])
+    assert close(r.ratio_vs_keras, r.ours_seconds_to_98 / r.baseline_seconds_to_98)
+    assert r.matmul_peak_gflops == max(r.matmul_gflops_by_size["float32"].values())
+    assert r.bf16_matmul_peak_gflops == max(r.matmul_gflops_by_size["bfloat16"].values())
+    assert close(r.fraction_of_matmul_peak, r.ours_gflops / r.matmul_peak_gflops)
+    assert close(r.fraction_of_bf16_matmul_peak, r.ours_gflops / r.bf16_matmul_peak_gflops)
+    assert close(r.ours_gflops, r.flops.per_epoch / r.ours_median_seconds_per_epoch / 1e9)
+    assert close(r.arithmetic_limit_seconds_per_epoch["float32"], r.flops.per_epoch / r.matmul_peak_gflops / 1e9)
+    config = r.ours_config
+    forward, backward = matmul_flops(config.batch_size, [784, *config.hidden, 10])
+    assert r.flops.per_epoch == r.flops.examples_per_epoch // config.batch_size * (forward + backward)
+    recipe = r.keras_same_recipe_by_seed
     assert list(recipe) == keras_seeds
-    assert all(len(run["history"]) == results["ours_config"]["epochs"] for run in recipe.values())
-    reached = [run["seconds_to_target"] for run in recipe.values() if run["seconds_to_target"] is not None]
-    assert results["keras_same_recipe_seconds_to_98"] == (min(reached) if reached else None)
-    if reached:
-        assert close(results["ratio_vs_keras_same_recipe"],
-                     results["ours_seconds_to_98"] / results["keras_same_recipe_seconds_to_98"])
-    assert close(results["ratio_vs_keras_same_recipe_per_epoch"],
-                 results["ours_seconds_per_epoch"] / results["keras_same_recipe_seconds_per_epoch"])
-    assert close(results["ratio_vs_keras_per_epoch"],
-                 results["ours_seconds_per_epoch"] / results["keras_seconds_per_epoch"])
-    # Per epoch, all three by their best compiled epoch over every seed; ours' FLOP/s by the median one.
-    ours_epochs = [seconds for run in results["ours_epoch_seconds_by_seed"].values() for seconds in run[1:] or run]
-    assert results["ours_seconds_per_epoch"] == min(ours_epochs)
-    assert close(results["ours_median_seconds_per_epoch"], float(np.median(ours_epochs)))
-    for key, runs in (("keras_seconds_per_epoch", results["baseline_by_seed"]), ("keras_same_recipe_seconds_per_epoch", recipe)):
-        compiled = [seconds for run in runs.values() for seconds in bench.compiled_epochs(run["history"])]
-        assert close(results[key], min(compiled))
-    # The whole process, start-up included: a quick run skips it; a full one times the plain Keras
-    # script for the epochs Keras' fastest seed needed, and ours with its fixed schedule.
-    whole = results["whole_process"]
-    if results["quick"]:
+    assert all(len(run.history) == config.epochs for run in recipe.values())
+    reached = [run.seconds_to_target for run in recipe.values() if run.seconds_to_target is not None]
+    assert r.keras_same_recipe_seconds_to_98 == (min(reached) if reached else None)
+    if r.keras_same_recipe_seconds_to_98:
+        assert close(r.ratio_vs_keras_same_recipe, r.ours_seconds_to_98 / r.keras_same_recipe_seconds_to_98)
+    assert close(r.ratio_vs_keras_same_recipe_per_epoch,
+                 r.ours_seconds_per_epoch / r.keras_same_recipe_seconds_per_epoch)
+    assert close(r.ratio_vs_keras_per_epoch, r.ours_seconds_per_epoch / r.keras_seconds_per_epoch)
+    # per compiled epoch: the best epoch after the first, over all seeds
+    ours_epochs = [seconds for run in r.ours_epoch_seconds_by_seed.values() for seconds in run[1:] or run]
+    assert r.ours_seconds_per_epoch == min(ours_epochs)
+    assert close(r.ours_median_seconds_per_epoch, float(np.median(ours_epochs)))
+    for per_epoch, runs in ((r.keras_seconds_per_epoch, r.baseline_by_seed), (r.keras_same_recipe_seconds_per_epoch,
+                                                                              recipe)):
+        compiled = [seconds for run in runs.values() for seconds in baseline.compiled_epochs(run.history)]
+        assert close(per_epoch, min(compiled))
+    # The whole process, start-up included: measured in a full run only.
+    whole = r.whole_process
+    if r.quick:
         assert whole is None
     else:
-        assert whole["keras_script"] == (f"python benchmarks/plain_keras.py --seed {results['baseline_seed']} "
-                                         f"--epochs {results['baseline_epochs_to_98']}")
-        assert whole["ours"] == "python -m snippets train --fast"
-        assert close(whole["ratio"], whole["ours_seconds"] / whole["keras_script_seconds"])
-        assert whole["ours_test_accuracy"] >= target and whole["keras_script_test_accuracy"] > target - 0.01
-    # The probe's decision, and the Keras policy that follows it.
-    probe = results["compute_dtype_probe"]
-    if results["machine"]["bfloat16_hardware"] == fast.NO_BFLOAT16:  # decided by the CPU's flags
-        assert probe["chosen"] == "float32" and probe["reason"].endswith("(not measured)")
-    else:  # by the measurement
-        assert probe["chosen"] == fast.choose_compute_dtype(probe["step_seconds"], "")[0]
-    assert probe["reason"].startswith(f"matrix products in {probe['chosen']}: ")
-    assert results["keras_same_recipe_policy"] == {"float32": "float32", "bfloat16": "mixed_bfloat16"}[probe["chosen"]]
-    # The fractions of peak: over the best square peak, and over the best at the epoch's own shapes.
-    assert results["best_matmul_peak_gflops"] == max(results["matmul_peak_gflops"], results["bf16_matmul_peak_gflops"])
-    assert close(results["fraction_of_best_matmul_peak"], results["ours_gflops"] / results["best_matmul_peak_gflops"])
-    assert results["best_matmul_gflops_at_epoch_shapes"] == max(results["matmul_gflops_at_epoch_shapes"].values())
-    assert close(results["fraction_of_matmul_peak_at_epoch_shapes"],
-                 results["ours_gflops"] / results["best_matmul_gflops_at_epoch_shapes"])
-    assert [tuple(p) for p in results["epoch_shapes"]] == bench.step_products(config["batch_size"],
-                                                                              [784, *config["hidden"], 10])
+        assert whole.keras_script == (f"python benchmarks/plain_keras.py --seed {r.baseline_seed} "
+                                      f"--epochs {r.baseline_epochs_to_98}")
+        assert whole.ours == "python -m snippets train --fast"
+        assert close(whole.ratio, whole.ours_seconds / whole.keras_script_seconds)
+        assert 0 < whole.import_tensorflow_seconds < whole.ours_seconds < whole.keras_script_seconds
+    probe = r.compute_dtype_probe
+    if r.machine.bfloat16_hardware == fast.NO_BFLOAT16:  # decided by the CPU's flags
+        assert probe.chosen == "float32" and "not measured" in probe.reason
+    assert sorted(probe.step_seconds) == ["bfloat16", "float32"]
+    assert probe.bfloat16_must_be_faster_by == fast.BFLOAT16_MUST_BE_FASTER_BY
+    assert r.keras_same_recipe_policy == {"float32": "float32", "bfloat16": "mixed_bfloat16"}[probe.chosen]
+    assert r.best_matmul_peak_gflops == max(r.matmul_peak_gflops, r.bf16_matmul_peak_gflops)
+    assert close(r.fraction_of_best_matmul_peak, r.ours_gflops / r.best_matmul_peak_gflops)
+    assert r.best_matmul_gflops_at_epoch_shapes == max(r.matmul_gflops_at_epoch_shapes.values())
+    assert close(r.fraction_of_matmul_peak_at_epoch_shapes, r.ours_gflops / r.best_matmul_gflops_at_epoch_shapes)
+    assert [tuple(p) for p in r.epoch_shapes] == peak.step_products(config.batch_size, [784, *config.hidden, 10])
     # The lever table: references first, then each lever, kept exactly where it helped in this run.
-    names = [row["name"] for row in results["levers"]]
+    names = [row.name for row in r.levers]
     assert names[:2] == ["Keras model.fit (baseline)", "the chapter's trainer"]
-    assert names[2:] == [name for name, _, _, _ in bench.LEVERS]
-    for row in results["levers"]:
-        assert row["seconds_per_epoch"] > 0 and row["compile_seconds"] >= 0
+    assert names[2:] == [name for name, _, _, _ in levers.LEVERS]
+    for row in r.levers:
+        assert row.seconds_per_epoch > 0 and row.compile_seconds >= 0
     # The noise behind "kept" is the spread of our seeds after the first (which also pays the
     # process's start-up), at least LEAST_NOISE; and each lever is judged with that noise.
-    assert results["lever_noise_seeds"] == seeds[1:]
-    assert results["lever_noise"] >= bench.LEAST_NOISE
+    assert r.lever_noise_seeds == seeds[1:]
+    assert r.lever_noise >= levers.LEAST_NOISE
     # The race's clock is building plus the schedule; the noise is the schedules' spread.
-    building = results["ours_building_seconds_by_seed"]
+    building = r.ours_building_seconds_by_seed
     assert list(building) == seeds and all(seconds >= 0 for seconds in building.values())
     for seed in seeds:
-        assert by_seed[seed] >= building[seed] + sum(results["ours_epoch_seconds_by_seed"][seed]) - 1e-3
-    assert close(results["lever_noise"], bench.lever_noise([by_seed[seed] - building[seed] for seed in seeds]))
-    check_kept(results["levers"][2:], results["lever_noise"])
-    check_judged_over_seeds(results)
-    assert [row["intra_op_threads"] for row in results["threads"]] == ([1] if results["quick"] else [1, 2])
-    machine = results["machine"]
-    assert machine["logical_cpus"] >= 1 and machine["tensorflow"] and machine["cpu"]
+        assert by_seed[seed] >= building[seed] + sum(r.ours_epoch_seconds_by_seed[seed]) - 1e-3
+    assert close(r.lever_noise, levers.lever_noise([by_seed[seed] - building[seed] for seed in seeds]))
+    check_kept(r.levers[2:], r.lever_noise)
+    check_judged_over_seeds(r)
+    assert [row.intra_op_threads for row in r.threads] == ([1] if r.quick else [1, 2])
+    assert r.machine.logical_cpus >= 1 and r.machine.tensorflow and r.machine.cpu
 
 
 def check_judged_over_seeds(results):
     """A lever judged by accuracy, and the row it changed, ran every seed of the lever table;
     its verdict is what they show. The larger batch ran the same seeds, for FAST's epochs
     and one more."""
-    seeds = len(OUR_SEEDS[:2] if results["quick"] else OUR_SEEDS)
-    rows = results["levers"][2:]
+    seeds = len(OUR_SEEDS[:2] if results.quick else OUR_SEEDS)
+    rows = results.levers[2:]
     judged = 0
     for index, row in enumerate(rows):
-        if row["judged_by"] != "accuracy":
-            assert "accuracy_verdict" not in row, row["name"]
+        if row.judged_by != "accuracy":
+            assert row.accuracy_verdict is None, row.name
             continue
         judged += 1
-        before = next(r for r in reversed(rows[:index]) if r["kept"] is not False)
+        before = next(r for r in reversed(rows[:index]) if r.kept is not False)
         for measured in (row, before):
-            assert len(measured["valid_accuracy_by_seed"]) == seeds, measured["name"]
-            assert measured["valid_accuracy_by_seed"][0] == measured["valid_accuracy"]
-        assert row["accuracy_verdict"] == bench.accuracy_verdict(row, before), row["name"]
-    assert judged == sum(judged_by == "accuracy" for *_, judged_by in bench.LEVERS)
-    larger, config = results["larger_batch"], results["ours_config"]
-    batch, epochs = config["batch_size"], config["epochs"]
-    assert [(run["batch_size"], run["epochs"]) for run in larger["runs"]] == [
+            assert len(measured.valid_accuracy_by_seed) == seeds, measured.name
+            assert measured.valid_accuracy_by_seed[0] == measured.valid_accuracy
+        assert row.accuracy_verdict == levers.accuracy_verdict(row, before), row.name
+    assert judged == sum(judged_by == "accuracy" for *_, judged_by in levers.LEVERS)
+    runs, config = results.larger_batch.runs, results.ours_config
+    batch, epochs = config.batch_size, config.epochs
+    assert [(run.batch_size, run.epochs) for run in runs] == [
         (batch, epochs), (2 * batch, epochs), (2 * batch, epochs + 1)]
-    for run in larger["runs"]:
-        assert len(run["valid_accuracy_by_seed"]) == len(run["seconds_by_seed"]) == seeds
-        assert all(0 < value <= 1 for value in run["valid_accuracy_by_seed"].values())
-        assert all(value > 0 for value in run["seconds_by_seed"].values())
+    for run in runs:
+        assert len(run.valid_accuracy_by_seed) == len(run.seconds_by_seed) == seeds
+        assert all(0 < value <= 1 for value in run.valid_accuracy_by_seed.values())
+        assert all(value > 0 for value in run.seconds_by_seed.values())
 
 
 def check_kept(rows, noise):
     """Each lever is kept exactly when its row beat the last kept row, as ``helped`` measures."""
-    assert rows[0]["kept"] is None  # the starting point
+    assert rows[0].kept is None  # the starting point
     before = rows[0]
     for row in rows[1:]:
-        assert row["kept"] == bench.helped(row, before, row["judged_by"], noise), row["name"]
-        if row["kept"]:
+        assert row.kept == levers.helped(row, before, row.judged_by, noise), row.name
+        if row.kept:
             before = row
 
 
-def test_results_file_is_complete_and_consistent():
-    results = json.loads(RESULTS.read_text())
+def test_a_committed_run_for_at_least_one_generation_each_in_its_own_file():
+    assert COMMITTED, "no committed speed run in benchmarks/speed/"
+    assert sorted(path.stem for path in schema.COMMITTED.glob("*.json")) == sorted(COMMITTED)
+    for generation, results in COMMITTED.items():
+        assert generation in schema.GENERATIONS
+        assert results.generation == results.machine.generation == generation
+        # the file says where its numbers came from where not all from its machine
+        assert results.provenance
+        if results.levers_rejudged:
+            other = results.levers_rejudged.machine
+            assert other.generation in results.provenance and other.cpu_family_and_model in results.provenance
+
+
+@pytest.mark.parametrize("generation", list(COMMITTED))
+def test_results_file_is_complete_and_consistent(generation):
+    results = COMMITTED[generation]
     check_consistent(results)
-    assert results["quick"] is False
-    assert results["target_accuracy"] == 0.98
+    assert results.quick is False
+    assert results.target_accuracy == 0.98
     # It was produced by today's fixed schedule on all 55,000 training images.
-    assert results["ours_config"] == json.loads(json.dumps(asdict(FAST)))
-    assert results["flops"]["per_epoch"] == bench.training_flops_per_epoch(FAST, 55000)
+    assert results.ours_config == FAST
+    assert results.flops.per_epoch == peak.training_flops_per_epoch(FAST, 55000)
     # What the page says of XLA: its rows run an epoch faster than the row they change, and
     # compile for longer.
-    levers = results["levers"]
-    for index, row in enumerate(levers):
-        if "XLA" in row["name"]:
-            before = next(r for r in reversed(levers[1:index]) if r["kept"] is not False)
-            assert row["seconds_per_epoch"] < before["seconds_per_epoch"]
-            assert row["compile_seconds"] > before["compile_seconds"]
+    rows = results.levers
+    for index, row in enumerate(rows):
+        if "XLA" in row.name:
+            before = next(r for r in reversed(rows[1:index]) if r.kept is not False)
+            assert row.seconds_per_epoch < before.seconds_per_epoch
+            assert row.compile_seconds > before.compile_seconds
+
+
+# The schema: written and read by the same code, strict on the way in --------------------
+
+def test_the_schema_reads_back_what_it_writes(tmp_path):
+    for results in COMMITTED.values():
+        path = tmp_path / "again.json"
+        schema.save(results, path)
+        assert schema.load(path) == results
+        assert path.read_text() == schema.to_json(results) + "\n"
+        assert json.loads(path.read_text())["levers"][2]["name"] == results.levers[2].name
+
+
+def test_the_schema_refuses_a_file_that_does_not_fit(tmp_path):
+    text = (schema.COMMITTED / f"{next(iter(COMMITTED))}.json").read_text()
+    good = json.loads(text)
+    cases = [
+        (dict(good, ours_gflops_typo=1.0), "unknown field 'ours_gflops_typo'"),
+        ({k: v for k, v in good.items() if k != "levers"}, "no field 'levers'"),
+        (dict(good, ratio_vs_keras="fast"), "ratio_vs_keras: expected float"),
+        (dict(good, baseline_seed=True), "baseline_seed: expected int"),
+        (dict(good, levers=[{**good["levers"][0], "kept": "yes"}]), "levers[0].kept: expected bool"),
+    ]
+    for value, message in cases:
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(value))
+        with pytest.raises(schema.SchemaError) as error:
+            schema.load(path)
+        assert message in str(error.value) and str(path) in str(error.value)
+    path.write_text("{not json")
+    with pytest.raises(schema.SchemaError, match="not JSON"):
+        schema.load(path)
+
+
+@pytest.mark.parametrize("flags, generation", [
+    ("fpu sse2 avx avx2 fma avx512f avx512bw avx512_bf16 amx_tile", "avx512-bf16"),  # AMD EPYC 25/17
+    ("fpu sse2 avx avx2 fma avx512f avx512bw avx512_vnni", "avx512"),  # Intel Xeon 6/207
+    ("fpu sse2 avx avx2 fma", "avx2"),  # AMD EPYC 25/1
+    ("fp asimd", "other"),
+])
+def test_a_cpu_is_classed_by_its_flags(flags, generation, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: a CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+    assert schema.cpu_generation(schema.this_cpus_flags(cpuinfo)) == generation
+    assert schema.this_cpus_flags(tmp_path / "absent") == []
+
+
+# A fresh measurement waits in benchmarks/new/ until it is promoted ----------------------
+
+def test_a_fresh_run_is_written_where_the_pages_do_not_read():
+    assert schema.measured_path("avx2").parent.parent == schema.MEASURED != schema.COMMITTED
+    assert ".cache" not in schema.MEASURED.parts  # `make clean` keeps it
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "benchmarks/new/" in ignored
+    for script in ("accuracy", "augmentation", "distributed", "finetuning_seeds", "deeper_vs_wider"):
+        source = (ROOT / "benchmarks" / f"{script}.py").read_text()
+        assert '/ "new" /' in source, script
+    makefile = (ROOT / "Makefile").read_text()
+    assert "promote: install\n\t$(BIN)/python benchmarks/promote.py --all\n" in makefile
+
+
+def test_make_bench_writes_beside_the_committed_runs_never_over_them(tmp_path):
+    full, quick = bench.build_parser().parse_args([]), bench.build_parser().parse_args(["--quick"])
+    assert bench.output_of(full, "avx512") == schema.MEASURED / "speed" / "avx512.json"
+    assert bench.output_of(quick, "avx512") is None  # a smoke run writes nothing unless asked
+    asked = bench.build_parser().parse_args(["--output", str(tmp_path / "r.json")])
+    assert bench.output_of(asked, "avx2") == tmp_path / "r.json"
+    assert "$(BIN)/python benchmarks/bench.py\n" in (ROOT / "Makefile").read_text()  # make bench: the default
+
+
+def speed_run(generation, quick=False):
+    """A committed run relabelled as a fresh run of ``generation``, as JSON text."""
+    results = next(iter(COMMITTED.values()))
+    results = replace(results, generation=generation, quick=quick,
+                      machine=replace(results.machine, generation=generation))
+    return schema.to_json(results)
+
+
+def test_promote_moves_a_run_to_its_generations_file_and_leaves_the_others(tmp_path):
+    new, committed = tmp_path / "new", tmp_path / "benchmarks"
+    (new / "speed").mkdir(parents=True)
+    (committed / "speed").mkdir(parents=True)
+    (committed / "speed" / "avx2.json").write_text(speed_run("avx2"))
+    (new / "speed" / "avx512.json").write_text(speed_run("avx512"))
+    (new / "course_accuracy.json").write_text('{"seeds": [0, 1, 2]}')
+    assert promote.waiting(new) == ["course_accuracy.json", "speed/avx512.json"]
+    target = promote.promote("speed/avx512.json", new, committed)
+    assert target == committed / "speed" / "avx512.json" and not (new / "speed" / "avx512.json").exists()
+    assert list(schema.committed(committed / "speed")) == ["avx512", "avx2"]  # both shown
+    assert schema.committed(committed / "speed")["avx2"].generation == "avx2"  # untouched
+    promote.promote("course_accuracy.json", new, committed)
+    assert json.loads((committed / "course_accuracy.json").read_text()) == {"seeds": [0, 1, 2]}
+    assert promote.waiting(new) == []
+    advice = promote.refresh_advice(["speed/avx512.json", "course_accuracy.json"])
+    assert "docs/speed.md" in advice and "refreshed" in advice
+    assert "docs/mlp.md" in advice and "tests/test_code_blocks.py" in advice
+
+
+def test_promote_refuses_a_quick_run_a_misnamed_one_and_a_missing_one(tmp_path):
+    new, committed = tmp_path / "new", tmp_path / "benchmarks"
+    (new / "speed").mkdir(parents=True)
+    (new / "speed" / "avx2.json").write_text(speed_run("avx2", quick=True))
+    (new / "speed" / "avx512.json").write_text(speed_run("avx2"))
+    (new / "distributed.json").write_text("{half")
+    for name, message in (("speed/avx2.json", "quick run"), ("speed/avx512.json", "generation avx2"),
+                          ("distributed.json", "not JSON"), ("speed/other.json", "no measurement")):
+        with pytest.raises(ValueError, match=message):
+            promote.promote(name, new, committed)
+    assert not committed.exists()  # nothing was moved
+
+
+def test_promote_refreshes_the_checked_outputs_that_print_the_committed_runs(tmp_path):
+    page_text = """Text.
+
+```python
+from benchmarks.results import committed
+
+print(list(committed()))
+```
+
+<!--pytest-codeblocks:expected-output-->
+```text
+['an old generation']
+```
+
+```python
+print("not about the results")
+```
+
+<!--pytest-codeblocks:expected-output-->
+```text
+left alone
+```
+"""
+    path = tmp_path / "page.md"
+    path.write_text(page_text)
+    assert promote.refresh_page(path) == 1
+    assert path.read_text() == page_text.replace("['an old generation']", str(list(COMMITTED)))
+    # the speed page's own blocks print what they print now: refreshing changes nothing
+    speed = tmp_path / "speed.md"
+    speed.write_text(page("speed"))
+    assert promote.refresh_page(speed) == 6 and speed.read_text() == page("speed")
+
+
+def test_promote_from_the_shell_lists_and_says_no_in_one_line(warm_python):
+    finished = warm_python.run([ROOT / "benchmarks" / "promote.py", "speed/none.json"], cwd=ROOT, timeout=60)
+    assert finished.returncode == 1 and finished.stderr.startswith("promote.py: error: no measurement")
+    assert one_line_error(finished.stderr) and "Traceback" not in finished.stderr
 
 
 def test_the_levers_try_every_switch_of_the_fast_configuration():
     # All levers but XLA (which FAST leaves out) lead from the starting point to FAST with
     # bfloat16 products: the table measures each setting the fast trainer has.
-    config = replace(FAST, **bench.LEVERS[0][2])
-    for name, _, changes, judged_by in bench.LEVERS[1:]:
+    config = replace(FAST, **levers.LEVERS[0][2])
+    for name, _, changes, judged_by in levers.LEVERS[1:]:
         assert judged_by in ("time", "accuracy")
         if "XLA" not in name:
             config = replace(config, **changes)
     assert config == replace(FAST, compute_dtype="bfloat16")
 
 
-def seeds_of(*accuracies):
+def seeds_of(*accuracies, total_seconds=3.0, name="", kept=None, judged_by=None):
     """A lever row measured on five seeds (the first is its own run)."""
-    return {"valid_accuracy": accuracies[0], "valid_accuracy_by_seed": list(accuracies)}
+    return SimpleNamespace(valid_accuracy=accuracies[0], valid_accuracy_by_seed=list(accuracies),
+                           total_seconds=total_seconds, name=name, kept=kept, judged_by=judged_by)
 
 
 def test_a_lever_is_kept_only_where_it_helped():
-    before = {"total_seconds": 3.0, **seeds_of(0.980, 0.982, 0.978, 0.981, 0.979)}
-    assert bench.helped({"total_seconds": 2.5, "valid_accuracy": 0.97}, before, "time", 0.05)
-    assert not bench.helped({"total_seconds": 2.9, "valid_accuracy": 0.99}, before, "time", 0.05)  # within noise
-    assert not bench.helped({"total_seconds": 3.8, "valid_accuracy": 0.98}, before, "time", 0.05)  # slower
+    helped = levers.helped
+    before = seeds_of(0.980, 0.982, 0.978, 0.981, 0.979)
+    assert helped(seeds_of(0.97, total_seconds=2.5), before, "time", 0.05)
+    assert not helped(seeds_of(0.99, total_seconds=2.9), before, "time", 0.05)  # within noise
+    assert not helped(seeds_of(0.98, total_seconds=3.8), before, "time", 0.05)  # slower
     # By accuracy, over the seeds: clearly higher is kept, even at some cost in time ...
-    higher = seeds_of(0.985, 0.986, 0.984, 0.985, 0.987)
-    assert bench.accuracy_verdict(higher, before) == "higher"
-    assert bench.helped({"total_seconds": 3.2, **higher}, before, "accuracy", 0.05)
+    higher = (0.985, 0.986, 0.984, 0.985, 0.987)
+    assert levers.accuracy_verdict(seeds_of(*higher), before) == "higher"
+    assert helped(seeds_of(*higher, total_seconds=3.2), before, "accuracy", 0.05)
     # ... clearly lower is not, however fast ...
-    lower = seeds_of(0.975, 0.974, 0.976, 0.975, 0.973)
-    assert bench.accuracy_verdict(lower, before) == "lower"
-    assert not bench.helped({"total_seconds": 2.0, **lower}, before, "accuracy", 0.05)
+    lower = (0.975, 0.974, 0.976, 0.975, 0.973)
+    assert levers.accuracy_verdict(seeds_of(*lower), before) == "lower"
+    assert not helped(seeds_of(*lower, total_seconds=2.0), before, "accuracy", 0.05)
     # ... and one run that rose by half a point is not enough: inside the seeds' noise the
     # lever is kept only if it costs no time.
-    same = seeds_of(0.985, 0.977, 0.982, 0.979, 0.980)
-    assert same["valid_accuracy"] > before["valid_accuracy"] + 0.004
-    assert bench.accuracy_verdict(same, before) == "no difference detected"
-    assert bench.helped({"total_seconds": 3.1, **same}, before, "accuracy", 0.05)  # within the time noise
-    assert not bench.helped({"total_seconds": 3.3, **same}, before, "accuracy", 0.05)  # slower
+    same = (0.985, 0.977, 0.982, 0.979, 0.980)
+    assert same[0] > before.valid_accuracy + 0.004
+    assert levers.accuracy_verdict(seeds_of(*same), before) == "no difference detected"
+    assert helped(seeds_of(*same, total_seconds=3.1), before, "accuracy", 0.05)  # within the time noise
+    assert not helped(seeds_of(*same, total_seconds=3.3), before, "accuracy", 0.05)  # slower
     # The table follows: a slower bfloat16 row is "no", and the next row is compared with the last kept one.
-    rows = [{"name": "start", "kept": None, "judged_by": None, "total_seconds": 3.0, "valid_accuracy": 0.98},
-            {"name": "bfloat16", "kept": False, "judged_by": "time", "total_seconds": 3.8, "valid_accuracy": 0.98},
-            {"name": "XLA", "kept": True, "judged_by": "time", "total_seconds": 2.0, "valid_accuracy": 0.98}]
+    rows = [seeds_of(0.98, name="start"),
+            seeds_of(0.98, name="bfloat16", kept=False, judged_by="time", total_seconds=3.8),
+            seeds_of(0.98, name="XLA", kept=True, judged_by="time", total_seconds=2.0)]
     check_kept(rows, 0.05)
     with pytest.raises(AssertionError):
-        check_kept([rows[0], dict(rows[1], kept=True)], 0.05)
+        check_kept([rows[0], replace_namespace(rows[1], kept=True)], 0.05)
+
+
+def replace_namespace(row, **changes):
+    return SimpleNamespace(**{**vars(row), **changes})
 
 
 def test_the_noise_is_the_spread_of_the_seeds_after_the_first():
+    lever_noise = levers.lever_noise
     # Whole runs as the issue's run measured them: seed 0 paid the process's start-up.
     seconds = [5.6625, 4.372, 4.218, 4.30, 4.25]
-    assert bench.lever_noise(seconds) == pytest.approx((4.372 - 4.218) / 4.218)
+    assert lever_noise(seconds) == pytest.approx((4.372 - 4.218) / 4.218)
     # However slow the first seed, the noise stays; a slower seed after it widens it.
-    assert bench.lever_noise([50.0, *seconds[1:]]) == bench.lever_noise(seconds)
-    assert bench.lever_noise([*seconds[:4], 5.0]) == pytest.approx((5.0 - 4.218) / 4.218)
-    assert bench.lever_noise([4.0, 4.6, 4.0]) == pytest.approx(0.15)  # the first can be the fastest too
+    assert lever_noise([50.0, *seconds[1:]]) == lever_noise(seconds)
+    assert lever_noise([*seconds[:4], 5.0]) == pytest.approx((5.0 - 4.218) / 4.218)
+    assert lever_noise([4.0, 4.6, 4.0]) == pytest.approx(0.15)  # the first can be the fastest too
     # Never below the floor: identical runs after the first, one of them, or none (a quick run).
     for runs in ([9.0, 4.0, 4.0, 4.0], [9.0, 4.0], [9.0]):
-        assert bench.lever_noise(runs) == bench.LEAST_NOISE
+        assert lever_noise(runs) == levers.LEAST_NOISE
     # Fused Adam's row in that run shortened the whole run from 8.66 s to 6.64 s: kept with
     # this noise, turned down by the old one, which counted the first seed.
-    whole_epoch, fused = {"total_seconds": 8.6634}, {"total_seconds": 6.6354}
-    assert bench.helped(fused, whole_epoch, "time", bench.lever_noise(seconds))
-    assert not bench.helped(fused, whole_epoch, "time", (max(seconds) - min(seconds)) / min(seconds))
+    whole_epoch, fused = SimpleNamespace(total_seconds=8.6634), SimpleNamespace(total_seconds=6.6354)
+    assert levers.helped(fused, whole_epoch, "time", lever_noise(seconds))
+    assert not levers.helped(fused, whole_epoch, "time", (max(seconds) - min(seconds)) / min(seconds))
 
 
 def test_pieces():
-    assert bench.matmul_gflops(64, repeats=2) > 0
-    peak, by_size = bench.matmul_peak(tf.float32, ((32, 2), (64, 2)))
-    assert sorted(by_size) == ["32", "64"] and peak == max(by_size.values()) > 0
-    assert bench.epoch_times([3.0, 1.2, 1.0, 1.1]) == {"seconds_per_epoch": 1.0, "compile_seconds": 2.0}
-    assert bench.epoch_times([0.5]) == {"seconds_per_epoch": 0.5, "compile_seconds": 0.0}
-    assert bench.rounded({"a": [0.123456, 12.345678], "b": 7}) == {"a": [0.1235, 12.3457], "b": 7}
-    assert bench.training_flops_per_epoch(replace(FAST, batch_size=100), 1050) == 10 * sum(
-        bench.matmul_flops(100, [784, 256, 10]))
+    assert peak.matmul_gflops(64, repeats=2) > 0
+    best, by_size = peak.matmul_peak(tf.float32, ((32, 2), (64, 2)))
+    assert sorted(by_size) == ["32", "64"] and best == max(by_size.values()) > 0
+    assert baseline.epoch_times([3.0, 1.2, 1.0, 1.1]) == {"seconds_per_epoch": 1.0, "compile_seconds": 2.0}
+    assert baseline.epoch_times([0.5]) == {"seconds_per_epoch": 0.5, "compile_seconds": 0.0}
+    assert schema.rounded({"a": [0.123456, 12.345678], "b": 7}) == {"a": [0.1235, 12.3457], "b": 7}
+    assert peak.training_flops_per_epoch(replace(FAST, batch_size=100), 1050) == 10 * sum(
+        matmul_flops(100, [784, 256, 10]))
     # The step's products at their exact shapes: the same FLOPs as matmul_flops counts.
-    products = bench.step_products(512, [784, 256, 10])
+    products = peak.step_products(512, [784, 256, 10])
     assert products[0] == (512, 784, 256, False, False)  # the 512x784 batch by the 784x256 weights
-    assert sum(2 * m * k * n for m, k, n, _, _ in products) == sum(bench.matmul_flops(512, [784, 256, 10]))
-    assert bench.matmul_gflops_at_shapes(32, [64, 16, 10], repeats=2) > 0
+    assert sum(2 * m * k * n for m, k, n, _, _ in products) == sum(matmul_flops(512, [784, 256, 10]))
+    assert peak.matmul_gflops_at_shapes(32, [64, 16, 10], repeats=2) > 0
+
+
+def test_each_phase_of_the_benchmark_is_a_module_that_reads_top_to_bottom():
+    for path in (ROOT / "benchmarks").glob("*.py"):
+        assert len(path.read_text().splitlines()) <= 320, path.name
 
 
 @pytest.fixture(scope="module")
@@ -652,16 +805,19 @@ def tiny_run(tmp_path_factory, warm_python):
 
 def test_a_tiny_run_prints_a_table_and_writes_the_same_json(tiny_run):
     finished, output = tiny_run
-    last = json.loads(finished.stdout.strip().splitlines()[-1])
-    assert last == json.loads(output.read_text())
-    assert last["quick"] is True
+    last = schema.from_json(finished.stdout.strip().splitlines()[-1])
+    assert last == schema.load(output)
+    assert last.quick is True
+    assert last.generation == schema.cpu_generation(schema.this_cpus_flags()) == last.machine.generation
     check_consistent(last)
     assert "lever" in finished.stdout and "s/epoch" in finished.stdout
     assert "Keras with our recipe" in finished.stdout and "ratio_vs_keras_same_recipe" in finished.stdout
-    assert f"probe: {last['compute_dtype_probe']['reason']}" in finished.stdout
+    assert f"probe: {last.compute_dtype_probe.reason}" in finished.stdout
     # The footer names the levers judged by accuracy, as the lever list has them.
-    by_accuracy = [name for name, _, _, judged_by in bench.LEVERS if judged_by == "accuracy"]
+    by_accuracy = [name for name, _, _, judged_by in levers.LEVERS if judged_by == "accuracy"]
     assert len(by_accuracy) >= 2 and f"for a lever judged by accuracy ({', '.join(by_accuracy)})" in finished.stdout
+    # Nothing the site reads was touched.
+    assert schema.committed() == COMMITTED
 
 
 def test_the_plain_keras_script_trains_and_prints_its_accuracy(warm_python):
@@ -673,7 +829,7 @@ def test_the_plain_keras_script_trains_and_prints_its_accuracy(warm_python):
 
 def test_a_failed_timed_process_is_one_line():
     with pytest.raises(RuntimeError, match="failed:.*no such luck"):
-        bench.run_timed([sys.executable, "-c", "import sys; sys.exit('no such luck')"])
+        process.run_timed([sys.executable, "-c", "import sys; sys.exit('no such luck')"])
 
 
 @pytest.mark.parametrize("args, message", [(["--epochs", "0"], "must be at least 1"),
@@ -702,33 +858,36 @@ from snippets.figures import speed as speed_figures  # noqa: E402
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():
     check_figures("speed", speed_figures)
-    assert speed_figures.RESULTS == RESULTS
 
 
-def test_race_figure_shows_the_results_file_and_ours_wins(drawn):
+def test_race_figure_shows_the_committed_runs_and_ours_wins(drawn):
     data = drawn("speed-race")
-    results = json.loads(RESULTS.read_text())
-    target = data["target"]
-    assert list(data["keras"]) == list(results["baseline_by_seed"]) == KERAS_SEEDS
-    assert list(data["ours"]) == list(results["ours_seconds_by_seed"]) == OUR_SEEDS  # a point for each seed
-    assert all(accuracy >= target for _, accuracy in data["ours"].values())
-    assert data["ours_seconds"] == max(seconds for seconds, _ in data["ours"].values())
-    # The fastest Keras seed crosses the target at the time the dotted line marks.
-    fastest = [seconds[next(i for i, a in enumerate(accuracy) if a >= target)]
-               for seconds, accuracy in data["keras"].values() if max(accuracy) >= target]
-    assert min(fastest) == pytest.approx(data["baseline_seconds"], rel=0.2)
-    assert data["ours_seconds"] < data["baseline_seconds"]
+    assert list(data) == list(COMMITTED)  # a panel for each generation
+    for generation, results in COMMITTED.items():
+        panel = data[generation]
+        target = panel["target"]
+        assert list(panel["keras"]) == list(results.baseline_by_seed) == KERAS_SEEDS
+        assert list(panel["ours"]) == list(results.ours_seconds_by_seed) == OUR_SEEDS  # a point for each seed
+        assert all(accuracy >= target for _, accuracy in panel["ours"].values())
+        assert panel["ours_seconds"] == max(seconds for seconds, _ in panel["ours"].values())
+        # The fastest Keras seed crosses the target at the time the dotted line marks.
+        fastest = [seconds[next(i for i, a in enumerate(accuracy) if a >= target)]
+                   for seconds, accuracy in panel["keras"].values() if max(accuracy) >= target]
+        assert min(fastest) == pytest.approx(panel["baseline_seconds"], rel=0.2)
+        assert panel["ours_seconds"] < panel["baseline_seconds"]
 
 
 def test_levers_figure_rows_are_the_benchmark_levers_above_the_floor(drawn):
     data = drawn("speed-levers")
-    results = json.loads(RESULTS.read_text())
-    assert [row["name"] for row in data["rows"]] == [row["name"] for row in results["levers"]]
-    assert [row["kept"] for row in data["rows"]] == [row["kept"] for row in results["levers"]]
-    # the hatched rows, as the caption says: measured and left out
-    assert any(row["kept"] is False for row in data["rows"])
-    floor = min(data["floor"].values())
-    assert all(row["seconds_per_epoch"] > floor for row in data["rows"])
+    assert list(data) == list(COMMITTED)
+    for generation, results in COMMITTED.items():
+        panel = data[generation]
+        assert [row["name"] for row in panel["rows"]] == [row.name for row in results.levers]
+        assert [row["kept"] for row in panel["rows"]] == [row.kept for row in results.levers]
+        # the hatched rows, as the caption says: measured and left out
+        assert any(row["kept"] is False for row in panel["rows"])
+        floor = min(panel["floor"].values())
+        assert all(row["seconds_per_epoch"] > floor for row in panel["rows"])
 
 
 def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter():
@@ -742,42 +901,45 @@ def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter(
 from helpers import Claim, one_line_error  # noqa: E402
 from snippets.uncertainty import seed_spread, separated  # noqa: E402
 
+# The run the page's prose describes: the committed run whose levers were judged again.
+DESCRIBED = "avx2"
+
 
 def committed():
-    return json.loads(RESULTS.read_text())
+    return COMMITTED[DESCRIBED]
 
 
 def lever_and_before(name):
     """The lever row called ``name`` and the last kept row before it, which it changed."""
-    levers = committed()["levers"]
-    index = next(i for i, row in enumerate(levers) if row["name"] == name)
-    before = next(row for row in reversed(levers[2:index]) if row["kept"] is not False)
-    return levers[index], before
+    rows = committed().levers
+    index = next(i for i, row in enumerate(rows) if row.name == name)
+    before = next(row for row in reversed(rows[2:index]) if row.kept is not False)
+    return rows[index], before
 
 
 def accuracy_levers():
-    return [name for name, _, _, judged_by in bench.LEVERS if judged_by == "accuracy"]
+    return [name for name, _, _, judged_by in levers.LEVERS if judged_by == "accuracy"]
 
 
 def spreads(name):
     row, before = lever_and_before(name)
-    return seed_spread(row["valid_accuracy_by_seed"]), seed_spread(before["valid_accuracy_by_seed"])
+    return seed_spread(row.valid_accuracy_by_seed), seed_spread(before.valid_accuracy_by_seed)
 
 
 def larger_batch_runs():
     """{(batch, epochs): run} of the larger-batch comparison."""
-    return {(run["batch_size"], run["epochs"]): run for run in committed()["larger_batch"]["runs"]}
+    return {(run.batch_size, run.epochs): run for run in committed().larger_batch.runs}
 
 
 def each_accuracy_lever_raised_the_accuracy_and_cost_no_time():
-    noise = committed()["lever_noise"]
+    noise = committed().lever_noise
     for name in accuracy_levers():
         row, before = lever_and_before(name)
         new, old = spreads(name)
-        assert len(row["valid_accuracy_by_seed"]) == len(bench.OUR_SEEDS), name
+        assert len(row.valid_accuracy_by_seed) == len(levers.OUR_SEEDS), name
         assert separated(new, old) and new.mean > old.mean, name
-        assert row["accuracy_verdict"] == "higher" and row["kept"] is True, name
-        assert row["total_seconds"] <= (1 + noise) * before["total_seconds"], name
+        assert row.accuracy_verdict == "higher" and row.kept is True, name
+        assert row.total_seconds <= (1 + noise) * before.total_seconds, name
 
 
 def one_run_could_not_have_shown_it():
@@ -789,15 +951,15 @@ def one_run_could_not_have_shown_it():
 
 def the_seeds_were_run_again_on_another_machine():
     results = committed()
-    rejudged = results["levers_rejudged"]
-    assert rejudged["machine"]["cpu_family_and_model"] != results["machine"]["cpu_family_and_model"]
-    assert "load_average_at_start" in rejudged["machine"]
+    rejudged = results.levers_rejudged
+    assert rejudged.machine.cpu_family_and_model != results.machine.cpu_family_and_model
+    assert rejudged.machine.load_average_at_start
 
 
 def fewer_epochs_of_the_larger_batch_end_lower_on_every_seed():
     runs = larger_batch_runs()
-    ours = runs[(FAST.batch_size, FAST.epochs)]["valid_accuracy_by_seed"]
-    larger = runs[(2 * FAST.batch_size, FAST.epochs)]["valid_accuracy_by_seed"]
+    ours = runs[(FAST.batch_size, FAST.epochs)].valid_accuracy_by_seed
+    larger = runs[(2 * FAST.batch_size, FAST.epochs)].valid_accuracy_by_seed
     assert list(ours) == list(larger) == OUR_SEEDS
     assert max(larger.values()) < min(ours.values())  # "the two ranges do not even overlap"
     assert all(larger[seed] < ours[seed] for seed in OUR_SEEDS)
@@ -806,18 +968,18 @@ def fewer_epochs_of_the_larger_batch_end_lower_on_every_seed():
 def one_more_epoch_of_the_larger_batch_is_not_told_apart_and_times_wander():
     runs = larger_batch_runs()
     ours, more = runs[(FAST.batch_size, FAST.epochs)], runs[(2 * FAST.batch_size, FAST.epochs + 1)]
-    accuracy = [seed_spread(list(run["valid_accuracy_by_seed"].values())) for run in (ours, more)]
+    accuracy = [seed_spread(list(run.valid_accuracy_by_seed.values())) for run in (ours, more)]
     assert not separated(*accuracy)  # "no difference is detected at this size"
     # "half again as much arithmetic": the same FLOPs an epoch, one epoch more
     assert (FAST.epochs + 1) / FAST.epochs == 1.5
-    assert bench.training_flops_per_epoch(replace(FAST, batch_size=2 * FAST.batch_size), 55000) == \
-        bench.training_flops_per_epoch(FAST, 55000)
+    assert peak.training_flops_per_epoch(replace(FAST, batch_size=2 * FAST.batch_size), 55000) == \
+        peak.training_flops_per_epoch(FAST, 55000)
     # "many times more work than it has CPUs", and runs that "wandered by more than the difference"
-    machine = committed()["levers_rejudged"]["machine"]
-    assert machine["load_average_at_start"][0] > 3 * machine["logical_cpus"]
-    medians = [statistics.median(run["seconds_by_seed"].values()) for run in (ours, more)]
+    machine = committed().levers_rejudged.machine
+    assert machine.load_average_at_start[0] > 3 * machine.logical_cpus
+    medians = [statistics.median(run.seconds_by_seed.values()) for run in (ours, more)]
     for run in (ours, more):
-        seconds = run["seconds_by_seed"].values()
+        seconds = run.seconds_by_seed.values()
         assert max(seconds) - min(seconds) > abs(medians[1] - medians[0])
 
 
@@ -849,11 +1011,11 @@ def test_the_claims_of_the_page_hold():
 
 def test_the_page_shows_the_rule_that_judges_the_levers():
     text = page("speed")
-    assert '--8<-- "benchmarks/bench.py:helped"' in text
-    source = (ROOT / "benchmarks" / "bench.py").read_text()
+    assert '--8<-- "benchmarks/levers.py:helped"' in text
+    source = (ROOT / "benchmarks" / "levers.py").read_text()
     shown = source.split("# --8<-- [start:helped]", 1)[1].split("# --8<-- [end:helped]", 1)[0]
     assert "def helped(" in shown and "def accuracy_verdict(" in shown
-    assert all(len(line) <= 88 for line in shown.splitlines())
+    assert all(len(line) <= 79 for line in shown.splitlines())
     # The page no longer says the levers judged by accuracy "generalize better" from one run.
     assert "generalize better" not in text
 
@@ -865,23 +1027,21 @@ def test_a_lever_judged_by_accuracy_is_judged_again_without_timing(tiny_run, tmp
     made = json.loads(output.read_text())
     stripped = json.loads(output.read_text())
     for row in stripped["levers"]:
-        row.pop("valid_accuracy_by_seed", None)
-        row.pop("accuracy_verdict", None)
+        row["valid_accuracy_by_seed"] = row["accuracy_verdict"] = None
     earlier = tmp_path / "earlier.json"
     earlier.write_text(json.dumps(stripped))
     again = tmp_path / "again.json"
     finished = run_bench(warm_python, "--quick", "--rejudge", str(earlier), "--output", str(again))
     assert finished.returncode == 0, finished.stderr
-    rejudged = json.loads(again.read_text())
+    rejudged = schema.load(again)
     check_consistent(rejudged)
-    assert [row["total_seconds"] for row in rejudged["levers"]] == [row["total_seconds"] for row in made["levers"]]
-    assert [row.get("accuracy_verdict") for row in rejudged["levers"]] == \
-        [row.get("accuracy_verdict") for row in made["levers"]]
-    assert rejudged["levers_rejudged"]["machine"]["cpu"] and rejudged["levers_rejudged"]["date"]
+    assert [row.total_seconds for row in rejudged.levers] == [row["total_seconds"] for row in made["levers"]]
+    assert [row.accuracy_verdict for row in rejudged.levers] == [row["accuracy_verdict"] for row in made["levers"]]
+    assert rejudged.levers_rejudged.machine.cpu and rejudged.levers_rejudged.date
     # A verdict that would change what was kept needs a full run: one line, nothing written.
     flipped = json.loads(earlier.read_text())
     for row in flipped["levers"]:
-        if row.get("judged_by") == "accuracy":
+        if row["judged_by"] == "accuracy":
             row["kept"] = not bool(row["kept"]) if row["kept"] is not None else False
             break
     earlier.write_text(json.dumps(flipped))

@@ -1,46 +1,55 @@
-"""Figures of "Making it fast", read from benchmarks/results.json (the last full run of
-`make bench`; nothing is trained here): the race against both Keras baselines, and the
-levers."""
-
-import json
-from pathlib import Path
+"""Figures of "Making it fast", read from the committed runs of `make bench`, one per CPU
+generation (benchmarks/speed/, read through benchmarks/results.py; nothing is trained
+here): the race against both Keras baselines, and the levers, a panel per generation."""
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
+from benchmarks.results import GENERATIONS, committed
 from snippets.figures import COLORS, ink
-
-RESULTS = Path(__file__).resolve().parent.parent.parent / "benchmarks" / "results.json"
-
-
-def read_results():
-    return json.loads(RESULTS.read_text())
 
 
 def curves(runs):
     """{seed: (seconds, test accuracies)}, one point per epoch."""
-    return {seed: ([row["seconds"] for row in run["history"]],
-                   [row["test_accuracy"] for row in run["history"]])
+    return {seed: ([epoch.seconds for epoch in run.history],
+                   [epoch.test_accuracy for epoch in run.history])
             for seed, run in runs.items()}
 
 
 def race():
-    """Test accuracy after each epoch against the seconds it took, for each seed of plain
-    Keras and of Keras with our recipe (seeds 0, 1 and 2); and ours, measured once at the end
-    of its fixed schedule, for each of its seeds (0 to 4)."""
-    results = read_results()
-    ours = {seed: (results["ours_seconds_by_seed"][seed], accuracy)
-            for seed, accuracy in results["ours_test_accuracy_by_seed"].items()}
-    return {"target": results["target_accuracy"],
-            "keras": curves(results["baseline_by_seed"]),
-            "recipe": curves(results["keras_same_recipe_by_seed"]), "ours": ours,
-            "baseline_seconds": results["baseline_seconds_to_98"],
-            "recipe_seconds": results["keras_same_recipe_seconds_to_98"],
-            "ours_seconds": results["ours_seconds_to_98"]}
+    """For each committed generation: test accuracy after each epoch against the seconds it
+    took, for each seed of plain Keras and of Keras with our recipe (seeds 0, 1 and 2); and
+    ours, measured once at the end of its fixed schedule, for each of its seeds (0 to 4)."""
+    return {generation: {
+        "target": r.target_accuracy,
+        "keras": curves(r.baseline_by_seed),
+        "recipe": curves(r.keras_same_recipe_by_seed),
+        "ours": {seed: (r.ours_seconds_by_seed[seed], accuracy)
+                 for seed, accuracy in r.ours_test_accuracy_by_seed.items()},
+        "baseline_seconds": r.baseline_seconds_to_98,
+        "recipe_seconds": r.keras_same_recipe_seconds_to_98,
+        "ours_seconds": r.ours_seconds_to_98,
+        "cpu": r.machine.cpu} for generation, r in committed().items()}
+
+
+def panels(data, width, height, **options):
+    """A figure with the generations side by side, and each one's axes and data."""
+    figure, axes = plt.subplots(1, len(data), figsize=(width * len(data), height), squeeze=False,
+                                **options)
+    return figure, [(ax, generation, data[generation]) for ax, generation in zip(axes[0], data)]
 
 
 def draw_race(data):
-    figure, ax = plt.subplots(figsize=(7.2, 4.0))
+    figure, drawn = panels(data, 7.2, 4.0)
+    for ax, generation, panel in drawn:
+        race_panel(ax, panel)
+        if len(drawn) > 1:
+            ax.set_title(f"{GENERATIONS[generation]} ({panel['cpu']})", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def race_panel(ax, data):
     ax.axhline(100 * data["target"], color=ink(), linewidth=1, linestyle="--")
     ax.text(0.99, 100 * data["target"], f"target {100 * data['target']:.1f} %",
             transform=ax.get_yaxis_transform(), ha="right", va="bottom", fontsize=9)
@@ -69,23 +78,32 @@ def draw_race(data):
     ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.minorticks_off()
     ax.legend(loc="lower right", fontsize=9)
-    figure.tight_layout()
-    return figure
 
 
 def levers():
-    """Each lever's row of the benchmark: seconds per epoch and for the whole run, whether it
-    was kept (it helped on the machine that ran it); and the floor an epoch's arithmetic sets
-    at the measured matmul peaks."""
-    results = read_results()
-    rows = [{key: row[key] for key in ("name", "kept", "seconds_per_epoch", "total_seconds", "epochs")}
-            for row in results["levers"]]
-    return {"rows": rows, "floor": results["arithmetic_limit_seconds_per_epoch"]}
+    """For each committed generation, each lever's row of the benchmark: seconds per epoch
+    and for the whole run, whether it was kept (it helped on the machine that ran it); and
+    the floor an epoch's arithmetic sets at the measured matmul peaks."""
+    return {generation: {
+        "rows": [{"name": row.name, "kept": row.kept, "seconds_per_epoch": row.seconds_per_epoch,
+                  "total_seconds": row.total_seconds, "epochs": row.epochs} for row in r.levers],
+        "floor": r.arithmetic_limit_seconds_per_epoch, "cpu": r.machine.cpu}
+        for generation, r in committed().items()}
 
 
 def draw_levers(data):
+    figure, axes = plt.subplots(len(data), 2, figsize=(9.6, 5.2 * len(data)), sharey="row", squeeze=False)
+    for (epoch_ax, total_ax), (generation, panel) in zip(axes, data.items()):
+        handles = levers_panel(epoch_ax, total_ax, panel)
+        if len(data) > 1:
+            epoch_ax.set_title(f"{GENERATIONS[generation]} ({panel['cpu']})", fontsize=10, loc="left")
+    figure.legend(handles=handles, loc="lower center", ncol=2, fontsize=9, bbox_to_anchor=(0.5, -0.02))
+    figure.tight_layout(rect=(0, 0.1 / len(data), 1, 1))
+    return figure
+
+
+def levers_panel(epoch_ax, total_ax, data):
     rows = data["rows"]
-    figure, (epoch_ax, total_ax) = plt.subplots(1, 2, figsize=(9.6, 5.2), sharey=True)
     names = [row["name"] for row in rows]
     positions = range(len(rows))
     for ax, key in ((epoch_ax, "seconds_per_epoch"), (total_ax, "total_seconds")):
@@ -106,9 +124,7 @@ def draw_levers(data):
     epoch_ax.invert_yaxis()
     epoch_ax.set_xlabel("seconds per epoch")
     total_ax.set_xlabel("seconds for the whole run")
-    figure.legend(handles=handles, loc="lower center", ncol=2, fontsize=9, bbox_to_anchor=(0.5, -0.02))
-    figure.tight_layout(rect=(0, 0.1, 1, 1))
-    return figure
+    return handles
 
 
 FIGURES = [

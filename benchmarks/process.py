@@ -1,0 +1,119 @@
+"""The whole process: runs in fresh processes, start-up included.
+
+The thread probes (TensorFlow fixes its thread pools at start-up, so each
+thread count needs a process of its own) and ``whole_process``: a plain Keras
+script against ``python -m snippets train --fast``, and ``import tensorflow``
+alone.
+"""
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import tensorflow as tf
+
+from benchmarks.levers import measure_fast
+from benchmarks.results import ROOT, ThreadRow, WholeProcess, build
+from snippets.data import load_dataset
+from snippets.fast import FAST
+
+BENCH = Path(__file__).resolve().with_name("bench.py")
+
+
+def thread_probe(
+    threads, limit=None, validation_size=5000, epochs=FAST.epochs
+):
+    """Seconds per epoch of FAST in a fresh process whose TensorFlow uses
+    ``threads`` threads.
+    """
+    command = [
+        sys.executable,
+        str(BENCH),
+        "--probe-threads",
+        str(threads),
+        "--validation-size",
+        str(validation_size),
+        "--epochs",
+        str(epochs),
+    ]
+    if limit:
+        command += ["--limit", str(limit)]
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, check=False
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(
+            f"thread probe failed: {finished.stderr.strip().splitlines()[-1:]}"
+        )
+    return build(ThreadRow, json.loads(finished.stdout.splitlines()[-1]))
+
+
+def run_timed(command, timeout=600):
+    """Wall-clock seconds of ``command`` in a fresh process started in the
+    project's root, start-up included, and the JSON object on the last line
+    of its output (or None).
+    """
+    started = time.perf_counter()
+    finished = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if finished.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command[1:3])} failed: "
+            f"{finished.stderr.strip().splitlines()[-1:]}"
+        )
+    last = finished.stdout.strip().splitlines()[-1:]
+    return seconds, json.loads(last[0]) if last else None
+
+
+def whole_process(keras_seed, keras_epochs):
+    """The whole process, start-up included, each in a fresh process: a
+    plain Keras script (benchmarks/plain_keras.py) trained for the epochs
+    Keras' fastest seed needed, ``python -m snippets train --fast``, and
+    ``import tensorflow`` alone, the start-up every TensorFlow program pays.
+    """
+    python = sys.executable
+    # run from the project's root, so the commands read as a reader types them
+    keras_arguments = [
+        "benchmarks/plain_keras.py",
+        "--seed",
+        str(keras_seed),
+        "--epochs",
+        str(keras_epochs),
+    ]
+    keras_seconds, keras_line = run_timed([python, *keras_arguments])
+    ours_arguments = ["-m", "snippets", "train", "--fast"]
+    with tempfile.TemporaryDirectory() as folder:
+        ours_seconds, ours_line = run_timed(
+            [python, *ours_arguments, "--checkpoint-dir", folder]
+        )
+    import_seconds, _ = run_timed([python, "-c", "import tensorflow"])
+    return WholeProcess(
+        keras_script=" ".join(["python", *keras_arguments]),
+        keras_script_seconds=keras_seconds,
+        keras_script_test_accuracy=keras_line["test_accuracy"],
+        ours=" ".join(["python", *ours_arguments]),
+        ours_seconds=ours_seconds,
+        ours_test_accuracy=ours_line["test_accuracy"],
+        ratio=ours_seconds / keras_seconds,
+        import_tensorflow_seconds=import_seconds,
+    )
+
+
+def run_probe(args):
+    tf.config.threading.set_intra_op_parallelism_threads(args.probe_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    data = load_dataset(validation_size=args.validation_size, limit=args.limit)
+    measured, _ = measure_fast(replace(FAST, epochs=args.epochs), data)
+    row = ThreadRow(**vars(measured), intra_op_threads=args.probe_threads)
+    print(json.dumps(asdict(row)))
