@@ -340,6 +340,9 @@ def test_train_leaves_a_folder_with_a_damaged_model_json_untouched_and_the_advic
     assert completed.returncode == 1 and one_line_error(completed.stderr)
     message = completed.stderr
     assert "model.json is damaged: not JSON" in message and "the same command resumes from ckpt-1" in message
+    assert message.endswith(", or use another --checkpoint-dir\n")
+    wider = run_command(*argv[:2], "8", *argv[3:], "--epochs", "2")  # --hidden 8 where 16 was trained
+    assert wider.returncode == 1 and "and --hidden 16 resumes from ckpt-1, or use" in wider.stderr
     assert sorted(path.name for path in folder.iterdir()) == before
     os.rename(*shlex.split(re.search(r"\(mv (.*?)\)", message).group(1)))
     resumed = run_command(*argv, "--epochs", "2")
