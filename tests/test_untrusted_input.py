@@ -407,6 +407,7 @@ def test_a_worker_address_that_is_not_this_machines_is_one_line(listening):
     message = str(refused.value)
     assert message.startswith(f"cannot listen on 192.0.2.7:{port} (") and "\n" not in message
     assert "this machine's own address" in message and listening == []
+    assert message.endswith("workers must give this machine's own address and a free port at worker_index=0")
 
 
 def test_a_loopback_name_among_network_addresses_is_one_line(listening):
@@ -415,6 +416,7 @@ def test_a_loopback_name_among_network_addresses_is_one_line(listening):
         wait_for_workers([f"localhost:{ports[0]}", f"192.0.2.7:{ports[1]}"], 0, timeout=0.3)
     message = str(refused.value)
     assert message.startswith(f"localhost:{ports[0]} is a loopback address on this machine")
+    assert message.endswith("; give its network address in workers")  # make_strategy's argument, not a flag
     assert "\n" not in message and listening == []
 
 
