@@ -50,7 +50,7 @@ class NotTrained(CheckpointError):
     model first", and ``untrained`` is the folder.
     """
 
-    def __init__(self, message, untrained):
+    def __init__(self, message, untrained=None):
         super().__init__(message)
         self.untrained = untrained
 
