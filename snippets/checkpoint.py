@@ -47,6 +47,16 @@ class CheckpointError(ExplainedError):
     """
 
 
+class NotTrained(CheckpointError):
+    """A run folder holds no trained network: its message ends "train a
+    model first", and ``untrained`` is the folder.
+    """
+
+    def __init__(self, message, untrained=None):
+        super().__init__(message)
+        self.untrained = untrained
+
+
 class DamagedCheckpoint(CheckpointError):
     """A checkpoint's files cannot be read back: truncated, altered, or half
     written.
@@ -114,8 +124,9 @@ def restore_model(directory, log=None):
             )
         return model
     raise CheckpointError(
-        f"every checkpoint in {directory} is damaged ({'; '.join(problems)}); "
-        "train again with a new --checkpoint-dir"
+        f"every checkpoint in {directory} is damaged "
+        f"({'; '.join(problems)}); train again with a new checkpoint_dir",
+        settings=("checkpoint_dir",),
     )
 
 
@@ -159,10 +170,10 @@ def read_run(directory, log=None):
     """
     directory = Path(directory)
     if not directory.is_dir():
-        raise CheckpointError(
-            f"checkpoint directory {directory} does not exist; train a model "
-            "first "
-            f"with: python -m snippets train --checkpoint-dir {directory}"
+        raise NotTrained(
+            f"checkpoint directory {directory} does not exist; "
+            "train a model first",
+            directory,
         )
     path = directory / ARCHITECTURE_FILE
     try:
@@ -170,25 +181,30 @@ def read_run(directory, log=None):
     except CheckpointError as error:
         recorded, problem = None, str(error)
     if not checkpoint_prefixes(directory):
-        first = f"train a model first with: {train_command(directory)}"
         if problem:
-            raise CheckpointError(
-                f"{problem}; {directory} holds no checkpoint either: {first}"
+            raise NotTrained(
+                f"{problem}; {directory} holds no checkpoint either: "
+                "train a model first",
+                directory,
             )
         if recorded is None:
-            raise CheckpointError(
+            raise NotTrained(
                 f"{directory} holds no {ARCHITECTURE_FILE} and no checkpoint, "
-                f"so no trained model; {first}"
+                "so no trained model; train a model first",
+                directory,
             )
-        raise CheckpointError(f"{directory} holds no checkpoint; {first}")
+        raise NotTrained(
+            f"{directory} holds no checkpoint; train a model first", directory
+        )
     saved, prefix = checkpoint_architecture(directory)
     if saved is None:  # no checkpoint's index can be read
         if recorded:
             return recorded  # restoring says which checkpoint failed
         raise CheckpointError(
             f"{problem or f'{directory} holds no {ARCHITECTURE_FILE}'}, and "
-            f"every checkpoint in {directory} is damaged; train again with a "
-            "new --checkpoint-dir"
+            f"every checkpoint in {directory} is damaged; "
+            "train again with a new checkpoint_dir",
+            settings=("checkpoint_dir",),
         )
     if problem:
         raise CheckpointError(
@@ -302,8 +318,6 @@ def set_aside(path):
     )
 
 
-def train_command(directory):
-    return f"python -m snippets train --checkpoint-dir {directory}"
 
 
 def all_checkpoints(directory):
@@ -312,9 +326,8 @@ def all_checkpoints(directory):
     """
     prefixes = checkpoint_prefixes(directory)
     if not prefixes:
-        raise CheckpointError(
-            f"{directory} holds no checkpoint; train a model first "
-            f"with: {train_command(directory)}"
+        raise NotTrained(
+            f"{directory} holds no checkpoint; train a model first", directory
         )
     return prefixes
 
@@ -422,9 +435,9 @@ def open_training_checkpoints(
         if changed:
             raise CheckpointError(
                 f"{directory} holds a run with other settings "
-                f"({', '.join(changed)}); resume it with the same "
-                "settings (only --epochs may change) or use another "
-                "--checkpoint-dir"
+                f"({', '.join(changed)}); resume it with the same settings "
+                "(only epochs may change), or use another checkpoint_dir",
+                settings=("epochs", "checkpoint_dir"),
             )
     for prefix in reversed(manager.checkpoints):
         try:
@@ -454,7 +467,8 @@ def open_training_checkpoints(
     if manager.checkpoints:
         raise CheckpointError(
             f"every checkpoint in {directory} is damaged; train again with "
-            "a new --checkpoint-dir (the damaged files stay for a look)"
+            "a new checkpoint_dir (the damaged files stay for a look)",
+            settings=("checkpoint_dir",),
         )
     if write:
         write_atomically(
@@ -489,29 +503,34 @@ def check_run_folder(directory, model):
     elif saved.hidden == model.hidden:
         then = f"the same command resumes from {Path(prefix).name}"
     else:
-        widths = " ".join(str(width) for width in saved.hidden)
-        then = f"--hidden {widths} resumes from {Path(prefix).name}"
+        hidden = tuple(saved.hidden)
+        then = f"hidden={hidden} resumes from {Path(prefix).name}"
     aside = (
         f"move it aside (mv {shlex.quote(str(architecture_file))} "
-        f"{shlex.quote(str(architecture_file))}.damaged) and {then}, or use "
-        "another --checkpoint-dir"
+        f"{shlex.quote(str(architecture_file))}.damaged) and {then}, "
+        "or use another checkpoint_dir"
     )
     try:
         recorded = read_model_file(directory)
     except CheckpointError as error:
-        raise CheckpointError(f"{error}; {aside}") from None
+        raise CheckpointError(
+            f"{error}; {aside}", settings=("hidden", "checkpoint_dir")
+        ) from None
     wrong = (
         recorded
         and saved
         and disagreement(architecture_file, recorded[0], saved, prefix)
     )
     if wrong:
-        raise CheckpointError(f"{wrong}; {aside}")
+        raise CheckpointError(
+            f"{wrong}; {aside}", settings=("hidden", "checkpoint_dir")
+        )
     if recorded and recorded[0] != architecture:
         raise CheckpointError(
             f"{directory} holds a {recorded[0]} model, not "
-            f"{describe(model.architecture())}; "
-            "use another --checkpoint-dir or the same --hidden"
+            f"{describe(model.architecture())}; use another checkpoint_dir, "
+            f"or hidden={tuple(recorded[0].hidden)} to resume it",
+            settings=("checkpoint_dir", "hidden"),
         )
     return recorded
 
@@ -538,10 +557,8 @@ def write_checkpoint(manager, number):
         )
         raise CheckpointError(
             f"could not write ckpt-{number} into {manager.directory} "
-            f"({one_line(error)}); "
-            f"{kept}; free some space or make the folder writable, then run "
-            "the same "
-            "command again"
+            f"({one_line(error)}); {kept}; free some space or make the "
+            "folder writable, then run the same command again"
         ) from None
 
 

@@ -19,11 +19,15 @@ stop training after the checkpoint being written, if any, is complete; the same 
 then resumes.
 """
 
+import ast
 import contextlib
 import json
+import re
+import shlex
 import sys
 import time
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 
 from snippets.common import (
@@ -102,6 +106,51 @@ TRAINING_FLAGS = {
 }
 
 
+def flag(setting):
+    """The flag of a setting: the name the library's functions take, said
+    the command line's way (checkpoint_dir is --checkpoint-dir)."""
+    return f"--{setting.replace('_', '-')}"
+
+
+def said_as_flags(error):
+    """A library error's message with each setting it names (its
+    ``settings``: ``checkpoint_dir``, ``new_head=True``, ``hidden=(64, 32)``)
+    said as its flag (``--checkpoint-dir``, ``--new-head``, ``--hidden 64
+    32``). A name inside a path, a quoted key or another word stays as it
+    is."""
+    message = str(error)
+    for setting in getattr(error, "settings", ()):
+        pattern = (
+            rf"(?<![\w./\"'-]){re.escape(setting)}"
+            r"(?:=(\([^)]*\)|[^\s,;)]+))?(?![\w/\"'-])"
+        )
+        message = re.sub(pattern, partial(flag_with, setting), message)
+    return message
+
+
+def flag_with(setting, found):
+    """``--setting`` and its value on the command line, from the Python
+    literal ``found`` after "=": True is the flag alone, a tuple its items."""
+    value = found[1]
+    if value is None:
+        return flag(setting)
+    try:
+        value = ast.literal_eval(value)
+    except (ValueError, SyntaxError):  # a word such as FOLDER: as it is
+        pass
+    if value is True:
+        return flag(setting)
+    if isinstance(value, (tuple, list)):
+        return " ".join([flag(setting), *(str(item) for item in value)])
+    return f"{flag(setting)} {shlex.quote(str(value))}"
+
+
+def train_command(directory):
+    """The command that trains a network into ``directory``."""
+    folder = shlex.quote(str(directory))
+    return f"python -m snippets train {flag('checkpoint_dir')} {folder}"
+
+
 def add_training_flags(parser):
     """Flags for every field of TrainConfig. Unset flags take the preset's
     value.
@@ -134,7 +183,7 @@ def add_training_flags(parser):
         if name == "hidden":
             options.update(nargs="+", metavar="WIDTH")
         group.add_argument(
-            f"--{name.replace('_', '-')}",
+            flag(name),
             help=f"{text} (default {default})",
             **options,
         )
@@ -180,11 +229,7 @@ def config_from_args(args, trainer="train"):
                 f"--preset {args.preset} is the fast trainer's; {trainer} "
                 "trains with the chapter's trainer"
             )
-        foreign = [
-            f"--{name.replace('_', '-')}"
-            for name in changes
-            if not hasattr(config, name)
-        ]
+        foreign = [flag(name) for name in changes if not hasattr(config, name)]
         if foreign:
             raise UsageError(
                 f"--preset {args.preset} runs the fast trainer, which has no "
@@ -425,7 +470,7 @@ def fast_config_from_args(args):
 
     given = ["--preset"] if args.preset != "course" else []
     given += [
-        f"--{name.replace('_', '-')}"
+        flag(name)
         for name in TRAINING_FLAGS
         if name != "seed" and getattr(args, name) is not None
     ]
@@ -455,9 +500,8 @@ def run_fast(args, config, checkpoint_dir):
         config, checkpoint_dir=checkpoint_dir, log=log, logdir=args.logdir
     )
     log(
-        f"test accuracy {result.test_accuracy:.4f}, test loss "
-        f"{result.test_loss:.4f} "
-        f"(saved in {checkpoint_dir})"
+        f"test accuracy {result.test_accuracy:.4f}, "
+        f"test loss {result.test_loss:.4f} (saved in {checkpoint_dir})"
     )
     line = report(result, config, checkpoint_dir)
     # what "auto" became on this machine (measured once per process, so
@@ -531,11 +575,10 @@ def run_train(args):
     strategy = strategy_from_args(args, config)
     sizes = "-".join(str(size) for size in (784, *config.hidden, 10))
     log(
-        f"training {sizes} with {config.optimizer} (learning rate "
-        f"{config.learning_rate}, "
-        f"{config.schedule} schedule, keep_prob {config.keep_prob}, l2 "
-        f"{config.l2}) for up "
-        f"to {config.epochs} epochs, seed {config.seed}"
+        f"training {sizes} with {config.optimizer} "
+        f"(learning rate {config.learning_rate}, "
+        f"{config.schedule} schedule, keep_prob {config.keep_prob}, "
+        f"l2 {config.l2}) for up to {config.epochs} epochs, seed {config.seed}"
     )
     if strategy is not None:
         log(
@@ -559,8 +602,8 @@ def run_train(args):
     else:
         saved = f"saved in {checkpoint_dir}"
     log(
-        f"test accuracy {result.test_accuracy:.4f}, test loss "
-        f"{result.test_loss:.4f} "
+        f"test accuracy {result.test_accuracy:.4f}, "
+        f"test loss {result.test_loss:.4f} "
         f"(weights of epoch {result.best_epoch}, {saved})"
     )
     print(json.dumps(report(result, config, checkpoint_dir)))
@@ -658,7 +701,8 @@ def run_predict(args):
 def run_export(args):
     if args.format != "site":
         return run_portable_export(args)
-    from snippets.export import export, read_export, summary
+    from snippets.export import export, summary
+    from snippets.int8 import read_export
 
     started = time.perf_counter()
     models = ("best",) if not args.no_best else ()
@@ -692,10 +736,21 @@ def run_portable_export(args):
 
 
 def run_check(args):
-    from snippets.exercises import check_chapter
+    from snippets.exercises import check_chapter, default_file
 
+    path = args.file or default_file(args.chapter)
+    if args.file is None and not path.is_file():
+        print(
+            f"error: no file {path} in {Path.cwd()}: run from the project's "
+            "folder, or pass --file"
+        )
+        return 1
     return check_chapter(
-        args.chapter, args.file, timeout=args.timeout, hint=args.hint
+        args.chapter,
+        path,
+        timeout=args.timeout,
+        hint=args.hint,
+        hint_advice=f"python -m snippets check {args.chapter} --hint",
     )
 
 
@@ -725,7 +780,11 @@ def main(argv=None):
         )
     # missing data, a damaged checkpoint, a bad image...
     except ExplainedError as error:
-        print(f"error: {error}", file=sys.stderr)
+        message = said_as_flags(error)
+        untrained = getattr(error, "untrained", None)
+        if untrained is not None:  # "...; train a model first"
+            message = f"{message} with: {train_command(untrained)}"
+        print(f"error: {message}", file=sys.stderr)
         return 1
     # a full disk, a read-only folder, a file where a folder should be
     except OSError as error:
@@ -740,9 +799,9 @@ def main(argv=None):
         return 130
     except StopRequested as stop:
         print(
-            f"stopped by {stop.signal_name}; the last completed epoch is kept "
-            "in the "
-            "checkpoint directory, and the same command resumes from it",
+            f"stopped by {stop.signal_name}; the last completed epoch is "
+            "kept in the checkpoint directory, and the same command resumes "
+            "from it",
             file=sys.stderr,
         )
         return stop.status

@@ -57,7 +57,16 @@ class ExplainedError(RuntimeError):
 
     The modules raise subclasses of it (``DataError``, ``CheckpointError``,
     ...); the command line prints the message as one line, with no traceback.
+    Where the remedy is another value for a setting, the message names it as
+    the library's functions take it (``checkpoint_dir``, ``new_head=True``,
+    ``hidden=(64,)``) and ``settings`` lists those names: a notebook reads
+    them as they are, and the command line says its flags instead
+    (``--checkpoint-dir``, ``--new-head``, ``--hidden 64``).
     """
+
+    def __init__(self, message, settings=()):
+        super().__init__(message)
+        self.settings = tuple(settings)
 
 
 # The errors of a write that no retry can fix: the disk or the quota is full,
@@ -210,9 +219,8 @@ def probability(text):
     value = parse_number(text, float, "a number")
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(
-            f"must be in (0, 1], got {text}: 1.0 keeps every unit, 0.5 keeps "
-            "half "
-            "(TF2's dropout rate is 1 - keep_prob)"
+            f"must be in (0, 1], got {text}: 1.0 keeps every unit, "
+            "0.5 keeps half (TF2's dropout rate is 1 - keep_prob)"
         )
     return value
 

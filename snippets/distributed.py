@@ -134,7 +134,8 @@ def handshake_socket(workers, index):
         raise DeviceError(
             f"{workers[index]} is a loopback address on this machine, which "
             "the other workers cannot reach; give its network address in "
-            "--workers"
+            "workers",
+            settings=("workers",),
         )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET  # [::1]
     try:
@@ -144,9 +145,10 @@ def handshake_socket(workers, index):
     except OSError as error:
         reason = os.strerror(error.errno) if error.errno else error
         raise DeviceError(
-            f"cannot listen on {workers[index]} ({reason}); "
-            "--workers must give this machine's own address and a free port "
-            f"at --worker-index {index}"
+            f"cannot listen on {workers[index]} ({reason}); workers must "
+            "give this machine's own address and a free port at "
+            f"worker_index={index}",
+            settings=("workers", "worker_index"),
         ) from None
 
 
@@ -179,7 +181,9 @@ def wait_for_workers(workers, index, timeout=WORKER_TIMEOUT):
                 raise DeviceError(
                     f"worker {', '.join(peers[i] for i in missing)} did not "
                     f"answer within {timeout:g} s; start the same command "
-                    "there with its --worker-index, or check the host and port"
+                    "there with its own worker_index, or check the host and "
+                    "port",
+                    settings=("worker_index",),
                 )
             for i in set(peers) - reached:
                 peer_host, _, peer_port = peers[i].rpartition(":")

@@ -73,16 +73,14 @@ def load_matching_layers(
             getattr(model, table)[layer].assign(value)
             report["restored"].append(name)
     if mismatched and not allow_partial:
-        hint = (
-            " (pass --new-head to start the output layer afresh)"
-            if all("/out:" in m for m in mismatched)
-            else ""
-        )
+        head = all("/out:" in m for m in mismatched)
+        hint = " (pass new_head=True to start the output layer afresh)"
         raise CheckpointError(
             "refusing a partial restore, these saved variables do not fit: "
             + "; ".join(mismatched)
-            + hint
-            + "; pass --allow-partial to start them from scratch"
+            + (hint if head else "")
+            + "; pass allow_partial=True to start them from scratch",
+            settings=("new_head", "allow_partial"),
         )
     return report
 
@@ -180,7 +178,7 @@ def main():
         try:
             finetune_model(folder, hidden=(64, 32))
         except CheckpointError as error:
-            print(f"without --new-head: {error}")
+            print(f"without new_head=True: {error}")
         model, report = finetune_model(folder, hidden=(64, 32), new_head=True)
         print("784-64-32-10 with the trained first layer:")
         print("  restored:", ", ".join(report["restored"]))

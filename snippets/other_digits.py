@@ -228,7 +228,8 @@ def build(font_root="/", path=DATA_FILE, seed=SEED):
             raise OtherDigitsError(
                 f"{font_path}: no such font; install it (apt-get install "
                 f"{package}) or unpack it (apt-get download {package}, then "
-                "dpkg -x the .deb into a folder) and pass --font-root FOLDER"
+                "dpkg -x the .deb into a folder) and pass font_root=FOLDER",
+                settings=("font_root",),
             )
         font = ImageFont.truetype(str(font_path), BIG)
         name = zlib.crc32(font_name(file).encode())
@@ -327,7 +328,10 @@ def main(argv=None):
             model = restore_model(args.checkpoint_dir)
             print("\n".join(report(model, images, labels, sources)))
     except ExplainedError as error:
-        print(f"error: {error}", file=sys.stderr)
+        message = str(error)
+        if "font_root" in error.settings:  # build's font_root is --font-root
+            message = message.replace("font_root=", "--font-root ")
+        print(f"error: {message}", file=sys.stderr)
         return 1
     return 0
 

@@ -69,7 +69,10 @@ def write_portable(model, output, format, overwrite=False):
     if format == "keras" and output.suffix != ".keras":
         raise ExportError(f"{output}: a Keras model file ends in .keras")
     if output.exists() and not overwrite:
-        raise ExportError(f"{output} exists; it is replaced only when asked")
+        raise ExportError(
+            f"{output} exists; pass overwrite=True to replace it",
+            settings=("overwrite",),
+        )
     portable = as_keras(model)
     suffix = f".{uuid.uuid4().hex[:8]}.tmp{output.suffix}"
     temporary = output.with_name(f".{output.name}{suffix}")

@@ -171,36 +171,14 @@ def make_train_step(model, optimizer, l2):
 # --8<-- [end:train_step]
 
 
-class ProgressBar:
-    """A one-line bar with the running mean loss, redrawn in place on a
-    terminal only.
+def progress_bar(steps):
+    """Keras's bar over an epoch's ``steps``, with the running mean loss: drawn
+    on a terminal only, so a notebook, a pipe or a log file gets no bar.
     """
-
-    def __init__(self, total, label, stream=None, width=30):
-        # looked up now: sys.stderr may have been replaced
-        stream = stream or sys.stderr
-        self.total, self.label, self.stream, self.width = (
-            total,
-            label,
-            stream,
-            width,
-        )
-        self.enabled = stream.isatty()
-
-    def update(self, done, running_loss):
-        if self.enabled and (done == self.total or done % 20 == 0):
-            filled = self.width * done // self.total
-            bar = "#" * filled + "." * (self.width - filled)
-            self.stream.write(
-                f"\r{self.label} [{bar}] {done}/{self.total} loss "
-                f"{running_loss:.4f}"
-            )
-            self.stream.flush()
-
-    def close(self):
-        if self.enabled:
-            self.stream.write("\r" + " " * (self.width + 60) + "\r")
-            self.stream.flush()
+    drawn = sys.stdout.isatty()
+    return tf.keras.utils.Progbar(
+        steps, verbose=1 if drawn else 0, stateful_metrics=["loss"]
+    )
 
 
 def copy_weights(source, target):
@@ -282,7 +260,7 @@ def train_with(
     steps_per_epoch = math.ceil(len(data.train_x) / config.batch_size)
 
     def train_one_epoch(epoch):
-        bar = ProgressBar(steps_per_epoch, f"epoch {epoch:>3}/{config.epochs}")
+        bar = progress_bar(steps_per_epoch)
         loss_sum = 0.0
         # The shuffling comes from (seed, epoch), the dropout masks from (seed,
         # step): a resumed run sees exactly what an uninterrupted one would
@@ -300,21 +278,19 @@ def train_with(
                 float(t) for t in train_step(x, y, dropout_seed)
             )
             if not (math.isfinite(loss) and math.isfinite(gradient_norm)):
-                bar.close()
+                bar.update(done - 1, finalize=True)  # ends the bar's line
                 raise TrainingDiverged(
-                    f"training diverged at epoch {epoch}, step {step} (loss "
-                    f"{loss}, "
-                    f"gradient norm {gradient_norm}): the learning rate "
-                    f"({config.learning_rate}) is probably too high for "
-                    f"{config.optimizer}, or the inputs are not scaled to [0, "
-                    "1] or "
-                    "hold NaN; the last good checkpoint is kept; lower "
-                    "--learning-rate "
-                    "and train again"
+                    f"training diverged at epoch {epoch}, step {step} "
+                    f"(loss {loss}, gradient norm {gradient_norm}): "
+                    f"the learning rate ({config.learning_rate}) is "
+                    f"probably too high for {config.optimizer}, "
+                    "or the inputs are not scaled to [0, 1] or hold NaN; "
+                    "the last good checkpoint is kept; "
+                    "lower learning_rate and train again",
+                    settings=("learning_rate",),
                 )
             loss_sum += loss
-            bar.update(done, loss_sum / done)
-        bar.close()
+            bar.update(done, [("loss", loss_sum / done)])
         return loss_sum / steps_per_epoch
 
     return run_epochs(

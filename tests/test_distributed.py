@@ -162,6 +162,7 @@ def test_an_unreachable_worker_ends_the_run_in_one_line(warm_python, trained_fol
         process.kill()
     assert process.returncode == 1
     assert f"worker 127.0.0.1:{ports[1]} did not answer within 2 s" in stderr
+    assert "start the same command there with its own --worker-index" in stderr  # the library's worker_index
     assert one_line_error(stderr), stderr
     assert folder_digest(trained_folder) == before
 

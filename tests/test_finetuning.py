@@ -47,7 +47,7 @@ def test_a_silent_partial_restore_is_refused_unless_allowed(trained):
         finetune_model(folder, hidden=(128,))
     message = str(caught.value)
     assert "weights/hidden_1: saved [784, 64], model expects [784, 128]" in message
-    assert "--allow-partial" in message
+    assert "pass allow_partial=True to start them from scratch" in message  # its own argument, not a flag
     model, report = finetune_model(folder, hidden=(128,), allow_partial=True)
     assert "weights/hidden_1 (shape changed from [784, 64])" in report["new"]
     assert report["restored"] == ["biases/out"]
@@ -56,7 +56,7 @@ def test_a_silent_partial_restore_is_refused_unless_allowed(trained):
 def test_a_wider_head_is_new_and_the_hidden_layer_restored(trained):
     model, folder = trained
     wider = MLP(hidden=(64,), n_classes=12)
-    with pytest.raises(CheckpointError, match="--new-head"):
+    with pytest.raises(CheckpointError, match=r"pass new_head=True to start the output layer afresh"):
         load_matching_layers(wider, folder)
     report = load_matching_layers(wider, folder, new_head=True)
     assert report["restored"] == ["weights/hidden_1", "biases/hidden_1"]
@@ -71,6 +71,7 @@ def test_finetune_command_trains_the_changed_model(tmp_path):
     refused = run_command("finetune", "--from", str(source), "--checkpoint-dir", str(tmp_path / "f"),
                           "--hidden", "64", "32", "--limit", "2000", "--epochs", "1")
     assert refused.returncode == 1 and "--new-head" in refused.stderr and refused.stderr.count("\n") == 1
+    assert "(pass --new-head to start the output layer afresh)" in refused.stderr and "=True" not in refused.stderr
     completed = run_command("finetune", "--from", str(source), "--checkpoint-dir", str(tmp_path / "f"),
                             "--hidden", "64", "32", "--new-head", "--limit", "2000", "--epochs", "3")
     assert completed.returncode == 0, completed.stderr

@@ -5,6 +5,7 @@ every module as a script, the layers of the package, and faults injected into re
 import ast
 import errno
 import importlib
+import io
 import json
 import os
 import random
@@ -32,6 +33,7 @@ from snippets.config import PRESETS, TrainConfig
 from snippets.fast import FAST, FastTrainer, train_fast
 from snippets.mnist_files import MNIST_FILES, default_cache_dir, load_mnist
 from snippets.predict import ImageError, load_digit, mnist_style
+from snippets.train import train
 
 
 @pytest.mark.parametrize("argv, fragment", [
@@ -148,7 +150,7 @@ def test_evaluate_on_missing_or_empty_directories(tmp_path):
         completed = run_command("evaluate", "--checkpoint-dir", str(folder))
         assert completed.returncode == 1
         assert completed.stderr.startswith("error: ") and completed.stderr.count("\n") == 1
-        assert "train a model first" in completed.stderr
+        assert f"train a model first with: python -m snippets train --checkpoint-dir {folder}" in completed.stderr
 
 
 def test_a_corrupted_mnist_cache_is_refused_when_no_source_can_replace_it(tmp_path, monkeypatch):
@@ -931,3 +933,28 @@ def test_the_comparisons_on_the_page_hold():
     from helpers import check_claims
 
     check_claims("system", CLAIMS)
+
+
+class Terminal(io.StringIO):
+    """Standard output as a terminal is: the bar draws only there."""
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_the_progress_bar_is_keras_and_only_on_a_terminal(small_data, monkeypatch, terminal):
+    """`keras.utils.Progbar` draws each epoch with its running mean loss on a terminal; a
+    notebook, a pipe or a log file (the site's checked outputs) gets nothing."""
+    out = Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    result = train(TrainConfig(hidden=(16,), epochs=2), data=small_data, log=quiet)
+    if not terminal:
+        assert out.getvalue() == ""
+        return
+    steps = -(-len(small_data.train_x) // TrainConfig().batch_size)
+    drawn = re.sub(r"\x1b\[\d+m", "", out.getvalue())  # without its colours
+    finished = re.findall(rf"{steps}/{steps} \S+ \S+ \S+ - loss: (\d\.\d{{4}})\s*\n", drawn)
+    assert len(finished) == len(result.history) == 2
+    for shown, row in zip(finished, result.history):
+        assert float(shown) == pytest.approx(row["train_loss"], abs=1e-4)

@@ -354,6 +354,9 @@ def test_train_leaves_a_folder_with_a_damaged_model_json_untouched_and_the_advic
     assert completed.returncode == 1 and one_line_error(completed.stderr)
     message = completed.stderr
     assert "model.json is damaged: not JSON" in message and "the same command resumes from ckpt-1" in message
+    assert message.endswith(", or use another --checkpoint-dir\n")
+    wider = run_command(*argv[:2], "8", *argv[3:], "--epochs", "2")  # --hidden 8 where 16 was trained
+    assert wider.returncode == 1 and "and --hidden 16 resumes from ckpt-1, or use" in wider.stderr
     assert sorted(path.name for path in folder.iterdir()) == before
     os.rename(*shlex.split(re.search(r"\(mv (.*?)\)", message).group(1)))
     resumed = run_command(*argv, "--epochs", "2")
@@ -421,6 +424,7 @@ def test_a_worker_address_that_is_not_this_machines_is_one_line(listening):
     message = str(refused.value)
     assert message.startswith(f"cannot listen on 192.0.2.7:{port} (") and "\n" not in message
     assert "this machine's own address" in message and listening == []
+    assert message.endswith("workers must give this machine's own address and a free port at worker_index=0")
 
 
 def test_a_loopback_name_among_network_addresses_is_one_line(listening):
@@ -429,6 +433,7 @@ def test_a_loopback_name_among_network_addresses_is_one_line(listening):
         wait_for_workers([f"localhost:{ports[0]}", f"192.0.2.7:{ports[1]}"], 0, timeout=0.3)
     message = str(refused.value)
     assert message.startswith(f"localhost:{ports[0]} is a loopback address on this machine")
+    assert message.endswith("; give its network address in workers")  # make_strategy's argument, not a flag
     assert "\n" not in message and listening == []
 
 

@@ -483,11 +483,19 @@ def default_file(chapter):
 
 
 def check_chapter(
-    chapter, path=None, out=print, timeout=TIMEOUT, hint=False, memory=MEMORY
+    chapter,
+    path=None,
+    out=print,
+    timeout=TIMEOUT,
+    hint=False,
+    memory=MEMORY,
+    hint_advice="hint=True",
 ):
     """Run a chapter's checks on the reader's file, in a child process with
     ``timeout`` seconds per exercise and ``memory`` bytes of address space; return 0
-    when every check ran and passed, else 1 (130 when interrupted)."""
+    when every check ran and passed, else 1 (130 when interrupted). Where one
+    does not pass, a last line says how to ask for hints, in the caller's
+    words (``hint_advice``: the command line gives its command)."""
     if chapter not in CHAPTERS:
         out(
             f"error: no exercises for {chapter!r}; choose one of "
@@ -499,7 +507,7 @@ def check_chapter(
         if not path.is_file():
             out(
                 f"error: no file {path} in {Path.cwd()}: run from the project's "
-                "folder, or pass --file"
+                "folder, or pass the path of your answers"
             )
             return 1
     path = Path(path)
@@ -574,8 +582,5 @@ def check_chapter(
             child.close()
     out(summary(described, chapter, statuses))
     if not hint and statuses != ["PASS"] * len(described):
-        out(
-            f"(python -m snippets check {chapter} --hint shows a hint for "
-            "each)"
-        )
+        out(f"({hint_advice} shows a hint for each)")
     return 0 if statuses == ["PASS"] * len(described) else 1
