@@ -185,7 +185,7 @@ def built_site():
 def drawn(built_site):
     """The numbers a figure of the built site was drawn from: ``drawn("mlp-curves")``.
 
-    The build computes each figure's numbers once (snippets/figures/__main__.py) and keeps
+    The build computes each figure's numbers once (figures/__main__.py) and keeps
     them beside the SVG files; a test of a figure checks those, so the site's figures are
     what is tested and nothing is trained twice."""
     folder = ROOT / "docs" / "generated" / "figures" / "data"

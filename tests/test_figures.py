@@ -1,4 +1,4 @@
-"""The figures as a reader gets them: drawn by the build (snippets/figures/, run by
+"""The figures as a reader gets them: drawn by the build (figures/, run by
 docs/hooks/generated.py), on every page of the site, in both palettes, with alt text.
 
 What each figure shows is tested beside its chapter, in tests/test_<chapter>.py.
@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ElementTree
 from bs4 import BeautifulSoup
 
 from helpers import page_figures, page_html, run_command, site_pages
-from snippets.figures import PALETTES, chapters
+from figures import PALETTES, chapters
 
 SVG = "{http://www.w3.org/2000/svg}svg"
 
@@ -73,7 +73,7 @@ def test_each_file_is_drawn_in_its_own_palette(built_site):
 def test_the_command_refuses_a_bad_folder_in_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    finished = run_command("--output", blocker / "figures", module="snippets.figures")
+    finished = run_command("--output", blocker / "figures", module="figures")
     assert finished.returncode == 1
     assert finished.stderr.startswith("error: ") and finished.stderr.count("\n") == 1
     assert blocker.read_text() == "not a folder"

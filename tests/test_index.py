@@ -6,7 +6,7 @@ import re
 import numpy as np
 
 from helpers import ROOT, check_figures, page, site_config
-from snippets.figures import index as index_figures
+from figures import index as index_figures
 from snippets.uncertainty import wilson_interval
 
 

@@ -30,7 +30,7 @@ from snippets.export import (
     tensorflow_probabilities,
     write_export,
 )
-from snippets.figures._preprocessing import (
+from figures._preprocessing import (
     handwritten,
     on_paper,
     uneven_paper,
@@ -597,7 +597,7 @@ def test_a_picture_without_a_digit_gets_one_line(tmp_path, monkeypatch, picture,
 
 # Figures ------------------------------------------------------------------------------------
 
-try_figures = importlib.import_module("snippets.figures.try")  # "try" is a keyword
+try_figures = importlib.import_module("figures.try")  # "try" is a keyword
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():

@@ -4,7 +4,7 @@
   exported by `python -m snippets export --output docs/generated/try` (seeded, so every
   build exports the same networks);
 - generated/figures/: every chapter's figures, light and dark, drawn by
-  `python -m snippets.figures --output docs/generated/figures` (see snippets/figures/).
+  `python -m figures --output docs/generated/figures` (see figures/).
 
 Each is made again whenever it is missing or older than anything in snippets/ or the results
 in benchmarks/ (figures.json
@@ -28,7 +28,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 # folder in docs/, the file written last, the command that writes the folder
 GENERATED = [
     ("generated/try", "export.json", ["-m", "snippets", "export", "--output"]),
-    ("generated/figures", "figures.json", ["-m", "snippets.figures", "--output"]),
+    ("generated/figures", "figures.json", ["-m", "figures", "--output"]),
 ]
 log = logging.getLogger("mkdocs.hooks.generated")
 

@@ -17,7 +17,7 @@ from snippets.checkpoint import (
     saved_shapes,
 )
 from snippets.data import load_dataset
-from snippets.figures import COLORS, ink
+from figures import COLORS, ink
 from snippets.finetune import (
     fit_variables,
     load_matching_layers,

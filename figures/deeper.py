@@ -12,7 +12,7 @@ from snippets.deeper import (
     set_initial_scale,
     signal_sizes,
 )
-from snippets.figures import COLORS
+from figures import COLORS
 from snippets.mlp import MLP
 
 DEPTHS = (1, 2, 3, 4)  # the sawtooths drawn on the left

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from snippets.checkpoint import latest_checkpoint, save_model
 from snippets.data import load_dataset
-from snippets.figures import COLORS, ink
+from figures import COLORS, ink
 from snippets.mlp import MLP
 from snippets.train import TrainConfig, train
 

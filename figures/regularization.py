@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from snippets.data import load_dataset
-from snippets.figures import COLORS, ink
+from figures import COLORS, ink
 from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
 from snippets.train import TrainConfig, train
 

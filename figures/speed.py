@@ -8,9 +8,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
-from snippets.figures import COLORS, ink
+from figures import COLORS, ink
 
-RESULTS = Path(__file__).resolve().parent.parent.parent / "benchmarks" / "results.json"
+RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results.json"
 
 
 def read_results():

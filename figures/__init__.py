@@ -1,8 +1,8 @@
 """The figures of the chapters, drawn by the build from the code the chapters teach.
 
-    python -m snippets.figures --output docs/generated/figures
+    python -m figures --output docs/generated/figures
 
-For each chapter, ``snippets/figures/<chapter>.py`` lists its figures in ``FIGURES``: for
+For each chapter, ``figures/<chapter>.py`` lists its figures in ``FIGURES``: for
 each, a name, a function that computes the numbers the figure shows (its test, in
 ``tests/test_<chapter>.py``, checks those numbers, not pixels), and a function that draws
 them. Every figure is written twice, as SVG: once for the site's light palette and once for
@@ -75,7 +75,7 @@ def bare(ax):
 
 
 def chapters():
-    """The modules of snippets/figures/, one per page of the site."""
+    """The modules of figures/, one per page of the site."""
     return sorted(module.name for module in pkgutil.iter_modules(__path__) if not module.name.startswith("_"))
 
 
