@@ -11,7 +11,6 @@ the dark one; a page shows the one that matches (mkdocs-material's ``#only-light
 the figures.
 """
 
-import functools
 import io
 import pkgutil
 
@@ -50,20 +49,6 @@ PALETTES = {
                              "axes.edgecolor": "#a0a4ad", "xtick.color": "#c8cbd2",
                              "ytick.color": "#c8cbd2", "grid.color": "#3a3e4a"}),
 }
-
-
-@functools.cache
-def short_run(epochs, limit, validation_size):
-    """The course's 784-256-10 with the plain settings, seed 0, trained for ``epochs`` on the
-    first ``limit`` training images: the data and ``train``'s result. Cached, so the
-    figures (and their tests) that show the same run train it once."""
-    from snippets.data import load_dataset
-    from snippets.train import TrainConfig, train
-
-    data = load_dataset(validation_size=validation_size, limit=limit)
-    result = train(TrainConfig(epochs=epochs, patience=epochs, seed=0), data=data,
-                   log=lambda message: None)
-    return data, result
 
 
 def bare(ax):

@@ -10,6 +10,8 @@ from matplotlib.patches import FancyBboxPatch, Rectangle
 from figures import COLORS, bare, ink
 
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "distributed.json"
+# What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
+INPUTS = ["benchmarks/distributed.json"]
 REPLICAS = 2
 
 

@@ -11,6 +11,8 @@ from matplotlib.patches import Patch
 from figures import COLORS, ink
 
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results.json"
+# What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
+INPUTS = ["benchmarks/results.json"]
 
 
 def read_results():

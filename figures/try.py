@@ -9,6 +9,9 @@ This module is named after its page, try.md; ``try`` being a Python keyword, it 
 import matplotlib.pyplot as plt
 import numpy as np
 
+from figures import COLORS, ink
+from figures._preprocessing import FIGURE as PREPROCESSING
+from figures._runs import short_run
 from snippets.export import (
     SHIPPED_DIGITS,
     dequantise,
@@ -17,8 +20,6 @@ from snippets.export import (
     quantise,
     tensorflow_probabilities,
 )
-from figures import COLORS, ink, short_run
-from figures._preprocessing import FIGURE as PREPROCESSING
 
 LIMIT = 2000  # training images of the quick run
 VALIDATION = 500  # held out of them
