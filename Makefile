@@ -76,7 +76,7 @@ bench-augmentation: install
 # Finetuning against training from scratch and against a frozen first layer, the finetuning
 # page's set-up over ten seeds (about three minutes); writes benchmarks/finetuning_seeds.json.
 bench-finetuning: install
-	$(BIN)/python benchmarks/finetuning_seeds.py
+	$(BIN)/python -m benchmarks.finetuning_seeds
 
 # The same for `--preset best` on seeds 0-2, each of which must reach 99.0 % (about 10
 # minutes a seed on two cores); writes benchmarks/best_accuracy.json, shown on the system
