@@ -34,6 +34,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import warm_python  # a sibling: mkdocs puts this folder on the path while it loads a hook
@@ -197,6 +198,7 @@ def start(command, folder, only=()):
 
 
 def on_pre_build(config):
+    checking = time.perf_counter()
     docs = Path(config.docs_dir)
     started = []  # (command, process, {record file: fingerprint} to write once it succeeded)
 
@@ -210,6 +212,8 @@ def on_pre_build(config):
     folder = docs / folder
     wanted = {chapter: fingerprint(f"figures.{chapter}") for chapter in chapters()}
     stale = to_draw(folder / last_file, folder / "inputs", wanted)
+    log.info(f"checked what Try it's networks and the {len(wanted)} chapters' figures are made from "
+             f"in {time.perf_counter() - checking:.2f} s")
     if stale is None:
         log.info(f"{folder}: every chapter's figures are up to date")
     else:
@@ -217,13 +221,31 @@ def on_pre_build(config):
                         {folder / "inputs" / f"{chapter}.json": wanted[chapter] for chapter in stale or wanted}))
 
     for command, process, records_to_write in started:
+        making = time.perf_counter()
         stdout, stderr = process.communicate()
         if process.returncode != 0:
             raise PluginError(f"python {' '.join(command)} failed (exit {process.returncode}): "
                               f"{stderr.strip()[-3000:]}")
         for path, value in records_to_write.items():
             record(path, value)
-        log.info(next(line for line in reversed(stdout.splitlines()) if line and not line.startswith("{")))
+        log.info(next(line for line in reversed(stdout.splitlines()) if line and not line.startswith("{"))
+                 + f" ({time.perf_counter() - making:.0f} s)")
+
+
+def on_serve(server, config, builder):
+    """`mkdocs serve` watches docs/, but what this hook writes into docs/generated/ is no
+    edit: it watches the rest of docs/ (its files, its folders but generated/), so that
+    redrawn figures do not start another build, and what the figures are drawn from outside
+    docs/ and snippets/ (which mkdocs.yml's watch names): figures/ and benchmarks/."""
+    docs = Path(config.docs_dir)
+    server.unwatch(config.docs_dir)
+    server.watch(config.docs_dir, recursive=False)  # a new page
+    for path in sorted(docs.iterdir()):
+        if path.is_dir() and path.name != "generated":
+            server.watch(str(path))
+    for folder in ("figures", "benchmarks"):
+        server.watch(str(PROJECT_ROOT / folder))
+    return server
 
 
 FIGURE = re.compile(r'<img (?P<attributes>[^>]*?)src="(?P<src>[^"#]*generated/figures/(?P<name>[\w-]+\.svg))')
