@@ -2,13 +2,18 @@
 
     python -m figures --output docs/generated/figures
 
+The site's build tooling, beside the package it draws from (snippets/) and not installed
+with it: run it from the project root.
+
 For each chapter, ``figures/<chapter>.py`` lists its figures in ``FIGURES``: for
 each, a name, a function that computes the numbers the figure shows (its test, in
 ``tests/test_<chapter>.py``, checks those numbers, not pixels), and a function that draws
-them. Every figure is written twice, as SVG: once for the site's light palette and once for
-the dark one; a page shows the one that matches (mkdocs-material's ``#only-light`` and
-``#only-dark``). docs/hooks/generated.py runs the command whenever the code is newer than
-the figures.
+them; and in ``INPUTS`` the files it reads besides code (glob patterns from the project
+root, such as a benchmark's results). Every figure is written twice, as SVG: once for the
+site's light palette and once for the dark one; a page shows the one that matches
+(mkdocs-material's ``#only-light`` and ``#only-dark``). docs/hooks/generated.py draws a
+chapter again when its module, a module it imports (directly or not) or a file of its
+INPUTS changed.
 """
 
 import io
