@@ -102,6 +102,10 @@ def test_a_chapter_is_keyed_on_its_code_every_module_it_imports_and_what_it_read
     # the data a module reads beside itself: the committed network, the held-out digits
     exported = names(generated.inputs(generated.EXPORT_MODULE))
     assert {"snippets/best_network/weights.bin", "snippets/other_digits/other_digits.npz"} <= exported
+    # a script that is no module: a notebook's source
+    notebook = names(generated.inputs(ROOT / "docs" / "notebooks" / "relu.py"))
+    assert {"docs/notebooks/relu.py", "snippets/__init__.py", "snippets/relu.py"} <= notebook
+    assert "figures/__init__.py" not in notebook
 
 
 def test_every_file_a_figure_module_points_at_is_among_its_inputs():

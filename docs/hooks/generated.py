@@ -6,8 +6,8 @@
 - generated/figures/: every chapter's figures, light and dark, drawn by
   `python -m figures --output docs/generated/figures` (see figures/).
 
-Each is kept while what it was made from is unchanged, so that `mkdocs serve` shows an edit
-to a page at once: what a chapter's figures (or Try it's networks) are made from is the
+Each is kept while what it was made from is unchanged, so that `mkdocs serve` makes them
+again only for an edit to what they are made from: what a chapter's figures (or Try it's networks) are made from is the
 source of their module, of every module of the project it imports, directly or not, inside
 a function or at the top (read from the source, nothing imported), the data folders beside
 those modules that they name (snippets/best_network/, snippets/other_digits/), the files a
@@ -120,8 +120,13 @@ def listed_inputs(path, root=PROJECT_ROOT):
 def inputs(module, root=PROJECT_ROOT):
     """Every file that what ``module`` makes is made from: its source, the sources of the
     project's modules it imports (directly or not, with their packages' __init__.py), their
-    data, and the files it lists in INPUTS."""
-    files, seen, waiting = set(), set(), [module]
+    data, and the files it lists in INPUTS. ``module`` is a dotted name, or the path of a
+    script that is no module (a notebook's source, for example)."""
+    if isinstance(module, Path):
+        start, waiting = module, sorted(imported_by(module, root))
+    else:
+        start, waiting = module_file(module, root), [module]
+    files, seen = {start}, set()
     while waiting:
         name = waiting.pop()
         parts = name.split(".")
@@ -133,7 +138,7 @@ def inputs(module, root=PROJECT_ROOT):
             path = module_file(each, root)
             files.update([path, *data_beside(path)])
             waiting.extend(imported_by(path, root) - seen)
-    files.update(listed_inputs(module_file(module, root), root))
+    files.update(listed_inputs(start, root))
     return sorted(files)
 
 
