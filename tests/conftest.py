@@ -192,15 +192,14 @@ def drawn(request, tmp_path_factory):
     site's figures are what is tested and nothing is trained twice. Otherwise (a page's test
     module run on its own) the figure's chapter is drawn on first use, the way the build
     draws it, into a temporary folder: no site is built."""
-    if site_for_this_run or (STATUS.is_file() and STATUS.read_text().split(" ", 1)[0] == RUN):
-        request.getfixturevalue("built_site")
-        folder = ROOT / "docs" / "generated" / "figures"
-    else:
-        folder = tmp_path_factory.mktemp("figures")
+    built = site_for_this_run or (STATUS.is_file() and STATUS.read_text().split(" ", 1)[0] == RUN)
+    if built:
+        request.getfixturevalue("built_site")  # waits for the build
+    folder = ROOT / "docs" / "generated" / "figures" if built else tmp_path_factory.mktemp("figures")
 
     def numbers(name):
         path = folder / "data" / f"{name}.pickle"
-        if not path.is_file() and folder != ROOT / "docs" / "generated" / "figures":
+        if not built and not path.is_file():
             from figures.__main__ import draw_all
 
             draw_all(folder, only=[chapter_of(name)], log=lambda message: None)
