@@ -86,7 +86,7 @@ bench-augmentation: install
 # page's set-up over ten seeds (about three minutes); writes
 # benchmarks/new/finetuning_seeds.json.
 bench-finetuning: install
-	$(BIN)/python benchmarks/finetuning_seeds.py
+	$(BIN)/python -m benchmarks.finetuning_seeds
 
 # The same for `--preset best` on seeds 0-2, each of which must reach 99.0 % (about 10
 # minutes a seed on two cores); writes benchmarks/new/best_accuracy.json (the system and

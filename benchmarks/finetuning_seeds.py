@@ -1,10 +1,13 @@
 """Finetuning against training from scratch, over seeds: the figure of the
 chapter *Finetuning* (docs/finetuning.md) is one seed; this runs it for more.
 
-    .venv/bin/python benchmarks/finetuning_seeds.py          # a few minutes
-    .venv/bin/python benchmarks/finetuning_seeds.py --seeds 2 --output /tmp/f.json
+    .venv/bin/python -m benchmarks.finetuning_seeds          # a few minutes
+    .venv/bin/python -m benchmarks.finetuning_seeds --seeds 2 --output /tmp/f.json
 
-For each seed, ``snippets.figures.finetuning.finetuned_vs_scratch(seed)``: a
+(a module run from the project root: it runs the figure's function, in figures/, which is
+not installed)
+
+For each seed, ``figures.finetuning.finetuned_vs_scratch(seed)``: a
 784-64-10 trained on 2,000 images, grown into 784-64-32-10 with a new head,
 then trained on 300 images for 4 epochs from scratch, finetuned with every
 layer training, and finetuned with the restored layer frozen. The seed draws
@@ -44,7 +47,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     quiet_tensorflow()
 
-    from snippets.figures import finetuning as figure
+    from figures import finetuning as figure
 
     seeds = list(range(args.seeds))
     started = time.perf_counter()

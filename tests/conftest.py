@@ -15,7 +15,7 @@ missing browser is a failure: .ci/run installs it.
 import fcntl
 import functools
 import http.server
-import importlib.util
+import importlib
 import os
 import pickle
 import shutil
@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+import warm_python  # docs/hooks/warm_python.py (pytest.ini puts docs/hooks on the path)
 
 from helpers import ROOT, THREAD_VARIABLES
 from snippets.common import quiet_tensorflow
@@ -73,15 +74,12 @@ def start_warm_python():
     build (pytest_sessionfinish)."""
     with starting:
         if not servers:
-            spec = importlib.util.spec_from_file_location("warm_python", ROOT / "docs" / "hooks" / "warm_python.py")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            servers.append(module.WarmPython(Path(tempfile.mkdtemp(prefix="warm-python-"))))
+            servers.append(warm_python.WarmPython(Path(tempfile.mkdtemp(prefix="warm-python-"))))
     return servers[0]
 
 
-@pytest.fixture(scope="session")
-def warm_python():
+@pytest.fixture(name="warm_python", scope="session")
+def warm_python_fixture():
     """This worker's warm Python: commands start with TensorFlow loaded."""
     return start_warm_python()
 
@@ -119,6 +117,7 @@ def start_building_in_the_background():
     Called at collection by every process that will need the site; the first one to get
     the lock builds, so the tests that need no site run on every worker meanwhile.
     """
+    site_for_this_run.append(RUN)
     CACHE.mkdir(exist_ok=True)
     lock = open(LOCK, "w")
     try:
@@ -142,6 +141,7 @@ def start_building_in_the_background():
 
 
 builders = []
+site_for_this_run = []  # not empty once this process's tests include the built site's
 
 
 def pytest_sessionfinish():
@@ -160,6 +160,8 @@ def pytest_collection_modifyitems(items):
     Last of the hooks, after `-k` and `-m` have deselected: a run that selects no test of the
     built site starts no build."""
     needs_site = [item for item in items if "built_site" in item.fixturenames]
+    if needs_site:  # then the figures' tests read the numbers the build drew: they wait for it too
+        needs_site = [item for item in items if "drawn" in item.fixturenames and item not in needs_site] + needs_site
     items[:] = [item for item in items if item not in needs_site] + needs_site
     if needs_site:
         start_building_in_the_background()
@@ -182,18 +184,38 @@ def built_site():
 
 
 @pytest.fixture(scope="session")
-def drawn(built_site):
-    """The numbers a figure of the built site was drawn from: ``drawn("mlp-curves")``.
+def drawn(request, tmp_path_factory):
+    """The numbers a figure was drawn from: ``drawn("mlp-curves")``.
 
-    The build computes each figure's numbers once (snippets/figures/__main__.py) and keeps
-    them beside the SVG files; a test of a figure checks those, so the site's figures are
-    what is tested and nothing is trained twice."""
-    folder = ROOT / "docs" / "generated" / "figures" / "data"
+    When this run builds the site (``make test``), they are the build's: it computes each
+    figure's numbers once (figures/__main__.py) and keeps them beside the SVG files, so the
+    site's figures are what is tested and nothing is trained twice. Otherwise (a page's test
+    module run on its own) the figure's chapter is drawn on first use, the way the build
+    draws it, into a temporary folder: no site is built."""
+    built = site_for_this_run or (STATUS.is_file() and STATUS.read_text().split(" ", 1)[0] == RUN)
+    if built:
+        request.getfixturevalue("built_site")  # waits for the build
+    folder = ROOT / "docs" / "generated" / "figures" if built else tmp_path_factory.mktemp("figures")
 
     def numbers(name):
-        return pickle.loads((folder / f"{name}.pickle").read_bytes())
+        path = folder / "data" / f"{name}.pickle"
+        if not built and not path.is_file():
+            from figures.__main__ import draw_all
+
+            draw_all(folder, only=[chapter_of(name)], log=lambda message: None)
+        return pickle.loads(path.read_bytes())
 
     return numbers
+
+
+def chapter_of(figure):
+    """The chapter whose module of figures/ draws ``figure``."""
+    from figures import chapters
+
+    for chapter in chapters():
+        if figure in [name for name, _, _ in importlib.import_module(f"figures.{chapter}").FIGURES]:
+            return chapter
+    raise LookupError(f"no module of figures/ draws {figure!r}")
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -154,7 +154,7 @@ IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(generated/figures/(?P<name>[\w-]+)-(?
 def page_figures(name):
     """The figures of docs/<name>.md: {figure name: (alt text, caption)}.
 
-    Each is drawn by snippets/figures/ in both palettes; the page shows the light one in the
+    Each is drawn by figures/ in both palettes; the page shows the light one in the
     light scheme and the dark one in the dark scheme, with the same alt text, and a caption.
     """
     figures = {}
@@ -172,7 +172,7 @@ def page_figures(name):
 
 
 def check_figures(name, module):
-    """The page shows every figure its module of snippets/figures/ draws, and no other, each
+    """The page shows every figure its module of figures/ draws, and no other, each
     with alt text that says what it shows and a caption; returns {name: (alt, caption)}."""
     figures = page_figures(name)
     assert sorted(figures) == sorted(figure for figure, _, _ in module.FIGURES)

@@ -21,7 +21,7 @@ from helpers import ROOT, check_exercises, check_figures
 from snippets import augment as augmenting
 from snippets import other_digits
 from snippets.config import PRESETS, Augmentation, FastConfig, TrainConfig
-from snippets.figures import augmentation as augmentation_figures
+from figures import augmentation as augmentation_figures
 from snippets.mnist_files import NUM_CLASSES
 from snippets.predict import load_digit
 

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from helpers import check_exercises, check_figures, page, page_figures
-from snippets.figures import backprop as backprop_figures
+from figures import backprop as backprop_figures
 from snippets import backprop
 from snippets.backprop import matmul_flops
 from snippets.mlp import MLP

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from helpers import ROOT, load_benchmark_script, check_figures, number, page, quiz
 from snippets import deeper
-from snippets.figures import deeper as deeper_figures
+from figures import deeper as deeper_figures
 from snippets.config import PRESETS
 from snippets.deeper import count_pieces, same_budget_shapes, sawtooth, width_for_budget
 from snippets.mlp import MLP, parameter_count

@@ -226,7 +226,7 @@ def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter(
 
 # Figures ------------------------------------------------------------------------------------
 
-from snippets.figures import distributed as distributed_figures
+from figures import distributed as distributed_figures
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():

@@ -128,7 +128,7 @@ def test_the_keras_tab_drops_by_the_same_rule_and_evaluates_the_same():
 # Figures ------------------------------------------------------------------------------------
 
 from helpers import check_figures  # noqa: E402
-from snippets.figures import dropout as dropout_figures  # noqa: E402
+from figures import dropout as dropout_figures  # noqa: E402
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():

@@ -95,7 +95,7 @@ def test_quiz_which_layers_can_be_reused(tmp_path):
 # Figures ------------------------------------------------------------------------------------
 
 from helpers import check_figures  # noqa: E402
-from snippets.figures import finetuning as finetuning_figures  # noqa: E402
+from figures import finetuning as finetuning_figures  # noqa: E402
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():

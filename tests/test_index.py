@@ -9,6 +9,7 @@ import pytest
 from mkdocs.exceptions import PluginError
 from mkdocs.utils.meta import get_data
 
+from figures import index as index_figures
 from helpers import (
     DOCS,
     ROOT,
@@ -20,7 +21,6 @@ from helpers import (
     site_config,
 )
 from snippets.exercises import CHAPTERS
-from snippets.figures import index as index_figures
 from snippets.uncertainty import wilson_interval
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from helpers import check_exercises, check_figures, check_keras_twin, keras_tabs, number, page, quiz
-from snippets.figures import linear as linear_figures
+from figures import linear as linear_figures
 from snippets.linear import LinearClassifier, accuracy, fit, parameter_count, softmax_cross_entropy, xor_data
 
 

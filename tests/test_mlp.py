@@ -16,7 +16,7 @@ import tensorflow as tf
 from helpers import ROOT, check_exercises, check_figures, check_keras_twin, keras_tabs, number, page, quiet, quiz, random_batch
 from snippets import common, data, mnist_files
 from snippets.config import PRESETS, TrainConfig
-from snippets.figures import mlp as mlp_figures
+from figures import mlp as mlp_figures
 from snippets.linear import parameter_count as linear_parameter_count
 from snippets.mlp import MLP, layer_names, parameter_count
 from snippets.relu import relu

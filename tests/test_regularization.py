@@ -102,7 +102,7 @@ def test_l2_is_weight_decay_on_weights_only_with_plain_gradient_descent():
 # Figures ------------------------------------------------------------------------------------
 
 from helpers import check_figures  # noqa: E402
-from snippets.figures import regularization as regularization_figures  # noqa: E402
+from figures import regularization as regularization_figures  # noqa: E402
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from helpers import Claim, check_claims, check_exercises, check_figures, page, pmatrix, quiz
-from snippets.figures import relu as relu_figures
+from figures import relu as relu_figures
 from snippets.linear import accuracy, fit, xor_data
 from snippets.mlp import MLP
 from snippets.relu import hidden_layer, relu, relu_derivative

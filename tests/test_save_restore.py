@@ -20,7 +20,7 @@ from snippets.checkpoint import (
     save_model,
     trained_epochs,
 )
-from snippets.figures import save_restore as save_restore_figures
+from figures import save_restore as save_restore_figures
 from snippets.in_keras import checkpoint_every_epoch, compile_and_fit, export_for_serving, mlp, save_and_load, set_weights_from
 from snippets.mlp import MLP, parameter_count
 from snippets.train import TrainConfig, train

@@ -853,7 +853,7 @@ def test_bad_arguments_from_the_shell_get_no_traceback(warm_python):
 # Figures ------------------------------------------------------------------------------------
 
 from helpers import check_figures  # noqa: E402
-from snippets.figures import speed as speed_figures  # noqa: E402
+from figures import speed as speed_figures  # noqa: E402
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():

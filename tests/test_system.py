@@ -358,9 +358,13 @@ def test_the_layers_point_one_way_from_the_command_line_down_to_the_data():
               for name in LAYERS for path in files_of(name) for other in imported_modules(path)
               if other != name and LAYERS.index(other) >= LAYERS.index(name)]
     assert upward == []
-    drawing = [f"snippets/{name}" for name in LAYERS for path in files_of(name) if "figures" in imported_modules(path)]
-    assert drawing == [], "snippets/figures/ draws the site's figures from the system; the system never needs it"
-    outside = [path.relative_to(ROOT).as_posix() for folder in ("benchmarks", "docs", "tests", "snippets/figures")
+    drawing = [path.relative_to(ROOT).as_posix() for path in (ROOT / "snippets").rglob("*.py")
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.Import | ast.ImportFrom) and "figures" in
+               [(alias.name if isinstance(node, ast.Import) else node.module or "").split(".")[0]
+                for alias in node.names]]
+    assert drawing == [], "figures/ draws the site's figures from the system; the system never needs it"
+    outside = [path.relative_to(ROOT).as_posix() for folder in ("benchmarks", "docs", "tests", "figures")
                for path in (ROOT / folder).rglob("*.py") if "cli" in imported_modules(path)]
     assert outside == [], "only the command line itself imports snippets.cli"
 
@@ -767,7 +771,7 @@ def test_the_intervals_figure_shows_each_sets_width(drawn):
 # Figures ------------------------------------------------------------------------------------
 
 from helpers import TENSORFLOW_FREE_MODULES, check_figures, page  # noqa: E402
-from snippets.figures import system as system_figures  # noqa: E402
+from figures import system as system_figures  # noqa: E402
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from helpers import ROOT, check_figures, page, tab_sets
 from snippets import compat_v1
-from snippets.figures import tf1_to_tf2 as tf1_to_tf2_figures
+from figures import tf1_to_tf2 as tf1_to_tf2_figures
 
 v1 = tf.compat.v1
 

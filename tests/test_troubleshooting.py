@@ -37,7 +37,7 @@ import math  # noqa: E402
 
 
 from helpers import check_figures, page  # noqa: E402
-from snippets.figures import troubleshooting as troubleshooting_figures  # noqa: E402
+from figures import troubleshooting as troubleshooting_figures  # noqa: E402
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():

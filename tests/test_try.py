@@ -26,7 +26,7 @@ from snippets.export import (
     save_best_network,
     tensorflow_probabilities,
 )
-from snippets.figures._preprocessing import (
+from figures._preprocessing import (
     handwritten,
     on_paper,
     uneven_paper,
@@ -634,7 +634,7 @@ def test_a_picture_without_a_digit_gets_one_line(tmp_path, monkeypatch, picture,
 
 # Figures ------------------------------------------------------------------------------------
 
-try_figures = importlib.import_module("snippets.figures.try")  # "try" is a keyword
+try_figures = importlib.import_module("figures.try")  # "try" is a keyword
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():

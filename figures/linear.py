@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 
-from snippets.figures import COLORS, ink
+from figures import COLORS, ink
 from snippets.linear import LinearClassifier, accuracy, fit, xor_data
 from snippets.mlp import MLP
 

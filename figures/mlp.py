@@ -9,7 +9,8 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 
-from snippets.figures import COLORS, bare, ink, short_run
+from figures import COLORS, bare, ink
+from figures._runs import short_run
 from snippets.uncertainty import accuracy_of
 
 LIMIT = 3000  # training images of the short run

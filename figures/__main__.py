@@ -1,4 +1,4 @@
-"""``python -m snippets.figures --output FOLDER``: compute and draw every chapter's figures.
+"""``python -m figures --output FOLDER``: compute and draw every chapter's figures.
 
 The figures are drawn into a new folder beside FOLDER, which then takes FOLDER's place, so
 a build never sees half of them; figures.json, written last, lists them. With
@@ -27,7 +27,7 @@ from snippets.common import (
 
 def draw_all(output, only=None, log=print):
     """Draw the figures of every chapter into ``output``, or redraw those of ``only``."""
-    from snippets.figures import chapters, save
+    from figures import chapters, save
 
     output = Path(output)
     # A full run draws into a new folder that then takes the old one's place; --only
@@ -39,7 +39,7 @@ def draw_all(output, only=None, log=print):
     listed = folder / "figures.json"
     drawn = json.loads(listed.read_text()) if only and listed.is_file() else {}
     for chapter in only or chapters():
-        module = importlib.import_module(f"snippets.figures.{chapter}")
+        module = importlib.import_module(f"figures.{chapter}")
         for name, compute, draw in module.FIGURES:
             started = time.perf_counter()
             data = compute()
@@ -55,9 +55,9 @@ def draw_all(output, only=None, log=print):
 
 
 def main(argv=None):
-    parser = Parser(prog="python -m snippets.figures", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m figures", description=__doc__.splitlines()[0])
     parser.add_argument("--output", required=True, type=Path, help="folder for the SVG files")
-    from snippets.figures import chapters
+    from figures import chapters
 
     parser.add_argument("--only", nargs="+", choices=chapters(), metavar="CHAPTER",
                         help="draw these chapters' figures only (to look at them while writing)")

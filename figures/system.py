@@ -13,9 +13,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
-from snippets.figures import COLORS, ink
+from figures import COLORS, ink
 
-PACKAGE = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent.parent / "snippets"
+# What the build redraws this page's figures for, besides code (docs/hooks/generated.py):
+# the import graph and the command line's help are read from every module of the package.
+INPUTS = ["snippets/**/*.py"]
 
 
 def command_help(*args):

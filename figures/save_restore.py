@@ -11,9 +11,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import tensorflow as tf
 
+from figures import COLORS, ink
 from snippets.checkpoint import latest_checkpoint, save_model
 from snippets.data import load_dataset
-from snippets.figures import COLORS, ink
 from snippets.mlp import MLP
 from snippets.train import TrainConfig, train
 

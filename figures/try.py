@@ -3,16 +3,17 @@ for a small network trained quickly (the page's own networks train for longer), 
 the weights themselves, then in the probabilities the exported network gives.
 
 This module is named after its page, try.md; ``try`` being a Python keyword, it is loaded with
-``importlib.import_module("snippets.figures.try")``.
+``importlib.import_module("figures.try")``.
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+from figures import COLORS, ink
+from figures._preprocessing import FIGURE as PREPROCESSING
+from figures._runs import short_run
 from snippets.export import SHIPPED_DIGITS, tensorflow_probabilities
 from snippets.int8 import dequantise, forward, model_layers, quantise
-from snippets.figures import COLORS, ink, short_run
-from snippets.figures._preprocessing import FIGURE as PREPROCESSING
 
 LIMIT = 2000  # training images of the quick run
 VALIDATION = 500  # held out of them

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.colors import to_rgba
 from matplotlib.patches import FancyBboxPatch
 
+from figures import COLORS, ink
 from snippets.checkpoint import (
     latest_checkpoint,
     model_shapes,
@@ -17,7 +18,6 @@ from snippets.checkpoint import (
     saved_shapes,
 )
 from snippets.data import load_dataset
-from snippets.figures import COLORS, ink
 from snippets.finetune import (
     fit_variables,
     load_matching_layers,

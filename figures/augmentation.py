@@ -10,10 +10,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from snippets.figures import COLORS, bare, ink
+from figures import COLORS, bare, ink
 from snippets.uncertainty import wilson_interval
 
-BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+# What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
+INPUTS = ["benchmarks/augmentation.json", "benchmarks/augmentation_full_size.json"]
 DIGITS = 8  # the first eight training digits
 STEP = 3  # the training step whose random numbers the figure shows
 MNIST_TEST, FONT_DIGITS = 10_000, 1_500  # the sizes of the two test sets

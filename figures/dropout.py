@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.colors import to_rgba
 
-from snippets.figures import COLORS, ink
+from figures import COLORS, ink
 from snippets.mlp import MLP
 from snippets.regularization import dropout
 

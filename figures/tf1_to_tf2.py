@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.patches import FancyBboxPatch
 
-from snippets.figures import COLORS, ink
+from figures import COLORS, ink
 
 v1 = tf.compat.v1
 BATCH = 3  # images fed through both versions

@@ -5,6 +5,7 @@ layers for three starting scales of the weights."""
 import matplotlib.pyplot as plt
 import numpy as np
 
+from figures import COLORS
 from snippets.data import load_dataset
 from snippets.deeper import (
     count_pieces,
@@ -12,7 +13,6 @@ from snippets.deeper import (
     set_initial_scale,
     signal_sizes,
 )
-from snippets.figures import COLORS
 from snippets.mlp import MLP
 
 DEPTHS = (1, 2, 3, 4)  # the sawtooths drawn on the left

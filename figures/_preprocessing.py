@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image, ImageDraw
 
-from snippets.figures import ink
+from figures import ink
 from snippets.predict import prepare
 
 # Each digit's strokes through points of a unit box (x to the right, y down).

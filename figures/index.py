@@ -4,8 +4,8 @@ and what that network, briefly trained, says about a few test digits."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-from snippets.figures import COLORS, bare, ink
-from snippets.figures.mlp import course_run, digit_map, test_predictions
+from figures import COLORS, bare, ink
+from figures.mlp import course_run, digit_map, test_predictions
 from snippets.mlp import MLP, parameter_count
 
 HIDDEN = (256,)  # the course's network, 784-256-10
@@ -69,7 +69,7 @@ def draw_network(data):
 
 def predictions(count=SHOWN):
     """The first ``count`` test digits, the short run's probability for every digit, and
-    the true labels (the model of snippets/figures/mlp.py: 784-256-10, a few epochs on a
+    the true labels (the model of figures/mlp.py: 784-256-10, a few epochs on a
     slice of the training set)."""
     data, result = course_run()
     probabilities, labels = test_predictions()

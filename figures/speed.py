@@ -6,7 +6,10 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
 from benchmarks.results import GENERATIONS, committed
-from snippets.figures import COLORS, ink
+from figures import COLORS, ink
+
+# What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
+INPUTS = ["benchmarks/speed/*.json"]
 
 
 def curves(runs):

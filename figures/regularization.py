@@ -7,8 +7,8 @@ from dataclasses import replace
 import matplotlib.pyplot as plt
 import numpy as np
 
+from figures import COLORS, ink
 from snippets.data import load_dataset
-from snippets.figures import COLORS, ink
 from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
 from snippets.train import TrainConfig, train
 

@@ -7,8 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
+from figures import COLORS, ink
 from snippets.data import batches, load_dataset
-from snippets.figures import COLORS, ink
 from snippets.mlp import MLP
 from snippets.relu import dead_fraction
 from snippets.train import make_optimizer, make_train_step

@@ -1,17 +1,21 @@
 """The figures of the chapters, drawn by the build from the code the chapters teach.
 
-    python -m snippets.figures --output docs/generated/figures
+    python -m figures --output docs/generated/figures
 
-For each chapter, ``snippets/figures/<chapter>.py`` lists its figures in ``FIGURES``: for
+The site's build tooling, beside the package it draws from (snippets/) and not installed
+with it: run it from the project root.
+
+For each chapter, ``figures/<chapter>.py`` lists its figures in ``FIGURES``: for
 each, a name, a function that computes the numbers the figure shows (its test, in
 ``tests/test_<chapter>.py``, checks those numbers, not pixels), and a function that draws
-them. Every figure is written twice, as SVG: once for the site's light palette and once for
-the dark one; a page shows the one that matches (mkdocs-material's ``#only-light`` and
-``#only-dark``). docs/hooks/generated.py runs the command whenever the code is newer than
-the figures.
+them; and in ``INPUTS`` the files it reads besides code (glob patterns from the project
+root, such as a benchmark's results). Every figure is written twice, as SVG: once for the
+site's light palette and once for the dark one; a page shows the one that matches
+(mkdocs-material's ``#only-light`` and ``#only-dark``). docs/hooks/generated.py draws a
+chapter again when its module, a module it imports (directly or not) or a file of its
+INPUTS changed.
 """
 
-import functools
 import io
 import pkgutil
 
@@ -52,20 +56,6 @@ PALETTES = {
 }
 
 
-@functools.cache
-def short_run(epochs, limit, validation_size):
-    """The course's 784-256-10 with the plain settings, seed 0, trained for ``epochs`` on the
-    first ``limit`` training images: the data and ``train``'s result. Cached, so the
-    figures (and their tests) that show the same run train it once."""
-    from snippets.data import load_dataset
-    from snippets.train import TrainConfig, train
-
-    data = load_dataset(validation_size=validation_size, limit=limit)
-    result = train(TrainConfig(epochs=epochs, patience=epochs, seed=0), data=data,
-                   log=lambda message: None)
-    return data, result
-
-
 def bare(ax):
     """An axes that shows only its picture: no ticks, no frame."""
     ax.set_xticks([])
@@ -75,7 +65,7 @@ def bare(ax):
 
 
 def chapters():
-    """The modules of snippets/figures/, one per page of the site."""
+    """The modules of figures/, one per page of the site."""
     return sorted(module.name for module in pkgutil.iter_modules(__path__) if not module.name.startswith("_"))
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.patches import FancyBboxPatch
 
+from figures import COLORS, ink
 from snippets.backprop import (
     backward,
     batch_of_two,
@@ -17,7 +18,6 @@ from snippets.backprop import (
     tape_gradients,
     tape_layer_gradients,
 )
-from snippets.figures import COLORS, ink
 from snippets.mlp import MLP
 
 X, W, B = 2.0, 3.0, -1.0  # the page's example: u = wx + b, h = relu(u), L = h**2

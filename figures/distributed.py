@@ -7,9 +7,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
-from snippets.figures import COLORS, bare, ink
+from figures import COLORS, bare, ink
 
-RESULTS = Path(__file__).resolve().parent.parent.parent / "benchmarks" / "distributed.json"
+RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "distributed.json"
+# What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
+INPUTS = ["benchmarks/distributed.json"]
 REPLICAS = 2
 
 

@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from snippets.figures import COLORS, ink
+from figures import COLORS, ink
 from snippets.relu import hidden_layer, relu, relu_derivative
 
 HINGES = 5  # ReLUs in the hidden layer of the fitted network
