@@ -36,9 +36,10 @@ $(MNIST): $(INSTALLED)
 	$(BIN)/python -m snippets.mnist_files
 	touch $@
 
-# Every test, including every code block of the site and the built pages in headless
-# Chromium. The site is built into site/ (as `make site` does, executing every notebook)
-# beside the tests that do not need it, on two pytest workers (see tests/conftest.py).
+# Every test, including every code block of the site, the built pages in headless Chromium,
+# and the style of every file (tests/test_style.py runs ruff check and ruff format --check).
+# The site is built into site/ (as `make site` does, executing every notebook) beside the
+# tests that do not need it, on two pytest workers (see tests/conftest.py).
 test: install
 	$(BIN)/python -m pytest -n 2
 

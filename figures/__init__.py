@@ -23,13 +23,21 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no window
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from snippets.common import write_atomically  # noqa: E402
+from snippets.common import write_atomically
 
 # Okabe and Ito's colours, told apart with every kind of colour blindness, and readable on
 # both backgrounds; the first two are the two classes of the toy problems.
-COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+COLORS = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+]
 
 _COMMON = {
     "figure.dpi": 100,
@@ -47,12 +55,28 @@ _COMMON = {
 }
 # Text and lines in the colours of mkdocs-material's two schemes (default and slate).
 PALETTES = {
-    "light": dict(_COMMON, **{"text.color": "#222222", "axes.labelcolor": "#222222",
-                              "axes.edgecolor": "#555555", "xtick.color": "#333333",
-                              "ytick.color": "#333333", "grid.color": "#dddddd"}),
-    "dark": dict(_COMMON, **{"text.color": "#e2e4e9", "axes.labelcolor": "#e2e4e9",
-                             "axes.edgecolor": "#a0a4ad", "xtick.color": "#c8cbd2",
-                             "ytick.color": "#c8cbd2", "grid.color": "#3a3e4a"}),
+    "light": dict(
+        _COMMON,
+        **{
+            "text.color": "#222222",
+            "axes.labelcolor": "#222222",
+            "axes.edgecolor": "#555555",
+            "xtick.color": "#333333",
+            "ytick.color": "#333333",
+            "grid.color": "#dddddd",
+        },
+    ),
+    "dark": dict(
+        _COMMON,
+        **{
+            "text.color": "#e2e4e9",
+            "axes.labelcolor": "#e2e4e9",
+            "axes.edgecolor": "#a0a4ad",
+            "xtick.color": "#c8cbd2",
+            "ytick.color": "#c8cbd2",
+            "grid.color": "#3a3e4a",
+        },
+    ),
 }
 
 
@@ -66,7 +90,11 @@ def bare(ax):
 
 def chapters():
     """The modules of figures/, one per page of the site."""
-    return sorted(module.name for module in pkgutil.iter_modules(__path__) if not module.name.startswith("_"))
+    return sorted(
+        module.name
+        for module in pkgutil.iter_modules(__path__)
+        if not module.name.startswith("_")
+    )
 
 
 def ink():
@@ -81,7 +109,9 @@ def save(draw, data, folder, name):
         with plt.rc_context(style):
             figure = draw(data)
             svg = io.BytesIO()
-            figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+            figure.savefig(
+                svg, format="svg", bbox_inches="tight", metadata={"Date": None}
+            )
             plt.close(figure)
         path = folder / f"{name}-{palette}.svg"
         write_atomically(path, svg.getvalue())

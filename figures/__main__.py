@@ -44,7 +44,9 @@ def draw_all(output, only=None, log=print):
             started = time.perf_counter()
             data = compute()
             save(draw, data, folder, name)
-            write_atomically(folder / "data" / f"{name}.pickle", pickle.dumps(data))
+            write_atomically(
+                folder / "data" / f"{name}.pickle", pickle.dumps(data)
+            )
             drawn[name] = chapter
             log(f"{name}: {time.perf_counter() - started:.1f} s")
     write_atomically(listed, json.dumps(drawn, indent=1).encode())
@@ -55,12 +57,21 @@ def draw_all(output, only=None, log=print):
 
 
 def main(argv=None):
-    parser = Parser(prog="python -m figures", description=__doc__.splitlines()[0])
-    parser.add_argument("--output", required=True, type=Path, help="folder for the SVG files")
+    parser = Parser(
+        prog="python -m figures", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--output", required=True, type=Path, help="folder for the SVG files"
+    )
     from figures import chapters
 
-    parser.add_argument("--only", nargs="+", choices=chapters(), metavar="CHAPTER",
-                        help="draw these chapters' figures only (to look at them while writing)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=chapters(),
+        metavar="CHAPTER",
+        help="draw these chapters' figures only (to look at them while writing)",
+    )
     args = parser.parse_args(argv)
     quiet_tensorflow()
     try:

@@ -16,6 +16,9 @@ def short_run(epochs, limit, validation_size):
     from snippets.train import TrainConfig, train
 
     data = load_dataset(validation_size=validation_size, limit=limit)
-    result = train(TrainConfig(epochs=epochs, patience=epochs, seed=0), data=data,
-                   log=lambda message: None)
+    result = train(
+        TrainConfig(epochs=epochs, patience=epochs, seed=0),
+        data=data,
+        log=lambda message: None,
+    )
     return data, result

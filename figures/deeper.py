@@ -19,7 +19,11 @@ DEPTHS = (1, 2, 3, 4)  # the sawtooths drawn on the left
 COUNTED = tuple(range(1, 9))  # depths whose pieces are counted on the right
 LAYERS, WIDTH = 10, 64  # the deep network whose signals are measured
 IMAGES = 256  # training images the signals are measured on
-SCALES = (("stddev 0.01", 0.01), ("He, $\\sqrt{2/n}$", None), ("stddev 1", 1.0))
+SCALES = (
+    ("stddev 0.01", 0.01),
+    ("He, $\\sqrt{2/n}$", None),
+    ("stddev 1", 1.0),
+)
 
 
 def pieces():
@@ -29,27 +33,52 @@ def pieces():
     x = np.linspace(0.0, 1.0, 2**12 + 1)  # a grid that holds every corner
     counted = [count_pieces(x, sawtooth(x, depth)) for depth in COUNTED]
     relus = [2 * depth for depth in COUNTED]
-    return {"x": x[::4], "curves": {depth: sawtooth(x, depth)[::4] for depth in DEPTHS},
-            "relus": relus, "deep": counted, "wide": [count + 1 for count in relus]}
+    return {
+        "x": x[::4],
+        "curves": {depth: sawtooth(x, depth)[::4] for depth in DEPTHS},
+        "relus": relus,
+        "deep": counted,
+        "wide": [count + 1 for count in relus],
+    }
 
 
 def draw_pieces(data):
-    figure, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.4),
-                                         gridspec_kw={"width_ratios": [1.3, 1]})
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(8.0, 3.4), gridspec_kw={"width_ratios": [1.3, 1]}
+    )
     for row, (depth, curve) in enumerate(data["curves"].items()):
         offset = 1.35 * (len(data["curves"]) - 1 - row)
         left.plot(data["x"], curve + offset, color=COLORS[row], linewidth=1.6)
-        left.text(1.03, offset + 0.5, f"{depth} layer{'s' if depth > 1 else ''}",
-                  va="center", fontsize=9, color=COLORS[row])
+        left.text(
+            1.03,
+            offset + 0.5,
+            f"{depth} layer{'s' if depth > 1 else ''}",
+            va="center",
+            fontsize=9,
+            color=COLORS[row],
+        )
     left.set_yticks([])
     left.spines["left"].set_visible(False)
     left.set_xlabel("x")
     left.set_xlim(0, 1)
-    left.set_title(f"the tent applied {min(data['curves'])} to {max(data['curves'])} times", fontsize=10)
-    right.semilogy(data["relus"], data["deep"], marker="o", color=COLORS[5],
-                   label="layers of 2 ReLUs")
-    right.semilogy(data["relus"], data["wide"], marker="s", color=COLORS[4],
-                   label="one hidden layer, at most")
+    left.set_title(
+        f"the tent applied {min(data['curves'])} to {max(data['curves'])} times",
+        fontsize=10,
+    )
+    right.semilogy(
+        data["relus"],
+        data["deep"],
+        marker="o",
+        color=COLORS[5],
+        label="layers of 2 ReLUs",
+    )
+    right.semilogy(
+        data["relus"],
+        data["wide"],
+        marker="s",
+        color=COLORS[4],
+        label="one hidden layer, at most",
+    )
     right.set_xlabel("ReLUs in the network")
     right.set_ylabel("straight pieces")
     right.set_xticks(data["relus"][1::2])
@@ -75,10 +104,18 @@ def signals():
 
 def draw_signals(data):
     figure, axes = plt.subplots(1, 2, figsize=(8.0, 3.4), sharex=True)
-    for (label, sizes), color in zip(data["sizes"].items(), (COLORS[0], COLORS[2], COLORS[5])):
+    for (label, sizes), color in zip(
+        data["sizes"].items(), (COLORS[0], COLORS[2], COLORS[5])
+    ):
         for ax, key in zip(axes, ("h", "gradient")):
-            ax.semilogy(data["layers"], sizes[key], marker="o", markersize=4, color=color,
-                        label=label)
+            ax.semilogy(
+                data["layers"],
+                sizes[key],
+                marker="o",
+                markersize=4,
+                color=color,
+                label=label,
+            )
     axes[0].set_title("output of the layer, h", fontsize=10)
     axes[1].set_title("gradient arriving at it, ∂L/∂h", fontsize=10)
     for ax in axes:
@@ -87,8 +124,13 @@ def draw_signals(data):
         ax.grid(True, alpha=0.5)
         ax.minorticks_off()
     axes[0].set_ylabel("size (root mean square)")
-    axes[1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9,
-                   title="initial weights", title_fontsize=9)
+    axes[1].legend(
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        fontsize=9,
+        title="initial weights",
+        title_fontsize=9,
+    )
     figure.tight_layout()
     return figure
 

@@ -11,7 +11,12 @@ from snippets.mlp import MLP
 from snippets.regularization import dropout
 
 KEEP_PROB = 0.5
-SIZES = (6, 8, 8, 3)  # a network small enough to draw every unit: inputs, two hidden, outputs
+SIZES = (
+    6,
+    8,
+    8,
+    3,
+)  # a network small enough to draw every unit: inputs, two hidden, outputs
 STEPS = (1, 2)  # the training steps drawn (dropout_seed = (0, step))
 
 
@@ -21,9 +26,14 @@ def dropout_masks(model, x, dropout_seed):
     of ones with the layer's folded seed (as MLP.activations folds it) reproduces it."""
     masks = []
     for index, width in enumerate(model.hidden):
-        layer_seed = tf.random.experimental.stateless_fold_in(tf.constant(dropout_seed, tf.int64), index)
+        layer_seed = tf.random.experimental.stateless_fold_in(
+            tf.constant(dropout_seed, tf.int64), index
+        )
         ones = tf.ones([x.shape[0], width])
-        masks.append(dropout(ones, model.keep_prob, seed=layer_seed).numpy() * model.keep_prob)
+        masks.append(
+            dropout(ones, model.keep_prob, seed=layer_seed).numpy()
+            * model.keep_prob
+        )
     return masks
 
 
@@ -31,16 +41,30 @@ def thinned_networks():
     """One input through a 6-8-8-3 MLP with keep_prob KEEP_PROB: the masks and hidden
     activations of training steps STEPS, and the activations at evaluation."""
     inputs, *hidden, outputs = SIZES
-    model = MLP(hidden=hidden, n_inputs=inputs, n_classes=outputs, keep_prob=KEEP_PROB, seed=3)
+    model = MLP(
+        hidden=hidden,
+        n_inputs=inputs,
+        n_classes=outputs,
+        keep_prob=KEEP_PROB,
+        seed=3,
+    )
     x = tf.random.stateless_uniform([1, inputs], seed=[5, 6])
     panels = {}
     for step in STEPS:
         seed = (0, step)
-        activations = [a.numpy()[0] for a in model.activations(x, training=True, dropout_seed=seed)]
+        activations = [
+            a.numpy()[0]
+            for a in model.activations(x, training=True, dropout_seed=seed)
+        ]
         panels[f"training step {step}"] = {
-            "masks": [m[0] for m in dropout_masks(model, x, seed)], "activations": activations}
+            "masks": [m[0] for m in dropout_masks(model, x, seed)],
+            "activations": activations,
+        }
     activations = [a.numpy()[0] for a in model.activations(x)]
-    panels["evaluation"] = {"masks": [np.ones(width) for width in hidden], "activations": activations}
+    panels["evaluation"] = {
+        "masks": [np.ones(width) for width in hidden],
+        "activations": activations,
+    }
     return {"sizes": SIZES, "keep_prob": KEEP_PROB, "panels": panels}
 
 
@@ -50,30 +74,68 @@ def draw_thinned_networks(data):
     faint = to_rgba(ink(), 0.12)
     for ax, (title, panel) in zip(axes, data["panels"].items()):
         # Every layer's units as a column; a dropped unit loses its incoming and outgoing lines.
-        kept = [np.ones(sizes[0], bool), *(m > 0 for m in panel["masks"]), np.ones(sizes[-1], bool)]
+        kept = [
+            np.ones(sizes[0], bool),
+            *(m > 0 for m in panel["masks"]),
+            np.ones(sizes[-1], bool),
+        ]
         ys = [np.linspace(-(n - 1) / 2, (n - 1) / 2, n) for n in sizes]
         for layer in range(len(sizes) - 1):
             for i, y0 in enumerate(ys[layer]):
                 for j, y1 in enumerate(ys[layer + 1]):
                     live = kept[layer][i] and kept[layer + 1][j]
-                    ax.plot([layer, layer + 1], [y0, y1], color=COLORS[0] if live else faint,
-                            linewidth=0.8 if live else 0.5, zorder=1)
+                    ax.plot(
+                        [layer, layer + 1],
+                        [y0, y1],
+                        color=COLORS[0] if live else faint,
+                        linewidth=0.8 if live else 0.5,
+                        zorder=1,
+                    )
         for layer, (n, y) in enumerate(zip(sizes, ys)):
             hidden = 0 < layer < len(sizes) - 1
             for i in range(n):
                 if kept[layer][i]:
-                    ax.scatter(layer, y[i], s=190, color=COLORS[1] if hidden else COLORS[4],
-                               edgecolors=ink(), linewidths=0.6, zorder=2)
+                    ax.scatter(
+                        layer,
+                        y[i],
+                        s=190,
+                        color=COLORS[1] if hidden else COLORS[4],
+                        edgecolors=ink(),
+                        linewidths=0.6,
+                        zorder=2,
+                    )
                     if hidden and title != "evaluation":
-                        ax.text(layer, y[i], f"×{scale:g}", fontsize=7, ha="center", va="center",
-                                color="#222222", zorder=3)
+                        ax.text(
+                            layer,
+                            y[i],
+                            f"×{scale:g}",
+                            fontsize=7,
+                            ha="center",
+                            va="center",
+                            color="#222222",
+                            zorder=3,
+                        )
                 else:
-                    ax.scatter(layer, y[i], s=190, facecolors="none", edgecolors=ink(),
-                               linewidths=0.8, linestyle=(0, (2, 2)), zorder=2)
+                    ax.scatter(
+                        layer,
+                        y[i],
+                        s=190,
+                        facecolors="none",
+                        edgecolors=ink(),
+                        linewidths=0.8,
+                        linestyle=(0, (2, 2)),
+                        zorder=2,
+                    )
         dropped = sum(int(np.sum(m == 0)) for m in panel["masks"])
         total = sum(len(m) for m in panel["masks"])
-        ax.set_title(f"{title}\n{dropped} of {total} hidden units dropped", fontsize=10)
-        ax.set_xticks(range(len(sizes)), ["input", "hidden 1", "hidden 2", "logits"], fontsize=9)
+        ax.set_title(
+            f"{title}\n{dropped} of {total} hidden units dropped", fontsize=10
+        )
+        ax.set_xticks(
+            range(len(sizes)),
+            ["input", "hidden 1", "hidden 2", "logits"],
+            fontsize=9,
+        )
         ax.set_yticks([])
         ax.spines[["left", "bottom"]].set_visible(False)
         ax.tick_params(length=0)
@@ -96,12 +158,15 @@ def expectation_check():
     runs = {}
     for index, keep_prob in enumerate((0.8, 0.5, 0.2)):
         # Each row of the batch gets its own mask: MASKS independent masks in one call.
-        dropped = dropout(tf.tile(h[None, :], [MASKS, 1]), keep_prob, seed=[7, index]).numpy()
+        dropped = dropout(
+            tf.tile(h[None, :], [MASKS, 1]), keep_prob, seed=[7, index]
+        ).numpy()
         unit = int(np.argmax(h))
         runs[keep_prob] = {
             "mean": dropped.mean(axis=0),
             "running": np.cumsum(dropped[:, unit]) / np.arange(1, MASKS + 1),
-            "unit": unit}
+            "unit": unit,
+        }
     return {"h": h, "runs": runs}
 
 
@@ -109,17 +174,39 @@ def draw_expectation_check(data):
     h = data["h"]
     figure, (scatter_ax, running_ax) = plt.subplots(1, 2, figsize=(9.2, 3.9))
     top = float(h.max()) * 1.1
-    scatter_ax.plot([0, top], [0, top], color=ink(), linewidth=1, linestyle="--",
-                    label="mean = activation")
+    scatter_ax.plot(
+        [0, top],
+        [0, top],
+        color=ink(),
+        linewidth=1,
+        linestyle="--",
+        label="mean = activation",
+    )
     for color, (keep_prob, run) in zip(COLORS, data["runs"].items()):
-        scatter_ax.scatter(h, run["mean"], s=12, color=color, label=f"keep_prob {keep_prob}")
+        scatter_ax.scatter(
+            h, run["mean"], s=12, color=color, label=f"keep_prob {keep_prob}"
+        )
         unit = run["unit"]
         n = np.arange(1, MASKS + 1)
-        running_ax.plot(n, run["running"], color=color, linewidth=1.2, label=f"keep_prob {keep_prob}")
-        spread = h[unit] * np.sqrt((1 - keep_prob) / keep_prob / n)  # one standard error
-        running_ax.plot(n, h[unit] + spread, color=color, linewidth=0.8, linestyle=":")
-        running_ax.plot(n, h[unit] - spread, color=color, linewidth=0.8, linestyle=":")
-    running_ax.axhline(h[data["runs"][0.5]["unit"]], color=ink(), linewidth=1, linestyle="--")
+        running_ax.plot(
+            n,
+            run["running"],
+            color=color,
+            linewidth=1.2,
+            label=f"keep_prob {keep_prob}",
+        )
+        spread = h[unit] * np.sqrt(
+            (1 - keep_prob) / keep_prob / n
+        )  # one standard error
+        running_ax.plot(
+            n, h[unit] + spread, color=color, linewidth=0.8, linestyle=":"
+        )
+        running_ax.plot(
+            n, h[unit] - spread, color=color, linewidth=0.8, linestyle=":"
+        )
+    running_ax.axhline(
+        h[data["runs"][0.5]["unit"]], color=ink(), linewidth=1, linestyle="--"
+    )
     scatter_ax.set_xlabel("activation h of a hidden unit (no dropout)")
     scatter_ax.set_ylabel(f"mean of dropout(h) over {MASKS:,} masks")
     scatter_ax.set_title(f"{UNITS} units of a hidden layer", fontsize=10)
@@ -128,8 +215,10 @@ def draw_expectation_check(data):
     running_ax.set_ylim(bottom=0)
     running_ax.set_xlabel("number of masks averaged")
     running_ax.set_ylabel("running mean of the largest unit")
-    running_ax.set_title("the running mean settles on h (dotted: ± one standard error)",
-                         fontsize=10)
+    running_ax.set_title(
+        "the running mean settles on h (dotted: ± one standard error)",
+        fontsize=10,
+    )
     figure.tight_layout()
     return figure
 

@@ -32,36 +32,73 @@ def decision_regions():
     for problem, make in (("XOR", xor_data), ("circles", circles_data)):
         points, labels = make()
         for kind in ("linear", "ReLU network"):
-            model = (LinearClassifier(2, 2) if kind == "linear"
-                     else MLP(hidden=(HIDDEN,), n_inputs=2, n_classes=2, seed=0))
+            model = (
+                LinearClassifier(2, 2)
+                if kind == "linear"
+                else MLP(hidden=(HIDDEN,), n_inputs=2, n_classes=2, seed=0)
+            )
             fit(model, points, labels, epochs=STEPS, learning_rate=0.5)
             probability = tf.nn.softmax(model(grid))[:, 1].numpy()
             results[(problem, kind)] = {
-                "points": points, "labels": labels.argmax(axis=1),
+                "points": points,
+                "labels": labels.argmax(axis=1),
                 "accuracy": accuracy(model(points), labels),
-                "probability": probability.reshape(len(GRID), len(GRID))}
+                "probability": probability.reshape(len(GRID), len(GRID)),
+            }
     return results
 
 
 # Probability of class 1, from class 0's colour through see-through (0.5) to class 1's.
 CLASS_MAP = LinearSegmentedColormap.from_list(
-    "classes", [to_rgba(COLORS[0], 0.45), to_rgba(COLORS[0], 0.0), to_rgba(COLORS[1], 0.0),
-                to_rgba(COLORS[1], 0.45)], N=256)
+    "classes",
+    [
+        to_rgba(COLORS[0], 0.45),
+        to_rgba(COLORS[0], 0.0),
+        to_rgba(COLORS[1], 0.0),
+        to_rgba(COLORS[1], 0.45),
+    ],
+    N=256,
+)
 
 
 def draw_decision_regions(results):
-    figure, axes = plt.subplots(2, 2, figsize=(7.2, 7.0), sharex=True, sharey=True)
+    figure, axes = plt.subplots(
+        2, 2, figsize=(7.2, 7.0), sharex=True, sharey=True
+    )
     for ax, ((problem, kind), run) in zip(axes.flat, results.items()):
         # The map goes into the SVG as its own small picture, which the browser scales.
-        ax.imshow(run["probability"], extent=(-1, 1, -1, 1), origin="lower", cmap=CLASS_MAP,
-                  vmin=0, vmax=1, interpolation="none")
-        ax.contour(GRID, GRID, run["probability"], levels=[0.5], colors=[ink()], linewidths=1.5)
-        shown = slice(0, 160)  # enough points to see the pattern, few enough for a light file
+        ax.imshow(
+            run["probability"],
+            extent=(-1, 1, -1, 1),
+            origin="lower",
+            cmap=CLASS_MAP,
+            vmin=0,
+            vmax=1,
+            interpolation="none",
+        )
+        ax.contour(
+            GRID,
+            GRID,
+            run["probability"],
+            levels=[0.5],
+            colors=[ink()],
+            linewidths=1.5,
+        )
+        shown = slice(
+            0, 160
+        )  # enough points to see the pattern, few enough for a light file
         for label, marker in ((0, "o"), (1, "^")):
             chosen = run["labels"][shown] == label
-            ax.scatter(*run["points"][shown][chosen].T, s=12, marker=marker, color=COLORS[label],
-                       label=f"class {label}")
-        ax.set_title(f"{kind} on {problem}: {run['accuracy']:.0%} right", fontsize=11)
+            ax.scatter(
+                *run["points"][shown][chosen].T,
+                s=12,
+                marker=marker,
+                color=COLORS[label],
+                label=f"class {label}",
+            )
+        ax.set_title(
+            f"{kind} on {problem}: {run['accuracy']:.0%} right", fontsize=11
+        )
         ax.set_aspect("equal")
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(0, 1.22), ncol=2)
     figure.tight_layout()
@@ -77,14 +114,20 @@ def output_change_bound(count=150, seed=0):
     sizes = rng.uniform(0.0, 1.0, size=count).astype(np.float32)
     random = rng.normal(size=(count, 784)).astype(np.float32)
     random *= (sizes / np.linalg.norm(random, axis=1))[:, None]
-    worst_direction = np.linalg.svd(weights)[0][:, 0]  # the input direction W stretches most
+    worst_direction = np.linalg.svd(weights)[0][
+        :, 0
+    ]  # the input direction W stretches most
     worst = sizes[:30, None] * worst_direction
     runs = {}
     for scale in (1, 10):
         scaled = weights * scale
-        runs[scale] = {"norm": float(np.linalg.norm(scaled, ord=2)),  # largest singular value
-                       "random": (sizes, np.linalg.norm(random @ scaled, axis=1)),
-                       "worst": (sizes[:30], np.linalg.norm(worst @ scaled, axis=1))}
+        runs[scale] = {
+            "norm": float(
+                np.linalg.norm(scaled, ord=2)
+            ),  # largest singular value
+            "random": (sizes, np.linalg.norm(random @ scaled, axis=1)),
+            "worst": (sizes[:30], np.linalg.norm(worst @ scaled, axis=1)),
+        }
     return runs
 
 
@@ -92,11 +135,23 @@ def draw_output_change_bound(runs):
     figure, ax = plt.subplots(figsize=(6.4, 4.2))
     for color, (scale, run) in zip(COLORS, runs.items()):
         weights = "W" if scale == 1 else f"{scale} W"
-        ax.plot([0, 1], [0, run["norm"]], color=color, linewidth=1, linestyle="--")
-        ax.scatter(*run["worst"], s=22, marker="^", color=color,
-                   label=f"{weights}, worst direction (on the bound, slope ||{weights}|| = {run['norm']:.1f})")
-        ax.scatter(*run["random"], s=10, color=color, alpha=0.6,
-                   label=f"{weights}, random directions")
+        ax.plot(
+            [0, 1], [0, run["norm"]], color=color, linewidth=1, linestyle="--"
+        )
+        ax.scatter(
+            *run["worst"],
+            s=22,
+            marker="^",
+            color=color,
+            label=f"{weights}, worst direction (on the bound, slope ||{weights}|| = {run['norm']:.1f})",
+        )
+        ax.scatter(
+            *run["random"],
+            s=10,
+            color=color,
+            alpha=0.6,
+            label=f"{weights}, random directions",
+        )
     ax.set_xlabel("||δ||, the size of the change to the input")
     ax.set_ylabel("||z(x + δ) − z(x)||, the change of the logits")
     ax.legend(loc="upper left", fontsize=9)

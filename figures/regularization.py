@@ -16,7 +16,9 @@ LIMIT = 500  # training images: few enough to overfit in a few epochs
 EPOCHS = 16
 PATIENCE = 3  # the early-stopping rule replayed on the curve
 L2 = 1e-3  # the penalty compared with none (the notebook's)
-CONFIG = TrainConfig(hidden=(256,), epochs=EPOCHS, patience=EPOCHS, learning_rate=3e-3)
+CONFIG = TrainConfig(
+    hidden=(256,), epochs=EPOCHS, patience=EPOCHS, learning_rate=3e-3
+)
 
 
 def _data():
@@ -35,34 +37,73 @@ def overfitting_curves():
         if stopper.should_stop:
             stop_epoch = row["epoch"]
             break
-    return {"epoch": [row["epoch"] for row in history],
-            "train_loss": [row["train_loss"] for row in history],
-            "valid_loss": [row["valid_loss"] for row in history],
-            "valid_accuracy": [row["valid_accuracy"] for row in history],
-            "best_epoch": int(stopper.best_epoch), "stop_epoch": stop_epoch}
+    return {
+        "epoch": [row["epoch"] for row in history],
+        "train_loss": [row["train_loss"] for row in history],
+        "valid_loss": [row["valid_loss"] for row in history],
+        "valid_accuracy": [row["valid_accuracy"] for row in history],
+        "best_epoch": int(stopper.best_epoch),
+        "stop_epoch": stop_epoch,
+    }
 
 
 def draw_overfitting_curves(data):
-    figure, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(8.4, 3.6), sharex=True)
+    figure, (loss_ax, accuracy_ax) = plt.subplots(
+        1, 2, figsize=(8.4, 3.6), sharex=True
+    )
     epochs = data["epoch"]
-    loss_ax.plot(epochs, data["train_loss"], color=COLORS[0], marker="o", markersize=3,
-                 label="training loss")
-    loss_ax.plot(epochs, data["valid_loss"], color=COLORS[1], marker="o", markersize=3,
-                 label="validation loss")
+    loss_ax.plot(
+        epochs,
+        data["train_loss"],
+        color=COLORS[0],
+        marker="o",
+        markersize=3,
+        label="training loss",
+    )
+    loss_ax.plot(
+        epochs,
+        data["valid_loss"],
+        color=COLORS[1],
+        marker="o",
+        markersize=3,
+        label="validation loss",
+    )
     loss_ax.set_ylabel("mean cross-entropy")
-    pass
-    accuracy_ax.plot(epochs, data["valid_accuracy"], color=COLORS[1], marker="o", markersize=3,
-                     label="validation accuracy")
+    accuracy_ax.plot(
+        epochs,
+        data["valid_accuracy"],
+        color=COLORS[1],
+        marker="o",
+        markersize=3,
+        label="validation accuracy",
+    )
     accuracy_ax.set_ylabel("validation accuracy")
     for ax in (loss_ax, accuracy_ax):
         ax.axvline(data["best_epoch"], color=COLORS[2], linewidth=1.5)
         ax.axvline(data["stop_epoch"], color=ink(), linewidth=1, linestyle=":")
         ax.set_xlabel("epoch")
-    marks = accuracy_ax.get_xaxis_transform()  # x in epochs, y in axes fractions
-    accuracy_ax.text(data["best_epoch"], 1.02, "kept", transform=marks, ha="center",
-                     va="bottom", color=COLORS[2], fontsize=9)
-    accuracy_ax.text(data["stop_epoch"], 1.02, "stopped", transform=marks, ha="left",
-                     va="bottom", fontsize=9)
+    marks = (
+        accuracy_ax.get_xaxis_transform()
+    )  # x in epochs, y in axes fractions
+    accuracy_ax.text(
+        data["best_epoch"],
+        1.02,
+        "kept",
+        transform=marks,
+        ha="center",
+        va="bottom",
+        color=COLORS[2],
+        fontsize=9,
+    )
+    accuracy_ax.text(
+        data["stop_epoch"],
+        1.02,
+        "stopped",
+        transform=marks,
+        ha="left",
+        va="bottom",
+        fontsize=9,
+    )
     loss_ax.legend(loc="upper right", fontsize=9)
     figure.tight_layout()
     return figure
@@ -81,34 +122,72 @@ def weights_with_and_without_l2():
     data = _data()
     runs = {}
     for l2 in (0.0, L2):
-        result = train(replace(CONFIG, epochs=L2_EPOCHS, patience=L2_EPOCHS, l2=l2),
-                       data=data, log=lambda message: None)
+        result = train(
+            replace(CONFIG, epochs=L2_EPOCHS, patience=L2_EPOCHS, l2=l2),
+            data=data,
+            log=lambda message: None,
+        )
         weights = result.model.weights["hidden_1"].numpy()
-        runs[l2] = {"weights": weights.ravel(), "norm": float(np.linalg.norm(weights)),
-                    "valid_accuracy": max(row["valid_accuracy"] for row in result.history)}
+        runs[l2] = {
+            "weights": weights.ravel(),
+            "norm": float(np.linalg.norm(weights)),
+            "valid_accuracy": max(
+                row["valid_accuracy"] for row in result.history
+            ),
+        }
     from snippets.mlp import MLP
 
-    initial = MLP(CONFIG.hidden, seed=CONFIG.seed).weights["hidden_1"].numpy().ravel()
-    blank = np.all(data.train_x == 0, axis=0)  # one flag per pixel, as many as inputs
-    border = np.repeat(blank, CONFIG.hidden[0])  # the row of each pixel, raveled
+    initial = (
+        MLP(CONFIG.hidden, seed=CONFIG.seed)
+        .weights["hidden_1"]
+        .numpy()
+        .ravel()
+    )
+    blank = np.all(
+        data.train_x == 0, axis=0
+    )  # one flag per pixel, as many as inputs
+    border = np.repeat(
+        blank, CONFIG.hidden[0]
+    )  # the row of each pixel, raveled
     steps = L2_EPOCHS * -(-len(data.train_x) // CONFIG.batch_size)
-    return {"initial": {"weights": initial, "norm": float(np.linalg.norm(initial))}, **runs,
-            "border": border, "steps": steps, "learning_rate": CONFIG.learning_rate}
+    return {
+        "initial": {
+            "weights": initial,
+            "norm": float(np.linalg.norm(initial)),
+        },
+        **runs,
+        "border": border,
+        "steps": steps,
+        "learning_rate": CONFIG.learning_rate,
+    }
 
 
 def draw_weights_with_and_without_l2(runs):
     figure, ax = plt.subplots(figsize=(6.4, 3.8))
     edges = np.linspace(-0.25, 0.25, 101)
-    labels = {"initial": "at the start (He initialisation)", 0.0: "trained, no penalty",
-              L2: f"trained, L2 λ = {L2:g}"}
-    styles = {"initial": dict(color=ink(), linestyle=":"), 0.0: dict(color=COLORS[0]),
-              L2: dict(color=COLORS[1])}
+    labels = {
+        "initial": "at the start (He initialisation)",
+        0.0: "trained, no penalty",
+        L2: f"trained, L2 λ = {L2:g}",
+    }
+    styles = {
+        "initial": dict(color=ink(), linestyle=":"),
+        0.0: dict(color=COLORS[0]),
+        L2: dict(color=COLORS[1]),
+    }
     for key, run in runs.items():
         if key not in labels:  # the border's flags and the run's settings
             continue
-        counts, _ = np.histogram(np.clip(run["weights"], edges[0], edges[-1]), bins=edges)
-        ax.stairs(counts, edges, linewidth=1.6, **styles[key],
-                  label=f"{labels[key]}: ||W|| = {run['norm']:.1f}")
+        counts, _ = np.histogram(
+            np.clip(run["weights"], edges[0], edges[-1]), bins=edges
+        )
+        ax.stairs(
+            counts,
+            edges,
+            linewidth=1.6,
+            **styles[key],
+            label=f"{labels[key]}: ||W|| = {run['norm']:.1f}",
+        )
     ax.set_yscale("log")
     ax.set_xlabel("value of a weight of the first layer (784 × 256)")
     ax.set_ylabel("number of weights")
@@ -140,9 +219,16 @@ def penalized_run(penalty, strength, data, seed=0):
 
     model = MLP(CONFIG.hidden, seed=seed)
     steps_per_epoch = -(-len(data.train_x) // SWEEP_BATCH)
-    optimizer = make_optimizer("sgd", SWEEP_LEARNING_RATE, "cosine",
-                               total_steps=SWEEP_EPOCHS * steps_per_epoch)
-    signature = [tf.TensorSpec([None, 784], tf.float32), tf.TensorSpec([None, 10], tf.float32)]
+    optimizer = make_optimizer(
+        "sgd",
+        SWEEP_LEARNING_RATE,
+        "cosine",
+        total_steps=SWEEP_EPOCHS * steps_per_epoch,
+    )
+    signature = [
+        tf.TensorSpec([None, 784], tf.float32),
+        tf.TensorSpec([None, 10], tf.float32),
+    ]
 
     @tf.function(input_signature=signature, autograph=False)
     def step(x, y):
@@ -155,12 +241,20 @@ def penalized_run(penalty, strength, data, seed=0):
 
     step = step.get_concrete_function()
     for epoch in range(SWEEP_EPOCHS):
-        for x, y in batches(SWEEP_BATCH, data.train_x, data.train_y, seed=seed + epoch):
+        for x, y in batches(
+            SWEEP_BATCH, data.train_x, data.train_y, seed=seed + epoch
+        ):
             step(tf.constant(x), tf.constant(y))
     predicted = np.argmax(model(data.valid_x).numpy(), axis=1)
-    weights = np.concatenate([w.numpy().ravel() for w in model.weight_matrices()])
-    return {"valid_accuracy": float(np.mean(predicted == np.argmax(data.valid_y, axis=1))),
-            "near_zero": float(np.mean(np.abs(weights) < NEAR_ZERO))}
+    weights = np.concatenate(
+        [w.numpy().ravel() for w in model.weight_matrices()]
+    )
+    return {
+        "valid_accuracy": float(
+            np.mean(predicted == np.argmax(data.valid_y, axis=1))
+        ),
+        "near_zero": float(np.mean(np.abs(weights) < NEAR_ZERO)),
+    }
 
 
 def penalty_sweep():
@@ -168,22 +262,36 @@ def penalty_sweep():
     data = _data()
     sweep = {"none": penalized_run(None, 0.0, data)}
     for name, penalty in (("L1", l1_penalty), ("L2", l2_penalty)):
-        sweep[name] = {strength: penalized_run(penalty, strength, data)
-                       for strength in STRENGTHS}
+        sweep[name] = {
+            strength: penalized_run(penalty, strength, data)
+            for strength in STRENGTHS
+        }
     return sweep
 
 
 def draw_penalty_sweep(sweep):
     figure, axes = plt.subplots(1, 2, figsize=(8.4, 3.6), sharex=True)
-    panels = (("valid_accuracy", "validation accuracy"),
-              ("near_zero", f"share of weights with |w| < {NEAR_ZERO:g}"))
+    panels = (
+        ("valid_accuracy", "validation accuracy"),
+        ("near_zero", f"share of weights with |w| < {NEAR_ZERO:g}"),
+    )
     for ax, (key, label) in zip(axes, panels):
         for color, name in zip(COLORS, ("L1", "L2")):
             runs = sweep[name]
-            ax.plot(list(runs), [run[key] for run in runs.values()], color=color,
-                    marker="o", label=name)
-        ax.axhline(sweep["none"][key], color=ink(), linewidth=1, linestyle="--",
-                   label="no penalty")
+            ax.plot(
+                list(runs),
+                [run[key] for run in runs.values()],
+                color=color,
+                marker="o",
+                label=name,
+            )
+        ax.axhline(
+            sweep["none"][key],
+            color=ink(),
+            linewidth=1,
+            linestyle="--",
+            label="no penalty",
+        )
         ax.set_xscale("log")
         ax.set_xlabel("strength λ")
         ax.set_ylabel(label)
@@ -194,7 +302,15 @@ def draw_penalty_sweep(sweep):
 
 
 FIGURES = [
-    ("regularization-overfitting", overfitting_curves, draw_overfitting_curves),
-    ("regularization-l2-weights", weights_with_and_without_l2, draw_weights_with_and_without_l2),
+    (
+        "regularization-overfitting",
+        overfitting_curves,
+        draw_overfitting_curves,
+    ),
+    (
+        "regularization-l2-weights",
+        weights_with_and_without_l2,
+        draw_weights_with_and_without_l2,
+    ),
     ("regularization-penalty-sweep", penalty_sweep, draw_penalty_sweep),
 ]

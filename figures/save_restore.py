@@ -19,7 +19,11 @@ from snippets.train import TrainConfig, train
 
 HIDDEN = (256,)  # the course's network, saved by save_model
 TRAINED = (16,)  # the small network trained with checkpoints
-LIMIT, EPOCHS, BATCH = 1000, 1, 100  # its short run: 500 training images after validation
+LIMIT, EPOCHS, BATCH = (
+    1000,
+    1,
+    100,
+)  # its short run: 500 training images after validation
 MARKER = "/.ATTRIBUTES/VARIABLE_VALUE"
 
 
@@ -28,10 +32,15 @@ def entries(prefix):
     but the object graph (a string that says how the entries hang together), with
     TensorFlow's attribute suffix removed from the names. Python state, saved as a
     string, counts no values."""
-    return [(name.replace(MARKER, ""), tuple(shape),
-             0 if name.endswith("/py_state") else math.prod(shape))
-            for name, shape in tf.train.list_variables(prefix)
-            if not name.startswith("_CHECKPOINTABLE")]  # the object graph, not a variable
+    return [
+        (
+            name.replace(MARKER, ""),
+            tuple(shape),
+            0 if name.endswith("/py_state") else math.prod(shape),
+        )
+        for name, shape in tf.train.list_variables(prefix)
+        if not name.startswith("_CHECKPOINTABLE")
+    ]  # the object graph, not a variable
 
 
 def contents():
@@ -39,26 +48,43 @@ def contents():
     files with their sizes in bytes and the checkpoint's entries."""
     with tempfile.TemporaryDirectory() as folder:
         prefix = save_model(MLP(hidden=HIDDEN, seed=1), folder)
-        files = sorted((path.name, path.stat().st_size) for path in Path(folder).iterdir())
-        return {"files": files, "entries": entries(prefix), "prefix": Path(prefix).name}
+        files = sorted(
+            (path.name, path.stat().st_size) for path in Path(folder).iterdir()
+        )
+        return {
+            "files": files,
+            "entries": entries(prefix),
+            "prefix": Path(prefix).name,
+        }
 
 
 def draw_contents(data):
     files = sorted(data["files"], key=lambda item: item[1])
     variables = data["entries"]
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7.6, 4.6),
-                                         gridspec_kw={"height_ratios": [len(files), len(variables)]})
+    figure, (top, bottom) = plt.subplots(
+        2,
+        1,
+        figsize=(7.6, 4.6),
+        gridspec_kw={"height_ratios": [len(files), len(variables)]},
+    )
     names = [name for name, _ in files]
     top.barh(names, [size for _, size in files], color=COLORS[4])
     for row, (_, size) in enumerate(files):
         top.text(size * 1.15, row, f"{size:,} bytes", va="center", fontsize=9)
-    top.set_title("the files in the folder (bar length: log scale)", fontsize=10, loc="left")
+    top.set_title(
+        "the files in the folder (bar length: log scale)",
+        fontsize=10,
+        loc="left",
+    )
     labels = [f"{name}  {list(shape)}" for name, shape, _ in variables]
     bottom.barh(labels, [count for _, _, count in variables], color=COLORS[0])
     for row, (_, _, count) in enumerate(variables):
         bottom.text(count * 1.15, row, f"{count:,}", va="center", fontsize=9)
-    bottom.set_title(f"the variables in {data['prefix']}, by path and shape (values, log scale)",
-                     fontsize=10, loc="left")
+    bottom.set_title(
+        f"the variables in {data['prefix']}, by path and shape (values, log scale)",
+        fontsize=10,
+        loc="left",
+    )
     for ax in (top, bottom):
         ax.set_xscale("log")
         ax.set_xlim(0.7, 5e7)
@@ -77,20 +103,30 @@ def training_checkpoint():
     the newest checkpoint's entries grouped by the object they belong to, and the values
     of the counters a resumed run continues from."""
     data = load_dataset(validation_size=LIMIT // 2, limit=LIMIT)
-    config = TrainConfig(hidden=TRAINED, epochs=EPOCHS, batch_size=BATCH, seed=0)
+    config = TrainConfig(
+        hidden=TRAINED, epochs=EPOCHS, batch_size=BATCH, seed=0
+    )
     with tempfile.TemporaryDirectory() as folder:
-        train(config, data=data, checkpoint_dir=folder, log=lambda message: None)
+        train(
+            config, data=data, checkpoint_dir=folder, log=lambda message: None
+        )
         prefix = latest_checkpoint(folder)
         reader = tf.train.load_checkpoint(prefix)
-        counters = {name: int(reader.get_tensor(name + MARKER))
-                    for name in ("epoch", "optimizer/_iterations", "save_counter")}
+        counters = {
+            name: int(reader.get_tensor(name + MARKER))
+            for name in ("epoch", "optimizer/_iterations", "save_counter")
+        }
         found = entries(prefix)
     groups = {}
     for name, shape, count in found:
         group = name.split("/", 1)[0]
         groups.setdefault(group, []).append((name, shape, count))
-    return {"groups": groups, "counters": counters, "steps": len(data.train_x) // BATCH,
-            "train_images": len(data.train_x)}
+    return {
+        "groups": groups,
+        "counters": counters,
+        "steps": len(data.train_x) // BATCH,
+        "train_images": len(data.train_x),
+    }
 
 
 DESCRIPTIONS = {
@@ -106,18 +142,38 @@ DESCRIPTIONS = {
 
 def draw_training_checkpoint(data):
     order = list(DESCRIPTIONS)
-    groups = sorted(data["groups"].items(),
-                    key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    groups = sorted(
+        data["groups"].items(),
+        key=lambda item: (
+            order.index(item[0]) if item[0] in order else len(order)
+        ),
+    )
     figure, ax = plt.subplots(figsize=(7.8, 3.6))
     for row, (group, items) in enumerate(groups):
         values = sum(count for _, _, count in items)
-        color = COLORS[0] if group in ("model", "best") else COLORS[1] if group == "optimizer" else COLORS[2]
-        ax.barh(row, max(values, 1), color=color, alpha=1.0 if values else 0.35)
+        color = (
+            COLORS[0]
+            if group in ("model", "best")
+            else COLORS[1]
+            if group == "optimizer"
+            else COLORS[2]
+        )
+        ax.barh(
+            row, max(values, 1), color=color, alpha=1.0 if values else 0.35
+        )
         what = DESCRIPTIONS.get(group, "")
-        amount = f"{values:,} value{'s' if values != 1 else ''}" if values else "Python state"
-        ax.text(max(values, 1) * 1.25, row,
-                f"{amount} in {len(items)} entr{'ies' if len(items) > 1 else 'y'}: {what}",
-                va="center", fontsize=9)
+        amount = (
+            f"{values:,} value{'s' if values != 1 else ''}"
+            if values
+            else "Python state"
+        )
+        ax.text(
+            max(values, 1) * 1.25,
+            row,
+            f"{amount} in {len(items)} entr{'ies' if len(items) > 1 else 'y'}: {what}",
+            va="center",
+            fontsize=9,
+        )
     ax.set_yticks(range(len(groups)), [group for group, _ in groups])
     ax.set_xscale("log")
     ax.set_xlim(0.7, 1e9)
@@ -127,10 +183,14 @@ def draw_training_checkpoint(data):
     ax.spines["bottom"].set_visible(False)
     ax.xaxis.set_visible(False)
     counters = data["counters"]
-    ax.set_title(f"a training checkpoint after {data['steps']} steps: epoch = {counters['epoch']}, "
-                 f"optimizer step = {counters['optimizer/_iterations']}, "
-                 f"save_counter = {counters['save_counter']}", fontsize=10, loc="left",
-                 color=ink())
+    ax.set_title(
+        f"a training checkpoint after {data['steps']} steps: epoch = {counters['epoch']}, "
+        f"optimizer step = {counters['optimizer/_iterations']}, "
+        f"save_counter = {counters['save_counter']}",
+        fontsize=10,
+        loc="left",
+        color=ink(),
+    )
     figure.tight_layout()
     return figure
 

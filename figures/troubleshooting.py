@@ -28,7 +28,11 @@ def course_start(model):
     for index, name in enumerate(model.weights):
         for table in (model.weights, model.biases):
             variable = table[name]
-            variable.assign(tf.random.stateless_normal(variable.shape, seed=[index, len(variable.shape)]))
+            variable.assign(
+                tf.random.stateless_normal(
+                    variable.shape, seed=[index, len(variable.shape)]
+                )
+            )
     return model
 
 
@@ -40,10 +44,22 @@ def run_steps(model, train_x, train_y, valid_x, valid_y, learning_rate):
     losses, epochs = [], []
     for epoch in range(1, EPOCHS + 1):
         for x, y in batches(128, train_x, train_y, seed=epoch):
-            loss, norm = (float(t) for t in step(x, y, tf.constant([0, 0], tf.int64)))
-            losses.append(loss if math.isfinite(loss) and math.isfinite(norm) else math.nan)
-        accuracy = float(np.mean(np.argmax(model(valid_x), axis=1) == np.argmax(valid_y, axis=1)))
-        epochs.append({"dead": dead_fraction(model, valid_x), "valid_accuracy": accuracy})
+            loss, norm = (
+                float(t) for t in step(x, y, tf.constant([0, 0], tf.int64))
+            )
+            losses.append(
+                loss
+                if math.isfinite(loss) and math.isfinite(norm)
+                else math.nan
+            )
+        accuracy = float(
+            np.mean(
+                np.argmax(model(valid_x), axis=1) == np.argmax(valid_y, axis=1)
+            )
+        )
+        epochs.append(
+            {"dead": dead_fraction(model, valid_x), "valid_accuracy": accuracy}
+        )
     return {"losses": np.array(losses), "epochs": epochs}
 
 
@@ -63,23 +79,48 @@ def raw_pixels():
         model = MLP(hidden=(256,))
         if course:
             course_start(model)
-        runs[label] = run_steps(model, data.train_x * scale, data.train_y, data.valid_x * scale,
-                                data.valid_y, RATE)
-        runs[label]["start_logit_std"] = float(tf.math.reduce_std(
-            (course_start(MLP(hidden=(256,))) if course else MLP(hidden=(256,)))(data.valid_x * scale)))
+        runs[label] = run_steps(
+            model,
+            data.train_x * scale,
+            data.train_y,
+            data.valid_x * scale,
+            data.valid_y,
+            RATE,
+        )
+        runs[label]["start_logit_std"] = float(
+            tf.math.reduce_std(
+                (
+                    course_start(MLP(hidden=(256,)))
+                    if course
+                    else MLP(hidden=(256,))
+                )(data.valid_x * scale)
+            )
+        )
     return runs
 
 
 def _loss_panel(ax, runs, labels):
     for color, (label, run) in zip(COLORS, runs.items()):
         steps = np.arange(1, len(run["losses"]) + 1)
-        ax.plot(steps, run["losses"], color=color, linewidth=1.4, label=labels(label, run))
+        ax.plot(
+            steps,
+            run["losses"],
+            color=color,
+            linewidth=1.4,
+            label=labels(label, run),
+        )
     ax.set_yscale("log")
     ax.set_xlabel("step of plain gradient descent (batch 128)")
     ax.set_ylabel("training loss (log scale)")
     ax.axhline(math.log(10), color=ink(), linewidth=0.8, linestyle=":")
-    ax.annotate("log 10: guessing", (1, math.log(10)), xytext=(0, 3), textcoords="offset points",
-                fontsize=8, va="bottom")
+    ax.annotate(
+        "log 10: guessing",
+        (1, math.log(10)),
+        xytext=(0, 3),
+        textcoords="offset points",
+        fontsize=8,
+        va="bottom",
+    )
 
 
 def _bars(ax, runs, key, xlabel):
@@ -96,7 +137,8 @@ def _bars(ax, runs, key, xlabel):
 
 def draw_raw_pixels(runs):
     figure, (loss_ax, dead_ax, accuracy_ax) = plt.subplots(
-        1, 3, figsize=(10.4, 3.8), gridspec_kw={"width_ratios": [2.4, 1, 1]})
+        1, 3, figsize=(10.4, 3.8), gridspec_kw={"width_ratios": [2.4, 1, 1]}
+    )
     _loss_panel(loss_ax, runs, lambda label, run: label)
     loss_ax.legend(loc="upper left", bbox_to_anchor=(0, 1.3), fontsize=9)
     _bars(dead_ax, runs, "dead", "dead ReLUs at the end")
@@ -108,16 +150,27 @@ def draw_raw_pixels(runs):
 def learning_rates():
     """784-256-10 on scaled pixels, He initialization, plain gradient descent at each of RATES."""
     data = _data()
-    return {f"learning rate {rate:g}": run_steps(MLP(hidden=(256,)), data.train_x, data.train_y,
-                                                 data.valid_x, data.valid_y, rate)
-            for rate in RATES}
+    return {
+        f"learning rate {rate:g}": run_steps(
+            MLP(hidden=(256,)),
+            data.train_x,
+            data.train_y,
+            data.valid_x,
+            data.valid_y,
+            rate,
+        )
+        for rate in RATES
+    }
 
 
 def draw_learning_rates(runs):
     figure, (loss_ax, dead_ax, accuracy_ax) = plt.subplots(
-        1, 3, figsize=(10.4, 3.8), gridspec_kw={"width_ratios": [2.4, 1, 1]})
+        1, 3, figsize=(10.4, 3.8), gridspec_kw={"width_ratios": [2.4, 1, 1]}
+    )
     _loss_panel(loss_ax, runs, lambda label, run: label)
-    loss_ax.legend(loc="upper left", bbox_to_anchor=(0, 1.3), fontsize=9, ncol=2)
+    loss_ax.legend(
+        loc="upper left", bbox_to_anchor=(0, 1.3), fontsize=9, ncol=2
+    )
     _bars(dead_ax, runs, "dead", "dead ReLUs at the end")
     _bars(accuracy_ax, runs, "valid_accuracy", "validation accuracy")
     figure.tight_layout()

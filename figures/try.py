@@ -32,8 +32,13 @@ def weight_errors():
     weights = result.model.weights["hidden_1"].numpy()
     q, scales = quantise(weights)
     errors = dequantise(q, scales) - weights
-    return {"weights": weights, "errors": errors, "steps": errors / scales, "scales": scales,
-            "levels": int(np.unique(q).size)}
+    return {
+        "weights": weights,
+        "errors": errors,
+        "steps": errors / scales,
+        "scales": scales,
+        "levels": int(np.unique(q).size),
+    }
 
 
 def draw_weight_errors(data):
@@ -47,14 +52,26 @@ def draw_weight_errors(data):
     left.set_title("never more than half a step", fontsize=10)
     largest = np.abs(data["weights"]).max()
     bins = np.linspace(-largest, largest, 81)
-    right.hist(data["weights"].ravel(), bins=bins, color=COLORS[1], alpha=0.75,
-               label="the weights")
-    right.hist(data["errors"].ravel(), bins=bins, color=COLORS[0], alpha=0.9,
-               label="their rounding errors")
+    right.hist(
+        data["weights"].ravel(),
+        bins=bins,
+        color=COLORS[1],
+        alpha=0.75,
+        label="the weights",
+    )
+    right.hist(
+        data["errors"].ravel(),
+        bins=bins,
+        color=COLORS[0],
+        alpha=0.9,
+        label="their rounding errors",
+    )
     right.set_yscale("log")
     right.set_xlabel("value")
     right.set_ylabel("weights (log scale)")
-    right.set_title(f"{data['weights'].size:,} hidden-layer weights", fontsize=10)
+    right.set_title(
+        f"{data['weights'].size:,} hidden-layer weights", fontsize=10
+    )
     right.legend(fontsize=9, loc="upper right")
     figure.tight_layout(w_pad=2.0)
     return figure
@@ -68,8 +85,11 @@ def probabilities():
     images = data.test_x[:SHIPPED_DIGITS]
     exported = forward(model_layers(result.model), images)
     original = tensorflow_probabilities(result.model, images)
-    return {"exported": exported, "original": original,
-            "labels": data.test_y[:SHIPPED_DIGITS].argmax(axis=1)}
+    return {
+        "exported": exported,
+        "original": original,
+        "labels": data.test_y[:SHIPPED_DIGITS].argmax(axis=1),
+    }
 
 
 def draw_probabilities(data):
@@ -78,8 +98,14 @@ def draw_probabilities(data):
     chosen = original.argmax(axis=1)
     rows = np.arange(len(chosen))
     left.plot([0, 1], [0, 1], color=ink(), linewidth=0.8, alpha=0.6)
-    left.scatter(original[rows, chosen], exported[rows, chosen], s=12, color=COLORS[0],
-                 alpha=0.8, linewidths=0)
+    left.scatter(
+        original[rows, chosen],
+        exported[rows, chosen],
+        s=12,
+        color=COLORS[0],
+        alpha=0.8,
+        linewidths=0,
+    )
     left.set_xlabel("TensorFlow (float32)")
     left.set_ylabel("export (int8 hidden layer)")
     left.set_title("probability of TensorFlow's answer", fontsize=10)
@@ -88,13 +114,17 @@ def draw_probabilities(data):
     left.set_ylim(0, 1.02)
     differences = (exported - original).ravel()
     largest = np.abs(differences).max()
-    right.hist(differences, bins=np.linspace(-largest, largest, 41), color=COLORS[2])
+    right.hist(
+        differences, bins=np.linspace(-largest, largest, 41), color=COLORS[2]
+    )
     right.set_yscale("log")
     right.set_xlabel("export minus TensorFlow")
     right.set_ylabel("probabilities (log scale)")
     agree = np.mean(exported.argmax(axis=1) == chosen)
-    right.set_title(f"all {differences.size:,} probabilities; same digit for {agree:.0%}",
-                    fontsize=10)
+    right.set_title(
+        f"all {differences.size:,} probabilities; same digit for {agree:.0%}",
+        fontsize=10,
+    )
     right.ticklabel_format(axis="x", style="sci", scilimits=(-2, 2))
     figure.tight_layout(w_pad=2.5)
     return figure

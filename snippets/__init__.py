@@ -65,10 +65,17 @@ def _quiet_when_run_as_a_script():
     import os
     import sys
 
-    if sys.argv[:1] != ["-m"] or os.environ.get("SNIPPETS_TENSORFLOW_NOTES") == "1":
+    if (
+        sys.argv[:1] != ["-m"]
+        or os.environ.get("SNIPPETS_TENSORFLOW_NOTES") == "1"
+    ):
         return
     arguments = getattr(sys, "orig_argv", [])
-    modules = [arguments[i + 1] for i, argument in enumerate(arguments[:-1]) if argument == "-m"]
+    modules = [
+        arguments[i + 1]
+        for i, argument in enumerate(arguments[:-1])
+        if argument == "-m"
+    ]
     if not modules or not modules[0].startswith(f"{__name__}."):
         return
     if modules[0].split(".")[1] in TENSORFLOW_FREE_MODULES:
@@ -79,5 +86,11 @@ def _quiet_when_run_as_a_script():
 
 
 # The modules that never load TensorFlow (tests/test_system.py checks that they do not).
-TENSORFLOW_FREE_MODULES = {"common", "config", "uncertainty", "mnist_files", "data"}
+TENSORFLOW_FREE_MODULES = {
+    "common",
+    "config",
+    "uncertainty",
+    "mnist_files",
+    "data",
+}
 _quiet_when_run_as_a_script()

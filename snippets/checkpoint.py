@@ -318,8 +318,6 @@ def set_aside(path):
     )
 
 
-
-
 def all_checkpoints(directory):
     """The checkpoint prefixes in ``directory``, oldest first, as its index
     file lists them.

@@ -343,7 +343,7 @@ def build_parser():
 
     predict = commands.add_parser(
         "predict",
-        help="classify pictures of digits (PNG, JPEG, GIF, BMP, TIFF or WebP)"
+        help="classify pictures of digits (PNG, JPEG, GIF, BMP, TIFF or WebP)",
     )
     predict.add_argument("images", nargs="+", metavar="IMAGE")
     predict.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR)
@@ -594,7 +594,10 @@ def run_train(args):
         reporting = contextlib.nullcontext()
     with reporting:
         result = train_on_devices(
-            strategy, config, checkpoint_dir=checkpoint_dir, log=log,
+            strategy,
+            config,
+            checkpoint_dir=checkpoint_dir,
+            log=log,
             logdir=args.logdir,
         )
     if args.workers and args.worker_index > 0:
@@ -659,7 +662,10 @@ def run_finetune(args):
     )
     log(f"new: {', '.join(loaded['new']) or 'nothing'}")
     result = train(
-        config, checkpoint_dir=args.checkpoint_dir, log=log, init_from=model,
+        config,
+        checkpoint_dir=args.checkpoint_dir,
+        log=log,
+        init_from=model,
         logdir=args.logdir,
     )
     log(

@@ -92,8 +92,11 @@ def lost_workers_reported():
     the collective timeout: say so in one line instead of a traceback."""
     try:
         yield
-    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
-            tf.errors.CancelledError) as error:
+    except (
+        tf.errors.UnavailableError,
+        tf.errors.DeadlineExceededError,
+        tf.errors.CancelledError,
+    ) as error:
         raise DeviceError(
             "a worker stopped answering during training "
             f"({type(error).__name__}); the last complete epoch's "
@@ -221,8 +224,9 @@ def mirrored(devices):
     return tf.distribute.MirroredStrategy(devices)
 
 
-def make_strategy(devices=None, workers=None, worker_index=0,
-                  timeout=WORKER_TIMEOUT):
+def make_strategy(
+    devices=None, workers=None, worker_index=0, timeout=WORKER_TIMEOUT
+):
     """The tf.distribute strategy for a run, or None for one device.
 
     ``devices``: a count, or "all". ``workers``: ``host:port`` strings, one per
@@ -244,8 +248,15 @@ def make_strategy(devices=None, workers=None, worker_index=0,
     return mirrored(use_devices(count))
 
 
-def train_on_devices(strategy, config, data=None, checkpoint_dir=None,
-                     log=print, init_from=None, logdir=None):
+def train_on_devices(
+    strategy,
+    config,
+    data=None,
+    checkpoint_dir=None,
+    log=print,
+    init_from=None,
+    logdir=None,
+):
     """``train.train`` on every device of ``strategy``; with None, ``train``
     itself, on one device.
 
@@ -264,8 +275,15 @@ def train_on_devices(strategy, config, data=None, checkpoint_dir=None,
         strategy, model, optimizer, config.l2
     )
     return train_with(
-        train_step, model, optimizer, data, config, checkpoint_dir, log,
-        write_checkpoints=is_chief(strategy), logdir=logdir,
+        train_step,
+        model,
+        optimizer,
+        data,
+        config,
+        checkpoint_dir,
+        log,
+        write_checkpoints=is_chief(strategy),
+        logdir=logdir,
     )
 
 
@@ -279,9 +297,7 @@ def weights_after_training(config, data, device_counts):
     devices = use_devices(max(device_counts))
     weights = {}
     for count in device_counts:
-        strategy = (
-            mirrored(devices[:count]) if count > 1 else None
-        )
+        strategy = mirrored(devices[:count]) if count > 1 else None
         result = train_on_devices(
             strategy, config, data, log=lambda message: None
         )
@@ -303,8 +319,10 @@ def main():
     weights = weights_after_training(config, data, [1, 2, 4])
     for count in (2, 4):
         difference = np.max(np.abs(weights[count] - weights[1]))
-        print(f"{count} devices: largest difference from 1 device "
-              f"{difference:.1e}")
+        print(
+            f"{count} devices: largest difference from 1 device "
+            f"{difference:.1e}"
+        )
     return 0
 
 

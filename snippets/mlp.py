@@ -142,7 +142,7 @@ def main():
     model = MLP(hidden=(256,))
     print("The course's network, 784-256-10:")
     for _, w, b in model.layers():
-        print(f"  {w.name:<20} {str(w.shape):<12} {b.name:<16} {b.shape}")
+        print(f"  {w.name:<20} {w.shape!s:<12} {b.name:<16} {b.shape}")
     print(f"  parameters: {parameter_count((256,)):,}")
     images = tf.random.stateless_uniform([3, 784], seed=[1, 2])
     probabilities = tf.nn.softmax(model(images))

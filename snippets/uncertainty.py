@@ -45,6 +45,8 @@ def wilson_interval(correct, n, z=Z95):
     low = 0.0 if correct == 0 else max(0.0, centre - half)
     high = 1.0 if correct == n else min(1.0, centre + half)
     return low, high
+
+
 # --8<-- [end:wilson]
 
 
@@ -83,10 +85,14 @@ class Spread:
         '98.30 % ± 0.08 (sd over 30 seeds)'."""
         if self.seeds <= 5:
             low, high = percent(self.low, digits), percent(self.high, digits)
-            return (f"{percent(self.mean, digits)} % ({low}-{high} % "
-                    f"over {self.seeds} seeds)")
-        return (f"{percent(self.mean, digits)} % ± {percent(self.sd, digits)}"
-                f" (sd over {self.seeds} seeds)")
+            return (
+                f"{percent(self.mean, digits)} % ({low}-{high} % "
+                f"over {self.seeds} seeds)"
+            )
+        return (
+            f"{percent(self.mean, digits)} % ± {percent(self.sd, digits)}"
+            f" (sd over {self.seeds} seeds)"
+        )
 
 
 # --8<-- [start:spread]
@@ -98,6 +104,8 @@ def seed_spread(accuracies):
     sd = float(values.std(ddof=1)) if values.size > 1 else 0.0
     low, high = float(values.min()), float(values.max())
     return Spread(float(values.mean()), sd, low, high, values.size)
+
+
 # --8<-- [end:spread]
 
 
@@ -112,8 +120,10 @@ class PairedTest:
 
     def verdict(self, a="A", b="B", alpha=0.05):
         """One sentence in the site's wording: who is better, or neither."""
-        counts = (f"McNemar p = {self.p_value:.2g} ({a} right and {b} wrong "
-                  f"on {self.only_a} digits, the reverse on {self.only_b})")
+        counts = (
+            f"McNemar p = {self.p_value:.2g} ({a} right and {b} wrong "
+            f"on {self.only_a} digits, the reverse on {self.only_b})"
+        )
         if self.p_value >= alpha:
             return f"no difference detected: {counts}"
         better, worse = (a, b) if self.only_a > self.only_b else (b, a)
@@ -153,6 +163,8 @@ def mcnemar(a_right, b_right):
     only_b = int(np.sum(b_right & ~a_right))
     p_value = binomial_two_sided(min(only_a, only_b), only_a + only_b)
     return PairedTest(only_a, only_b, p_value)
+
+
 # --8<-- [end:mcnemar]
 
 
@@ -169,8 +181,10 @@ def main():
     for n, p in sizes:
         low, high = wilson_interval(round(p * n), n)
         half = 100 * (high - low) / 2
-        print(f"{n:>6,} digits at {percent(p, 1)} %: "
-              f"{percent(low)}-{percent(high)} % (± {half:.2f} points)")
+        print(
+            f"{n:>6,} digits at {percent(p, 1)} %: "
+            f"{percent(low)}-{percent(high)} % (± {half:.2f} points)"
+        )
 
 
 if __name__ == "__main__":

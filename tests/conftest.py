@@ -46,7 +46,9 @@ def pytest_configure(config):
     """Load TensorFlow quietly once, before any test imports a module that loads it, and
     split the CPU into logical devices; not in pytest-xdist's controller, which runs no
     tests."""
-    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+    if hasattr(config, "workerinput") or not getattr(
+        config.option, "numprocesses", None
+    ):
         quiet_tensorflow()
         # The CPU as four logical devices, before any op runs: the chapter "More than one
         # device" and its tests train on several devices in this process. A test's own
@@ -55,14 +57,24 @@ def pytest_configure(config):
 
         use_devices(4)
 
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 INSTALL_HINT = "install Debian's Chromium (sudo apt-get install chromium) or set CHROMIUM to a Chromium binary"
 
 
 servers = []  # this worker's warm Python, once started
-starting = threading.Lock()  # the build's thread and a test may both ask for it first
+starting = (
+    threading.Lock()
+)  # the build's thread and a test may both ask for it first
 
 
 def start_warm_python():
@@ -74,7 +86,11 @@ def start_warm_python():
     build (pytest_sessionfinish)."""
     with starting:
         if not servers:
-            servers.append(warm_python.WarmPython(Path(tempfile.mkdtemp(prefix="warm-python-"))))
+            servers.append(
+                warm_python.WarmPython(
+                    Path(tempfile.mkdtemp(prefix="warm-python-"))
+                )
+            )
     return servers[0]
 
 
@@ -105,9 +121,26 @@ def build_site():
     of the log otherwise.
     """
     # The build's kernels and commands start from this worker's warm Python (see the hooks).
-    environment = start_warm_python().environment(dict(os.environ, NO_MKDOCS_2_WARNING="1"))
-    build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(SITE)],
-                           cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1200)
+    environment = start_warm_python().environment(
+        dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    )
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--site-dir",
+            str(SITE),
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
     STATUS.write_text(f"{RUN} {build.returncode}\n{build.stderr[-6000:]}")
 
 
@@ -119,13 +152,15 @@ def start_building_in_the_background():
     """
     site_for_this_run.append(RUN)
     CACHE.mkdir(exist_ok=True)
-    lock = open(LOCK, "w")
+    lock = open(LOCK, "w")  # noqa: SIM115 (held until the build ends)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:  # another worker is building for this run
         lock.close()
         return
-    if STATUS.is_file() and STATUS.read_text().split(" ", 1)[0] == RUN:  # built already
+    if (
+        STATUS.is_file() and STATUS.read_text().split(" ", 1)[0] == RUN
+    ):  # built already
         lock.close()
         return
     STATUS.write_text(f"{RUN} building")
@@ -161,7 +196,11 @@ def pytest_collection_modifyitems(items):
     built site starts no build."""
     needs_site = [item for item in items if "built_site" in item.fixturenames]
     if needs_site:  # then the figures' tests read the numbers the build drew: they wait for it too
-        needs_site = [item for item in items if "drawn" in item.fixturenames and item not in needs_site] + needs_site
+        needs_site = [
+            item
+            for item in items
+            if "drawn" in item.fixturenames and item not in needs_site
+        ] + needs_site
     items[:] = [item for item in items if item not in needs_site] + needs_site
     if needs_site:
         start_building_in_the_background()
@@ -174,12 +213,17 @@ def built_site():
     with open(LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # waits while the build runs
         status = STATUS.read_text() if STATUS.is_file() else ""
-        if status.split(" ", 1)[0] != RUN:  # nobody built it for this run: build it now
+        if (
+            status.split(" ", 1)[0] != RUN
+        ):  # nobody built it for this run: build it now
             build_site()
             status = STATUS.read_text()
     code, _, log = status.split(" ", 1)[1].partition("\n")
     if code != "0":
-        pytest.fail(f"mkdocs build --strict failed (exit {code}):\n{log}", pytrace=False)
+        pytest.fail(
+            f"mkdocs build --strict failed (exit {code}):\n{log}",
+            pytrace=False,
+        )
     return SITE
 
 
@@ -192,10 +236,16 @@ def drawn(request, tmp_path_factory):
     site's figures are what is tested and nothing is trained twice. Otherwise (a page's test
     module run on its own) the figure's chapter is drawn on first use, the way the build
     draws it, into a temporary folder: no site is built."""
-    built = site_for_this_run or (STATUS.is_file() and STATUS.read_text().split(" ", 1)[0] == RUN)
+    built = site_for_this_run or (
+        STATUS.is_file() and STATUS.read_text().split(" ", 1)[0] == RUN
+    )
     if built:
         request.getfixturevalue("built_site")  # waits for the build
-    folder = ROOT / "docs" / "generated" / "figures" if built else tmp_path_factory.mktemp("figures")
+    folder = (
+        ROOT / "docs" / "generated" / "figures"
+        if built
+        else tmp_path_factory.mktemp("figures")
+    )
 
     def numbers(name):
         path = folder / "data" / f"{name}.pickle"
@@ -213,7 +263,12 @@ def chapter_of(figure):
     from figures import chapters
 
     for chapter in chapters():
-        if figure in [name for name, _, _ in importlib.import_module(f"figures.{chapter}").FIGURES]:
+        if figure in [
+            name
+            for name, _, _ in importlib.import_module(
+                f"figures.{chapter}"
+            ).FIGURES
+        ]:
             return chapter
     raise LookupError(f"no module of figures/ draws {figure!r}")
 
@@ -227,7 +282,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def site_url(built_site):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=built_site))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=built_site)
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -251,17 +308,26 @@ def missing_browser(reason):
 @pytest.fixture(scope="session")
 def chromium(tmp_path_factory):
     """A headless Chromium with a fresh profile, shared by the whole session."""
-    executable = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which(CHROMIUM)
+    executable = (
+        CHROMIUM if Path(CHROMIUM).is_file() else shutil.which(CHROMIUM)
+    )
     if not executable:
         missing_browser(f"{CHROMIUM} not found")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        missing_browser("the playwright package is not installed (make install)")
+        missing_browser(
+            "the playwright package is not installed (make install)"
+        )
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh --user-data-dir
-            executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+            str(
+                tmp_path_factory.mktemp("chromium-profile")
+            ),  # a fresh --user-data-dir
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+        )
         yield context
         context.close()
 
@@ -289,20 +355,39 @@ def open_page(chromium, site_url):
         page.console_errors = []
         page.csp_messages = []
         page.add_init_script(CSP_LISTENER)
-        page.on("console", lambda message: ("Content Security Policy" in message.text
-                                            and page.csp_messages.append(message.text)))
+        page.on(
+            "console",
+            lambda message: (
+                "Content Security Policy" in message.text
+                and page.csp_messages.append(message.text)
+            ),
+        )
 
         def on_request(request):
             url = urlsplit(request.url)
-            if url.scheme in ("http", "https", "ws", "wss") and url.netloc != local_host:
+            if (
+                url.scheme in ("http", "https", "ws", "wss")
+                and url.netloc != local_host
+            ):
                 page.external_requests.append(request.url)
 
         page.on("request", on_request)
-        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-        page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error"
+                and page.console_errors.append(message.text)
+            ),
+        )
+        page.on(
+            "pageerror",
+            lambda error: page.console_errors.append(f"uncaught: {error}"),
+        )
         pages.append(page)
         response = page.goto(urljoin(site_url, path), wait_until="load")
-        assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
+        assert response is not None and response.ok, (
+            f"{path}: HTTP {response and response.status}"
+        )
         return page
 
     yield open_page

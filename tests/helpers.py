@@ -13,9 +13,9 @@ import runpy
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -27,12 +27,23 @@ DOCS = ROOT / "docs"
 # TensorFlow's thread pools, sized for the whole run by conftest.py. A process whose numbers
 # are compared bit for bit with another's must get the same: float sums are split across
 # threads, so a different count rounds differently.
-THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+THREAD_VARIABLES = (
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "OMP_NUM_THREADS",
+)
 
 
 def minimal_environment():
     """A bare environment, as a cron job or a batch scheduler gives, with the run's threads."""
-    return {"PATH": "/usr/bin:/bin", **{name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}}
+    return {
+        "PATH": "/usr/bin:/bin",
+        **{
+            name: os.environ[name]
+            for name in THREAD_VARIABLES
+            if name in os.environ
+        },
+    }
 
 
 def quiet(message):
@@ -42,8 +53,15 @@ def quiet(message):
 def run_snippets(*args, cwd=None, timeout=300, env=None):
     """Run ``python -m <args>`` in a fresh process, as a reader would."""
     environment = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", *args], cwd=cwd or ROOT, capture_output=True,
-                          text=True, timeout=timeout, env=environment)
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+        check=False,
+    )
 
 
 def run_command(*argv, module="snippets"):
@@ -57,16 +75,25 @@ def run_command(*argv, module="snippets"):
     stdout, stderr = io.StringIO(), io.StringIO()
     saved_argv, sys.argv = sys.argv, [f"python -m {module}", *map(str, argv)]
     try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        with (
+            contextlib.redirect_stdout(stdout),
+            contextlib.redirect_stderr(stderr),
+        ):
             try:
                 runpy.run_module(module, run_name="__main__")
                 status = 0
-            except SystemExit as exit:  # how __main__ ends, and argparse's errors and --help
+            except (
+                SystemExit
+            ) as exit:  # how __main__ ends, and argparse's errors and --help
                 status = exit.code
     finally:
         sys.argv = saved_argv
-    return subprocess.CompletedProcess(["python", "-m", module, *map(str, argv)], status,
-                                       stdout.getvalue(), stderr.getvalue())
+    return subprocess.CompletedProcess(
+        ["python", "-m", module, *map(str, argv)],
+        status,
+        stdout.getvalue(),
+        stderr.getvalue(),
+    )
 
 
 def one_line_error(stderr):
@@ -76,15 +103,22 @@ def one_line_error(stderr):
 
 # Pages -----------------------------------------------------------------------------------
 
+
 def page(name):
     """The Markdown of docs/<name>.md as written (``name`` with or without ``.md``)."""
-    return (DOCS / f"{name.removesuffix('.md')}.md").read_text(encoding="utf-8")
+    return (DOCS / f"{name.removesuffix('.md')}.md").read_text(
+        encoding="utf-8"
+    )
 
 
 def quiz(name, title_part):
     """The text of the collapsible quiz on docs/<name>.md whose title contains ``title_part``."""
-    match = re.search(rf'^\?\?\? question "Quiz:[^"\n]*{re.escape(title_part)}[^"\n]*"\n'
-                      r"((?:[ \t]*\n|    .*\n)+)", page(name), re.MULTILINE)
+    match = re.search(
+        rf'^\?\?\? question "Quiz:[^"\n]*{re.escape(title_part)}[^"\n]*"\n'
+        r"((?:[ \t]*\n|    .*\n)+)",
+        page(name),
+        re.MULTILINE,
+    )
     assert match, f"{name}: no collapsible quiz mentioning {title_part!r}"
     return match.group(1)
 
@@ -96,7 +130,12 @@ def number(text):
 
 def pmatrix(latex):
     """A LaTeX pmatrix body as a NumPy array."""
-    return np.array([[float(entry) for entry in row.split("&")] for row in latex.split("\\\\")])
+    return np.array(
+        [
+            [float(entry) for entry in row.split("&")]
+            for row in latex.split("\\\\")
+        ]
+    )
 
 
 def tab_sets(text):
@@ -116,14 +155,22 @@ def keras_tabs(name):
     a "From scratch" tab."""
     text = page(name)
     shown = []
-    for match in re.finditer(r'^=== "From scratch"\n(?:(?:    .*)?\n)+=== "Keras"\n((?:(?:    .*)?\n)+)', text, re.M):
-        shown += re.findall(r'--8<-- "snippets/in_keras\.py:(\w+)"', match.group(1))
+    for match in re.finditer(
+        r'^=== "From scratch"\n(?:(?:    .*)?\n)+=== "Keras"\n((?:(?:    .*)?\n)+)',
+        text,
+        re.MULTILINE,
+    ):
+        shown += re.findall(
+            r'--8<-- "snippets/in_keras\.py:(\w+)"', match.group(1)
+        )
     return shown
 
 
 def notebook_of(name):
     """The companion notebook's source for docs/<name>.md."""
-    return (DOCS / "notebooks" / f"{name.replace('-', '_')}.py").read_text(encoding="utf-8")
+    return (DOCS / "notebooks" / f"{name.replace('-', '_')}.py").read_text(
+        encoding="utf-8"
+    )
 
 
 # The modules that never load TensorFlow (a test in test_system.py checks that they do not).
@@ -134,21 +181,41 @@ def check_companion_notebook(name):
     """The page links its notebook, which quiets TensorFlow first (if it loads TensorFlow at
     all) and links only real pages."""
     notebook = f"{name.replace('-', '_')}.py"
-    assert f"](notebooks/{notebook})" in page(name), f"{name}.md does not link {notebook}"
+    assert f"](notebooks/{notebook})" in page(name), (
+        f"{name}.md does not link {notebook}"
+    )
     source = notebook_of(name)
-    code_cells = [cell.strip() for cell in source.split("# %%")[1:] if not cell.startswith(" [markdown]")]
-    modules = set(re.findall(r"^(?:from|import) snippets\.(\w+)", source, re.MULTILINE))
+    code_cells = [
+        cell.strip()
+        for cell in source.split("# %%")[1:]
+        if not cell.startswith(" [markdown]")
+    ]
+    modules = set(
+        re.findall(r"^(?:from|import) snippets\.(\w+)", source, re.MULTILINE)
+    )
     if "tensorflow" in source or modules - TENSORFLOW_FREE_MODULES:
-        assert code_cells[0].startswith("from snippets.common import quiet_tensorflow"), \
-            f"{notebook}: the first code cell must quiet TensorFlow first"
-    assert "%matplotlib" not in source and "urlopen" not in source and "requests" not in source
+        assert code_cells[0].startswith(
+            "from snippets.common import quiet_tensorflow"
+        ), f"{notebook}: the first code cell must quiet TensorFlow first"
+    assert (
+        "%matplotlib" not in source
+        and "urlopen" not in source
+        and "requests" not in source
+    )
     for target in re.findall(r"\]\(\.\./\.\./([\w-]+)/\)", source):
-        assert (DOCS / f"{target}.md").is_file(), f"{notebook} links to a missing page {target}"
+        assert (DOCS / f"{target}.md").is_file(), (
+            f"{notebook} links to a missing page {target}"
+        )
 
 
-FIGURE = re.compile(r'<figure markdown="span">\n(?P<body>(?:(?!</figure>).)*)</figure>', re.DOTALL)
-IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(generated/figures/(?P<name>[\w-]+)-(?P<palette>light|dark)\.svg"
-                   r"#only-(?P<shown>light|dark)\)")
+FIGURE = re.compile(
+    r'<figure markdown="span">\n(?P<body>(?:(?!</figure>).)*)</figure>',
+    re.DOTALL,
+)
+IMAGE = re.compile(
+    r"!\[(?P<alt>[^\]]*)\]\(generated/figures/(?P<name>[\w-]+)-(?P<palette>light|dark)\.svg"
+    r"#only-(?P<shown>light|dark)\)"
+)
 
 
 def page_figures(name):
@@ -160,14 +227,29 @@ def page_figures(name):
     figures = {}
     for match in FIGURE.finditer(page(name)):
         images = [image.groupdict() for image in IMAGE.finditer(match["body"])]
-        assert [(image["palette"], image["shown"]) for image in images] == [("light", "light"), ("dark", "dark")], \
+        assert [(image["palette"], image["shown"]) for image in images] == [
+            ("light", "light"),
+            ("dark", "dark"),
+        ], (
             f"{name}.md: a figure needs its light and its dark image, in that order:\n{match['body']}"
-        assert images[0]["name"] == images[1]["name"] and images[0]["alt"] == images[1]["alt"]
+        )
+        assert (
+            images[0]["name"] == images[1]["name"]
+            and images[0]["alt"] == images[1]["alt"]
+        )
         # markdown="span": the caption's math and links are rendered, not shown as typed
-        caption = re.search(r'<figcaption markdown="span">(.*?)</figcaption>', match["body"], re.DOTALL)
-        assert caption and caption.group(1).strip(), \
+        caption = re.search(
+            r'<figcaption markdown="span">(.*?)</figcaption>',
+            match["body"],
+            re.DOTALL,
+        )
+        assert caption and caption.group(1).strip(), (
             f'{name}.md: figure {images[0]["name"]} needs a <figcaption markdown="span">'
-        figures[images[0]["name"]] = (images[0]["alt"], " ".join(caption.group(1).split()))
+        )
+        figures[images[0]["name"]] = (
+            images[0]["alt"],
+            " ".join(caption.group(1).split()),
+        )
     return figures
 
 
@@ -176,19 +258,27 @@ def check_figures(name, module):
     with alt text that says what it shows and a caption; returns {name: (alt, caption)}."""
     figures = page_figures(name)
     assert sorted(figures) == sorted(figure for figure, _, _ in module.FIGURES)
-    assert len(figures) >= 2, f"{name}.md: every chapter has at least two figures"
+    assert len(figures) >= 2, (
+        f"{name}.md: every chapter has at least two figures"
+    )
     for figure, (alt, _) in figures.items():
-        assert len(alt.split()) >= 12, f"{name}.md: the alt text of {figure} should say what it shows"
-        assert not re.search(r"\d\.\d", alt), f"{name}.md: a result typed into the alt text of {figure}"
+        assert len(alt.split()) >= 12, (
+            f"{name}.md: the alt text of {figure} should say what it shows"
+        )
+        assert not re.search(r"\d\.\d", alt), (
+            f"{name}.md: a result typed into the alt text of {figure}"
+        )
     return figures
 
 
 # What a number measured by a run looks like in prose: an accuracy or a loss (0.9812), a
 # percentage (98.1 %), a time (27 s, 3.5 ms, 12 minutes) or a ratio (2.2x).
 # "95 % interval" names the kind of interval, not a result, so it is not counted.
-TYPED_RESULT = re.compile(r"(?<![\w.])(?:0\.\d{4}\b|\d+(?:[.,]\d+)?(?:\s|&nbsp;)?"
-                          r"(?:%(?!\s*(?:confidence\s+)?intervals?\b)|x\b|×(?!\s*\d)"
-                          r"|(?:ms|s|seconds?|minutes?|min|hours?)\b))")
+TYPED_RESULT = re.compile(
+    r"(?<![\w.])(?:0\.\d{4}\b|\d+(?:[.,]\d+)?(?:\s|&nbsp;)?"
+    r"(?:%(?!\s*(?:confidence\s+)?intervals?\b)|x\b|×(?!\s*\d)"
+    r"|(?:ms|s|seconds?|minutes?|min|hours?)\b))"
+)
 
 
 def typed_numbers(name):
@@ -198,7 +288,9 @@ def typed_numbers(name):
     prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
     prose = re.sub(r"`[^`\n]*`", "", prose)
     prose = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", "", prose, flags=re.DOTALL)
-    prose = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", prose)  # an image's alt text and address
+    prose = re.sub(
+        r"!\[[^\]]*\]\([^)]*\)", "", prose
+    )  # an image's alt text and address
     return [" ".join(match.split()) for match in TYPED_RESULT.findall(prose)]
 
 
@@ -214,9 +306,13 @@ def check_no_typed_results(name, allowed=()):
     assert "<!--pytest.mark" not in text
     assert "skip" not in re.findall(r"<!--pytest-codeblocks:(\w+)", text)
     typed = sorted(set(typed_numbers(name)) - set(allowed))
-    assert not typed, f"{name}: numbers {typed} look like run results typed by hand"
+    assert not typed, (
+        f"{name}: numbers {typed} look like run results typed by hand"
+    )
     stale = sorted(set(allowed) - set(typed_numbers(name)))
-    assert not stale, f"{name}: allowed numbers {stale} are no longer in its prose"
+    assert not stale, (
+        f"{name}: allowed numbers {stale} are no longer in its prose"
+    )
 
 
 # Comparisons a page states --------------------------------------------------------------
@@ -228,7 +324,9 @@ COMPARISON = re.compile(
     r"\b(?:beats?|beaten|outperform\w*|(?:better|worse|more accurate|less accurate) than"
     r"|(?:is|are|was|were|does|do|did|generali[sz]es?|reads?) (?:\w+ )?(?:better|worse)\b"
     r"|no difference|(?:slightly|clearly|well) (?:ahead|behind)|higher accuracy|lower accuracy"
-    r"|more accurate|less accurate)", re.IGNORECASE)
+    r"|more accurate|less accurate)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -253,8 +351,12 @@ def prose_paragraphs(name):
     prose = re.sub(r"<!--.*?-->", " ", prose, flags=re.DOTALL)
     prose = re.sub(r"\$\$.*?\$\$", " ", prose, flags=re.DOTALL)
     prose = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", prose)
-    prose = re.sub(r"^\s*#.*$|</?[a-z][^>]*>", "\n\n", prose, flags=re.MULTILINE)
-    paragraphs = (" ".join(part.split()) for part in re.split(r"\n\s*\n", prose))
+    prose = re.sub(
+        r"^\s*#.*$|</?[a-z][^>]*>", "\n\n", prose, flags=re.MULTILINE
+    )
+    paragraphs = (
+        " ".join(part.split()) for part in re.split(r"\n\s*\n", prose)
+    )
     return [paragraph for paragraph in paragraphs if paragraph]
 
 
@@ -265,8 +367,13 @@ def prose_of(name):
 
 def stated_comparisons(name):
     """The sentences of page ``name``'s prose that compare, by the words in COMPARISON."""
-    sentences = [sentence for paragraph in prose_paragraphs(name)
-                 for sentence in re.split(r"(?<=[.!?:;])\s+(?=[A-Z(*\[`\"|])", paragraph)]
+    sentences = [
+        sentence
+        for paragraph in prose_paragraphs(name)
+        for sentence in re.split(
+            r"(?<=[.!?:;])\s+(?=[A-Z(*\[`\"|])", paragraph
+        )
+    ]
     return [sentence for sentence in sentences if COMPARISON.search(sentence)]
 
 
@@ -274,12 +381,14 @@ def check_claims(name, claims):
     """Each claim's sentence is on page ``name`` and its evidence holds."""
     prose = prose_of(name)
     for claim in claims:
-        assert " ".join(claim.sentence.split()) in prose, \
+        assert " ".join(claim.sentence.split()) in prose, (
             f"{name}: the claim {claim.sentence!r} is no longer on the page"
+        )
         claim.backed_by()
 
 
 # The site's layout -----------------------------------------------------------------------
+
 
 @functools.cache
 def site_config():
@@ -295,13 +404,17 @@ def page_url(src):
     folder = stem[: len(stem) - len(name)]
     if name in ("index", "README"):
         return folder
-    return f"{stem}/" if site_config()["use_directory_urls"] else f"{stem}.html"
+    return (
+        f"{stem}/" if site_config()["use_directory_urls"] else f"{stem}.html"
+    )
 
 
 def page_html(site, src):
     """The built HTML file of a page."""
     url = page_url(src)
-    return site / (url + "index.html" if url == "" or url.endswith("/") else url)
+    return site / (
+        url + "index.html" if url == "" or url.endswith("/") else url
+    )
 
 
 def site_pages():
@@ -310,16 +423,23 @@ def site_pages():
 
     config = site_config()
     docs = Path(config["docs_dir"])
-    sources = [file.src_uri for file in get_files(config).documentation_pages()
-               if file.src_uri.endswith(".md")]
+    sources = [
+        file.src_uri
+        for file in get_files(config).documentation_pages()
+        if file.src_uri.endswith(".md")
+    ]
     for pattern in config.plugins["mkdocs-jupyter"].config["include"]:
-        sources += sorted(path.relative_to(docs).as_posix() for path in docs.glob(pattern))
+        sources += sorted(
+            path.relative_to(docs).as_posix() for path in docs.glob(pattern)
+        )
     return [(src, page_url(src)) for src in sources]
 
 
 def build_hook(name):
     """docs/hooks/<name>.py as a module, loaded by path as mkdocs loads it."""
-    spec = importlib.util.spec_from_file_location(f"{name}_hook", DOCS / "hooks" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"{name}_hook", DOCS / "hooks" / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -333,17 +453,25 @@ def chapter_parts():
 
 def chapters():
     """Every chapter's page name, in the navigation's order: ["linear", "relu", ...]."""
-    return [src.removesuffix(".md") for _, pages in chapter_parts() for _, src in pages]
+    return [
+        src.removesuffix(".md")
+        for _, pages in chapter_parts()
+        for _, src in pages
+    ]
 
 
 def random_batch(rows=64, n_inputs=784, n_classes=10, seed=0):
     """Pixels in [0, 1] and one-hot labels, drawn from a seed: a batch shaped like MNIST's."""
     rng = np.random.default_rng(seed)
-    labels = np.eye(n_classes, dtype=np.float32)[rng.integers(0, n_classes, rows)]
+    labels = np.eye(n_classes, dtype=np.float32)[
+        rng.integers(0, n_classes, rows)
+    ]
     return rng.random((rows, n_inputs), dtype=np.float32), labels
 
 
-def check_keras_twin(scratch, model, scratch_variables, penalty=lambda: 0.0, x=None, y=None):
+def check_keras_twin(
+    scratch, model, scratch_variables, penalty=lambda: 0.0, x=None, y=None
+):
     """A "From scratch" tab and its "Keras" tab compute the same thing: given the same weights
     (copied into the Keras model by snippets.in_keras.set_weights_from), the same logits, the
     same loss (Keras' cross-entropy plus the layers' own penalties, as `fit` adds them) and the
@@ -357,7 +485,9 @@ def check_keras_twin(scratch, model, scratch_variables, penalty=lambda: 0.0, x=N
     from snippets.linear import softmax_cross_entropy
 
     if x is None:
-        x, y = random_batch(n_inputs=model.input_shape[-1], n_classes=model.output_shape[-1])
+        x, y = random_batch(
+            n_inputs=model.input_shape[-1], n_classes=model.output_shape[-1]
+        )
     set_weights_from(scratch, model)
     assert len(model.trainable_variables) == len(scratch_variables)
     cross_entropy = keras.losses.CategoricalCrossentropy(from_logits=True)
@@ -366,13 +496,19 @@ def check_keras_twin(scratch, model, scratch_variables, penalty=lambda: 0.0, x=N
         ours = softmax_cross_entropy(ours_logits, y) + penalty()
         theirs_logits = model(x, training=False)
         theirs = cross_entropy(y, theirs_logits) + sum(model.losses)
-    np.testing.assert_allclose(theirs_logits, ours_logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        theirs_logits, ours_logits, rtol=1e-5, atol=1e-5
+    )
     np.testing.assert_allclose(float(theirs), float(ours), rtol=1e-6)
     ours_gradients = tape.gradient(ours, scratch_variables)
     theirs_gradients = tape.gradient(theirs, model.trainable_variables)
-    for mine, keras_gradient, variable in zip(ours_gradients, theirs_gradients, model.trainable_variables):
+    for mine, keras_gradient, variable in zip(
+        ours_gradients, theirs_gradients, model.trainable_variables
+    ):
         assert keras_gradient.shape == mine.shape, variable.path
-        np.testing.assert_allclose(keras_gradient, mine, rtol=1e-4, atol=1e-6, err_msg=variable.path)
+        np.testing.assert_allclose(
+            keras_gradient, mine, rtol=1e-4, atol=1e-6, err_msg=variable.path
+        )
     return float(ours)
 
 
@@ -387,13 +523,25 @@ def paste_solutions(chapter, folder):
     solutions = (ROOT / "exercises" / "solutions" / f"{module}.py").read_text()
     starter = (ROOT / "exercises" / f"{module}.py").read_text()
     lines = starter.splitlines(keepends=True)
-    functions = {node.name: node for node in ast.parse(starter).body if isinstance(node, ast.FunctionDef)}
+    functions = {
+        node.name: node
+        for node in ast.parse(starter).body
+        if isinstance(node, ast.FunctionDef)
+    }
     # from the bottom up, so that the line numbers above stay right
-    for name, node in sorted(functions.items(), key=lambda item: -item[1].lineno):
-        match = re.search(rf"# --8<-- \[start:{name}\]\n(.*?)# --8<-- \[end:{name}\]", solutions, re.S)
+    for name, node in sorted(
+        functions.items(), key=lambda item: -item[1].lineno
+    ):
+        match = re.search(
+            rf"# --8<-- \[start:{name}\]\n(.*?)# --8<-- \[end:{name}\]",
+            solutions,
+            re.DOTALL,
+        )
         assert match, f"exercises/solutions/{module}.py has no section {name}"
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        lines[first - 1:node.end_lineno] = [textwrap.dedent(match.group(1)).rstrip() + "\n"]
+        lines[first - 1 : node.end_lineno] = [
+            textwrap.dedent(match.group(1)).rstrip() + "\n"
+        ]
     path = Path(folder) / f"{module}.py"
     path.write_text("".join(lines))
     return path
@@ -414,29 +562,53 @@ def check_exercises(chapter, folder=None):
     text = page(chapter)
     assert "\n## Exercises\n" in text, f"{chapter}.md has no Exercises section"
     exercises_part = text.split("\n## Exercises\n", 1)[1]
-    shown = re.findall(rf'--8<-- "exercises/solutions/{module}\.py:(\w+)"', exercises_part)
-    assert shown == names, f"{chapter}.md shows the solutions {shown}, the checks are {names}"
-    assert len(re.findall(r'\?\?\? success "Worked solution"', exercises_part)) == len(names)
+    shown = re.findall(
+        rf'--8<-- "exercises/solutions/{module}\.py:(\w+)"', exercises_part
+    )
+    assert shown == names, (
+        f"{chapter}.md shows the solutions {shown}, the checks are {names}"
+    )
+    assert len(
+        re.findall(r'\?\?\? success "Worked solution"', exercises_part)
+    ) == len(names)
     summary = f"{len(names)} of {len(names)} exercises of {chapter} pass"
     with tempfile.TemporaryDirectory() as temporary:
         pasted = paste_solutions(chapter, folder or temporary)
         lines = []
         assert check_here(chapter, pasted, out=lines.append) == 0, lines
-        assert lines == [f"PASS    {name}" for name in names] + [summary], lines
+        assert lines == [f"PASS    {name}" for name in names] + [summary], (
+            lines
+        )
     for hint in (False, True):
         lines = []
-        assert check_here(chapter, ROOT / "exercises" / f"{module}.py", out=lines.append, hint=hint) == 1
+        assert (
+            check_here(
+                chapter,
+                ROOT / "exercises" / f"{module}.py",
+                out=lines.append,
+                hint=hint,
+            )
+            == 1
+        )
         todo = [f"TODO    {name}: not written yet." for name in names]
         if hint:
-            todo = [f"{line} Hint: {exercise.hint}" for line, exercise in zip(todo, exercises)]
-        assert lines == todo + [f"0 of {len(names)} exercises of {chapter} pass"], lines
+            todo = [
+                f"{line} Hint: {exercise.hint}"
+                for line, exercise in zip(todo, exercises)
+            ]
+        assert lines == todo + [
+            f"0 of {len(names)} exercises of {chapter} pass"
+        ], lines
 
 
 # Benchmarks and ports ------------------------------------------------------------------------
 
+
 def load_benchmark_script(name):
     """benchmarks/<name>.py as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        name, ROOT / "benchmarks" / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -34,26 +34,51 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 def main():
     if not (SITE / "index.html").is_file():
         sys.exit("no built site in site/: run `make site` first")
-    pages = [(src, url) for src, url in site_pages() if src.endswith(".md") or src == NOTEBOOK]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=SITE))
+    pages = [
+        (src, url)
+        for src, url in site_pages()
+        if src.endswith(".md") or src == NOTEBOOK
+    ]
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=SITE)
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     REPORTS.mkdir(parents=True, exist_ok=True)
-    environment = dict(os.environ, CHROME_PATH=os.environ.get("CHROME_PATH", "/usr/bin/chromium"))
+    environment = dict(
+        os.environ,
+        CHROME_PATH=os.environ.get("CHROME_PATH", "/usr/bin/chromium"),
+    )
     failures = []
     print(f"{'page':<28}{'accessibility':>14}{'performance':>13}")
     for src, url in pages:
         report = REPORTS / f"{src.replace('/', '-').rsplit('.', 1)[0]}.json"
-        subprocess.run([str(LIGHTHOUSE), base + url, "--preset=desktop",
-                        "--only-categories=accessibility,performance", "--output=json",
-                        f"--output-path={report}", "--quiet",
-                        "--chrome-flags=--headless --no-sandbox --disable-gpu"],
-                       env=environment, check=True, timeout=300)
+        subprocess.run(
+            [
+                str(LIGHTHOUSE),
+                base + url,
+                "--preset=desktop",
+                "--only-categories=accessibility,performance",
+                "--output=json",
+                f"--output-path={report}",
+                "--quiet",
+                "--chrome-flags=--headless --no-sandbox --disable-gpu",
+            ],
+            env=environment,
+            check=True,
+            timeout=300,
+        )
         categories = json.loads(report.read_text())["categories"]
         scores = {name: categories[name]["score"] for name in MINIMUM}
-        print(f"{src:<28}{scores['accessibility']:>14.2f}{scores['performance']:>13.2f}", flush=True)
-        failures += [f"{src}: {name} {scores[name]:.2f} < {minimum}"
-                     for name, minimum in MINIMUM.items() if scores[name] is None or scores[name] < minimum]
+        print(
+            f"{src:<28}{scores['accessibility']:>14.2f}{scores['performance']:>13.2f}",
+            flush=True,
+        )
+        failures += [
+            f"{src}: {name} {scores[name]:.2f} < {minimum}"
+            for name, minimum in MINIMUM.items()
+            if scores[name] is None or scores[name] < minimum
+        ]
     server.shutdown()
     if failures:
         sys.exit("Lighthouse:\n" + "\n".join(failures))

@@ -1,5 +1,4 @@
-"""docs/deeper.md and snippets/deeper.py: deeper against wider.
-"""
+"""docs/deeper.md and snippets/deeper.py: deeper against wider."""
 
 import re
 from dataclasses import replace
@@ -8,11 +7,23 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import ROOT, load_benchmark_script, check_figures, number, page, quiz
-from snippets import deeper
 from figures import deeper as deeper_figures
+from helpers import (
+    ROOT,
+    check_figures,
+    load_benchmark_script,
+    number,
+    page,
+    quiz,
+)
+from snippets import deeper
 from snippets.config import PRESETS
-from snippets.deeper import count_pieces, same_budget_shapes, sawtooth, width_for_budget
+from snippets.deeper import (
+    count_pieces,
+    same_budget_shapes,
+    sawtooth,
+    width_for_budget,
+)
 from snippets.mlp import MLP, parameter_count
 
 
@@ -28,17 +39,26 @@ def test_width_for_budget_is_the_closest_width(depth, budget):
     distance = abs(parameter_count((width,) * depth) - budget)
     assert distance <= abs(parameter_count((width - 1,) * depth) - budget)
     assert distance <= abs(parameter_count((width + 1,) * depth) - budget)
-    assert distance / budget < 0.03  # one unit more or less moves a small budget by a few percent
+    assert (
+        distance / budget < 0.03
+    )  # one unit more or less moves a small budget by a few percent
 
 
 def test_deeper_shapes_at_the_course_budget_are_narrower():
     shapes = deeper.same_budget_shapes()
     assert shapes == [(256,), (204, 204), (177, 177, 177)]
-    assert all(abs(parameter_count(hidden) / 203530 - 1) < 0.005 for hidden in shapes)
+    assert all(
+        abs(parameter_count(hidden) / 203530 - 1) < 0.005 for hidden in shapes
+    )
 
 
 def test_other_input_and_output_sizes():
-    assert deeper.same_budget_shapes(budget=parameter_count((8,), 2, 2), depths=(1,), n_inputs=2, n_classes=2) == [(8,)]
+    assert deeper.same_budget_shapes(
+        budget=parameter_count((8,), 2, 2),
+        depths=(1,),
+        n_inputs=2,
+        n_classes=2,
+    ) == [(8,)]
 
 
 def test_an_impossible_budget_is_refused():
@@ -54,14 +74,19 @@ def test_the_tent_and_the_sawtooth():
     assert np.array_equal(deeper.sawtooth(x, 2), [0.0, 1.0, 0.0, 1.0, 0.0])
     grid = np.linspace(0.0, 1.0, 2**12 + 1)
     for depth in range(1, 9):
-        assert deeper.count_pieces(grid, deeper.sawtooth(grid, depth)) == 2**depth
+        assert (
+            deeper.count_pieces(grid, deeper.sawtooth(grid, depth)) == 2**depth
+        )
 
 
 def test_count_pieces():
     x = np.linspace(-2.0, 2.0, 401)
     assert deeper.count_pieces(x, 3 * x + 1) == 1
     assert deeper.count_pieces(x, np.abs(x)) == 2
-    assert deeper.count_pieces(x, np.maximum(0, x - 1) + np.maximum(0, -x - 1)) == 3
+    assert (
+        deeper.count_pieces(x, np.maximum(0, x - 1) + np.maximum(0, -x - 1))
+        == 3
+    )
 
 
 def test_a_one_hidden_layer_network_bends_at_most_once_per_unit():
@@ -71,21 +96,31 @@ def test_a_one_hidden_layer_network_bends_at_most_once_per_unit():
     rng = np.random.default_rng(0)
     w, b, a = rng.normal(size=7), rng.normal(size=7), rng.normal(size=7)
     corners = np.sort(-b / w)
-    x = np.sort(np.concatenate([corners, np.linspace(-10, 10, 1001)]))  # the grid holds every corner
+    x = np.sort(
+        np.concatenate([corners, np.linspace(-10, 10, 1001)])
+    )  # the grid holds every corner
     y = np.maximum(0.0, np.outer(x, w) + b) @ a
     assert deeper.count_pieces(x, y) <= 7 + 1
 
 
 def test_compare_trains_every_shape_with_every_seed(small_data):
-    rows = deeper.compare([(64,), (48, 48)], small_data, epochs=2, seeds=(0, 1))
+    rows = deeper.compare(
+        [(64,), (48, 48)], small_data, epochs=2, seeds=(0, 1)
+    )
     assert [row["hidden"] for row in rows] == [(64,), (48, 48)]
     assert [row["depth"] for row in rows] == [1, 2]
     assert rows[1]["parameters"] == parameter_count((48, 48))
     for row in rows:
-        assert len(row["test_accuracies"]) == 2 and all(0.75 < a < 1.0 for a in row["test_accuracies"])
-        assert row["mean_test_accuracy"] == pytest.approx(np.mean(row["test_accuracies"]))
+        assert len(row["test_accuracies"]) == 2 and all(
+            0.75 < a < 1.0 for a in row["test_accuracies"]
+        )
+        assert row["mean_test_accuracy"] == pytest.approx(
+            np.mean(row["test_accuracies"])
+        )
         assert [len(curve) for curve in row["valid_curves"]] == [2, 2]
-        assert row["test_accuracies"][0] != row["test_accuracies"][1]  # the seed matters
+        assert (
+            row["test_accuracies"][0] != row["test_accuracies"][1]
+        )  # the seed matters
     text = deeper.table(rows)
     assert text.splitlines()[0].startswith("| hidden layers |")
     assert f"| 2 | 48-48 | {parameter_count((48, 48)):,} |" in text
@@ -95,22 +130,44 @@ def test_compare_trains_every_shape_with_every_seed(small_data):
 def test_set_initial_scale():
     model = MLP(hidden=(512, 512))
     deeper.set_initial_scale(model, 0.01)
-    assert float(tf.math.reduce_std(model.weights["hidden_2"])) == pytest.approx(0.01, rel=0.02)
+    assert float(
+        tf.math.reduce_std(model.weights["hidden_2"])
+    ) == pytest.approx(0.01, rel=0.02)
     deeper.set_initial_scale(model, None)
-    assert float(tf.math.reduce_std(model.weights["hidden_2"])) == pytest.approx(np.sqrt(2 / 512), rel=0.02)
-    assert float(tf.math.reduce_std(model.weights["hidden_1"])) == pytest.approx(np.sqrt(2 / 784), rel=0.02)
+    assert float(
+        tf.math.reduce_std(model.weights["hidden_2"])
+    ) == pytest.approx(np.sqrt(2 / 512), rel=0.02)
+    assert float(
+        tf.math.reduce_std(model.weights["hidden_1"])
+    ) == pytest.approx(np.sqrt(2 / 784), rel=0.02)
 
 
-def test_signals_vanish_or_explode_unless_the_initial_scale_is_right(small_data):
+def test_signals_vanish_or_explode_unless_the_initial_scale_is_right(
+    small_data,
+):
     x, labels = small_data.train_x[:128], small_data.train_y[:128]
     sizes = {}
     for name, stddev in [("small", 0.01), ("he", None), ("large", 1.0)]:
-        sizes[name] = deeper.signal_sizes(deeper.set_initial_scale(MLP(hidden=(64,) * 10), stddev), x, labels)
-    (small_up, small_down), (he_up, he_down), (large_up, large_down) = sizes["small"], sizes["he"], sizes["large"]
+        sizes[name] = deeper.signal_sizes(
+            deeper.set_initial_scale(MLP(hidden=(64,) * 10), stddev), x, labels
+        )
+    (small_up, small_down), (he_up, he_down), (large_up, large_down) = (
+        sizes["small"],
+        sizes["he"],
+        sizes["large"],
+    )
     assert len(small_up) == len(small_down) == 10
-    assert small_up[-1] / small_up[0] < 1e-6 and small_down[0] / small_down[-1] < 1e-6
-    assert 0.25 < he_up[-1] / he_up[0] < 4 and 0.25 < he_down[0] / he_down[-1] < 4
-    assert large_up[-1] / large_up[0] > 1e4 and large_down[0] / large_down[-1] > 1e4
+    assert (
+        small_up[-1] / small_up[0] < 1e-6
+        and small_down[0] / small_down[-1] < 1e-6
+    )
+    assert (
+        0.25 < he_up[-1] / he_up[0] < 4 and 0.25 < he_down[0] / he_down[-1] < 4
+    )
+    assert (
+        large_up[-1] / large_up[0] > 1e4
+        and large_down[0] / large_down[-1] > 1e4
+    )
 
 
 def test_signal_sizes_match_the_model_and_the_tape(small_data):
@@ -118,24 +175,35 @@ def test_signal_sizes_match_the_model_and_the_tape(small_data):
     x, labels = small_data.train_x[:32], small_data.train_y[:32]
     forward_sizes, backward_sizes = deeper.signal_sizes(model, x, labels)
     h1 = tf.nn.relu(x @ model.weights["hidden_1"] + model.biases["hidden_1"])
-    assert forward_sizes[0] == pytest.approx(float(tf.sqrt(tf.reduce_mean(h1**2))), rel=1e-5)
+    assert forward_sizes[0] == pytest.approx(
+        float(tf.sqrt(tf.reduce_mean(h1**2))), rel=1e-5
+    )
     # the gradient reaching the last hidden layer is delta_out W_out^T
     delta = (tf.nn.softmax(model(x)) - labels) / len(x)
     expected = delta @ tf.transpose(model.weights["out"])
-    assert backward_sizes[-1] == pytest.approx(float(tf.sqrt(tf.reduce_mean(expected**2))), rel=1e-4)
+    assert backward_sizes[-1] == pytest.approx(
+        float(tf.sqrt(tf.reduce_mean(expected**2))), rel=1e-4
+    )
 
 
 def test_main_prints_the_table(capsys):
-    assert deeper.main(["--limit", "300", "--epochs", "1", "--seeds", "1"]) == 0
+    assert (
+        deeper.main(["--limit", "300", "--epochs", "1", "--seeds", "1"]) == 0
+    )
     out = capsys.readouterr().out
     assert "depth 8: 16 ReLUs, 256 straight pieces" in out
     assert "| 3 | 177-177-177 | 203,737 |" in out
     assert "stddev 0.01" in out and "He" in out
 
 
-@pytest.mark.parametrize("argv, message", [(["--epochs", "0"], "must be at least 1"),
-                                           (["--limit", "many"], "expected a whole number"),
-                                           (["--unknown"], "unrecognized arguments")])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "must be at least 1"),
+        (["--limit", "many"], "expected a whole number"),
+        (["--unknown"], "unrecognized arguments"),
+    ],
+)
 def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
         deeper.main(argv)
@@ -146,8 +214,13 @@ def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
 
 def test_deeper_quiz_the_best_preset():
     text = quiz("deeper", "how many parameters")
-    assert "784-1024-1024-10" in text and PRESETS["best"].hidden == (1024, 1024)
-    parameters = number(re.search(r"=\s*([\d{},]+)\$ parameters", text).group(1))
+    assert "784-1024-1024-10" in text and PRESETS["best"].hidden == (
+        1024,
+        1024,
+    )
+    parameters = number(
+        re.search(r"=\s*([\d{},]+)\$ parameters", text).group(1)
+    )
     width = number(re.search(r"\$w = ([\d{},]+)\$", text).group(1))
     assert parameters == parameter_count((1024, 1024))
     assert "795w + 10" in text and parameter_count((7,)) == 795 * 7 + 10
@@ -160,19 +233,30 @@ def test_depth_makes_the_sawtooth_cheap():
     relus = 8 * 2  # 8 layers of the two-ReLU tent
     assert pieces == 2**8
     # one hidden layer needs a ReLU per corner: pieces - 1 of them
-    assert f"{relus} ReLUs in 8 layers do the work of\n{pieces - 1} in one" in page("deeper")
+    assert (
+        f"{relus} ReLUs in 8 layers do the work of\n{pieces - 1} in one"
+        in page("deeper")
+    )
 
 
 def test_the_first_layer_holds_most_of_the_budget():
     shapes = same_budget_shapes(203530, depths=(1, 2))
-    assert shapes[0][0] - shapes[1][0] == 52 and "taking only 52 units" in page("deeper")
+    assert shapes[0][0] - shapes[1][
+        0
+    ] == 52 and "taking only 52 units" in page("deeper")
     first_layer = int(tf.size(MLP().weights["hidden_1"]))
     total = parameter_count((256,))
-    assert f"784 \\times 256 = {first_layer:,}$ of the course's {total:,}".replace(",", "{,}", 1) in page("deeper")
+    assert (
+        f"784 \\times 256 = {first_layer:,}$ of the course's {total:,}".replace(
+            ",", "{,}", 1
+        )
+        in page("deeper")
+    )
     assert first_layer / total > 0.98
 
 
 # Figures ------------------------------------------------------------------------------------
+
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():
     figures = check_figures("deeper", deeper_figures)
@@ -183,11 +267,15 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     assert f"{relus} ReLUs make {2 ** counted[-1]} pieces" in caption
     assert f"at most {relus + 1}" in caption
     _, caption = figures["deeper-signals"]
-    assert (f"{deeper_figures.LAYERS} hidden layers of {deeper_figures.WIDTH} units, on "
-            f"{deeper_figures.IMAGES} training images, for three starting scales") in caption
+    assert (
+        f"{deeper_figures.LAYERS} hidden layers of {deeper_figures.WIDTH} units, on "
+        f"{deeper_figures.IMAGES} training images, for three starting scales"
+    ) in caption
     assert len(deeper_figures.SCALES) == 3
     # The page's prose describes the same network.
-    assert f"ten hidden layers of {deeper_figures.WIDTH} units" in page("deeper")
+    assert f"ten hidden layers of {deeper_figures.WIDTH} units" in page(
+        "deeper"
+    )
     assert deeper_figures.LAYERS == 10
 
 
@@ -197,18 +285,28 @@ def test_pieces_double_with_depth_and_grow_by_one_with_width(drawn):
     assert data["wide"] == [relus + 1 for relus in data["relus"]]
     assert data["relus"] == [2 * depth for depth in deeper_figures.COUNTED]
     # Depth wins from 3 layers on, and by 256 to 17 at 16 ReLUs.
-    assert [deep > wide for deep, wide in zip(data["deep"], data["wide"])] == [False, False] + [True] * 6
+    assert [deep > wide for deep, wide in zip(data["deep"], data["wide"])] == [
+        False,
+        False,
+    ] + [True] * 6
     for depth, curve in data["curves"].items():
         np.testing.assert_array_equal(curve, sawtooth(data["x"], depth))
         teeth = np.count_nonzero(np.isclose(curve, 1.0))
-        assert teeth == 2 ** (depth - 1)  # every tooth peaks at 1, once per pair of pieces
+        assert teeth == 2 ** (
+            depth - 1
+        )  # every tooth peaks at 1, once per pair of pieces
 
 
 def test_signals_shrink_grow_or_stay_level_with_the_initial_scale(drawn):
     data = drawn("deeper-signals")
-    small, he, large = (data["sizes"][label] for label, _ in deeper_figures.SCALES)
+    small, he, large = (
+        data["sizes"][label] for label, _ in deeper_figures.SCALES
+    )
     for key in ("h", "gradient"):
-        assert all(len(sizes[key]) == deeper_figures.LAYERS for sizes in (small, he, large))
+        assert all(
+            len(sizes[key]) == deeper_figures.LAYERS
+            for sizes in (small, he, large)
+        )
         # He: no layer differs from another by more than a factor of 2.
         assert max(he[key]) / min(he[key]) < 2
     # Small weights: the output shrinks up the layers and the gradient down them, each by
@@ -216,9 +314,13 @@ def test_signals_shrink_grow_or_stay_level_with_the_initial_scale(drawn):
     for sizes, direction in ((small, -1), (large, 1)):
         forward = np.diff(np.log10(sizes["h"]))
         backward = np.diff(np.log10(sizes["gradient"]))
-        assert np.all(direction * forward > 0.5) and np.all(direction * backward < -0.5)
+        assert np.all(direction * forward > 0.5) and np.all(
+            direction * backward < -0.5
+        )
         assert np.ptp(forward[1:]) < 0.5 and np.ptp(backward[:-1]) < 0.5
-    assert small["gradient"][0] / small["gradient"][-1] < 1e-10  # "many orders of magnitude"
+    assert (
+        small["gradient"][0] / small["gradient"][-1] < 1e-10
+    )  # "many orders of magnitude"
 
 
 # Exercises ----------------------------------------------------------------------------------
@@ -239,22 +341,27 @@ def test_the_deeper_checks_catch_wrong_answers():
     def rounds_down(depth, budget, n_inputs, n_classes):
         return width_for_budget(depth, budget, n_inputs, n_classes) - 1
 
-    def no_half(rms_in, stddev, width, layers):  # forgets that a ReLU halves E[z^2]
+    def no_half(
+        rms_in, stddev, width, layers
+    ):  # forgets that a ReLU halves E[z^2]
         return rms_in * (stddev * math.sqrt(width)) ** layers
 
-    for check, answer in [(checks.check_width_for_budget, rounds_down),
-                          (checks.check_sawtooth_pieces, lambda depth: (2 * depth, 2 * depth - 1)),
-                          (checks.check_rms_after, no_half)]:
+    for check, answer in [
+        (checks.check_width_for_budget, rounds_down),
+        (
+            checks.check_sawtooth_pieces,
+            lambda depth: (2 * depth, 2 * depth - 1),
+        ),
+        (checks.check_rms_after, no_half),
+    ]:
         with pytest.raises(Wrong):
             check(answer)
 
 
 # The larger run: benchmarks/deeper_vs_wider.py ----------------------------------------------
 
-import json  # noqa: E402
-import statistics  # noqa: E402
-
-from helpers import ROOT  # noqa: E402
+import json
+import statistics
 
 LARGER_RUN = ROOT / "benchmarks" / "deeper_vs_wider.json"
 
@@ -265,58 +372,105 @@ def load_larger_run_script():
 
 def test_the_committed_larger_run_is_of_todays_shapes_and_adds_up():
     run = json.loads(LARGER_RUN.read_text())
-    assert [tuple(shape["hidden"]) for shape in run["shapes"]] == same_budget_shapes()
+    assert [
+        tuple(shape["hidden"]) for shape in run["shapes"]
+    ] == same_budget_shapes()
     assert len(run["seeds"]) >= 5 and run["seeds"] == sorted(set(run["seeds"]))
     config = run["config"]
     # larger than the notebook's run in every direction: images, epochs, seeds
-    assert config["training_images"] > 4000 and config["epochs"] > 3 and config["budget"] == deeper.COURSE_BUDGET
+    assert (
+        config["training_images"] > 4000
+        and config["epochs"] > 3
+        and config["budget"] == deeper.COURSE_BUDGET
+    )
     for shape in run["shapes"]:
         accuracies = shape["test_accuracies"]
         assert shape["parameters"] == parameter_count(tuple(shape["hidden"]))
-        assert len(accuracies) == len(run["seeds"]) and all(0.9 < a < 1.0 for a in accuracies)
+        assert len(accuracies) == len(run["seeds"]) and all(
+            0.9 < a < 1.0 for a in accuracies
+        )
         assert shape["mean"] == pytest.approx(statistics.fmean(accuracies))
         assert shape["sd"] == pytest.approx(statistics.stdev(accuracies))
         assert len(set(accuracies)) > 1  # the seeds differ
-    assert set(run["processor"]) == {"model_name", "avx512f"} and isinstance(run["processor"]["avx512f"], bool)
+    assert set(run["processor"]) == {"model_name", "avx512f"} and isinstance(
+        run["processor"]["avx512f"], bool
+    )
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", run["date"])
 
 
-def test_the_larger_run_script_writes_the_same_fields(tmp_path, capsys, monkeypatch, small_data):
+def test_the_larger_run_script_writes_the_same_fields(
+    tmp_path, capsys, monkeypatch, small_data
+):
     """The script end to end, with `compare` (tested above) replaced by made-up accuracies."""
     asked = []
 
     def made_up(shapes, data, epochs, seeds, batch_size):
         asked.append((shapes, len(data.train_x), epochs, seeds, batch_size))
-        return [{"hidden": tuple(hidden), "parameters": parameter_count(hidden),
-                 "test_accuracies": [0.95 + 0.01 * depth, 0.96 + 0.01 * depth]}
-                for depth, hidden in enumerate(shapes)]
+        return [
+            {
+                "hidden": tuple(hidden),
+                "parameters": parameter_count(hidden),
+                "test_accuracies": [0.95 + 0.01 * depth, 0.96 + 0.01 * depth],
+            }
+            for depth, hidden in enumerate(shapes)
+        ]
 
-    monkeypatch.setattr("snippets.data.load_dataset", lambda validation_size, limit: small_data)
+    monkeypatch.setattr(
+        "snippets.data.load_dataset", lambda validation_size, limit: small_data
+    )
     monkeypatch.setattr("snippets.deeper.compare", made_up)
     output = tmp_path / "small.json"
-    assert load_larger_run_script().main(["--epochs", "2", "--seeds", "2", "--output", str(output)]) == 0
-    assert asked == [(same_budget_shapes(), len(small_data.train_x), 2, (0, 1), 100)]
-    small, committed = json.loads(output.read_text()), json.loads(LARGER_RUN.read_text())
-    assert set(small) == set(committed) and set(small["config"]) == set(committed["config"])
-    assert small["seeds"] == [0, 1] and small["config"]["training_images"] == len(small_data.train_x)
-    assert [shape["mean"] for shape in small["shapes"]] == pytest.approx([0.955, 0.965, 0.975])
-    assert [shape["sd"] for shape in small["shapes"]] == pytest.approx([0.01 / np.sqrt(2)] * 3)
-    assert capsys.readouterr().out.splitlines() == ["256 95.50 ± 0.71", "204-204 96.50 ± 0.71",
-                                                    "177-177-177 97.50 ± 0.71"]
+    assert (
+        load_larger_run_script().main(
+            ["--epochs", "2", "--seeds", "2", "--output", str(output)]
+        )
+        == 0
+    )
+    assert asked == [
+        (same_budget_shapes(), len(small_data.train_x), 2, (0, 1), 100)
+    ]
+    small, committed = (
+        json.loads(output.read_text()),
+        json.loads(LARGER_RUN.read_text()),
+    )
+    assert set(small) == set(committed) and set(small["config"]) == set(
+        committed["config"]
+    )
+    assert small["seeds"] == [0, 1] and small["config"][
+        "training_images"
+    ] == len(small_data.train_x)
+    assert [shape["mean"] for shape in small["shapes"]] == pytest.approx(
+        [0.955, 0.965, 0.975]
+    )
+    assert [shape["sd"] for shape in small["shapes"]] == pytest.approx(
+        [0.01 / np.sqrt(2)] * 3
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        "256 95.50 ± 0.71",
+        "204-204 96.50 ± 0.71",
+        "177-177-177 97.50 ± 0.71",
+    ]
 
 
 def test_the_verdict_on_the_page_is_what_the_larger_run_shows():
-    """"Neither difference reaches" twice its standard error; "the seed matters more the deeper
+    """ "Neither difference reaches" twice its standard error; "the seed matters more the deeper
     the network"."""
     text = page("deeper")
-    assert "Neither difference here reaches it" in text and "no effect of depth in either" in text
+    assert (
+        "Neither difference here reaches it" in text
+        and "no effect of depth in either" in text
+    )
     assert "the seed matters more the deeper" in text
     run = json.loads(LARGER_RUN.read_text())
     one_layer, *deeper_shapes = run["shapes"]
     for shape in deeper_shapes:
-        error = np.sqrt((shape["sd"] ** 2 + one_layer["sd"] ** 2) / len(run["seeds"]))
+        error = np.sqrt(
+            (shape["sd"] ** 2 + one_layer["sd"] ** 2) / len(run["seeds"])
+        )
         assert abs(shape["mean"] - one_layer["mean"]) < 2 * error
-    assert [shape["sd"] for shape in run["shapes"]] == sorted(shape["sd"] for shape in run["shapes"])
+    assert [shape["sd"] for shape in run["shapes"]] == sorted(
+        shape["sd"] for shape in run["shapes"]
+    )
     two_layers, three_layers = deeper_shapes
     # "slightly ahead", "slightly behind"
     assert two_layers["mean"] > one_layer["mean"] > three_layers["mean"]
@@ -324,40 +478,61 @@ def test_the_verdict_on_the_page_is_what_the_larger_run_shows():
 
 # Comparisons the page states --------------------------------------------------------------
 
-from helpers import Claim  # noqa: E402
+from helpers import Claim
 
 
 def the_course_claim_is_reported_and_tested():
     """The page reports the course's argument as the course's, then tests it: the verdict of
     the larger run is what the page says of it."""
     text = page("deeper")
-    assert "The course argues for depth. For the same number of parameters, it says," in text
+    assert (
+        "The course argues for depth. For the same number of parameters, it says,"
+        in text
+    )
     assert "tests it on MNIST" in text
     test_the_verdict_on_the_page_is_what_the_larger_run_shows()
 
 
 CLAIMS = [
-    Claim("For the same number of parameters, it says, a deeper network usually does better",
-          the_course_claim_is_reported_and_tested),
-    Claim("Neither difference here reaches it: the two-layer network comes out slightly ahead of "
-          "the one-layer one and the three-layer network slightly behind, and both gaps are within "
-          "what five seeds per shape cannot tell apart from chance.",
-          test_the_verdict_on_the_page_is_what_the_larger_run_shows),
+    Claim(
+        "For the same number of parameters, it says, a deeper network usually does better",
+        the_course_claim_is_reported_and_tested,
+    ),
+    Claim(
+        "Neither difference here reaches it: the two-layer network comes out slightly ahead of "
+        "the one-layer one and the three-layer network slightly behind, and both gaps are within "
+        "what five seeds per shape cannot tell apart from chance.",
+        test_the_verdict_on_the_page_is_what_the_larger_run_shows,
+    ),
 ]
 
 
 # The playground's depth demo (docs/assets/playground/deeper.md) ---------------------------
 
 PLAYGROUND = ROOT / "docs" / "assets" / "playground" / "deeper.md"
-SPREAD = re.compile(r"(?P<mean>[\d.]+) % \((?P<low>[\d.]+)-(?P<high>[\d.]+) % over (?P<seeds>\d+) seeds\)")
+SPREAD = re.compile(
+    r"(?P<mean>[\d.]+) % \((?P<low>[\d.]+)-(?P<high>[\d.]+) % over (?P<seeds>\d+) seeds\)"
+)
 
 
 def printed_spreads(fragment):
     """Each seed spread the fragment's checked outputs print, in order, as fractions (the
     outputs themselves are what the code prints: test_code_blocks.py runs the blocks)."""
-    outputs = re.findall(r"<!--pytest-codeblocks:expected-output-->\s*```text\n(.*?)```", fragment, re.DOTALL)
-    return [[{key: float(value) / (1 if key == "seeds" else 100) for key, value in match.groupdict().items()}
-             for match in SPREAD.finditer(output)] for output in outputs]
+    outputs = re.findall(
+        r"<!--pytest-codeblocks:expected-output-->\s*```text\n(.*?)```",
+        fragment,
+        re.DOTALL,
+    )
+    return [
+        [
+            {
+                key: float(value) / (1 if key == "seeds" else 100)
+                for key, value in match.groupdict().items()
+            }
+            for match in SPREAD.finditer(output)
+        ]
+        for output in outputs
+    ]
 
 
 def test_the_playground_depth_demo_is_fair_and_says_what_its_seeds_show():
@@ -368,8 +543,12 @@ def test_the_playground_depth_demo_is_fair_and_says_what_its_seeds_show():
     deep = PRESETS["spirals-deep"][0]
     width = width_for_budget(1, parameters(deep), n_inputs=2, n_classes=2)
     # the fair pair: one layer with the deep network's budget, within one parameter of it
-    assert abs(parameters(replace(deep, hidden=(width,))) - parameters(deep)) <= 1
-    assert f"one wide layer of {width}" in fragment and "five seeds" in fragment
+    assert (
+        abs(parameters(replace(deep, hidden=(width,))) - parameters(deep)) <= 1
+    )
+    assert (
+        f"one wide layer of {width}" in fragment and "five seeds" in fragment
+    )
     spirals, xor = printed_spreads(fragment)
     narrow, wide, three = spirals
     assert all(spread["seeds"] == 5 for spread in spirals + xor)

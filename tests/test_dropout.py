@@ -1,6 +1,4 @@
-"""docs/dropout.md and dropout in snippets/regularization.py and snippets/mlp.py.
-"""
-
+"""docs/dropout.md and dropout in snippets/regularization.py and snippets/mlp.py."""
 
 import numpy as np
 import pytest
@@ -35,8 +33,12 @@ def test_dropout_matches_tf_nn_dropout_semantics():
 
 def test_dropout_is_repeatable_from_its_seed_and_off_at_keep_prob_one():
     x = tf.ones([50, 50])
-    assert np.array_equal(dropout(x, 0.5, [3, 4]).numpy(), dropout(x, 0.5, [3, 4]).numpy())
-    assert not np.array_equal(dropout(x, 0.5, [3, 4]).numpy(), dropout(x, 0.5, [3, 5]).numpy())
+    assert np.array_equal(
+        dropout(x, 0.5, [3, 4]).numpy(), dropout(x, 0.5, [3, 4]).numpy()
+    )
+    assert not np.array_equal(
+        dropout(x, 0.5, [3, 4]).numpy(), dropout(x, 0.5, [3, 5]).numpy()
+    )
     assert dropout(x, 1.0, [0, 0]) is x
     with pytest.raises(ValueError):
         dropout(x, 0.0, [0, 0])
@@ -54,11 +56,19 @@ def test_dropout_quiz_keep_prob_half_in_training_one_at_test():
         net = build_network()
         with v1.Session(graph=graph) as sess:
             sess.run(v1.global_variables_initializer())
-            full = sess.run(net.hidden, {net.features: images, net.keep_prob: 1.0})
-            assert np.array_equal(full, sess.run(net.hidden, {net.features: images}))  # 1.0: every unit, unscaled
-            half = sess.run(net.hidden, {net.features: images, net.keep_prob: 0.5})
+            full = sess.run(
+                net.hidden, {net.features: images, net.keep_prob: 1.0}
+            )
+            assert np.array_equal(
+                full, sess.run(net.hidden, {net.features: images})
+            )  # 1.0: every unit, unscaled
+            half = sess.run(
+                net.hidden, {net.features: images, net.keep_prob: 0.5}
+            )
     kept = half != 0
-    assert np.allclose(half[kept], full[kept] / 0.5, rtol=1e-5)  # training: survivors scaled by 1/0.5
+    assert np.allclose(
+        half[kept], full[kept] / 0.5, rtol=1e-5
+    )  # training: survivors scaled by 1/0.5
     answer = quiz("dropout.md", "during training")
     assert "**Answer: 0.5 during training, 1.0 at test time.**" in answer
     assert "$1/1.0 = 1$" in answer
@@ -67,20 +77,34 @@ def test_dropout_quiz_keep_prob_half_in_training_one_at_test():
 def test_rate_quiz_keep_prob_point_eight_is_rate_point_two_and_scale_one_point_two_five():
     keep_prob = 0.8
     rate, scale = 1 - keep_prob, 1 / keep_prob
-    values = sorted(set(tf.nn.dropout(tf.ones([200, 200]), rate=rate, seed=2).numpy().ravel().tolist()))
+    values = sorted(
+        set(
+            tf.nn.dropout(tf.ones([200, 200]), rate=rate, seed=2)
+            .numpy()
+            .ravel()
+            .tolist()
+        )
+    )
     assert values == pytest.approx([0.0, scale])
     answer = quiz("dropout.md", "which `rate`")
-    assert f"`rate={rate:.1f}`" in answer and f"$1/{keep_prob} = {scale:g}$" in answer
+    assert (
+        f"`rate={rate:.1f}`" in answer
+        and f"$1/{keep_prob} = {scale:g}$" in answer
+    )
 
 
 def test_the_second_positional_argument_of_dropout_changed_meaning():
     ones = tf.ones([200, 200])
     graph = tf.Graph()
     with graph.as_default():
-        tf1_dropped = v1.nn.dropout(tf.ones([200, 200]), 0.8, seed=1)  # TF1: keep_prob
+        tf1_dropped = v1.nn.dropout(
+            tf.ones([200, 200]), 0.8, seed=1
+        )  # TF1: keep_prob
         with v1.Session(graph=graph) as sess:
             tf1_kept = float(np.mean(sess.run(tf1_dropped) > 0))
-    tf2_kept = float(np.mean(tf.nn.dropout(ones, 0.8, seed=1).numpy() > 0))  # TF2: rate
+    tf2_kept = float(
+        np.mean(tf.nn.dropout(ones, 0.8, seed=1).numpy() > 0)
+    )  # TF2: rate
     assert abs(tf1_kept - 0.8) < 0.02 and abs(tf2_kept - 0.2) < 0.02
 
 
@@ -89,9 +113,13 @@ def test_dropout_variance_grows_as_keep_prob_shrinks():
 
     h = 3.0
     for keep_prob in (0.8, 0.5, 0.2):
-        samples = dropout(tf.fill([1000, 1000], h), keep_prob, seed=[5, 6]).numpy()
+        samples = dropout(
+            tf.fill([1000, 1000], h), keep_prob, seed=[5, 6]
+        ).numpy()
         assert abs(samples.mean() - h) < 0.02 * h
-        assert samples.var() == pytest.approx(h**2 * (1 - keep_prob) / keep_prob, rel=0.02)
+        assert samples.var() == pytest.approx(
+            h**2 * (1 - keep_prob) / keep_prob, rel=0.02
+        )
 
 
 def test_content_tabs_pair_tf2_with_compat_v1_under_linked_labels():
@@ -109,26 +137,37 @@ def test_the_keras_tab_drops_by_the_same_rule_and_evaluates_the_same():
 
     assert keras_tabs("dropout") == ["keras_dropout"]
     # The rule: every output is 0 or the input / keep_prob, and about keep_prob of them are kept.
-    activations = tf.random.stateless_uniform([1000, 100], seed=[1, 2], minval=0.5, maxval=1.5)
+    activations = tf.random.stateless_uniform(
+        [1000, 100], seed=[1, 2], minval=0.5, maxval=1.5
+    )
     for keep_prob in (0.5, 0.8):
         ours = dropout(activations, keep_prob, seed=[3, 4]).numpy()
-        theirs = keras.layers.Dropout(rate=1 - keep_prob, seed=5)(activations, training=True).numpy()
+        theirs = keras.layers.Dropout(rate=1 - keep_prob, seed=5)(
+            activations, training=True
+        ).numpy()
         for out in (ours, theirs):
             kept = out != 0
-            np.testing.assert_allclose(out[kept], activations.numpy()[kept] / keep_prob, rtol=1e-6)
+            np.testing.assert_allclose(
+                out[kept], activations.numpy()[kept] / keep_prob, rtol=1e-6
+            )
             assert kept.mean() == pytest.approx(keep_prob, abs=0.01)
     # Evaluation: no dropout in either, so the same network computes the same thing.
     scratch = MLP(hidden=(32, 16), keep_prob=0.5, input_keep_prob=0.8, seed=2)
     model = mlp_with_dropout(0.5, 0.8, hidden=(32, 16))
-    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [
-        pytest.approx(0.2), 0.5, 0.5]
-    check_keras_twin(scratch, model, [v for _, w, b in scratch.layers() for v in (w, b)])
+    assert [
+        layer.rate
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Dropout)
+    ] == [pytest.approx(0.2), 0.5, 0.5]
+    check_keras_twin(
+        scratch, model, [v for _, w, b in scratch.layers() for v in (w, b)]
+    )
 
 
 # Figures ------------------------------------------------------------------------------------
 
-from helpers import check_figures  # noqa: E402
-from figures import dropout as dropout_figures  # noqa: E402
+from figures import dropout as dropout_figures
+from helpers import check_figures
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():
@@ -147,15 +186,29 @@ def test_thinned_networks_figure_shows_the_masks_the_model_really_used(drawn):
     scale = 1 / dropout_figures.KEEP_PROB
     masks_seen = []
     for title in ("training step 1", "training step 2"):
-        masks, activations = panels[title]["masks"], panels[title]["activations"]
+        masks, activations = (
+            panels[title]["masks"],
+            panels[title]["activations"],
+        )
         masks_seen.append(np.concatenate(masks))
         assert all(set(np.unique(mask)) <= {0.0, 1.0} for mask in masks)
         # The first hidden layer in training is the evaluation layer masked and scaled: the
         # masks drawn are the ones MLP.activations applied.
-        np.testing.assert_allclose(activations[0], evaluation[0] * masks[0] * scale, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            activations[0],
+            evaluation[0] * masks[0] * scale,
+            rtol=1e-5,
+            atol=1e-6,
+        )
         assert np.all(activations[1][masks[1] == 0] == 0)
-        assert 0 < sum(int(np.sum(mask == 0)) for mask in masks) < sum(len(mask) for mask in masks)
-    assert not np.array_equal(*masks_seen)  # each step thins the network differently
+        assert (
+            0
+            < sum(int(np.sum(mask == 0)) for mask in masks)
+            < sum(len(mask) for mask in masks)
+        )
+    assert not np.array_equal(
+        *masks_seen
+    )  # each step thins the network differently
     assert all(np.all(mask == 1) for mask in panels["evaluation"]["masks"])
 
 
@@ -166,7 +219,12 @@ def test_expectation_figure_mean_over_masks_is_the_activation(drawn):
     for keep_prob, run in data["runs"].items():
         # Within four standard errors of h, unit by unit; a mask-free mean would be exact.
         error = np.abs(run["mean"] - h)
-        bound = 4 * h * np.sqrt((1 - keep_prob) / keep_prob / dropout_figures.MASKS) + 1e-6
+        bound = (
+            4
+            * h
+            * np.sqrt((1 - keep_prob) / keep_prob / dropout_figures.MASKS)
+            + 1e-6
+        )
         assert np.all(error <= bound), keep_prob
         assert abs(run["running"][-1] - h[run["unit"]]) <= bound[run["unit"]]
     # Fewer units kept, a noisier single mask: the running mean's early spread is larger.
@@ -180,21 +238,26 @@ def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter(
 
 # Comparisons the page states ----------------------------------------------------------------
 
-from helpers import Claim, notebook_of  # noqa: E402
+from helpers import Claim, notebook_of
 
 
 def the_notebook_tests_the_two_runs_on_the_same_digits():
     """The evidence is the notebook's run, which the build executes: it prints McNemar's verdict
     on the validation digits and fails the build if the test detects a difference."""
     source = notebook_of("dropout")
-    assert "paired = mcnemar(right[\"keep_prob 0.5\"], right[\"no dropout\"])" in source
+    assert (
+        'paired = mcnemar(right["keep_prob 0.5"], right["no dropout"])'
+        in source
+    )
     assert "assert paired.p_value >= 0.05" in source
     assert "validation_size=1000" in source
 
 
 CLAIMS = [
-    Claim("McNemar's test (the notebook runs it) gives **no difference detected at this size**",
-          the_notebook_tests_the_two_runs_on_the_same_digits),
+    Claim(
+        "McNemar's test (the notebook runs it) gives **no difference detected at this size**",
+        the_notebook_tests_the_two_runs_on_the_same_digits,
+    ),
 ]
 
 

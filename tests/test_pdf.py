@@ -37,13 +37,15 @@ PRINT_PAGE = "print_page/index.html"
 
 def chapters():
     """(navigation title, source) of every page the PDF holds, in the navigation's order."""
+
     def walk(entries):
         for entry in entries:
-            (title, target), = entry.items()
+            ((title, target),) = entry.items()
             if isinstance(target, list):
                 yield from walk(target)
             elif not target.startswith("notebooks/"):
                 yield title, target
+
     return list(walk(site_config()["nav"]))
 
 
@@ -52,25 +54,36 @@ def plain(text):
     (KaTeX's struts), one space for any run of white space, none around punctuation (inline
     code's padding reads as a space) and no hyphens: pdftotext joins a word broken at a hyphen
     at the end of a line, and drops the hyphen."""
-    text = re.sub("[\u200b-\u200d\ufeff]", "", unicodedata.normalize("NFKC", text))
+    text = re.sub(
+        "[\u200b-\u200d\ufeff]", "", unicodedata.normalize("NFKC", text)
+    )
     text = re.sub(r"\s*-+\s*", "", re.sub(r"\s+", " ", text))
-    return re.sub(r"\(\s+", "(", re.sub(r"\s+([.,;:!?)])", r"\1", text)).strip()
+    return re.sub(
+        r"\(\s+", "(", re.sub(r"\s+([.,;:!?)])", r"\1", text)
+    ).strip()
 
 
 def text_of(fragment):
     """The text of an HTML fragment, without its permalinks."""
-    fragment = re.sub(r'<a class="headerlink".*?</a>', "", fragment, flags=re.DOTALL)
+    fragment = re.sub(
+        r'<a class="headerlink".*?</a>', "", fragment, flags=re.DOTALL
+    )
     return plain(html.unescape(re.sub(r"<[^>]+>", "", fragment)))
 
 
 def heading(built_site, src):
     """The chapter's own heading, as its page shows it."""
     page = page_html(built_site, src).read_text(encoding="utf-8")
-    return text_of(re.search(r"<h1\b[^>]*>(.*?)</h1>", page[page.index("<article"):], re.DOTALL)[1])
+    return text_of(
+        re.search(
+            r"<h1\b[^>]*>(.*?)</h1>", page[page.index("<article") :], re.DOTALL
+        )[1]
+    )
 
 
 # The print page as built ---------------------------------------------------------------------
 # Read with regular expressions: it is 2 MB, which BeautifulSoup takes seconds to parse.
+
 
 def test_the_print_page_holds_every_chapter_finished_by_the_hooks(built_site):
     page = (built_site / PRINT_PAGE).read_text(encoding="utf-8")
@@ -78,14 +91,25 @@ def test_the_print_page_holds_every_chapter_finished_by_the_hooks(built_site):
     # chapters; the notebooks, and their part, are left out.
     sections = re.findall(r'<section class="print-page" id="([^"]+)"', page)
     assert sections == [get_page_key(page_url(src)) for _, src in chapters()]
-    parts = re.findall(r"<section class='print-page md-section'[^>]*>\s*<h1>(.*?)<a ", page, re.DOTALL)
+    parts = re.findall(
+        r"<section class='print-page md-section'[^>]*>\s*<h1>(.*?)<a ",
+        page,
+        re.DOTALL,
+    )
     assert [plain(part) for part in parts] == [
-        title for entry in site_config()["nav"] for title, target in entry.items()
-        if isinstance(target, list) and title != "Notebooks"]
+        title
+        for entry in site_config()["nav"]
+        for title, target in entry.items()
+        if isinstance(target, list) and title != "Notebooks"
+    ]
     assert "jupyter-wrapper" not in page, "a notebook in the print page"
     # katex.py typeset every formula at build time; csp.py gave the page its policy.
-    formulas = re.findall(r'<(?:span|div) class="arithmatex">(.{0,20})', page, re.DOTALL)
-    assert formulas and all(formula.startswith('<span class="katex') for formula in formulas)
+    formulas = re.findall(
+        r'<(?:span|div) class="arithmatex">(.{0,20})', page, re.DOTALL
+    )
+    assert formulas and all(
+        formula.startswith('<span class="katex') for formula in formulas
+    )
     assert '<meta http-equiv="Content-Security-Policy"' in page
     # The plugin's style sheets and script, and print.css, are the print page's alone: the
     # other pages are as they were without the plugin.
@@ -97,13 +121,19 @@ def test_the_print_page_holds_every_chapter_finished_by_the_hooks(built_site):
 
 
 def test_the_home_page_says_how_to_get_the_pdf_and_links_it(built_site):
-    soup = BeautifulSoup(page_html(built_site, "index.md").read_text(encoding="utf-8"), "html.parser")
-    box = soup.select_one(".admonition.print-site-plugin-ignore")  # not printed in the PDF itself
+    soup = BeautifulSoup(
+        page_html(built_site, "index.md").read_text(encoding="utf-8"),
+        "html.parser",
+    )
+    box = soup.select_one(
+        ".admonition.print-site-plugin-ignore"
+    )  # not printed in the PDF itself
     assert "make pdf" in box.get_text()
     assert box.select_one(f'a[href="{printer.PDF_NAME}"]')
 
 
 # The PDF -------------------------------------------------------------------------------------
+
 
 def pdftotext_binary():
     found = shutil.which("pdftotext")
@@ -129,35 +159,67 @@ def pdf(built_site, chromium, site_url, tmp_path_factory):
 
     # The whole of each page, and its foot alone (A4 in points, less the bottom margin), read
     # at the same time.
-    readers = [subprocess.Popen([tool, "-enc", "UTF-8", *crop, str(output), "-"], stdout=subprocess.PIPE,
-                                text=True)
-               for crop in ([], ["-r", "72", "-x", "0", "-y", "791", "-W", "595", "-H", "51"])]
+    readers = [
+        subprocess.Popen(
+            [tool, "-enc", "UTF-8", *crop, str(output), "-"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for crop in (
+            [],
+            ["-r", "72", "-x", "0", "-y", "791", "-W", "595", "-H", "51"],
+        )
+    ]
     texts = [reader.communicate(timeout=120)[0] for reader in readers]
     assert [reader.returncode for reader in readers] == [0, 0]
-    pages, feet = (text.split("\f")[:-1] for text in texts)  # each page ends with a form feed
+    pages, feet = (
+        text.split("\f")[:-1] for text in texts
+    )  # each page ends with a form feed
     return pages, feet, output
 
 
-def test_contents_then_every_chapter_in_the_order_of_the_navigation(pdf, built_site):
+def test_contents_then_every_chapter_in_the_order_of_the_navigation(
+    pdf, built_site
+):
     text = plain(" ".join(pdf[0]))
     at = text.index("Contents")
-    for title, src in chapters():  # the table of contents: the navigation's titles
+    for (
+        title,
+        src,
+    ) in chapters():  # the table of contents: the navigation's titles
         found = text.find(plain(title), at)
-        assert found >= 0, f"{title!r} ({src}) missing from the contents, or out of order"
+        assert found >= 0, (
+            f"{title!r} ({src}) missing from the contents, or out of order"
+        )
         at = found + len(plain(title))
-    for title, src in chapters():  # then the chapters themselves, each under its own heading
+    for (
+        title,
+        src,
+    ) in (
+        chapters()
+    ):  # then the chapters themselves, each under its own heading
         found = text.find(heading(built_site, src), at)
-        assert found >= 0, f"{src}: its heading {heading(built_site, src)!r} missing, or out of order"
+        assert found >= 0, (
+            f"{src}: its heading {heading(built_site, src)!r} missing, or out of order"
+        )
         at = found
-    assert "make pdf" not in text  # the home page's note on how to get this very PDF
+    assert (
+        "make pdf" not in text
+    )  # the home page's note on how to get this very PDF
 
 
-RAW_TEX = re.compile(r"\$\$|\\[()\[\]]|\\(?:frac|sum|sqrt|mathbf|mathrm|text|left|right|partial|"
-                     r"cdot|times|hat|log|exp|max|begin|end|alpha|beta|sigma|lambda|odot|top)\b")
+RAW_TEX = re.compile(
+    r"\$\$|\\[()\[\]]|\\(?:frac|sum|sqrt|mathbf|mathrm|text|left|right|partial|"
+    r"cdot|times|hat|log|exp|max|begin|end|alpha|beta|sigma|lambda|odot|top)\b"
+)
 
 
 def test_no_formula_is_left_as_tex(pdf):
-    left = [(number, match[0]) for number, page in enumerate(pdf[0], 1) for match in RAW_TEX.finditer(page)]
+    left = [
+        (number, match[0])
+        for number, page in enumerate(pdf[0], 1)
+        for match in RAW_TEX.finditer(page)
+    ]
     assert not left, f"TeX in the PDF (page, text): {left[:10]}"
 
 
@@ -165,47 +227,87 @@ def test_every_figure_caption_is_printed(pdf, built_site):
     text = plain(" ".join(pdf[0]))
     count = 0
     for _, src in chapters():
-        soup = BeautifulSoup(page_html(built_site, src).read_text(encoding="utf-8"), "html.parser",
-                             parse_only=SoupStrainer("figcaption"))
+        soup = BeautifulSoup(
+            page_html(built_site, src).read_text(encoding="utf-8"),
+            "html.parser",
+            parse_only=SoupStrainer("figcaption"),
+        )
         for caption in soup.find_all("figcaption"):
             count += 1
-            for formula in caption.select(".arithmatex"):  # KaTeX's glyphs read back as they like
+            for formula in caption.select(
+                ".arithmatex"
+            ):  # KaTeX's glyphs read back as they like
                 formula.replace_with("\0")
             at = 0
-            for words in filter(None, map(plain, caption.get_text().split("\0"))):
+            for words in filter(
+                None, map(plain, caption.get_text().split("\0"))
+            ):
                 found = text.find(words, at)
-                assert found >= 0, f"{src}: caption text {words[:80]!r} not in the PDF"
+                assert found >= 0, (
+                    f"{src}: caption text {words[:80]!r} not in the PDF"
+                )
                 at = found
     assert count > 10
 
 
 def test_every_page_has_its_number_at_the_foot_and_the_pdf_an_outline(pdf):
     pages, feet, path = pdf
-    assert b"/Outlines" in path.read_bytes()  # the headings as bookmarks, for a PDF reader
+    assert (
+        b"/Outlines" in path.read_bytes()
+    )  # the headings as bookmarks, for a PDF reader
     assert len(pages) == len(feet) > 50
-    assert [foot.strip() for foot in feet] == [str(number) for number in range(1, len(pages) + 1)]
+    assert [foot.strip() for foot in feet] == [
+        str(number) for number in range(1, len(pages) + 1)
+    ]
 
 
 # Failing in one line -------------------------------------------------------------------------
 
+
 def run_printer(*arguments, **environment):
-    return subprocess.run([sys.executable, str(DOCS / "hooks" / "pdf.py"), *arguments], check=False, cwd=ROOT,
-                          env=dict(os.environ, **environment), capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(DOCS / "hooks" / "pdf.py"), *arguments],
+        check=False,
+        cwd=ROOT,
+        env=dict(os.environ, **environment),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_without_chromium_it_says_so_in_one_line_and_writes_nothing(tmp_path):
     output = tmp_path / "course.pdf"
-    done = run_printer("--build", "--output", str(output), CHROMIUM=str(tmp_path / "no-chromium"))
+    done = run_printer(
+        "--build",
+        "--output",
+        str(output),
+        CHROMIUM=str(tmp_path / "no-chromium"),
+    )
     assert done.returncode == 1
-    assert done.stderr.count("\n") == 1 and "Chromium" in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1 and "Chromium" in done.stderr, (
+        done.stderr
+    )
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_failed_build_says_so_in_one_line_and_writes_nothing(tmp_path, chromium):
+def test_a_failed_build_says_so_in_one_line_and_writes_nothing(
+    tmp_path, chromium
+):
     # A site address that is no URL fails the build as it starts, as any broken build fails.
     output = tmp_path / "course.pdf"
-    done = run_printer("--build", "--site", str(tmp_path / "site"), "--output", str(output),
-                       SITE_URL="not an address")
+    done = run_printer(
+        "--build",
+        "--site",
+        str(tmp_path / "site"),
+        "--output",
+        str(output),
+        SITE_URL="not an address",
+    )
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines()[-1].startswith("make pdf: the site's build failed")
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith("make pdf: the site's build failed")
+    )
     assert not [path for path in tmp_path.iterdir() if "pdf" in path.name]

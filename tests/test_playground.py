@@ -72,9 +72,17 @@ process.stdout.write(JSON.stringify(answer));
 
 
 def node(request):
-    assert NODE, "Node.js is needed: the playground's trainer is tested under it"
-    done = subprocess.run([NODE, "-e", RUNNER, str(TRAINER)], input=json.dumps(request),
-                          capture_output=True, text=True, timeout=60, check=False)
+    assert NODE, (
+        "Node.js is needed: the playground's trainer is tested under it"
+    )
+    done = subprocess.run(
+        [NODE, "-e", RUNNER, str(TRAINER)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -83,21 +91,41 @@ def test_prng_cos_log_and_queries_are_the_same_on_both_sides():
     from snippets.playground import Random
 
     cases = [(0, 1, 300), (1, 4, 300), (4294967295, 3, 50), (123456, 2, 50)]
-    angles = [-14.1, -3.14159, -1e-3, 0.0, 0.5, 2.0, 3.5 * np.pi, 4.5 * np.pi, 11.0]
+    angles = [
+        -14.1,
+        -3.14159,
+        -1e-3,
+        0.0,
+        0.5,
+        2.0,
+        3.5 * np.pi,
+        4.5 * np.pi,
+        11.0,
+    ]
     values = [1e-12, 0.001, 0.3, 0.5, 0.7, 0.999999, 1.0]
     queries = [preset_query(name) for name in PRESETS]
-    answer = node({"random": cases, "cos": angles, "log": values, "queries": queries})
+    answer = node(
+        {"random": cases, "cos": angles, "log": values, "queries": queries}
+    )
     for (seed, stream, n), js in zip(cases, answer["random"]):
         rand = Random(seed, stream)
         python = [rand() for _ in range(n)]
-        assert python == js  # exactly: the same 32-bit integers, divided by 2**32
+        assert (
+            python == js
+        )  # exactly: the same 32-bit integers, divided by 2**32
         assert min(python) >= 0 and max(python) < 1 and len(set(python)) == n
     assert answer["cos"] == [cos(a) for a in angles]
     assert answer["log"] == [log(v) for v in values]
     # and both are the real functions, to float precision
-    np.testing.assert_allclose([cos(a) for a in angles], np.cos(angles), atol=1e-14)
-    np.testing.assert_allclose([log(v) for v in values], np.log(values), rtol=1e-14, atol=1e-15)
-    assert answer["queries"] == queries  # JS reads and writes the query as Python does
+    np.testing.assert_allclose(
+        [cos(a) for a in angles], np.cos(angles), atol=1e-14
+    )
+    np.testing.assert_allclose(
+        [log(v) for v in values], np.log(values), rtol=1e-14, atol=1e-15
+    )
+    assert (
+        answer["queries"] == queries
+    )  # JS reads and writes the query as Python does
 
 
 # linear; one hidden layer; three hidden layers with dropout and L2; SGD and Adam. The
@@ -105,10 +133,26 @@ def test_prng_cos_log_and_queries_are_the_same_on_both_sides():
 CASES = {
     "linear-sgd": Setting(data="xor", seed=3, lr=0.1),
     "one-layer-adam": Setting(data="circles", seed=4, hidden=(3,), opt="adam"),
-    "three-layers-dropout-l2-adam": Setting(data="spirals", seed=5, hidden=(8, 6, 4), keep=0.8,
-                                            l2=0.01, lr=0.01, batch=20, opt="adam"),
-    "three-layers-dropout-l2-sgd": Setting(data="gauss", seed=6, noise=0.1, hidden=(5, 4, 3), keep=0.5,
-                                           l2=0.001, lr=0.1, batch=7),
+    "three-layers-dropout-l2-adam": Setting(
+        data="spirals",
+        seed=5,
+        hidden=(8, 6, 4),
+        keep=0.8,
+        l2=0.01,
+        lr=0.01,
+        batch=20,
+        opt="adam",
+    ),
+    "three-layers-dropout-l2-sgd": Setting(
+        data="gauss",
+        seed=6,
+        noise=0.1,
+        hidden=(5, 4, 3),
+        keep=0.5,
+        l2=0.001,
+        lr=0.1,
+        batch=7,
+    ),
 }
 STEPS = 200
 
@@ -116,7 +160,14 @@ STEPS = 200
 @pytest.fixture(scope="module")
 def javascript_runs():
     """The JavaScript trainer's runs of every case, in one Node process."""
-    runs = node({"runs": [{"query": query(s), "steps": STEPS, "grid": GRID} for s in CASES.values()]})["runs"]
+    runs = node(
+        {
+            "runs": [
+                {"query": query(s), "steps": STEPS, "grid": GRID}
+                for s in CASES.values()
+            ]
+        }
+    )["runs"]
     return dict(zip(CASES, runs))
 
 
@@ -133,15 +184,23 @@ def test_the_javascript_trainer_is_its_tensorflow_twin(case, javascript_runs):
     # equal initial weights; then, after training, weights that agree to 1e-4 relative
     sizes = [2, *setting.hidden, 2]
     assert len(js["initial"]) == len(twin.initial) == 2 * (len(sizes) - 1)
-    for js_initial, initial, js_final, final in zip(js["initial"], twin.initial, js["final"], twin.parameters()):
+    for js_initial, initial, js_final, final in zip(
+        js["initial"], twin.initial, js["final"], twin.parameters()
+    ):
         assert np.array_equal(js_initial, initial.ravel())
-        assert not np.allclose(final.ravel(), initial.ravel())  # training moved every tensor
-        np.testing.assert_allclose(js_final, final.ravel(), rtol=1e-4, atol=1e-12)
+        assert not np.allclose(
+            final.ravel(), initial.ravel()
+        )  # training moved every tensor
+        np.testing.assert_allclose(
+            js_final, final.ravel(), rtol=1e-4, atol=1e-12
+        )
     assert sum(len(t) for t in js["final"]) == parameters(setting)
     # the same decision regions, pixel for pixel, and the same test accuracy
     regions = twin.regions(GRID)
     assert np.array_equal(js["regions"], regions)
-    assert 0 < regions.mean() < 1  # both classes appear: the comparison is not trivial
+    assert (
+        0 < regions.mean() < 1
+    )  # both classes appear: the comparison is not trivial
     assert js["accuracy"] == twin.accuracy()
 
 
@@ -154,9 +213,16 @@ def test_dropout_masks_and_batches_are_drawn_as_specified():
     assert index.max() < 200 and index.min() >= 0
     assert [m.shape for m in masks] == [(60, 7, 5), (60, 7, 4), (60, 7, 3)]
     values = np.concatenate([m.ravel() for m in masks])
-    assert set(values.tolist()) == {0.0, 2.0}  # dropped, or kept and scaled by 1 / keep_prob
-    assert abs(values.mean() - 1) < 0.1  # so each unit's expected output is unchanged
-    assert batches_and_masks(Setting(), 200, 5)[1] == []  # keep_prob 1: no masks drawn
+    assert set(values.tolist()) == {
+        0.0,
+        2.0,
+    }  # dropped, or kept and scaled by 1 / keep_prob
+    assert (
+        abs(values.mean() - 1) < 0.1
+    )  # so each unit's expected output is unchanged
+    assert (
+        batches_and_masks(Setting(), 200, 5)[1] == []
+    )  # keep_prob 1: no masks drawn
 
 
 def test_data_sets_and_grid():
@@ -170,7 +236,9 @@ def test_data_sets_and_grid():
     radius = np.hypot(x[:, 0], x[:, 1])
     assert radius[y == 0].max() <= 0.5 and radius[y == 1].min() >= 0.7
     points = grid_points(4)
-    assert points[0].tolist() == pytest.approx([-0.975, 0.975]) and points[-1].tolist() == pytest.approx([0.975, -0.975])
+    assert points[0].tolist() == pytest.approx([-0.975, 0.975]) and points[
+        -1
+    ].tolist() == pytest.approx([0.975, -0.975])
     with pytest.raises(ValueError, match="unknown data set"):
         make_data(Setting(data="moons"))
 
@@ -178,17 +246,28 @@ def test_data_sets_and_grid():
 def test_presets_round_trip_and_tell_their_story():
     for name, (setting, steps) in PRESETS.items():
         assert parse_query(query(setting)) == setting, name
-        assert set(dict(parse_qsl(query(setting), keep_blank_values=True))) == set(Setting.__dataclass_fields__)
-        assert all(1 <= units <= 8 for units in setting.hidden) and len(setting.hidden) <= 3
-    assert sorted(name for names in PAGES.values() for name in names) == sorted(PRESETS)
-    assert PRESETS["linear-xor"][0].hidden == () and PRESETS["relu2-xor"][0].hidden == (2,)
-    assert parameters(PRESETS["wide"][0]) == parameters(PRESETS["deep"][0])  # the same budget
+        assert set(
+            dict(parse_qsl(query(setting), keep_blank_values=True))
+        ) == set(Setting.__dataclass_fields__)
+        assert (
+            all(1 <= units <= 8 for units in setting.hidden)
+            and len(setting.hidden) <= 3
+        )
+    assert sorted(
+        name for names in PAGES.values() for name in names
+    ) == sorted(PRESETS)
+    assert PRESETS["linear-xor"][0].hidden == () and PRESETS["relu2-xor"][
+        0
+    ].hidden == (2,)
+    assert parameters(PRESETS["wide"][0]) == parameters(
+        PRESETS["deep"][0]
+    )  # the same budget
     assert len(PRESETS["deep"][0].hidden) > len(PRESETS["wide"][0].hidden)
 
 
 def link_query(href):
     assert href.startswith("?") and href.endswith("#playground"), href
-    return href[1:-len("#playground")]
+    return href[1 : -len("#playground")]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -197,8 +276,10 @@ def test_fragment_embeds_the_widget_and_links_every_preset(page):
     per preset with exactly the preset's query, and the twin's code run on those presets."""
     config = site_config()
     text = (ASSETS / f"{page}.md").read_text()
-    html = markdown.Markdown(extensions=config["markdown_extensions"],
-                             extension_configs=config["mdx_configs"]).convert(text)
+    html = markdown.Markdown(
+        extensions=config["markdown_extensions"],
+        extension_configs=config["mdx_configs"],
+    ).convert(text)
     soup = BeautifulSoup(html, "html.parser")
     [widget] = soup.select("div.playground")
     assert widget["id"] == "playground"
@@ -214,23 +295,36 @@ def test_mkdocs_loads_the_widget_and_does_not_build_the_fragments():
     config = site_config()
     scripts = [str(s) for s in config["extra_javascript"]]
     # the widget reads links with the trainer's own parseQuery, so trainer.js comes first
-    assert scripts.index("assets/playground/trainer.js") < scripts.index("assets/playground/playground.js")
+    assert scripts.index("assets/playground/trainer.js") < scripts.index(
+        "assets/playground/playground.js"
+    )
     assert "assets/playground/playground.css" in config["extra_css"]
     for page in PAGES:
-        assert config["exclude_docs"].match_file(f"assets/playground/{page}.md")
-    assert not config["exclude_docs"].match_file("assets/playground/trainer.js")
+        assert config["exclude_docs"].match_file(
+            f"assets/playground/{page}.md"
+        )
+    assert not config["exclude_docs"].match_file(
+        "assets/playground/trainer.js"
+    )
 
 
 def test_the_javascript_is_small_and_self_contained():
-    sources = [(ASSETS / name).read_text() for name in ("playground.js", "trainer.js")]
+    sources = [
+        (ASSETS / name).read_text() for name in ("playground.js", "trainer.js")
+    ]
     size = sum(len(gzip.compress(s.encode(), 9)) for s in sources)
     assert size < 12_000, f"{size} bytes gzipped"  # today: about 11.5 kB
     for source in sources:
-        assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", source)  # nothing from other hosts
-        assert not re.search(r"\bimport\s*\(|\bimportScripts\b|\brequire\(|\bfetch\(", source)
+        assert not re.search(
+            r"https?://(?!www\.w3\.org/2000/svg)", source
+        )  # nothing from other hosts
+        assert not re.search(
+            r"\bimport\s*\(|\bimportScripts\b|\brequire\(|\bfetch\(", source
+        )
 
 
 # The widget in a browser --------------------------------------------------------------------
+
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
@@ -240,7 +334,9 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def repo_url():
     """The repository served over HTTP, for tests/playground_page.html."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=ROOT))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=ROOT)
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
@@ -259,58 +355,113 @@ def test_the_widget_trains_a_preset_in_the_browser(chromium, repo_url):
     page = chromium.new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
     external, errors = [], []
-    page.on("request", lambda r: not r.url.startswith(repo_url) and not r.url.startswith("data:")
-            and external.append(r.url))
+    page.on(
+        "request",
+        lambda r: (
+            not r.url.startswith(repo_url)
+            and not r.url.startswith("data:")
+            and external.append(r.url)
+        ),
+    )
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
     # the training runs in a worker, so the page's own thread only draws
     workers = []
     page.on("worker", lambda w: workers.append(w.url))
     try:
-        page.goto(f"{repo_url}tests/playground_page.html?{preset_query(name)}#playground")
-        page.wait_for_function("/Step 0:/.test(document.querySelector('.pg-status').textContent)")
+        page.goto(
+            f"{repo_url}tests/playground_page.html?{preset_query(name)}#playground"
+        )
+        page.wait_for_function(
+            "/Step 0:/.test(document.querySelector('.pg-status').textContent)"
+        )
         # the controls show the URL's setting, and the link reproduces it
-        assert page.input_value("#pg0-data") == "xor" and page.input_value("#pg0-layers") == "1"
-        assert page.input_value("#pg0-units0") == "4" and page.input_value("#pg0-opt") == "adam"
-        assert link_query(page.get_attribute(".pg-link", "href")) == preset_query(name)
+        assert (
+            page.input_value("#pg0-data") == "xor"
+            and page.input_value("#pg0-layers") == "1"
+        )
+        assert (
+            page.input_value("#pg0-units0") == "4"
+            and page.input_value("#pg0-opt") == "adam"
+        )
+        assert link_query(
+            page.get_attribute(".pg-link", "href")
+        ) == preset_query(name)
         units = page.locator(".pg-net canvas.pg-unit")
-        assert units.count() == 4 and page.locator(".pg-net line").count() == 2 * 4 + 4 * 2
+        assert (
+            units.count() == 4
+            and page.locator(".pg-net line").count() == 2 * 4 + 4 * 2
+        )
         _, before = status(page)
-        regions_before = page.eval_on_selector(".pg-regions", "c => c.toDataURL()")
+        regions_before = page.eval_on_selector(
+            ".pg-regions", "c => c.toDataURL()"
+        )
         unit_before = units.nth(0).evaluate("c => c.toDataURL()")
         # Play from the keyboard, then pause the same way
         page.focus(".pg-buttons button:has-text('Play')")
         page.keyboard.press("Enter")
-        page.wait_for_function("+(/Step (\\d+)/.exec(document.querySelector('.pg-status').textContent) || [0, 0])[1] >= 300")
+        page.wait_for_function(
+            "+(/Step (\\d+)/.exec(document.querySelector('.pg-status').textContent) || [0, 0])[1] >= 300"
+        )
         page.keyboard.press("Space")
-        page.wait_for_function("document.querySelector('.pg-buttons button').textContent === 'Play'")
+        page.wait_for_function(
+            "document.querySelector('.pg-buttons button').textContent === 'Play'"
+        )
         step, after = status(page)
         assert step >= 300 and after > before and after >= 90
-        assert page.eval_on_selector(".pg-regions", "c => c.toDataURL()") != regions_before
+        assert (
+            page.eval_on_selector(".pg-regions", "c => c.toDataURL()")
+            != regions_before
+        )
         assert units.nth(0).evaluate("c => c.toDataURL()") != unit_before
-        page.wait_for_function("/test accuracy/.test(document.querySelector('[aria-live]').textContent)")
+        page.wait_for_function(
+            "/test accuracy/.test(document.querySelector('[aria-live]').textContent)"
+        )
         assert "accuracy" in page.get_attribute(".pg-regions", "aria-label")
         # the dark palette repaints the regions on a dark background
         corner = "c => Array.from(c.getContext('2d').getImageData(1, 1, 1, 1).data.slice(0, 3))"
         light = page.eval_on_selector(".pg-regions", corner)
-        page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
-        page.wait_for_function(f"({corner})(document.querySelector('.pg-regions')).join() !== '{','.join(map(str, light))}'")
+        page.evaluate(
+            "document.body.setAttribute('data-md-color-scheme', 'slate')"
+        )
+        page.wait_for_function(
+            f"({corner})(document.querySelector('.pg-regions')).join() !== '{','.join(map(str, light))}'"
+        )
         assert sum(page.eval_on_selector(".pg-regions", corner)) < sum(light)
         # a new setting from the keyboard: the URL follows, training starts again
         page.focus("#pg0-data")
         page.select_option("#pg0-data", "circles")
-        page.wait_for_function("/Step 0:/.test(document.querySelector('.pg-status').textContent)")
-        assert "data=circles" in page.evaluate("location.search") and "hidden=4" in page.evaluate("location.search")
+        page.wait_for_function(
+            "/Step 0:/.test(document.querySelector('.pg-status').textContent)"
+        )
+        assert "data=circles" in page.evaluate(
+            "location.search"
+        ) and "hidden=4" in page.evaluate("location.search")
         # a phone: no sideways scroll
         page.set_viewport_size({"width": 390, "height": 800})
-        page.wait_for_function("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        page.wait_for_function(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
         assert [url.rsplit("/", 1)[-1] for url in workers] == ["trainer.js"]
         # a hand-edited link with values out of range falls back to sensible ones
-        page.goto(f"{repo_url}tests/playground_page.html?data=moons&hidden=9,2&keep=0&batch=0&opt=x#playground")
-        page.wait_for_function("/Step 0:/.test(document.querySelector('.pg-status').textContent)")
-        assert page.input_value("#pg0-data") == "xor" and page.input_value("#pg0-layers") == "1"
-        assert page.input_value("#pg0-units0") == "2" and page.input_value("#pg0-keep") == "1"
-        assert page.input_value("#pg0-batch") == "1" and page.input_value("#pg0-opt") == "sgd"
+        page.goto(
+            f"{repo_url}tests/playground_page.html?data=moons&hidden=9,2&keep=0&batch=0&opt=x#playground"
+        )
+        page.wait_for_function(
+            "/Step 0:/.test(document.querySelector('.pg-status').textContent)"
+        )
+        assert (
+            page.input_value("#pg0-data") == "xor"
+            and page.input_value("#pg0-layers") == "1"
+        )
+        assert (
+            page.input_value("#pg0-units0") == "2"
+            and page.input_value("#pg0-keep") == "1"
+        )
+        assert (
+            page.input_value("#pg0-batch") == "1"
+            and page.input_value("#pg0-opt") == "sgd"
+        )
         assert errors == [] and external == []
     finally:
         page.close()
@@ -331,7 +482,12 @@ HOSTILE_LINKS = {
     "lr=Infinity": {"lr": 0.03},
     "lr=-1": {"lr": 0.03},
     "lr=": {"lr": 0.03},
-    "lr=1e9&l2=1e9&opt=sgd&hidden=8,8,8&batch=1": {"lr": 1, "l2": 0.1, "hidden": [8, 8, 8], "batch": 1},
+    "lr=1e9&l2=1e9&opt=sgd&hidden=8,8,8&batch=1": {
+        "lr": 1,
+        "l2": 0.1,
+        "hidden": [8, 8, 8],
+        "batch": 1,
+    },
     "constructor=1": {},
     "__proto__[x]=1&__proto__=1&toString=1&hasOwnProperty=1&valueOf=1": {},
     "data=constructor&opt=__proto__": {"data": "xor", "opt": "sgd"},
@@ -366,22 +522,62 @@ process.stdout.write(JSON.stringify(answer));
 
 # Settings the worker must reject (and, last, ones it must take).
 MALFORMED_SETTINGS = [
-    None, [], "data=xor", {"hidden": [1.5]}, {"hidden": [9]}, {"hidden": [1, 1, 1, 1]},
-    {"hidden": "12"}, {"lr": None}, {"lr": 0}, {"lr": 2}, {"keep": 0}, {"l2": 1},
-    {"points": 10.5}, {"points": 5}, {"batch": 0}, {"batch": 300}, {"seed": -1}, {"seed": 2**32},
-    {"data": "moons"}, {"opt": "rmsprop"}, {"noise": "0"}, {"constructor": 1}, {"extra": 1},
+    None,
+    [],
+    "data=xor",
+    {"hidden": [1.5]},
+    {"hidden": [9]},
+    {"hidden": [1, 1, 1, 1]},
+    {"hidden": "12"},
+    {"lr": None},
+    {"lr": 0},
+    {"lr": 2},
+    {"keep": 0},
+    {"l2": 1},
+    {"points": 10.5},
+    {"points": 5},
+    {"batch": 0},
+    {"batch": 300},
+    {"seed": -1},
+    {"seed": 2**32},
+    {"data": "moons"},
+    {"opt": "rmsprop"},
+    {"noise": "0"},
+    {"constructor": 1},
+    {"extra": 1},
 ]
-SOUND_SETTINGS = [{}, {"hidden": [8, 8, 8], "lr": 1, "l2": 0.1, "keep": 0.1, "batch": 200, "opt": "adam"}]
+SOUND_SETTINGS = [
+    {},
+    {
+        "hidden": [8, 8, 8],
+        "lr": 1,
+        "l2": 0.1,
+        "keep": 0.1,
+        "batch": 200,
+        "opt": "adam",
+    },
+]
 
 
 @functools.cache
 def hostile_runs():
     """Every hostile link and worker message run through trainer.js under Node, once."""
-    assert NODE, "Node.js is needed: the playground's trainer is tested under it"
-    request = {"links": list(HOSTILE_LINKS), "steps": HOSTILE_STEPS,
-               "settings": MALFORMED_SETTINGS + SOUND_SETTINGS}
-    done = subprocess.run([NODE, "-e", HOSTILE_RUNNER, str(TRAINER)], input=json.dumps(request),
-                          capture_output=True, text=True, timeout=120, check=False)
+    assert NODE, (
+        "Node.js is needed: the playground's trainer is tested under it"
+    )
+    request = {
+        "links": list(HOSTILE_LINKS),
+        "steps": HOSTILE_STEPS,
+        "settings": MALFORMED_SETTINGS + SOUND_SETTINGS,
+    }
+    done = subprocess.run(
+        [NODE, "-e", HOSTILE_RUNNER, str(TRAINER)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -391,19 +587,27 @@ def test_a_hostile_link_is_refused_or_clamped_and_the_trainer_stays_finite():
     defaults = parse_query("")
     for (link, expected), run in zip(HOSTILE_LINKS.items(), answer["links"]):
         setting = run["setting"]
-        assert set(setting) == set(Setting.__dataclass_fields__), link  # no key of the link's own
+        assert set(setting) == set(Setting.__dataclass_fields__), (
+            link
+        )  # no key of the link's own
         for key, value in {**defaults.__dict__, **expected}.items():
             want = list(value) if isinstance(value, tuple) else value
-            assert setting[key] == want, f"{link}: {key} is {setting[key]}, not {want}"
-        assert run["problem"] == "", f"{link}: the worker would refuse {run['query']}: {run['problem']}"
+            assert setting[key] == want, (
+                f"{link}: {key} is {setting[key]}, not {want}"
+            )
+        assert run["problem"] == "", (
+            f"{link}: the worker would refuse {run['query']}: {run['problem']}"
+        )
         # it trains, and the losses stay numbers
-        assert len(run["losses"]) == HOSTILE_STEPS and all(np.isfinite(run["losses"])), link
+        assert len(run["losses"]) == HOSTILE_STEPS and all(
+            np.isfinite(run["losses"])
+        ), link
         assert np.isfinite(run["train"]) and np.isfinite(run["test"]), link
     assert not answer["polluted"]  # __proto__[x]=1 reached no prototype
     problems = answer["problems"]
     for setting, problem in zip(MALFORMED_SETTINGS, problems):
         assert problem, f"the worker would take {setting!r}"
-    assert problems[len(MALFORMED_SETTINGS):] == [""] * len(SOUND_SETTINGS)
+    assert problems[len(MALFORMED_SETTINGS) :] == [""] * len(SOUND_SETTINGS)
     # and the links the site itself makes are taken unchanged
     assert all(query(parse_query(q)) == q for q in map(preset_query, PRESETS))
 
@@ -440,17 +644,26 @@ def test_the_worker_rejects_malformed_messages(chromium, repo_url):
     page = chromium.new_page()
     try:
         page.goto(f"{repo_url}tests/playground_page.html")
-        messages = [None, "reset", {"type": "step"}, {"type": "play"}, {"type": "constructor"},
-                    {"type": "reset"}, *({"type": "reset", "setting": s} for s in MALFORMED_SETTINGS)]
+        messages = [
+            None,
+            "reset",
+            {"type": "step"},
+            {"type": "play"},
+            {"type": "constructor"},
+            {"type": "reset"},
+            *({"type": "reset", "setting": s} for s in MALFORMED_SETTINGS),
+        ]
         answers = page.evaluate(WORKER_MESSAGES, messages)
         for message, answer in zip(messages, answers):
             assert answer["type"] == "rejected" and answer["problem"], message
-        assert answers[len(messages):] == ["data", ["frame", 1, True]]
+        assert answers[len(messages) :] == ["data", ["frame", 1, True]]
     finally:
         page.close()
 
 
-def test_the_widget_reads_a_hostile_link_as_the_trainer_does_and_keeps_training(chromium, repo_url):
+def test_the_widget_reads_a_hostile_link_as_the_trainer_does_and_keeps_training(
+    chromium, repo_url
+):
     expected = hostile_runs()["links"]
     page = chromium.new_page()
     errors = []
@@ -459,20 +672,34 @@ def test_the_widget_reads_a_hostile_link_as_the_trainer_does_and_keeps_training(
     try:
         # The page reads links with trainer.js's own parseQuery (the test above runs every
         # link through it); in the page, three kinds: a fraction, inherited names, a huge value.
-        shown = ["hidden=1.5", "__proto__[x]=1&__proto__=1&toString=1&hasOwnProperty=1&valueOf=1",
-                 "batch=99999999999"]
+        shown = [
+            "hidden=1.5",
+            "__proto__[x]=1&__proto__=1&toString=1&hasOwnProperty=1&valueOf=1",
+            "batch=99999999999",
+        ]
         for link, run in zip(HOSTILE_LINKS, expected):
             if link not in shown:
                 continue
-            page.goto(f"{repo_url}tests/playground_page.html?data=xor&{link}#playground")
-            page.wait_for_function("() => /Step 0:/.test(document.querySelector('.pg-status').textContent)")
+            page.goto(
+                f"{repo_url}tests/playground_page.html?data=xor&{link}#playground"
+            )
+            page.wait_for_function(
+                "() => /Step 0:/.test(document.querySelector('.pg-status').textContent)"
+            )
             # the widget's own reading of the link, as its "Link to this setting" writes it
-            assert link_query(page.get_attribute(".pg-link", "href")) == run["query"], link
+            assert (
+                link_query(page.get_attribute(".pg-link", "href"))
+                == run["query"]
+            ), link
             for _ in range(3):
                 page.click(".pg-buttons button:has-text('Step')")
-            page.wait_for_function("() => /Step 3:/.test(document.querySelector('.pg-status').textContent)")
+            page.wait_for_function(
+                "() => /Step 3:/.test(document.querySelector('.pg-status').textContent)"
+            )
             losses = re.findall(r"loss (\S+),", page.inner_text(".pg-status"))
-            assert len(losses) == 2 and all(np.isfinite(float(v)) for v in losses), link
+            assert len(losses) == 2 and all(
+                np.isfinite(float(v)) for v in losses
+            ), link
         assert errors == []
     finally:
         page.close()

@@ -1,5 +1,4 @@
-"""docs/regularization.md and snippets/regularization.py: L2 and early stopping.
-"""
+"""docs/regularization.md and snippets/regularization.py: L2 and early stopping."""
 
 from dataclasses import replace
 
@@ -12,18 +11,26 @@ from snippets.train import TrainConfig, make_train_step, train
 
 
 def test_l2_gradient_equals_lambda_times_w():
-    w = tf.Variable(np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32))
+    w = tf.Variable(
+        np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    )
     with tf.GradientTape() as tape:
         penalty = l2_penalty([w], 0.01)
-    assert np.allclose(tape.gradient(penalty, w).numpy(), 0.01 * w.numpy(), rtol=1e-6)
-    assert np.isclose(float(penalty), 0.01 * np.sum(w.numpy() ** 2) / 2, rtol=1e-6)
+    assert np.allclose(
+        tape.gradient(penalty, w).numpy(), 0.01 * w.numpy(), rtol=1e-6
+    )
+    assert np.isclose(
+        float(penalty), 0.01 * np.sum(w.numpy() ** 2) / 2, rtol=1e-6
+    )
 
 
 def test_l1_gradient_is_lambda_times_the_sign_and_zero_at_zero():
     w = tf.Variable([[0.003, -2.0, 0.0], [1.5, 0.0, -0.0001]])
     with tf.GradientTape() as tape:
         penalty = l1_penalty([w, tf.ones([2, 2])], 0.1)
-    assert np.isclose(float(penalty), 0.1 * (np.abs(w.numpy()).sum() + 4), rtol=1e-6)
+    assert np.isclose(
+        float(penalty), 0.1 * (np.abs(w.numpy()).sum() + 4), rtol=1e-6
+    )
     gradient = tape.gradient(penalty, w)
     assert np.allclose(gradient.numpy(), 0.1 * np.sign(w.numpy()))
     assert float(l1_penalty([], 0.1)) == 0.0
@@ -40,7 +47,11 @@ def test_early_stopping_waits_patience_epochs_and_remembers_the_best():
         assert improved == (epoch in (1, 2))
         assert stopper.should_stop == (epoch == 4)
     assert (float(stopper.best_score), int(stopper.best_epoch)) == (0.7, 2)
-    assert stopper.update(0.9, 5) and not stopper.should_stop and int(stopper.best_epoch) == 5
+    assert (
+        stopper.update(0.9, 5)
+        and not stopper.should_stop
+        and int(stopper.best_epoch) == 5
+    )
 
 
 def test_l2_quiz_the_derivative_of_half_the_squared_norm_is_w():
@@ -56,10 +67,14 @@ def test_l2_quiz_the_derivative_of_half_the_squared_norm_is_w():
     answer = quiz("regularization.md", r"\frac{1}{2}\lVert w \rVert^2")
     assert "**Answer: $w$ itself.**" in answer
     assert "$\\lambda w$" in answer
-    assert str(gradient.tolist()) in answer  # the printed check shows the computed gradient
+    assert (
+        str(gradient.tolist()) in answer
+    )  # the printed check shows the computed gradient
 
 
-def test_early_stopping_replayed_on_a_full_history_is_what_train_does(small_data):
+def test_early_stopping_replayed_on_a_full_history_is_what_train_does(
+    small_data,
+):
     """The notebook replays EarlyStopping on an uninterrupted run; train() must agree."""
     full_config = TrainConfig(epochs=8, patience=8, learning_rate=3e-3)
     full = train(full_config, data=small_data, log=lambda message: None)
@@ -69,12 +84,25 @@ def test_early_stopping_replayed_on_a_full_history_is_what_train_does(small_data
         if stopper.should_stop:
             break
     stop_epoch = row["epoch"]
-    stopped = train(replace(full_config, patience=2), data=small_data, log=lambda message: None)
+    stopped = train(
+        replace(full_config, patience=2),
+        data=small_data,
+        log=lambda message: None,
+    )
 
     def without_time(history):
-        return [{key: value for key, value in entry.items() if "seconds" not in key} for entry in history]
+        return [
+            {
+                key: value
+                for key, value in entry.items()
+                if "seconds" not in key
+            }
+            for entry in history
+        ]
 
-    assert without_time(stopped.history) == without_time(full.history[:stop_epoch])
+    assert without_time(stopped.history) == without_time(
+        full.history[:stop_epoch]
+    )
     assert stopped.best_epoch == int(stopper.best_epoch)
 
 
@@ -91,18 +119,24 @@ def test_l2_is_weight_decay_on_weights_only_with_plain_gradient_descent():
         model = MLP(hidden=(32,), seed=4)
         model.biases["hidden_1"].assign(tf.fill([32], 0.1))
         before = {v.name: v.numpy() for v in model.trainable_variables}
-        step = make_train_step(model, tf.keras.optimizers.SGD(learning_rate), strength)
+        step = make_train_step(
+            model, tf.keras.optimizers.SGD(learning_rate), strength
+        )
         step(x, y, tf.constant([0, 0], tf.int64))
-        after[strength] = {v.name: v.numpy() for v in model.trainable_variables}
+        after[strength] = {
+            v.name: v.numpy() for v in model.trainable_variables
+        }
     for name, value in before.items():
         decay = learning_rate * l2 * value if "weights" in name else 0.0
-        assert np.allclose(after[l2][name], after[0.0][name] - decay, atol=1e-6), name
+        assert np.allclose(
+            after[l2][name], after[0.0][name] - decay, atol=1e-6
+        ), name
 
 
 # Figures ------------------------------------------------------------------------------------
 
-from helpers import check_figures  # noqa: E402
-from figures import regularization as regularization_figures  # noqa: E402
+from figures import regularization as regularization_figures
+from helpers import check_figures
 
 
 def test_figures_are_on_the_page_with_alt_text_and_captions():
@@ -110,53 +144,89 @@ def test_figures_are_on_the_page_with_alt_text_and_captions():
     _, caption = figures["regularization-overfitting"]
     assert f"{regularization_figures.LIMIT:,} training images" in caption
     assert f"patience of {regularization_figures.PATIENCE}" in caption
-    assert f"stops {regularization_figures.PATIENCE} epochs after it" in caption
+    assert (
+        f"stops {regularization_figures.PATIENCE} epochs after it" in caption
+    )
     _, caption = figures["regularization-l2-weights"]
     assert f"$\\lambda = {regularization_figures.L2:g}$" in caption
     _, caption = figures["regularization-penalty-sweep"]
-    strengths = [f"{strength:g}" for strength in regularization_figures.STRENGTHS]
+    strengths = [
+        f"{strength:g}" for strength in regularization_figures.STRENGTHS
+    ]
     assert f"{', '.join(strengths[:-1])} and {strengths[-1]};" in caption
     assert f"within {regularization_figures.NEAR_ZERO:g} of zero" in caption
     assert f"after {regularization_figures.SWEEP_EPOCHS} epochs" in caption
     assert f"on {regularization_figures.LIMIT:,} images" in caption
 
 
-def test_overfitting_figure_validation_loss_turns_while_training_loss_falls(drawn):
+def test_overfitting_figure_validation_loss_turns_while_training_loss_falls(
+    drawn,
+):
     data = drawn("regularization-overfitting")
     train_loss, valid_loss = data["train_loss"], data["valid_loss"]
     assert len(train_loss) == regularization_figures.EPOCHS
-    assert all(later < earlier for earlier, later in zip(train_loss, train_loss[1:]))
+    assert all(
+        later < earlier for earlier, later in zip(train_loss, train_loss[1:])
+    )
     lowest = int(np.argmin(valid_loss))
-    assert 0 < lowest < len(valid_loss) - 2 and valid_loss[-1] > 1.1 * valid_loss[lowest]
+    assert (
+        0 < lowest < len(valid_loss) - 2
+        and valid_loss[-1] > 1.1 * valid_loss[lowest]
+    )
     # The marks are EarlyStopping's: the best epoch is the best validation accuracy up to the
     # stop, and the stop comes PATIENCE epochs after it, before the end of the run drawn.
     accuracy = data["valid_accuracy"]
     stop = data["stop_epoch"]
-    assert stop == data["best_epoch"] + regularization_figures.PATIENCE < regularization_figures.EPOCHS
+    assert (
+        stop
+        == data["best_epoch"] + regularization_figures.PATIENCE
+        < regularization_figures.EPOCHS
+    )
     assert accuracy[data["best_epoch"] - 1] == max(accuracy[:stop])
 
 
 def test_l2_weights_figure_the_penalty_shrinks_the_first_layer(drawn):
     runs = drawn("regularization-l2-weights")
     plain, penalized = runs[0.0], runs[regularization_figures.L2]
-    assert penalized["norm"] < 0.8 * plain["norm"] and penalized["norm"] < runs["initial"]["norm"]
-    trained = ("initial", 0.0, regularization_figures.L2)  # the other keys: the border, the run
-    near_zero = {key: np.mean(np.abs(runs[key]["weights"]) < 0.005) for key in trained}
+    assert (
+        penalized["norm"] < 0.8 * plain["norm"]
+        and penalized["norm"] < runs["initial"]["norm"]
+    )
+    trained = (
+        "initial",
+        0.0,
+        regularization_figures.L2,
+    )  # the other keys: the border, the run
+    near_zero = {
+        key: np.mean(np.abs(runs[key]["weights"]) < 0.005) for key in trained
+    }
     assert near_zero[regularization_figures.L2] > 2 * near_zero[0.0]
     assert near_zero[regularization_figures.L2] > 2 * near_zero["initial"]
     assert all(runs[key]["weights"].shape == (784 * 256,) for key in trained)
 
 
-def test_l2_weights_figure_the_spike_at_zero_is_adams_not_the_decay_factor(drawn):
+def test_l2_weights_figure_the_spike_at_zero_is_adams_not_the_decay_factor(
+    drawn,
+):
     """The caption: the border weights get no gradient from the data, so without the penalty
     they stay where they started; with it, Adam moves them to zero, where plain gradient
     descent's factor 1 - lr * l2 would have left them almost where they were."""
     runs = drawn("regularization-l2-weights")
-    border, steps, learning_rate = runs["border"], runs["steps"], runs["learning_rate"]
+    border, steps, learning_rate = (
+        runs["border"],
+        runs["steps"],
+        runs["learning_rate"],
+    )
     l2 = regularization_figures.L2
-    assert 0.05 < border.mean() < 0.5  # some of the image's pixels are blank in all 500
-    initial, plain, penalized = (runs[key]["weights"][border] for key in ("initial", 0.0, l2))
-    np.testing.assert_array_equal(plain, initial)  # no gradient from the data at all
+    assert (
+        0.05 < border.mean() < 0.5
+    )  # some of the image's pixels are blank in all 500
+    initial, plain, penalized = (
+        runs[key]["weights"][border] for key in ("initial", 0.0, l2)
+    )
+    np.testing.assert_array_equal(
+        plain, initial
+    )  # no gradient from the data at all
     assert np.linalg.norm(penalized) < 0.5 * np.linalg.norm(initial)
     near_zero = np.mean(np.abs(penalized) < 0.005)
     assert near_zero > 5 * np.mean(np.abs(initial) < 0.005)
@@ -164,10 +234,15 @@ def test_l2_weights_figure_the_spike_at_zero_is_adams_not_the_decay_factor(drawn
     assert (1 - learning_rate * l2) ** steps > 0.9999
     # the page's block replays one border weight for exactly this run
     text = page("regularization")
-    assert f"start, learning_rate, l2, steps = 0.05, {learning_rate!r}, {l2!r}, {steps}" in text
+    assert (
+        f"start, learning_rate, l2, steps = 0.05, {learning_rate!r}, {l2!r}, {steps}"
+        in text
+    )
 
 
-def test_penalty_sweep_figure_l1_switches_weights_off_where_l2_of_the_same_strength_does_not(drawn):
+def test_penalty_sweep_figure_l1_switches_weights_off_where_l2_of_the_same_strength_does_not(
+    drawn,
+):
     sweep = drawn("regularization-penalty-sweep")
     weakest, middle, strongest = regularization_figures.STRENGTHS
     none, l1, l2 = sweep["none"], sweep["L1"], sweep["L2"]
@@ -175,13 +250,27 @@ def test_penalty_sweep_figure_l1_switches_weights_off_where_l2_of_the_same_stren
     assert none["valid_accuracy"] > 0.7 and none["near_zero"] < 0.05
     # L1: more weights switched off the stronger it is; most at the middle strength for some
     # accuracy, all at the strongest, where the network only guesses.
-    assert none["near_zero"] < l1[weakest]["near_zero"] < l1[middle]["near_zero"] < l1[strongest]["near_zero"]
+    assert (
+        none["near_zero"]
+        < l1[weakest]["near_zero"]
+        < l1[middle]["near_zero"]
+        < l1[strongest]["near_zero"]
+    )
     assert abs(l1[weakest]["valid_accuracy"] - none["valid_accuracy"]) < 0.03
-    assert l1[middle]["near_zero"] > 0.5 and 0 < none["valid_accuracy"] - l1[middle]["valid_accuracy"] < 0.15
-    assert l1[strongest]["near_zero"] > 0.95 and l1[strongest]["valid_accuracy"] < 0.3
+    assert (
+        l1[middle]["near_zero"] > 0.5
+        and 0 < none["valid_accuracy"] - l1[middle]["valid_accuracy"] < 0.15
+    )
+    assert (
+        l1[strongest]["near_zero"] > 0.95
+        and l1[strongest]["valid_accuracy"] < 0.3
+    )
     # L2 of the same strengths: almost every weight stays away from zero, accuracy as without.
     for run in l2.values():
-        assert run["near_zero"] < 0.1 and abs(run["valid_accuracy"] - none["valid_accuracy"]) < 0.05
+        assert (
+            run["near_zero"] < 0.1
+            and abs(run["valid_accuracy"] - none["valid_accuracy"]) < 0.05
+        )
 
 
 # Exercises ----------------------------------------------------------------------------------
@@ -205,10 +294,17 @@ def test_keras_l2_with_half_the_factor_is_the_hand_written_penalty():
     l2 = 0.05  # large, so a wrong factor would show far beyond float noise
     scratch = MLP(hidden=(32,), seed=6)
     matrices = scratch.weight_matrices()
-    penalised = check_keras_twin(scratch, mlp_with_l2(l2, hidden=(32,)), [v for _, w, b in scratch.layers() for v in (w, b)],
-                                 penalty=lambda: l2_penalty(matrices, l2))
-    assert penalised > 1.1 * check_keras_twin(scratch, mlp_with_l2(0.0, hidden=(32,)),
-                                              [v for _, w, b in scratch.layers() for v in (w, b)])
+    penalised = check_keras_twin(
+        scratch,
+        mlp_with_l2(l2, hidden=(32,)),
+        [v for _, w, b in scratch.layers() for v in (w, b)],
+        penalty=lambda: l2_penalty(matrices, l2),
+    )
+    assert penalised > 1.1 * check_keras_twin(
+        scratch,
+        mlp_with_l2(0.0, hidden=(32,)),
+        [v for _, w, b in scratch.layers() for v in (w, b)],
+    )
 
 
 def test_keras_early_stopping_picks_and_restores_the_epoch_the_hand_written_one_picks():
@@ -229,12 +325,18 @@ def test_keras_early_stopping_picks_and_restores_the_epoch_the_hand_written_one_
         callback.set_model(model)
         model.stop_training = False  # as fit sets it
         callback.on_train_begin()
-        for keras_epoch, score in enumerate(scores):  # Keras counts epochs from 0
-            model.layers[0].bias.assign([keras_epoch + 1.0])  # marks whose weights these are
+        for keras_epoch, score in enumerate(
+            scores
+        ):  # Keras counts epochs from 0
+            model.layers[0].bias.assign(
+                [keras_epoch + 1.0]
+            )  # marks whose weights these are
             callback.on_epoch_end(keras_epoch, {"val_accuracy": score})
             if model.stop_training:
                 break
         callback.on_train_end()
         assert keras_epoch + 1 == epoch, patience
         assert callback.best_epoch + 1 == int(ours.best_epoch), patience
-        assert float(model.layers[0].bias[0]) == int(ours.best_epoch), patience  # the best epoch's weights
+        assert float(model.layers[0].bias[0]) == int(ours.best_epoch), (
+            patience
+        )  # the best epoch's weights

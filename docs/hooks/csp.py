@@ -47,20 +47,34 @@ POLICY = {
 
 # An inline script: a <script> element without src. Its text is hashed exactly as written,
 # which is what the browser hashes (a script's text is raw text: no entities are decoded).
-SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+SCRIPT = re.compile(
+    r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
+)
 ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
 # The types a browser runs as script; any other (application/json, ...) is data.
-SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module", "text/ecmascript",
-                "application/ecmascript", "text/jscript", "text/livescript"}
+SCRIPT_TYPES = {
+    "",
+    "text/javascript",
+    "application/javascript",
+    "module",
+    "text/ecmascript",
+    "application/ecmascript",
+    "text/jscript",
+    "text/livescript",
+}
 HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
 CHARSET = re.compile(r"\s*<meta\s+charset=[^>]*>", re.IGNORECASE)
-EXISTING = re.compile(r"<meta\s+http-equiv=\"Content-Security-Policy\"", re.IGNORECASE)
+EXISTING = re.compile(
+    r"<meta\s+http-equiv=\"Content-Security-Policy\"", re.IGNORECASE
+)
 
 
 def attributes(text):
     found = {}
     for name, value in ATTRIBUTE.findall(text):
-        found[name.lower()] = html.unescape(value.strip("\"'")) if value else ""
+        found[name.lower()] = (
+            html.unescape(value.strip("\"'")) if value else ""
+        )
     return found
 
 
@@ -69,7 +83,10 @@ def inline_scripts(page_html):
     scripts = []
     for match in SCRIPT.finditer(page_html):
         attrs = attributes(match[1])
-        if "src" in attrs or attrs.get("type", "").strip().lower() not in SCRIPT_TYPES:
+        if (
+            "src" in attrs
+            or attrs.get("type", "").strip().lower() not in SCRIPT_TYPES
+        ):
             continue
         scripts.append(match[2])
     return scripts
@@ -97,7 +114,9 @@ def policy(page_html):
     for text in [] if serving else inline_scripts(page_html):
         if sha256(text) not in scripts:
             scripts.append(sha256(text))
-    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+    return "; ".join(
+        f"{name} {' '.join(sources)}" for name, sources in directives.items()
+    )
 
 
 def with_policy(page_html):

@@ -42,7 +42,11 @@ from mkdocs.exceptions import PluginError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 # folder in docs/, the file written last, the command that writes the folder
-TRY = ("generated/try", "export.json", ["-m", "snippets", "export", "--output"])
+TRY = (
+    "generated/try",
+    "export.json",
+    ["-m", "snippets", "export", "--output"],
+)
 FIGURES = ("generated/figures", "figures.json", ["-m", "figures", "--output"])
 EXPORT_MODULE = "snippets.export"  # what the command runs (cli.run_export imports it; a test checks)
 # What computes and draws: a new version may change a figure without any file changing.
@@ -57,6 +61,7 @@ def python():
 
 
 # What a folder is made from ---------------------------------------------------------------
+
 
 def module_file(name, root=PROJECT_ROOT):
     """The file of the project's module ``name`` (dotted), or None for a library's."""
@@ -78,14 +83,37 @@ def _read(path, stamp):
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 imported.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.level == 0
+            ):
                 imported.add(node.module)
-                imported.update(f"{node.module}.{alias.name}" for alias in node.names)  # submodules
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                imported.update(
+                    f"{node.module}.{alias.name}" for alias in node.names
+                )  # submodules
+            elif isinstance(node, ast.Constant) and isinstance(
+                node.value, str
+            ):
                 strings.add(node.value)
-        listed = next((ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
-                       and any(getattr(target, "id", None) == "INPUTS" for target in node.targets)), [])
-    return hashlib.sha256(content).hexdigest(), frozenset(imported), frozenset(strings), tuple(listed)
+        listed = next(
+            (
+                ast.literal_eval(node.value)
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                and any(
+                    getattr(target, "id", None) == "INPUTS"
+                    for target in node.targets
+                )
+            ),
+            [],
+        )
+    return (
+        hashlib.sha256(content).hexdigest(),
+        frozenset(imported),
+        frozenset(strings),
+        tuple(listed),
+    )
 
 
 def read(path):
@@ -94,7 +122,11 @@ def read(path):
 
 
 def files_under(folder, pattern="*"):
-    return [path for path in sorted(folder.glob(pattern)) if path.is_file() and "__pycache__" not in path.parts]
+    return [
+        path
+        for path in sorted(folder.glob(pattern))
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
 
 
 def imported_by(path, root=PROJECT_ROOT):
@@ -106,15 +138,24 @@ def data_beside(path):
     """The files of the folders beside a module that it names in a string: the data it reads
     (snippets/export.py's "best_network", snippets/other_digits.py's "other_digits")."""
     strings = read(path)[2]
-    return [file for folder in sorted(path.parent.iterdir())
-            if folder.name in strings and folder.is_dir() and not (folder / "__init__.py").is_file()
-            for file in files_under(folder, "**/*")]
+    return [
+        file
+        for folder in sorted(path.parent.iterdir())
+        if folder.name in strings
+        and folder.is_dir()
+        and not (folder / "__init__.py").is_file()
+        for file in files_under(folder, "**/*")
+    ]
 
 
 def listed_inputs(path, root=PROJECT_ROOT):
     """The files a module lists in INPUTS: glob patterns from the project root, read from the
     source (``INPUTS = ["benchmarks/results.json"]``)."""
-    return [file for pattern in read(path)[3] for file in files_under(root, pattern)]
+    return [
+        file
+        for pattern in read(path)[3]
+        for file in files_under(root, pattern)
+    ]
 
 
 def inputs(module, root=PROJECT_ROOT):
@@ -130,7 +171,9 @@ def inputs(module, root=PROJECT_ROOT):
     while waiting:
         name = waiting.pop()
         parts = name.split(".")
-        packages = [".".join(parts[:end]) for end in range(1, len(parts))]  # importing a.b runs a
+        packages = [
+            ".".join(parts[:end]) for end in range(1, len(parts))
+        ]  # importing a.b runs a
         for each in [name, *packages]:
             if each in seen:
                 continue
@@ -157,8 +200,13 @@ def versions():
 def fingerprint(module, root=PROJECT_ROOT):
     """{"inputs": {file: SHA-256}, "versions": {...}}: what ``module`` makes is up to date
     while this is unchanged."""
-    return {"inputs": {path.relative_to(root).as_posix(): read(path)[0] for path in inputs(module, root)},
-            "versions": versions()}
+    return {
+        "inputs": {
+            path.relative_to(root).as_posix(): read(path)[0]
+            for path in inputs(module, root)
+        },
+        "versions": versions(),
+    }
 
 
 def recorded(path):
@@ -171,7 +219,9 @@ def recorded(path):
 def record(path, value):
     """Write ``path`` whole (a build stopped half-way leaves the old record or none)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}."
+    )
     with os.fdopen(handle, "w", encoding="utf-8") as file:
         json.dump(value, file, indent=1, sort_keys=True)
     os.replace(temporary, path)
@@ -179,14 +229,22 @@ def record(path, value):
 
 def chapters(root=PROJECT_ROOT):
     """The modules of figures/, one per page (as figures.chapters(), without importing it)."""
-    return sorted(path.stem for path in (root / "figures").glob("*.py") if not path.stem.startswith("_"))
+    return sorted(
+        path.stem
+        for path in (root / "figures").glob("*.py")
+        if not path.stem.startswith("_")
+    )
 
 
 def to_draw(last_file, records, wanted):
     """Which chapters to draw, given their fingerprints ``wanted``: None when every record in
     the folder ``records`` matches, a list of chapters to draw again in place, or [] for all
     of them from scratch (nothing drawn yet, nothing of it reusable, or a chapter gone)."""
-    fresh = [chapter for chapter in wanted if recorded(records / f"{chapter}.json") == wanted[chapter]]
+    fresh = [
+        chapter
+        for chapter in wanted
+        if recorded(records / f"{chapter}.json") == wanted[chapter]
+    ]
     gone = {path.stem for path in records.glob("*.json")} - set(wanted)
     if not last_file.is_file() or not fresh or gone:
         return []
@@ -196,10 +254,24 @@ def to_draw(last_file, records, wanted):
 
 # Making them --------------------------------------------------------------------------------
 
+
 def start(command, folder, only=()):
-    arguments = [python(), *command, str(folder), *(["--only", *only] if only else [])]
-    log.info(f"making {folder}{' (' + ', '.join(only) + ')' if only else ''}: python {' '.join(arguments[1:])}")
-    return subprocess.Popen(arguments, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    arguments = [
+        python(),
+        *command,
+        str(folder),
+        *(["--only", *only] if only else []),
+    ]
+    log.info(
+        f"making {folder}{' (' + ', '.join(only) + ')' if only else ''}: python {' '.join(arguments[1:])}"
+    )
+    return subprocess.Popen(
+        arguments,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def on_pre_build(config):
@@ -210,31 +282,56 @@ def on_pre_build(config):
     folder, last_file, command = TRY
     folder = docs / folder
     wanted = fingerprint(EXPORT_MODULE)
-    if not (folder / last_file).is_file() or recorded(folder / "inputs.json") != wanted:
-        started.append((command, start(command, folder), {folder / "inputs.json": wanted}))
+    if (
+        not (folder / last_file).is_file()
+        or recorded(folder / "inputs.json") != wanted
+    ):
+        started.append(
+            (command, start(command, folder), {folder / "inputs.json": wanted})
+        )
 
     folder, last_file, command = FIGURES
     folder = docs / folder
-    wanted = {chapter: fingerprint(f"figures.{chapter}") for chapter in chapters()}
+    wanted = {
+        chapter: fingerprint(f"figures.{chapter}") for chapter in chapters()
+    }
     stale = to_draw(folder / last_file, folder / "inputs", wanted)
-    log.info(f"checked what Try it's networks and the {len(wanted)} chapters' figures are made from "
-             f"in {time.perf_counter() - checking:.2f} s")
+    log.info(
+        f"checked what Try it's networks and the {len(wanted)} chapters' figures are made from "
+        f"in {time.perf_counter() - checking:.2f} s"
+    )
     if stale is None:
         log.info(f"{folder}: every chapter's figures are up to date")
     else:
-        started.append((command, start(command, folder, stale),
-                        {folder / "inputs" / f"{chapter}.json": wanted[chapter] for chapter in stale or wanted}))
+        started.append(
+            (
+                command,
+                start(command, folder, stale),
+                {
+                    folder / "inputs" / f"{chapter}.json": wanted[chapter]
+                    for chapter in stale or wanted
+                },
+            )
+        )
 
     for command, process, records_to_write in started:
         making = time.perf_counter()
         stdout, stderr = process.communicate()
         if process.returncode != 0:
-            raise PluginError(f"python {' '.join(command)} failed (exit {process.returncode}): "
-                              f"{stderr.strip()[-3000:]}")
+            raise PluginError(
+                f"python {' '.join(command)} failed (exit {process.returncode}): "
+                f"{stderr.strip()[-3000:]}"
+            )
         for path, value in records_to_write.items():
             record(path, value)
-        log.info(next(line for line in reversed(stdout.splitlines()) if line and not line.startswith("{"))
-                 + f" ({time.perf_counter() - making:.0f} s)")
+        log.info(
+            next(
+                line
+                for line in reversed(stdout.splitlines())
+                if line and not line.startswith("{")
+            )
+            + f" ({time.perf_counter() - making:.0f} s)"
+        )
 
 
 def on_serve(server, config, builder):
@@ -253,18 +350,26 @@ def on_serve(server, config, builder):
     return server
 
 
-FIGURE = re.compile(r'<img (?P<attributes>[^>]*?)src="(?P<src>[^"#]*generated/figures/(?P<name>[\w-]+\.svg))')
-SIZE = re.compile(r'<svg [^>]*?width="(?P<width>[\d.]+)pt" height="(?P<height>[\d.]+)pt"')
+FIGURE = re.compile(
+    r'<img (?P<attributes>[^>]*?)src="(?P<src>[^"#]*generated/figures/(?P<name>[\w-]+\.svg))'
+)
+SIZE = re.compile(
+    r'<svg [^>]*?width="(?P<width>[\d.]+)pt" height="(?P<height>[\d.]+)pt"'
+)
 
 
 def with_size(match, folder):
     """The <img> start of a figure, with the SVG's size in CSS pixels (1 pt = 4/3 px)."""
     if "width=" in match["attributes"]:
         return match[0]
-    size = SIZE.search((folder / match["name"]).read_text(encoding="utf-8")[:2000])
+    size = SIZE.search(
+        (folder / match["name"]).read_text(encoding="utf-8")[:2000]
+    )
     if size is None:
         return match[0]
-    width, height = (round(float(size[key]) * 4 / 3) for key in ("width", "height"))
+    width, height = (
+        round(float(size[key]) * 4 / 3) for key in ("width", "height")
+    )
     return f'<img width="{width}" height="{height}" {match["attributes"]}src="{match["src"]}'
 
 

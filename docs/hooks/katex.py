@@ -33,7 +33,12 @@ PACKAGE = PROJECT_ROOT / "node_modules" / "katex"
 KATEX = PACKAGE / "dist"
 CACHE = PROJECT_ROOT / ".cache" / "katex"
 SITE_FOLDER = "assets/vendor/katex"
-SHIPPED = ["katex.min.js", "katex.min.css", "contrib/auto-render.min.js", "fonts/*"]
+SHIPPED = [
+    "katex.min.js",
+    "katex.min.css",
+    "contrib/auto-render.min.js",
+    "fonts/*",
+]
 
 FORMULA = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.DOTALL)
 DELIMITERS = {"\\(": "\\)", "\\[": "\\]"}
@@ -59,7 +64,9 @@ process.stdin.on("end", () => {
 
 def on_files(files, config):
     if not (KATEX / "katex.min.js").is_file():
-        raise PluginError(f"KaTeX is not installed in {PACKAGE.parent}: run `make install` (it runs `npm ci`)")
+        raise PluginError(
+            f"KaTeX is not installed in {PACKAGE.parent}: run `make install` (it runs `npm ci`)"
+        )
     for pattern in SHIPPED:
         for path in sorted(KATEX.glob(pattern)):
             uri = f"{SITE_FOLDER}/{path.relative_to(KATEX).as_posix()}"
@@ -69,28 +76,44 @@ def on_files(files, config):
 
 def typeset(formulas, where):
     """KaTeX's HTML for each (tex, display) pair: from the cache, else from one Node process."""
-    version = json.loads((PACKAGE / "package.json").read_text(encoding="utf-8"))["version"]
+    version = json.loads(
+        (PACKAGE / "package.json").read_text(encoding="utf-8")
+    )["version"]
     key = hashlib.sha256(json.dumps([version, formulas]).encode()).hexdigest()
     cached = CACHE / f"{key}.json"
     if cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))
     typeset_formulas = typeset_with_node(formulas, where)
     CACHE.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=CACHE, suffix=".tmp", delete=False, encoding="utf-8") as file:
+    with tempfile.NamedTemporaryFile(
+        "w", dir=CACHE, suffix=".tmp", delete=False, encoding="utf-8"
+    ) as file:
         json.dump(typeset_formulas, file)
-    os.replace(file.name, cached)  # whole or not at all: a build stopped midway leaves no half file
+    os.replace(
+        file.name, cached
+    )  # whole or not at all: a build stopped midway leaves no half file
     return typeset_formulas
 
 
 def typeset_with_node(formulas, where):
     """KaTeX's HTML for each (tex, display) pair, from one Node process."""
     try:
-        node = subprocess.run(["node", "-e", TYPESET, str(PACKAGE)], input=json.dumps(formulas),
-                              capture_output=True, text=True, timeout=120)
+        node = subprocess.run(
+            ["node", "-e", TYPESET, str(PACKAGE)],
+            input=json.dumps(formulas),
+            check=False,  # its exit status is read below
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     except FileNotFoundError:
-        raise PluginError("KaTeX needs Node.js to typeset the math: install it (npm comes with it)") from None
+        raise PluginError(
+            "KaTeX needs Node.js to typeset the math: install it (npm comes with it)"
+        ) from None
     if node.returncode != 0:
-        raise PluginError(f"KaTeX could not typeset a formula in {where}: {node.stderr.strip()}")
+        raise PluginError(
+            f"KaTeX could not typeset a formula in {where}: {node.stderr.strip()}"
+        )
     return json.loads(node.stdout)
 
 
@@ -101,9 +124,16 @@ def on_post_page(content, page, config):
         source = html.unescape(match[2]).strip()
         opening, closing = source[:2], DELIMITERS.get(source[:2])
         if closing is None or not source.endswith(closing):
-            raise PluginError(f"{page.file.src_path}: a formula without \\( \\) or \\[ \\]: {source[:60]}")
+            raise PluginError(
+                f"{page.file.src_path}: a formula without \\( \\) or \\[ \\]: {source[:60]}"
+            )
         formulas.append([source[2:-2].strip(), opening == "\\["])
     if not formulas:
         return content
     typeset_formulas = iter(typeset(formulas, page.file.src_path))
-    return FORMULA.sub(lambda match: f'<{match[1]} class="arithmatex">{next(typeset_formulas)}</{match[1]}>', content)
+    return FORMULA.sub(
+        lambda match: (
+            f'<{match[1]} class="arithmatex">{next(typeset_formulas)}</{match[1]}>'
+        ),
+        content,
+    )

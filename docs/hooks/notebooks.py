@@ -78,7 +78,9 @@ from nbconvert.preprocessors import ExecutePreprocessor
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 IPYTHON_DIR = PROJECT_ROOT / ".cache" / "ipython"
-CACHE_DIR = PROJECT_ROOT / ".cache" / "notebooks"  # `make site` deletes it: a cold build
+CACHE_DIR = (
+    PROJECT_ROOT / ".cache" / "notebooks"
+)  # `make site` deletes it: a cold build
 KERNEL_CONFIG = """\
 c.IPKernelApp.capture_fd_output = False  # fd 2 (C++ logs) goes to the build log, not the page
 c.IPKernelApp.log_level = "ERROR"  # no start-up chatter about the local TCP transport
@@ -121,19 +123,46 @@ _note_reads()
 del _note_reads
 """
 # What else decides a notebook's page: the code that runs and renders it.
-PACKAGES = ("mkdocs-jupyter", "nbconvert", "nbclient", "nbformat", "jupytext", "ipykernel", "tensorflow",
-            "keras", "numpy", "matplotlib")
+PACKAGES = (
+    "mkdocs-jupyter",
+    "nbconvert",
+    "nbclient",
+    "nbformat",
+    "jupytext",
+    "ipykernel",
+    "tensorflow",
+    "keras",
+    "numpy",
+    "matplotlib",
+)
 CACHE_FORMAT = 1
 
-MATHJAX_LOADER = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
-MERMAID_LOADER = re.compile(r'<script type="module">(?:(?!</script>).)*?\.jp-Mermaid(?:(?!</script>).)*</script>', re.DOTALL)
+MATHJAX_LOADER = re.compile(
+    r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL
+)
+MERMAID_LOADER = re.compile(
+    r'<script type="module">(?:(?!</script>).)*?\.jp-Mermaid(?:(?!</script>).)*</script>',
+    re.DOTALL,
+)
 
 # The options of mkdocs-jupyter that it passes on to convert.nb2html (see its plugin.py).
-CONVERT_OPTIONS = ("kernel_name", "theme", "allow_errors", "show_input", "no_input", "no_prompt",
-                   "remove_tag_config", "highlight_extra_classes", "include_requirejs", "custom_mathjax_url")
+CONVERT_OPTIONS = (
+    "kernel_name",
+    "theme",
+    "allow_errors",
+    "show_input",
+    "no_input",
+    "no_prompt",
+    "remove_tag_config",
+    "highlight_extra_classes",
+    "include_requirejs",
+    "custom_mathjax_url",
+)
 
 convert_one = convert.nb2html  # mkdocs-jupyter's own, used by `execute`
-toc_of = jupyter_plugin._get_nb_toc_tokens  # mkdocs-jupyter's own, memoised by `toc_tokens`
+toc_of = (
+    jupyter_plugin._get_nb_toc_tokens
+)  # mkdocs-jupyter's own, memoised by `toc_tokens`
 pool = None
 converting = {}  # notebook path -> (arguments, future outcome of `execute`)
 done = {}  # notebook path -> (arguments, HTML, .ipynb text) of this build
@@ -145,9 +174,11 @@ tocs = {}  # (path, SHA-256, depth) -> mkdocs-jupyter's table of contents of the
 
 # The executed notebook -------------------------------------------------------------------
 
+
 def keep_executed(preprocess):
     """nbconvert's ExecutePreprocessor.preprocess, keeping a copy of each notebook it ran, as
     it left it (the HTML exporter runs it and keeps only the HTML)."""
+
     def preprocess_and_keep(self, nb, resources=None, km=None):
         nb, resources = preprocess(self, nb, resources, km)
         preprocess_and_keep.executed.append(copy.deepcopy(nb))
@@ -158,16 +189,24 @@ def keep_executed(preprocess):
 
 
 if not hasattr(ExecutePreprocessor.preprocess, "executed"):  # once a process
-    ExecutePreprocessor.preprocess = keep_executed(ExecutePreprocessor.preprocess)
-executed = ExecutePreprocessor.preprocess.executed  # the notebooks run in this process
+    ExecutePreprocessor.preprocess = keep_executed(
+        ExecutePreprocessor.preprocess
+    )
+executed = (
+    ExecutePreprocessor.preprocess.executed
+)  # the notebooks run in this process
 
 
 def execute(path, arguments):
     """mkdocs-jupyter's conversion of one notebook, and what else it leaves: the HTML of the
     page, the notebook as .ipynb with the outputs of that same run, and the files the kernel
     read. Runs in a worker of the pool (or in the build, when it has none)."""
-    with tempfile.NamedTemporaryFile("r", encoding="utf-8", prefix="notebook-reads-", suffix=".txt") as reads:
-        os.environ[READS_VARIABLE] = reads.name  # inherited by the kernel this starts
+    with tempfile.NamedTemporaryFile(
+        "r", encoding="utf-8", prefix="notebook-reads-", suffix=".txt"
+    ) as reads:
+        os.environ[READS_VARIABLE] = (
+            reads.name
+        )  # inherited by the kernel this starts
         executed.clear()
         try:
             html = convert_one(path, **arguments)
@@ -175,7 +214,9 @@ def execute(path, arguments):
             del os.environ[READS_VARIABLE]
         read = sorted(set(reads.read().splitlines()))
     notebook = executed[-1] if executed else jupytext.read(path)
-    notebook.metadata.pop("jupytext", None)  # a plain notebook, not one paired with a text file
+    notebook.metadata.pop(
+        "jupytext", None
+    )  # a plain notebook, not one paired with a text file
     return html, nbformat.writes(notebook), read
 
 
@@ -194,6 +235,7 @@ spec.loader.exec_module(module)
 
 
 # The cache: a notebook's page is reused while everything it was built from is unchanged ---
+
 
 def digest(path):
     """SHA-256 of a file's bytes, None when it is missing. A large file (MNIST) is hashed
@@ -218,7 +260,9 @@ def imported_modules(source, package=""):
     against ``package``; each `from m import n` also gives `m.n`, which may be a module."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:  # IPython syntax: the cell's magics are dropped before this
+    except (
+        SyntaxError
+    ):  # IPython syntax: the cell's magics are dropped before this
         return set()
     names = set()
     for node in ast.walk(tree):
@@ -227,7 +271,9 @@ def imported_modules(source, package=""):
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
             if node.level:
-                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                parts = package.split(".")[
+                    : len(package.split(".")) - node.level + 1
+                ]
                 module = ".".join(filter(None, [*parts, module]))
             names.add(module)
             names.update(f"{module}.{alias.name}" for alias in node.names)
@@ -247,21 +293,38 @@ def imported_files(notebook):
     """The sources of the `snippets` modules the notebook imports, with every one they import
     in turn and the packages above them, found by reading their imports."""
     cells = jupytext.read(notebook).cells
-    code = ["\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-            for cell in cells if cell.cell_type == "code"]
+    code = [
+        "\n".join(
+            line
+            for line in cell.source.splitlines()
+            if not line.lstrip().startswith(("%", "!"))
+        )
+        for cell in cells
+        if cell.cell_type == "code"
+    ]
     todo = [name for cell in code for name in imported_modules(cell)]
     found = {}
     while todo:
         parts = todo.pop().split(".")
         if parts[0] != "snippets":
             continue
-        for end in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b first
+        for end in range(
+            1, len(parts) + 1
+        ):  # importing a.b.c runs a and a.b first
             name = ".".join(parts[:end])
             if name not in found:
                 found[name] = path = module_file(name)
                 if path is not None:
-                    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-                    todo.extend(imported_modules(path.read_text(encoding="utf-8"), package))
+                    package = (
+                        name
+                        if path.name == "__init__.py"
+                        else name.rpartition(".")[0]
+                    )
+                    todo.extend(
+                        imported_modules(
+                            path.read_text(encoding="utf-8"), package
+                        )
+                    )
     return {path for path in found.values() if path is not None}
 
 
@@ -283,13 +346,22 @@ def project_file(path):
 
 def cache_key(path, arguments):
     """Everything but the files that decides a notebook's page."""
-    return {"format": CACHE_FORMAT, "notebook": Path(path).relative_to(PROJECT_ROOT).as_posix(),
-            "arguments": arguments, "python": platform.python_version(),
-            "packages": {name: importlib.metadata.version(name) for name in PACKAGES}}
+    return {
+        "format": CACHE_FORMAT,
+        "notebook": Path(path).relative_to(PROJECT_ROOT).as_posix(),
+        "arguments": arguments,
+        "python": platform.python_version(),
+        "packages": {
+            name: importlib.metadata.version(name) for name in PACKAGES
+        },
+    }
 
 
 def cache_file(path):
-    return CACHE_DIR / (Path(path).relative_to(PROJECT_ROOT).as_posix().replace("/", "--") + ".json")
+    return CACHE_DIR / (
+        Path(path).relative_to(PROJECT_ROOT).as_posix().replace("/", "--")
+        + ".json"
+    )
 
 
 def cached(path, arguments):
@@ -300,19 +372,42 @@ def cached(path, arguments):
         return None
     if entry.get("key") != json.loads(json.dumps(cache_key(path, arguments))):
         return None
-    if not all(digest(PROJECT_ROOT / name) == sha for name, sha in entry["inputs"].items()):
+    if not all(
+        digest(PROJECT_ROOT / name) == sha
+        for name, sha in entry["inputs"].items()
+    ):
         return None
     return entry["html"], entry["ipynb"]
 
 
 def store(path, arguments, html, ipynb, read):
     """Keep a build's notebook for the next build (written whole, then renamed into place)."""
-    inputs = {Path(path), *imported_files(path), *(PROJECT_ROOT / name for name in filter(None, map(project_file, read)))}
-    entry = {"key": cache_key(path, arguments), "html": html, "ipynb": ipynb,
-             "inputs": {Path(name).relative_to(PROJECT_ROOT).as_posix(): digest(name) for name in sorted(inputs)}}
+    inputs = {
+        Path(path),
+        *imported_files(path),
+        *(
+            PROJECT_ROOT / name
+            for name in filter(None, map(project_file, read))
+        ),
+    }
+    entry = {
+        "key": cache_key(path, arguments),
+        "html": html,
+        "ipynb": ipynb,
+        "inputs": {
+            Path(name).relative_to(PROJECT_ROOT).as_posix(): digest(name)
+            for name in sorted(inputs)
+        },
+    }
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=CACHE_DIR, prefix=".", suffix=".tmp",
-                                     delete=False) as temporary:
+    with tempfile.NamedTemporaryFile(
+        "w",
+        encoding="utf-8",
+        dir=CACHE_DIR,
+        prefix=".",
+        suffix=".tmp",
+        delete=False,
+    ) as temporary:
         json.dump(entry, temporary)
     os.replace(temporary.name, cache_file(path))
 
@@ -328,8 +423,11 @@ def toc_tokens(path, toc_depth):
 
 # The warm kernels and the pool -----------------------------------------------------------
 
+
 def load_warm_python():
-    spec = importlib.util.spec_from_file_location("warm_python", Path(__file__).with_name("warm_python.py"))
+    spec = importlib.util.spec_from_file_location(
+        "warm_python", Path(__file__).with_name("warm_python.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -351,15 +449,37 @@ def start_warm_kernels():
         python = server.bin_dir / "python"
     spec = folder / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel)", "language": "python", "metadata": {"debugger": True}}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [
+                    str(python),
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                ],
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "metadata": {"debugger": True},
+            }
+        )
+    )
     # Seen by the pool's workers, which start after this, and the kernels they launch.
-    saved = {name: os.environ.get(name) for name in ("JUPYTER_PATH", warm_python.SOCKET_VARIABLE)}
+    saved = {
+        name: os.environ.get(name)
+        for name in ("JUPYTER_PATH", warm_python.SOCKET_VARIABLE)
+    }
     if server is not None:
         os.environ[warm_python.SOCKET_VARIABLE] = server.socket_path
-    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(folder / "jupyter"), *filter(
-        None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))])
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [
+            str(folder / "jupyter"),
+            *filter(
+                None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
+            ),
+        ]
+    )
     warm = (server, folder, saved)
 
 
@@ -384,7 +504,10 @@ def on_config(config):
     (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
     (profile / "startup" / "00-note-reads.py").write_text(RECORD_READS)
     os.environ["IPYTHONDIR"] = str(IPYTHON_DIR)
-    paths = [str(PROJECT_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    paths = [
+        str(PROJECT_ROOT),
+        *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)),
+    ]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     return config
@@ -392,8 +515,12 @@ def on_config(config):
 
 def arguments_for(path, options):
     """What mkdocs-jupyter will pass to convert.nb2html for this notebook."""
-    run = options["execute"] and not any(pathlib.PurePath(path).match(p) for p in options["execute_ignore"])
-    return dict(execute=run, **{name: options[name] for name in CONVERT_OPTIONS})
+    run = options["execute"] and not any(
+        pathlib.PurePath(path).match(p) for p in options["execute_ignore"]
+    )
+    return dict(
+        execute=run, **{name: options[name] for name in CONVERT_OPTIONS}
+    )
 
 
 def converted(path, **arguments):
@@ -402,7 +529,11 @@ def converted(path, **arguments):
     if path in done and done[path][0] == arguments:
         return done[path][1]
     started = converting.pop(path, None)
-    html, ipynb, read = started[1].result() if started and started[0] == arguments else execute(path, arguments)
+    html, ipynb, read = (
+        started[1].result()
+        if started and started[0] == arguments
+        else execute(path, arguments)
+    )
     store(path, arguments, html, ipynb, read)
     done[path] = (arguments, html, ipynb)
     return html
@@ -411,8 +542,12 @@ def converted(path, **arguments):
 def notebooks_of(config):
     """The notebooks mkdocs-jupyter will convert: what its own test accepts in docs/."""
     plugin = config.plugins["mkdocs-jupyter"]
-    return [str(path) for path in sorted(Path(config.docs_dir).rglob("*"))
-            if path.is_file() and plugin.should_include(SimpleNamespace(abs_src_path=str(path)))]
+    return [
+        str(path)
+        for path in sorted(Path(config.docs_dir).rglob("*"))
+        if path.is_file()
+        and plugin.should_include(SimpleNamespace(abs_src_path=str(path)))
+    ]
 
 
 def on_pre_build(config):
@@ -434,10 +569,17 @@ def on_pre_build(config):
         start_warm_kernels()
         # "spawn": fresh workers, safe beside the threads of `mkdocs serve`. Each loads this
         # file, which imports mkdocs_jupyter.convert, for the heading ids it patches into nbconvert.
-        pool = ProcessPoolExecutor(min(len(missing), os.cpu_count() or 1), multiprocessing.get_context("spawn"),
-                                   initializer=exec, initargs=(WORKER_SETUP, {}))
+        pool = ProcessPoolExecutor(
+            min(len(missing), os.cpu_count() or 1),
+            multiprocessing.get_context("spawn"),
+            initializer=exec,
+            initargs=(WORKER_SETUP, {}),
+        )
         for path, arguments in missing:
-            converting[path] = (arguments, pool.submit(execute, path, arguments))
+            converting[path] = (
+                arguments,
+                pool.submit(execute, path, arguments),
+            )
     convert.nb2html = converted
     jupyter_plugin._get_nb_toc_tokens = toc_tokens
 
@@ -464,7 +606,9 @@ def on_build_error(error):
 
 
 def on_page_content(html, page, config, files):
-    if page.file.src_uri.startswith("notebooks/") and page.file.src_uri.endswith(".py"):
+    if page.file.src_uri.startswith(
+        "notebooks/"
+    ) and page.file.src_uri.endswith(".py"):
         return MERMAID_LOADER.sub("", MATHJAX_LOADER.sub("", html))
     return html
 
@@ -474,7 +618,10 @@ def on_post_page(output, page, config):
     the page's download button hands it out (docs/overrides/main.html)."""
     notebook = done.get(page.file.abs_src_path)
     if notebook is not None:
-        target = Path(page.file.abs_dest_path).parent / Path(page.file.src_uri).with_suffix(".ipynb").name
+        target = (
+            Path(page.file.abs_dest_path).parent
+            / Path(page.file.src_uri).with_suffix(".ipynb").name
+        )
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(notebook[2], encoding="utf-8")
     return output

@@ -33,8 +33,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PRINT_PAGE = "print_page/"
 PDF_NAME = "deep-nets-tested.pdf"
 
@@ -85,22 +92,37 @@ def print_pdf(page, url, output, timeout_ms=120_000):
     try:
         page.wait_for_function(FINISHED, timeout=timeout_ms, polling=250)
     except PlaywrightTimeoutError:
-        raise PdfError(f"the print page did not finish (table of contents, math, pictures) in "
-                       f"{timeout_ms // 1000} s") from None
+        raise PdfError(
+            f"the print page did not finish (table of contents, math, pictures) in "
+            f"{timeout_ms // 1000} s"
+        ) from None
     if (scheme := page.evaluate(SCHEME)) != "default":
-        raise PdfError(f"the print page is in the {scheme!r} palette, not the light one")
+        raise PdfError(
+            f"the print page is in the {scheme!r} palette, not the light one"
+        )
     if broken := page.evaluate(BROKEN):
-        raise PdfError(f"the print page has formulas KaTeX could not typeset or pictures that "
-                       f"did not load: {broken[:3]}")
+        raise PdfError(
+            f"the print page has formulas KaTeX could not typeset or pictures that "
+            f"did not load: {broken[:3]}"
+        )
     if wrong := page.evaluate(WRONG_PALETTE):
-        raise PdfError(f"figures of the dark palette shown or of the light one hidden: {wrong[:3]}")
+        raise PdfError(
+            f"figures of the dark palette shown or of the light one hidden: {wrong[:3]}"
+        )
     if cut := page.evaluate(CUT_CODE):
-        raise PdfError(f"{len(cut)} code blocks wider than the page, from: {cut[0]!r}")
+        raise PdfError(
+            f"{len(cut)} code blocks wider than the page, from: {cut[0]!r}"
+        )
     output = Path(output)
     partial = output.with_name(f".{output.name}.{os.getpid()}.part")
     try:
-        page.pdf(path=str(partial), prefer_css_page_size=True, print_background=True, outline=True,
-                 tagged=True)
+        page.pdf(
+            path=str(partial),
+            prefer_css_page_size=True,
+            print_background=True,
+            outline=True,
+            tagged=True,
+        )
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
@@ -121,31 +143,55 @@ def serve(site):
 
 
 def chromium_executable():
-    executable = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which(CHROMIUM)
+    executable = (
+        CHROMIUM if Path(CHROMIUM).is_file() else shutil.which(CHROMIUM)
+    )
     if not executable:
-        raise PdfError(f"no Chromium at {CHROMIUM}: install Debian's chromium (sudo apt-get install "
-                       "chromium) or set CHROMIUM to a Chromium binary")
+        raise PdfError(
+            f"no Chromium at {CHROMIUM}: install Debian's chromium (sudo apt-get install "
+            "chromium) or set CHROMIUM to a Chromium binary"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        raise PdfError("the playwright package is not installed: run `make install`") from None
+        raise PdfError(
+            "the playwright package is not installed: run `make install`"
+        ) from None
     return executable
 
 
 def build(site):
     environment = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                          check=False, cwd=ROOT, env=environment)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--site-dir",
+            str(site),
+        ],
+        check=False,
+        cwd=ROOT,
+        env=environment,
+    )
     if done.returncode != 0:
-        raise PdfError(f"the site's build failed (exit {done.returncode}, its log is above)")
+        raise PdfError(
+            f"the site's build failed (exit {done.returncode}, its log is above)"
+        )
 
 
 def make_pdf(site, output, build_first=False):
-    executable = chromium_executable()  # before a build of minutes, not after it
+    executable = (
+        chromium_executable()
+    )  # before a build of minutes, not after it
     if build_first:
         build(site)
     if not (Path(site) / PRINT_PAGE / "index.html").is_file():
-        raise PdfError(f"{site} has no {PRINT_PAGE}index.html: build the site first (make pdf does)")
+        raise PdfError(
+            f"{site} has no {PRINT_PAGE}index.html: build the site first (make pdf does)"
+        )
     if not Path(output).parent.is_dir():
         raise PdfError(f"{Path(output).parent} is not a folder")
     from playwright.sync_api import Error as PlaywrightError
@@ -153,25 +199,47 @@ def make_pdf(site, output, build_first=False):
 
     server, url = serve(site)
     try:
-        with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        with (
+            sync_playwright() as playwright,
+            tempfile.TemporaryDirectory() as profile,
+        ):
             context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+                profile,
+                executable_path=executable,
+                headless=True,
+                args=CHROMIUM_FLAGS,
+            )
             try:
                 return print_pdf(context.new_page(), url + PRINT_PAGE, output)
             finally:
                 context.close()
     except PlaywrightError as error:
-        raise PdfError(f"Chromium failed: {str(error).splitlines()[0]}") from None
+        raise PdfError(
+            f"Chromium failed: {str(error).splitlines()[0]}"
+        ) from None
     finally:
         server.shutdown()
         server.server_close()
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Print the whole course as one PDF.")
-    parser.add_argument("--build", action="store_true", help="build the site first")
-    parser.add_argument("--site", type=Path, default=ROOT / "site", help="the built site (default: site/)")
-    parser.add_argument("--output", type=Path, help=f"the PDF (default: SITE/{PDF_NAME}, beside the site)")
+    parser = argparse.ArgumentParser(
+        description="Print the whole course as one PDF."
+    )
+    parser.add_argument(
+        "--build", action="store_true", help="build the site first"
+    )
+    parser.add_argument(
+        "--site",
+        type=Path,
+        default=ROOT / "site",
+        help="the built site (default: site/)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"the PDF (default: SITE/{PDF_NAME}, beside the site)",
+    )
     arguments = parser.parse_args(argv)
     output = arguments.output or arguments.site / PDF_NAME
     try:

@@ -45,8 +45,12 @@ def on_config(config):
         kept.clear()
         ours = []
         for item in config[key]:
-            is_plugins = str(item).startswith(("css/print-site", "js/print-site"))
-            (kept if is_plugins else ours).append(str(item) if is_plugins else item)
+            is_plugins = str(item).startswith(
+                ("css/print-site", "js/print-site")
+            )
+            (kept if is_plugins else ours).append(
+                str(item) if is_plugins else item
+            )
         config[key] = ours
     return config
 
@@ -54,7 +58,9 @@ def on_config(config):
 def has_pages(item, excluded):
     if item.is_page:
         return not exclude(item.file.src_path, excluded)
-    return item.is_section and any(has_pages(child, excluded) for child in item.children)
+    return item.is_section and any(
+        has_pages(child, excluded) for child in item.children
+    )
 
 
 @event_priority(-100)
@@ -62,13 +68,17 @@ def on_nav(nav, config, files):
     """After the plugin's on_nav, which keeps the navigation's items: no empty parts."""
     renderer = plugin(config).renderer
     excluded = plugin(config).config["exclude"]
-    renderer.items = [item for item in renderer.items if has_pages(item, excluded)]
+    renderer.items = [
+        item for item in renderer.items if has_pages(item, excluded)
+    ]
     return nav
 
 
 @event_priority(-100)
 def on_page_content(html, page, config, files):
-    page.html = html  # what the plugin joins: the content as every hook has left it
+    page.html = (
+        html  # what the plugin joins: the content as every hook has left it
+    )
     return html
 
 
@@ -79,9 +89,14 @@ def on_post_build(config):
     path = Path(print_page.file.abs_dest_path)
     output = path.read_text(encoding="utf-8")
     root = "../" if config.use_directory_urls else ""
-    links = "".join(f'<link rel="stylesheet" href="{root}{href}">'
-                    for href in [*plugin_files["extra_css"], PRINT_STYLES])
-    scripts = "".join(f'<script src="{root}{src}"></script>' for src in plugin_files["extra_javascript"])
+    links = "".join(
+        f'<link rel="stylesheet" href="{root}{href}">'
+        for href in [*plugin_files["extra_css"], PRINT_STYLES]
+    )
+    scripts = "".join(
+        f'<script src="{root}{src}"></script>'
+        for src in plugin_files["extra_javascript"]
+    )
     output = output.replace("</head>", links + scripts + "</head>", 1)
     for hook in config.hooks.values():
         if hasattr(hook, "on_post_page"):

@@ -15,6 +15,6 @@ def on_config(config):
     config.extra["verified"] = {
         "tensorflow": importlib.metadata.version("tensorflow"),
         "python": platform.python_version(),
-        "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+        "date": datetime.datetime.now(datetime.UTC).date().isoformat(),
     }
     return config

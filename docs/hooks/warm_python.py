@@ -40,8 +40,16 @@ import traceback
 REAL_PYTHON = sys.executable
 SOCKET_VARIABLE = "WARM_PYTHON_SOCKET"
 # Imported once by the server, besides TensorFlow: what the commands and notebooks load.
-PRELOAD = ("snippets.checkpoint", "snippets.export", "snippets.fast", "snippets.finetune",
-           "snippets.predict", "snippets.train", "matplotlib.pyplot", "ipykernel.kernelapp")
+PRELOAD = (
+    "snippets.checkpoint",
+    "snippets.export",
+    "snippets.fast",
+    "snippets.finetune",
+    "snippets.predict",
+    "snippets.train",
+    "matplotlib.pyplot",
+    "ipykernel.kernelapp",
+)
 
 
 def running_python(socket_path=None):
@@ -54,6 +62,7 @@ def running_python(socket_path=None):
 
 
 # The server --------------------------------------------------------------------------------
+
 
 def serve(socket_path):
     from snippets.common import quiet_tensorflow
@@ -87,15 +96,21 @@ def serve(socket_path):
             os.close(fd)
         connection.sendall(f"{pid}\n".encode())
         # Commands may overlap (two notebooks at once): each has a thread that reports its end.
-        threading.Thread(target=report_exit, args=(pid, connection), daemon=True).start()
+        threading.Thread(
+            target=report_exit, args=(pid, connection), daemon=True
+        ).start()
 
 
 def report_exit(pid, connection):
     _, status = os.waitpid(pid, 0)
     with connection:
         try:
-            connection.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
-        except OSError:  # the client went away (killed): nobody is waiting for the status
+            connection.sendall(
+                f"{os.waitstatus_to_exitcode(status)}\n".encode()
+            )
+        except (
+            OSError
+        ):  # the client went away (killed): nobody is waiting for the status
             pass
 
 
@@ -103,7 +118,9 @@ def run_child(request, fds, socket_path):
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
-    for name, limits in request["limits"].items():  # `ulimit` in the shell that asked
+    for name, limits in request[
+        "limits"
+    ].items():  # `ulimit` in the shell that asked
         try:
             resource.setrlimit(getattr(resource, name), limits)
         except (ValueError, OSError):  # a hard limit above ours: keep ours
@@ -115,7 +132,9 @@ def run_child(request, fds, socket_path):
     # A Python the command starts as `sys.executable` is warm too (bench.py's thread probes).
     os.environ[SOCKET_VARIABLE] = socket_path
     sys.executable = running_python(socket_path)
-    if "MPLBACKEND" in os.environ:  # matplotlib read it when the server imported it; this one's
+    if (
+        "MPLBACKEND" in os.environ
+    ):  # matplotlib read it when the server imported it; this one's
         import matplotlib
 
         matplotlib.rcParams["backend"] = os.environ["MPLBACKEND"]
@@ -123,7 +142,10 @@ def run_child(request, fds, socket_path):
     try:
         kind, what, args = request["run"]
         if kind == "module":
-            sys.argv = [what, *args]  # runpy puts the module's file in argv[0], as -m does
+            sys.argv = [
+                what,
+                *args,
+            ]  # runpy puts the module's file in argv[0], as -m does
             runpy.run_module(what, run_name="__main__", alter_sys=True)
         elif kind == "code":
             sys.argv = ["-c", *args]
@@ -144,12 +166,15 @@ def run_child(request, fds, socket_path):
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except Exception:  # a closed pipe, or a kernel's stream whose socket is gone
+            except (
+                Exception
+            ):  # a closed pipe, or a kernel's stream whose socket is gone
                 pass
     os._exit(status)
 
 
 # The clients -------------------------------------------------------------------------------
+
 
 def forwardable(args):
     """What to run for ``python ARGS`` when the server can run it, else None."""
@@ -164,7 +189,12 @@ class WarmProcess:
     """One command running in a child of the server; the parts of Popen the tests use."""
 
     def __init__(self, connection, pid, stdout=None, stderr=None):
-        self.connection, self.pid, self.stdout, self.stderr = connection, pid, stdout, stderr
+        self.connection, self.pid, self.stdout, self.stderr = (
+            connection,
+            pid,
+            stdout,
+            stderr,
+        )
         self.returncode = None
 
     def send_signal(self, signum):
@@ -177,8 +207,15 @@ class WarmProcess:
     def communicate(self, timeout=None):
         """Everything the command prints, once it has ended (both pipes read at once)."""
         outputs = {}
-        readers = [threading.Thread(target=lambda name=name: outputs.__setitem__(name, getattr(self, name).read()),
-                                    daemon=True) for name in ("stdout", "stderr")]
+        readers = [
+            threading.Thread(
+                target=lambda name=name: outputs.__setitem__(
+                    name, getattr(self, name).read()
+                ),
+                daemon=True,
+            )
+            for name in ("stdout", "stderr")
+        ]
         for reader in readers:
             reader.start()
         self.wait(timeout)
@@ -216,11 +253,26 @@ def submit(socket_path, run, cwd, env, fds, extra_limits=None):
     connection.connect(socket_path)
     umask = os.umask(0)
     os.umask(umask)
-    limits = {name: resource.getrlimit(getattr(resource, name))
-              for name in ("RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_CORE")}
+    limits = {
+        name: resource.getrlimit(getattr(resource, name))
+        for name in (
+            "RLIMIT_FSIZE",
+            "RLIMIT_NOFILE",
+            "RLIMIT_AS",
+            "RLIMIT_CPU",
+            "RLIMIT_CORE",
+        )
+    }
     limits.update(extra_limits or {})
-    request = json.dumps({"run": run, "cwd": str(cwd), "env": dict(env), "limits": limits,
-                          "umask": umask}).encode()
+    request = json.dumps(
+        {
+            "run": run,
+            "cwd": str(cwd),
+            "env": dict(env),
+            "limits": limits,
+            "umask": umask,
+        }
+    ).encode()
     socket.send_fds(connection, [request], fds)
     return connection, int(read_line(connection))
 
@@ -235,15 +287,28 @@ class WarmPython:
         self.bin_dir.mkdir()
         for name in ("python", "python3"):
             shim = self.bin_dir / name
-            shim.write_text(f"#!/bin/sh\nexec {REAL_PYTHON} -S {os.path.abspath(__file__)} client \"$@\"\n")
+            shim.write_text(
+                f'#!/bin/sh\nexec {REAL_PYTHON} -S {os.path.abspath(__file__)} client "$@"\n'
+            )
             shim.chmod(0o755)
-        self.server = subprocess.Popen([REAL_PYTHON, os.path.abspath(__file__), "serve", self.socket_path],
-                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+        self.server = subprocess.Popen(
+            [
+                REAL_PYTHON,
+                os.path.abspath(__file__),
+                "serve",
+                self.socket_path,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         ready, _, _ = select.select([self.server.stdout], [], [], 120)
         line = self.server.stdout.readline() if ready else ""
         if line != "ready\n":
             self.close()
-            raise RuntimeError(f"the warm Python server did not start (it said {line!r})")
+            raise RuntimeError(
+                f"the warm Python server did not start (it said {line!r})"
+            )
 
     def environment(self, env=None):
         """``env`` (or this process's environment) with the warm `python` first on PATH."""
@@ -263,12 +328,23 @@ class WarmPython:
         err_read, err_write = os.pipe()
         stdin = os.open(os.devnull, os.O_RDONLY)
         try:
-            connection, pid = submit(self.socket_path, request, cwd, os.environ if env is None else env,
-                                     [stdin, out_write, err_write], limits)
+            connection, pid = submit(
+                self.socket_path,
+                request,
+                cwd,
+                os.environ if env is None else env,
+                [stdin, out_write, err_write],
+                limits,
+            )
         finally:
             for fd in (stdin, out_write, err_write):
                 os.close(fd)
-        return WarmProcess(connection, pid, open(out_read, encoding="utf-8"), open(err_read, encoding="utf-8"))
+        return WarmProcess(
+            connection,
+            pid,
+            open(out_read, encoding="utf-8"),
+            open(err_read, encoding="utf-8"),
+        )
 
     def run(self, argv, cwd, env=None, timeout=300, limits=None):
         """Like subprocess.run(capture_output=True, text=True) for ``python ARGV``."""
@@ -278,7 +354,9 @@ class WarmPython:
         except subprocess.TimeoutExpired:
             process.kill()
             raise
-        return subprocess.CompletedProcess(["python", *map(str, argv)], process.returncode, stdout, stderr)
+        return subprocess.CompletedProcess(
+            ["python", *map(str, argv)], process.returncode, stdout, stderr
+        )
 
     def close(self):
         self.server.terminate()
@@ -293,13 +371,24 @@ def client(args):
     try:
         if request is None or not socket_path:
             raise ConnectionRefusedError
-        connection, pid = submit(socket_path, request, os.getcwd(), os.environ, [0, 1, 2])
-    except (ConnectionRefusedError, FileNotFoundError):  # no server (any more): the real one
+        connection, pid = submit(
+            socket_path, request, os.getcwd(), os.environ, [0, 1, 2]
+        )
+    except (
+        ConnectionRefusedError,
+        FileNotFoundError,
+    ):  # no server (any more): the real one
         os.execv(REAL_PYTHON, [REAL_PYTHON, *args])
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # passed on to the command
+    for signum in (
+        signal.SIGINT,
+        signal.SIGTERM,
+        signal.SIGHUP,
+    ):  # passed on to the command
         signal.signal(signum, lambda signum, frame: os.kill(pid, signum))
     status = int(read_line(connection))
-    if status < 0:  # killed: end the same way, so that the shell sees what it would have seen
+    if (
+        status < 0
+    ):  # killed: end the same way, so that the shell sees what it would have seen
         signal.signal(-status, signal.SIG_DFL)
         os.kill(os.getpid(), -status)
     sys.exit(status)

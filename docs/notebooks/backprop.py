@@ -64,8 +64,8 @@ for name, a, z, (w, _), (dw, db) in zip(
     layer_names(2), inputs, pre_activations, params, gradients
 ):
     print(
-        f"{name:<10}{str(a.shape):<12}{str(z.shape):<13}"
-        f"{str(w.shape):<12}{str(dw.shape):<12}{db.shape}"
+        f"{name:<10}{a.shape!s:<12}{z.shape!s:<13}"
+        f"{w.shape!s:<12}{dw.shape!s:<12}{db.shape}"
     )
     assert dw.shape == w.shape
 assert np.allclose(logits, model(x).numpy())
@@ -213,6 +213,8 @@ for sizes in shapes[:2]:
     batch_x = tf.constant(data.test_x[:TIMED_BATCH])
     batch_y = tf.constant(data.test_y[:TIMED_BATCH])
 
+    # Each function is timed at once, in the same pass of the loop, so it
+    # sees this pass's network.
     @tf.function
     def forward_only(x, y):
         return softmax_cross_entropy(net(x), y)

@@ -42,7 +42,7 @@ from snippets.uncertainty import accuracy_of
 model = MLP(hidden=(256,))
 for name in layer_names(1):
     w, b = model.weights[name], model.biases[name]
-    print(f"{w.name:<20} {str(w.shape):<11} {b.name:<16} {b.shape}")
+    print(f"{w.name:<20} {w.shape!s:<11} {b.name:<16} {b.shape}")
 counted = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
 print(f"{counted:,} parameters")
 assert counted == parameter_count((256,)) == (784 + 1) * 256 + (256 + 1) * 10

@@ -255,8 +255,10 @@ for rate, result in linear.items():
         f"{accuracy_of(result.history[-1]['valid_accuracy'], VALID)}"
     )
 final = [linear[rate].history[-1]["valid_accuracy"] for rate in rates]
-# past the course's 100 epochs
-assert final == sorted(final) and final[0] < 0.2 and final[-1] > 0.8 > 0.7229
+assert final == sorted(final) and final[0] < 0.2
+assert (
+    final[-1] > 0.8
+)  # past the 0.7229 the course's notes reached in 100 epochs
 
 # %% [markdown]
 # Plotted against the learning rate times the number of steps taken (right), the four runs

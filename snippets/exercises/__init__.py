@@ -61,7 +61,9 @@ TIMEOUT = 30.0  # seconds one exercise (or loading the file) may take
 # (TensorFlow's import alone takes most of that), so 4 GiB leaves room.
 MEMORY = 4 << 30
 STARTUP = 300.0  # seconds the checks themselves may take to load (TensorFlow's import)
-SHOWN = 2000  # characters of what an answer prints that are shown, per exercise
+SHOWN = (
+    2000  # characters of what an answer prints that are shown, per exercise
+)
 SHOWN_LINES = 20
 
 
@@ -72,7 +74,9 @@ class Wrong(Exception):
 @dataclass
 class Exercise:
     name: str  # the function the reader writes
-    check: Callable  # check(function) raises Wrong, or returns when it is right
+    check: (
+        Callable  # check(function) raises Wrong, or returns when it is right
+    )
     nudge: str  # the idea to look at again, shown when the check does not pass
     hint: str  # the formula or the recipe, shown only on request (--hint)
 
@@ -126,8 +130,10 @@ def numbers(got, expected, what):
         )
     if not np.all(np.isfinite(got)):
         bad = int(np.sum(~np.isfinite(got)))
-        raise Wrong(f"{what}: expected finite numbers, got {bad} of "
-                    f"{got.size} inf or nan.")
+        raise Wrong(
+            f"{what}: expected finite numbers, got {bad} of "
+            f"{got.size} inf or nan."
+        )
     return got
 
 
@@ -145,8 +151,9 @@ def explain(got, expected, what, batch=None):
     scale = float(flat_expected @ flat_expected)
     if scale > 0:
         factor = float(flat_got @ flat_expected) / scale
-        if factor != 0 and np.allclose(got, factor * expected, rtol=1e-4,
-                                       atol=1e-9):
+        if factor != 0 and np.allclose(
+            got, factor * expected, rtol=1e-4, atol=1e-9
+        ):
             note = "."
             if batch and np.isclose(abs(factor), batch, rtol=1e-3):
                 note = ": the batch size, a sum where a mean is wanted?"
@@ -226,7 +233,7 @@ def run_one(exercise, answers, path):
             f"{describe(error, path)}: it needs more than the "
             f"{MEMORY >> 30} GiB of memory the check allows"
         )
-    except Exception as error:  # noqa: BLE001 (whatever the reader wrote raises)
+    except Exception as error:
         return "ERROR", describe(error, path)
     except SystemExit as error:  # exit() or sys.exit() in the answer
         return "EXITED", f"it called {describe(error, path)}"
@@ -312,7 +319,7 @@ def check_here(chapter, path, out=print, hint=False):
     path = Path(path)
     try:
         answers = load_answers(path)
-    except (Exception, SystemExit) as error:  # noqa: BLE001
+    except (Exception, SystemExit) as error:
         return not_loaded(described, chapter, path, describe(error, path), out)
     statuses = []
     for exercise, about in zip(exercises, described):
@@ -360,7 +367,7 @@ def child_main(chapter, path, start, channel_fd, memory):
     with redirect_stdout(printed), redirect_stderr(printed):
         try:
             answers = load_answers(path)
-        except BaseException as error:  # noqa: BLE001 (exit() at the top too)
+        except BaseException as error:
             send(load_error=describe(error, path), output=printed.take())
             return
         send(loaded=True, output=printed.take())
@@ -408,8 +415,16 @@ class Child:
         )
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", CHILD, chapter, str(path), str(start),
-                 str(write), str(memory)],
+                [
+                    sys.executable,
+                    "-c",
+                    CHILD,
+                    chapter,
+                    str(path),
+                    str(start),
+                    str(write),
+                    str(memory),
+                ],
                 pass_fds=(write,),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -574,8 +589,10 @@ def check_chapter(
         if described is None:
             out("interrupted before any check ran")
         else:
-            out(f"interrupted: {len(statuses)} of {len(described)} exercises "
-                "checked; the others did not run")
+            out(
+                f"interrupted: {len(statuses)} of {len(described)} exercises "
+                "checked; the others did not run"
+            )
         return 130
     finally:
         if child is not None:

@@ -24,7 +24,9 @@ def check_shift_image(shift_image):
             expected = resample(image[None], from_rows[None], from_cols[None])
             got = np.asarray(shift_image(image, rows, cols), np.float32)
             if got.shape != (SIDE, SIDE):
-                raise Wrong(f"the image should stay {SIDE}x{SIDE}, not {got.shape}.")
+                raise Wrong(
+                    f"the image should stay {SIDE}x{SIDE}, not {got.shape}."
+                )
             if not np.allclose(got, expected[0].numpy(), atol=1e-6):
                 raise Wrong(
                     f"moved {rows} down and {cols} right, pixel (14, 14) should be "
@@ -47,11 +49,15 @@ def check_dilate(dilate):
 
 
 def check_max_norm(max_norm):
-    weights = tf.random.stateless_normal([20, 6], seed=[1, 2], stddev=1.0).numpy()
+    weights = tf.random.stateless_normal(
+        [20, 6], seed=[1, 2], stddev=1.0
+    ).numpy()
     for c in (0.5, 3.0, 100.0):
         expected = tf.clip_by_norm(weights, c, axes=[0]).numpy()
         got = np.asarray(max_norm(weights.copy(), c), np.float32)
-        if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-6):
+        if got.shape != expected.shape or not np.allclose(
+            got, expected, atol=1e-6
+        ):
             raise Wrong(
                 f"with c = {c}, the columns' lengths should be "
                 f"{np.round(np.linalg.norm(expected, axis=0), 3).tolist()}."

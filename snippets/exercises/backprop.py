@@ -78,8 +78,12 @@ def check_backprop_222(backprop_222):
                 if number == 4
                 else ""
             )
-            same(mine, theirs, f"{name} in case {number}{off}",
-                 batch=len(case[0]))
+            same(
+                mine,
+                theirs,
+                f"{name} in case {number}{off}",
+                batch=len(case[0]),
+            )
 
 
 def check_numerical_gradient(numerical_gradient):

@@ -13,7 +13,10 @@ def check_replica_rows(replica_rows):
             (r * batch // replicas, (r + 1) * batch // replicas)
             for r in range(replicas)
         ]
-        got = [tuple(int(n) for n in pair) for pair in replica_rows(batch, replicas)]
+        got = [
+            tuple(int(n) for n in pair)
+            for pair in replica_rows(batch, replicas)
+        ]
         if got != expected:
             raise Wrong(
                 f"a batch of {batch} on {replicas} replicas is cut into {expected}, "

@@ -110,7 +110,9 @@ def check_sort_variables(function):
 def reference_step(model, x, y, frozen, learning_rate):
     # The project's own choice of what a finetune trains, with the frozen
     # layers reported as restored.
-    restored = [f"{table}/{name}" for name in frozen for table in ("weights", "biases")]
+    restored = [
+        f"{table}/{name}" for name in frozen for table in ("weights", "biases")
+    ]
     trained = variables_to_train(model, {"restored": restored}, freeze=True)
     with tf.GradientTape() as tape:
         loss = softmax_cross_entropy(model(x), y)

@@ -73,8 +73,11 @@ def check_scale_pixels(scale_pixels):
     for what, raw in cases.items():
         answer = scale_pixels(raw)
         expected = scale_and_flatten(raw)
-        got = numbers(answer, expected, f"for {what}, the pixels (one row of "
-                      "784 per image)")
+        got = numbers(
+            answer,
+            expected,
+            f"for {what}, the pixels (one row of 784 per image)",
+        )
         if np.asarray(answer).dtype != np.float32:
             raise Wrong(
                 f"for {what}, the pixels: expected float32, got "
