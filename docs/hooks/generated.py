@@ -150,7 +150,7 @@ def data_beside(path):
 
 def listed_inputs(path, root=PROJECT_ROOT):
     """The files a module lists in INPUTS: glob patterns from the project root, read from the
-    source (``INPUTS = ["benchmarks/results.json"]``)."""
+    source (``INPUTS = ["benchmarks/speed/*.json"]``)."""
     return [
         file
         for pattern in read(path)[3]
@@ -179,6 +179,10 @@ def inputs(module, root=PROJECT_ROOT):
                 continue
             seen.add(each)
             path = module_file(each, root)
+            if (
+                path is None
+            ):  # a folder without __init__.py (benchmarks/): no code of its own
+                continue
             files.update([path, *data_beside(path)])
             waiting.extend(imported_by(path, root) - seen)
     files.update(listed_inputs(start, root))
