@@ -141,6 +141,18 @@ def run_child(request, fds, socket_path):
     status = 0
     try:
         kind, what, args = request["run"]
+        # The import path a fresh Python would give the command: first the folder that
+        # `python -m` (the working folder), `python -c` ("") or `python FILE` (the file's
+        # folder) puts there, then its PYTHONPATH; so `python -m figures` from the project
+        # root finds the build's code, which is not installed.
+        if kind == "module":
+            first = os.getcwd()
+        elif kind == "code":
+            first = ""
+        else:
+            first = os.path.dirname(os.path.abspath(what))
+        extra = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        sys.path[:1] = [first, *filter(None, extra)]
         if kind == "module":
             sys.argv = [
                 what,
