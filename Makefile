@@ -43,9 +43,11 @@ $(MNIST): $(INSTALLED)
 test: install
 	$(BIN)/python -m pytest -n 2
 
-# A rebuild on every save; the whole-site link check is left to `make site` and `make test`.
+# A rebuild on every save, in about a second once the notebooks, figures and math are cached
+# (each is redone only when its inputs change). The whole-site link check and the print page
+# of `make pdf` are left to `make site` and `make test`.
 serve: install
-	CHECK_LINKS=false $(BIN)/mkdocs serve
+	CHECK_LINKS=false PRINT_PAGE=false $(BIN)/mkdocs serve
 
 # A cold, strict build: no output of an earlier build is reused (the Try it page's network is
 # trained and exported again, every figure is drawn again, every notebook is executed), and

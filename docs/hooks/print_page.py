@@ -39,6 +39,11 @@ def plugin(config):
     return config.plugins["print-site"]
 
 
+def printing(config):
+    """Whether the print page is made (`make serve` leaves it out: PRINT_PAGE=false)."""
+    return plugin(config).config["enabled"]
+
+
 def on_config(config):
     """Run after the plugin's on_config (hooks come after plugins): take its files back."""
     for key, kept in plugin_files.items():
@@ -66,6 +71,8 @@ def has_pages(item, excluded):
 @event_priority(-100)
 def on_nav(nav, config, files):
     """After the plugin's on_nav, which keeps the navigation's items: no empty parts."""
+    if not printing(config):
+        return nav
     renderer = plugin(config).renderer
     excluded = plugin(config).config["exclude"]
     renderer.items = [
@@ -85,6 +92,8 @@ def on_page_content(html, page, config, files):
 @event_priority(-100)
 def on_post_build(config):
     """After the plugin has written the print page: its files, then every hook's finish."""
+    if not printing(config):
+        return
     print_page = plugin(config).print_page
     path = Path(print_page.file.abs_dest_path)
     output = path.read_text(encoding="utf-8")
