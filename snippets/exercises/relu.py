@@ -149,7 +149,7 @@ def check_dead_units_sweep(dead_units_sweep):
         "the share of dead units at the rate 3",
         got[-1, 0],
         dead,
-        len(data.train_x),
+        256,  # the hidden units the share counts
     )
     rerun("the test accuracy at the rate 3", got[-1, 1], accuracy, n)
     (dead_small, accuracy_small), (dead_large, accuracy_large) = got
