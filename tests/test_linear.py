@@ -176,7 +176,9 @@ def test_the_check_command_reports_a_broken_answer_in_one_line(tmp_path):
         "ERROR   cross_entropy: raised ZeroDivisionError: division by zero (line 7 of answers.py). The loss "
         "is the mean over the batch of minus the log of the right class's softmax; keep exp() finite.",
         f"MISSING largest_change: {answers} has no function of that name",
-        "0 of 3 exercises of linear pass",
+        f"MISSING weight_gradients: {answers} has no function of that name",
+        f"MISSING learning_rate_sweep: {answers} has no function of that name",
+        "0 of 5 exercises of linear pass",
         "(python -m snippets check linear --hint shows a hint for each)",
     ]
     answers.write_text("def logits(x, weights, bias)\n")
@@ -189,7 +191,9 @@ def test_the_check_command_reports_a_broken_answer_in_one_line(tmp_path):
         "NOT RUN logits: answers.py did not load",
         "NOT RUN cross_entropy: answers.py did not load",
         "NOT RUN largest_change: answers.py did not load",
-        "0 of 3 exercises of linear pass",
+        "NOT RUN weight_gradients: answers.py did not load",
+        "NOT RUN learning_rate_sweep: answers.py did not load",
+        "0 of 5 exercises of linear pass",
     ]
 
 
