@@ -96,7 +96,7 @@ def check_accuracy_by_shift(accuracy_by_shift):
     model = train(config, data=data, log=lambda message: None).model
     x, labels = data.test_x, data.test_y
     got = numbers(
-        accuracy_by_shift(model, x, labels, SHIFTS),
+        accuracy_by_shift(model, x.copy(), labels.copy(), SHIFTS),
         np.zeros(len(SHIFTS)),
         "the test accuracies for shifts of 0, 1, 2 and 3 pixels",
     )

@@ -125,7 +125,7 @@ def check_rms_by_depth(rms_by_depth):
     got = {}
     for stddev, name in ((None, "He's"), (0.05, "0.05")):
         got[stddev] = numbers(
-            rms_by_depth(x, labels, DEPTHS, stddev),
+            rms_by_depth(x.copy(), labels.copy(), DEPTHS, stddev),
             np.zeros(len(DEPTHS)),
             f"the RMS at depths 2 and 20 with {name} standard deviation",
         )

@@ -115,7 +115,7 @@ def check_keep_prob_sweep(keep_prob_sweep):
 
     data = small_mnist(500)
     got = numbers(
-        keep_prob_sweep(data, KEEP_PROBS),
+        keep_prob_sweep(small_mnist(500), KEEP_PROBS),
         np.zeros((len(KEEP_PROBS), 2)),
         "(training accuracy, test accuracy) for keep_prob = 1, 0.5 and 0.2",
     )

@@ -102,22 +102,29 @@ def check_weight_gradients(weight_gradients):
 
 
 @cache
-def small_mnist(n_train, n_test=1000):
-    """The first ``n_train`` training digits and the first ``n_test`` test
-    digits of MNIST, for experiments that run in a second or two. The
-    other chapters' experiments use it too."""
-    from dataclasses import replace
-
+def first_digits(n_train, n_test):
     from snippets.data import load_dataset
 
     data = load_dataset(limit=n_train)
-    return replace(
-        data,
-        valid_x=data.valid_x[:500],
-        valid_y=data.valid_y[:500],
-        test_x=data.test_x[:n_test],
-        test_y=data.test_y[:n_test],
+    return (
+        data.train_x,
+        data.train_y,
+        data.valid_x[:500],
+        data.valid_y[:500],
+        data.test_x[:n_test],
+        data.test_y[:n_test],
     )
+
+
+def small_mnist(n_train, n_test=1000):
+    """The first ``n_train`` training digits and the first ``n_test`` test
+    digits of MNIST, for experiments that run in a second or two; the other
+    chapters' experiments use it too. A fresh copy each time, so that an
+    answer that changes its data in place changes nothing the check
+    reruns."""
+    from snippets.data import Mnist
+
+    return Mnist(*(part.copy() for part in first_digits(n_train, n_test)))
 
 
 def rerun(what, got, expected, n):
@@ -135,7 +142,9 @@ RATES = (0.005, 0.05, 0.5)
 def check_learning_rate_sweep(learning_rate_sweep):
     data = small_mnist(500)
     n = len(data.test_y)
-    got = numbers_of(learning_rate_sweep(data, RATES), len(RATES), "rates")
+    got = numbers_of(
+        learning_rate_sweep(small_mnist(500), RATES), len(RATES), "rates"
+    )
     model = fit(
         LinearClassifier(784, 10, seed=0),
         data.train_x,

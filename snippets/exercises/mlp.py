@@ -131,7 +131,7 @@ def check_width_sweep(width_sweep):
 
     data = small_mnist(1000)
     got = numbers(
-        width_sweep(data, WIDTHS),
+        width_sweep(small_mnist(1000), WIDTHS),
         np.zeros(len(WIDTHS)),
         "the test accuracies for the widths 2, 16 and 128",
     )

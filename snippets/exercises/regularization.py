@@ -133,7 +133,7 @@ def check_l2_sweep(l2_sweep):
 
     data = small_mnist(500)
     got = numbers(
-        l2_sweep(data, STRENGTHS),
+        l2_sweep(small_mnist(500), STRENGTHS),
         np.zeros(len(STRENGTHS)),
         "the sums of squared weights for l2 = 0, 0.01 and 0.1",
     )

@@ -140,7 +140,7 @@ def check_dead_units_sweep(dead_units_sweep):
     data = small_mnist(1000)
     n = len(data.test_y)
     got = numbers(
-        dead_units_sweep(data, RELU_RATES),
+        dead_units_sweep(small_mnist(1000), RELU_RATES),
         np.zeros((len(RELU_RATES), 2)),
         "(dead share, test accuracy) for the rates 0.1 and 3",
     )
