@@ -7,6 +7,8 @@ Each check compares your function with what the project's code computes.
 
 import numpy as np
 
+from snippets.linear import accuracy
+
 
 def shift_image(image, rows, cols):
     """The 28x28 NumPy ``image`` moved ``rows`` pixels down and ``cols``
@@ -24,4 +26,13 @@ def dilate(image):
 def max_norm(weights, c):
     """The weight matrix (inputs x units) with every column longer than ``c``
     scaled to length ``c`` and the other columns unchanged."""
+    raise NotImplementedError
+
+
+def accuracy_by_shift(model, x, labels, shifts):
+    """An experiment: for each number of pixels in ``shifts``, move every
+    digit of ``x`` (flattened, (n, 784)) that many pixels to the right,
+    blank coming in from the left, and measure the trained ``model`` on
+    them against the one-hot ``labels`` (``accuracy``); return the list of
+    accuracies, one for each shift."""
     raise NotImplementedError

@@ -9,6 +9,8 @@ project's own backward pass.
 
 import numpy as np
 
+from snippets import backprop
+
 
 def logits_gradient(logits, labels):
     """dL/dz of the mean softmax cross-entropy L of ``logits`` z (n, k) against
@@ -29,4 +31,14 @@ def numerical_gradient(f, theta, eps):
     """The gradient of the scalar function ``f`` at the NumPy array ``theta``
     by central differences with step ``eps``: an array shaped like theta.
     ``theta`` must hold the same values afterwards."""
+    raise NotImplementedError
+
+
+def finite_difference_errors(params, x, labels, epsilons):
+    """An experiment: for each ``eps`` of ``epsilons``, estimate the gradient
+    of the loss with respect to the first weight matrix ``params[0][0]``
+    entry by entry by central differences (``backprop.numerical_gradient``,
+    the project's), and return the list of its relative errors
+    (``backprop.relative_error``) against backpropagation's exact gradient
+    (``backprop.backward``), one for each eps."""
     raise NotImplementedError

@@ -8,6 +8,9 @@ Each check compares your function with what the project's own code computes.
 
 import math
 
+from snippets.deeper import set_initial_scale, signal_sizes
+from snippets.mlp import MLP
+
 
 def width_for_budget(depth, budget, n_inputs, n_classes):
     """The width w for which ``depth`` hidden layers of w units each, between
@@ -28,4 +31,13 @@ def rms_after(rms_in, stddev, width, layers):
     ``width`` units, all with ``width`` inputs and weights drawn with standard
     deviation ``stddev`` (biases zero), for an input whose RMS is
     ``rms_in``."""
+    raise NotImplementedError
+
+
+def rms_by_depth(x, labels, depths, stddev):
+    """An experiment: for each depth of ``depths``, a fresh ``MLP`` with that
+    many hidden layers of 64 units, its weights redrawn by
+    ``set_initial_scale(model, stddev)`` (``None``: He's); return the list of
+    the root-mean-square sizes of the last hidden layer's output on the
+    digits ``x`` (``signal_sizes``), one for each depth. No training."""
     raise NotImplementedError

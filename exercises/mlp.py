@@ -10,6 +10,9 @@ import math
 
 import numpy as np
 
+from snippets.config import TrainConfig
+from snippets.train import train
+
 
 def count_parameters(sizes):
     """The number of weights and biases of a fully connected network whose
@@ -28,4 +31,21 @@ def mlp_forward(x, weights, biases):
 def he_std(fan_in):
     """The standard deviation He initialisation draws the weights of a layer
     with ``fan_in`` inputs from."""
+    raise NotImplementedError
+
+
+def relu_layer_backward(x, weights, bias, upstream):
+    """Derive, then compute in NumPy, the backward pass of one hidden layer
+    h = relu(x @ weights + bias): given ``upstream`` = dL/dh (n, m), return
+    (dL/dx, dL/dweights, dL/dbias), shaped like ``x`` (n, d), ``weights``
+    (d, m) and ``bias`` (m,). The check compares them with
+    ``tf.GradientTape``."""
+    raise NotImplementedError
+
+
+def width_sweep(data, widths):
+    """An experiment: for each width of ``widths``, train a network with one
+    hidden layer of that many units on ``data`` with ``train`` for 3 epochs
+    (everything else as ``TrainConfig`` has it, seed 0 included); return the
+    list of test accuracies, one for each width, in order."""
     raise NotImplementedError

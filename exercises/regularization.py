@@ -6,6 +6,10 @@ Each check compares your function with what the project's own code computes.
 """
 
 import numpy as np
+import tensorflow as tf
+
+from snippets.config import TrainConfig
+from snippets.train import train
 
 
 def early_stopping(scores, patience):
@@ -27,4 +31,14 @@ def l2_penalty_and_gradients(matrices, l2):
 def l1_gradient(weights, l1):
     """In NumPy: the gradient of the L1 penalty l1 * sum(|w|) with respect to
     the array ``weights``, taking 0 where a weight is exactly 0."""
+    raise NotImplementedError
+
+
+def l2_sweep(data, strengths):
+    """An experiment: for each L2 strength of ``strengths``, train a network
+    with one hidden layer of 64 units on ``data`` with ``train`` for 5
+    epochs and that ``l2`` (everything else as ``TrainConfig`` has it, seed
+    0 included); return the list of the sums of the squares of the trained
+    network's weight matrices (``model.weight_matrices()``), one for each
+    strength."""
     raise NotImplementedError

@@ -7,6 +7,8 @@ Each check compares your function with what the project's own code computes.
 
 import numpy as np
 
+from snippets.relu import after_one_epoch
+
 
 def relu_gradient(x):
     """The derivative of relu(x) = max(0, x), element by element, for a NumPy
@@ -27,4 +29,13 @@ def xor_network():
     """Weights ``(w1, b1, w2, b2)`` of shapes (2, 2), (2,), (2, 1), (1,) for a
     2-2-1 network relu(x @ w1 + b1) @ w2 + b2 that outputs exactly 0, 1, 1, 0
     at the corners (0, 0), (0, 1), (1, 0), (1, 1)."""
+    raise NotImplementedError
+
+
+def dead_units_sweep(data, learning_rates):
+    """An experiment: for each rate of ``learning_rates``, train the course's
+    784-256-10 network for one epoch of plain gradient descent on ``data``
+    (``snippets.relu.after_one_epoch`` does it); return one pair (share of
+    hidden units dead on every training digit, test accuracy) per rate, in
+    order."""
     raise NotImplementedError

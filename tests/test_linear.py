@@ -152,6 +152,25 @@ def test_exercises_pass_with_the_worked_solutions_and_give_hints_on_the_starter(
     check_exercises("linear")
 
 
+def test_the_gradient_exercise_names_a_sum_where_the_mean_is_wanted():
+    from snippets.exercises import Wrong
+    from snippets.exercises.linear import check_weight_gradients
+
+    def summed(x, weights, bias, labels):
+        z = x @ weights + bias
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        dz = p / p.sum(axis=1, keepdims=True) - labels  # no / len(x)
+        return x.T @ dz, dz.sum(axis=0)
+
+    with pytest.raises(
+        Wrong,
+        match=r"^dL/dweights \(5, 3\), against GradientTape on a batch of 6: "
+        r"got 6 times the expected value: the batch size, a sum where a mean "
+        r"is wanted\?$",
+    ):
+        check_weight_gradients(summed)
+
+
 def test_the_check_command_reports_a_broken_answer_in_one_line(tmp_path):
     from helpers import run_command
 
@@ -176,7 +195,9 @@ def test_the_check_command_reports_a_broken_answer_in_one_line(tmp_path):
         "ERROR   cross_entropy: raised ZeroDivisionError: division by zero (line 7 of answers.py). The loss "
         "is the mean over the batch of minus the log of the right class's softmax; keep exp() finite.",
         f"MISSING largest_change: {answers} has no function of that name",
-        "0 of 3 exercises of linear pass",
+        f"MISSING weight_gradients: {answers} has no function of that name",
+        f"MISSING learning_rate_sweep: {answers} has no function of that name",
+        "0 of 5 exercises of linear pass",
         "(python -m snippets check linear --hint shows a hint for each)",
     ]
     answers.write_text("def logits(x, weights, bias)\n")
@@ -189,7 +210,9 @@ def test_the_check_command_reports_a_broken_answer_in_one_line(tmp_path):
         "NOT RUN logits: answers.py did not load",
         "NOT RUN cross_entropy: answers.py did not load",
         "NOT RUN largest_change: answers.py did not load",
-        "0 of 3 exercises of linear pass",
+        "NOT RUN weight_gradients: answers.py did not load",
+        "NOT RUN learning_rate_sweep: answers.py did not load",
+        "0 of 5 exercises of linear pass",
     ]
 
 

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from snippets.linear import accuracy
+
 
 # --8<-- [start:shift_image]
 def shift_image(image, rows, cols):
@@ -39,3 +41,18 @@ def max_norm(weights, c):
 
 
 # --8<-- [end:max_norm]
+
+
+# --8<-- [start:accuracy_by_shift]
+def accuracy_by_shift(model, x, labels, shifts):
+    accuracies = []
+    for shift in shifts:
+        # exercise 1's shift_image, one digit at a time
+        shifted = np.stack(
+            [shift_image(row.reshape(28, 28), 0, shift).ravel() for row in x]
+        )
+        accuracies.append(accuracy(model(shifted), labels))
+    return accuracies
+
+
+# --8<-- [end:accuracy_by_shift]

@@ -3,6 +3,9 @@ the page)."""
 
 import math
 
+from snippets.deeper import set_initial_scale, signal_sizes
+from snippets.mlp import MLP
+
 
 # --8<-- [start:width_for_budget]
 def width_for_budget(depth, budget, n_inputs, n_classes):
@@ -44,3 +47,17 @@ def rms_after(rms_in, stddev, width, layers):
 
 
 # --8<-- [end:rms_after]
+
+
+# --8<-- [start:rms_by_depth]
+def rms_by_depth(x, labels, depths, stddev):
+    sizes = []
+    for depth in depths:
+        # untrained: the initial scale alone decides the size of the signal
+        model = set_initial_scale(MLP((64,) * depth), stddev)
+        hidden_sizes, _ = signal_sizes(model, x, labels)
+        sizes.append(hidden_sizes[-1])  # the last hidden layer's
+    return sizes
+
+
+# --8<-- [end:rms_by_depth]

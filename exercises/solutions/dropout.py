@@ -2,6 +2,10 @@
 
 import numpy as np
 
+from snippets.config import TrainConfig
+from snippets.linear import accuracy
+from snippets.train import train
+
 
 # --8<-- [start:dropout_from_uniform]
 def dropout_from_uniform(h, uniform, keep_prob):
@@ -28,3 +32,18 @@ def dropout_variance(h, keep_prob):
 
 
 # --8<-- [end:dropout_variance]
+
+
+# --8<-- [start:keep_prob_sweep]
+def keep_prob_sweep(data, keep_probs):
+    results = []
+    for keep_prob in keep_probs:
+        config = TrainConfig(epochs=10, keep_prob=keep_prob)
+        result = train(config, data=data, log=lambda message: None)
+        # a model called without training=True drops nothing
+        on_training = accuracy(result.model(data.train_x), data.train_y)
+        results.append((on_training, result.test_accuracy))
+    return results
+
+
+# --8<-- [end:keep_prob_sweep]

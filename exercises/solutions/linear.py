@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from snippets.linear import LinearClassifier, accuracy, fit
+
 
 # --8<-- [start:logits]
 def logits(x, weights, bias):
@@ -33,3 +35,38 @@ def largest_change(weights, size):
 
 
 # --8<-- [end:largest_change]
+
+
+# --8<-- [start:weight_gradients]
+def weight_gradients(x, weights, bias, labels):
+    z = x @ weights + bias
+    # softmax of each row, with its largest logit taken out first
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    # the loss is a mean over the batch, so each row's share is 1 / n
+    dz = (p - labels) / len(x)
+    # z = x W + b: weight (i, j) meets input i of every row; the bias
+    # meets every row once
+    return x.T @ dz, dz.sum(axis=0)
+
+
+# --8<-- [end:weight_gradients]
+
+
+# --8<-- [start:learning_rate_sweep]
+def learning_rate_sweep(data, learning_rates):
+    accuracies = []
+    for rate in learning_rates:
+        # the same seed for every rate: only the rate differs
+        model = fit(
+            LinearClassifier(784, 10, seed=0),
+            data.train_x,
+            data.train_y,
+            epochs=20,
+            learning_rate=rate,
+        )
+        accuracies.append(accuracy(model(data.test_x), data.test_y))
+    return accuracies
+
+
+# --8<-- [end:learning_rate_sweep]

@@ -5,6 +5,9 @@ import math
 
 import numpy as np
 
+from snippets.config import TrainConfig
+from snippets.train import train
+
 
 # --8<-- [start:count_parameters]
 def count_parameters(sizes):
@@ -35,3 +38,28 @@ def he_std(fan_in):
 
 
 # --8<-- [end:he_std]
+
+
+# --8<-- [start:relu_layer_backward]
+def relu_layer_backward(x, weights, bias, upstream):
+    z = x @ weights + bias
+    # the ReLU passes the gradient where z > 0 and stops it elsewhere
+    dz = upstream * (z > 0)
+    # z = x W + b: the same three rules as any linear layer
+    return dz @ weights.T, x.T @ dz, dz.sum(axis=0)
+
+
+# --8<-- [end:relu_layer_backward]
+
+
+# --8<-- [start:width_sweep]
+def width_sweep(data, widths):
+    accuracies = []
+    for width in widths:
+        config = TrainConfig(hidden=(width,), epochs=3)
+        result = train(config, data=data, log=lambda message: None)
+        accuracies.append(result.test_accuracy)
+    return accuracies
+
+
+# --8<-- [end:width_sweep]

@@ -1,6 +1,10 @@
 """Worked solutions of the exercises of "Regularization" (shown on the page)."""
 
 import numpy as np
+import tensorflow as tf
+
+from snippets.config import TrainConfig
+from snippets.train import train
 
 
 # --8<-- [start:early_stopping]
@@ -39,3 +43,23 @@ def l1_gradient(weights, l1):
 
 
 # --8<-- [end:l1_gradient]
+
+
+# --8<-- [start:l2_sweep]
+def l2_sweep(data, strengths):
+    sums = []
+    for l2 in strengths:
+        config = TrainConfig(hidden=(64,), epochs=5, l2=l2)
+        model = train(config, data=data, log=lambda message: None).model
+        # the penalty's own measure of size: squares of the weights, biases
+        # left out as the penalty leaves them
+        sums.append(
+            sum(
+                float(tf.reduce_sum(tf.square(weights)))
+                for weights in model.weight_matrices()
+            )
+        )
+    return sums
+
+
+# --8<-- [end:l2_sweep]

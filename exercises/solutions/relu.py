@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from snippets.relu import after_one_epoch
+
 
 # --8<-- [start:relu_gradient]
 def relu_gradient(x):
@@ -39,3 +41,16 @@ def xor_network():
 
 
 # --8<-- [end:xor_network]
+
+
+# --8<-- [start:dead_units_sweep]
+def dead_units_sweep(data, learning_rates):
+    results = []
+    for rate in learning_rates:
+        # each run starts from the same initial weights (seed 0)
+        dead, accuracy, _ = after_one_epoch(rate, data)
+        results.append((dead, accuracy))
+    return results
+
+
+# --8<-- [end:dead_units_sweep]

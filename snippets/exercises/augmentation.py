@@ -4,7 +4,10 @@ import numpy as np
 import tensorflow as tf
 
 from snippets.augment import SIDE, grow, resample
+from snippets.config import TrainConfig
 from snippets.exercises import Exercise, Wrong, numbers
+from snippets.exercises.linear import rerun, small_mnist
+from snippets.linear import accuracy
 from snippets.mnist_files import load_mnist
 
 
@@ -64,6 +67,55 @@ def check_max_norm(max_norm):
             )
 
 
+SHIFTS = (0, 1, 2, 3)
+
+
+def shifted_right(x, pixels):
+    """The flattened digits ``x`` moved ``pixels`` to the right, by the
+    project's resampling: each output pixel reads the one ``pixels`` to its
+    left, and blank comes in at the left edge."""
+    n = len(x)
+    rows, cols = tf.meshgrid(
+        tf.range(SIDE, dtype=tf.float32),
+        tf.range(SIDE, dtype=tf.float32),
+        indexing="ij",
+    )
+    images = resample(
+        tf.reshape(x, [n, SIDE, SIDE]),
+        tf.broadcast_to(rows, [n, SIDE, SIDE]),
+        tf.broadcast_to(cols - pixels, [n, SIDE, SIDE]),
+    )
+    return tf.reshape(images, [n, SIDE * SIDE])
+
+
+def check_accuracy_by_shift(accuracy_by_shift):
+    from snippets.train import train
+
+    data = small_mnist(1000)
+    config = TrainConfig(epochs=3)
+    model = train(config, data=data, log=lambda message: None).model
+    x, labels = data.test_x, data.test_y
+    got = numbers(
+        accuracy_by_shift(model, x.copy(), labels.copy(), SHIFTS),
+        np.zeros(len(SHIFTS)),
+        "the test accuracies for shifts of 0, 1, 2 and 3 pixels",
+    )
+    for shift in (0, SHIFTS[-1]):
+        expected = accuracy(model(shifted_right(x, shift)), labels)
+        rerun(
+            f"the accuracy on digits shifted {shift} pixels right",
+            got[shift],
+            expected,
+            len(labels),
+        )
+    if not got[-1] < got[0] - 0.2:
+        raise Wrong(
+            "3 pixels to the right should cost the network much of its "
+            f"accuracy ({got[0]:.3f} unshifted): expected below "
+            f"{got[0] - 0.2:.3f}, got {got[-1]:.3f}."
+        )
+
+
 EXERCISES = [
     Exercise(
         "shift_image",
@@ -87,5 +139,14 @@ EXERCISES = [
         "Only the columns longer than c change, and each keeps its direction.",
         "divide each column by max(1, its length / c); np.linalg.norm(w, axis=0) "
         "gives the lengths.",
+    ),
+    Exercise(
+        "accuracy_by_shift",
+        check_accuracy_by_shift,
+        "Move every digit the same number of pixels to the right, blank "
+        "coming in from the left, then measure the model on them.",
+        "for each shift: each row of x reshaped to 28x28, moved with "
+        "shift_image(image, 0, shift), flattened back; then "
+        "accuracy(model(shifted), labels).",
     ),
 ]

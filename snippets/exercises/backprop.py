@@ -6,6 +6,7 @@ import tensorflow as tf
 from snippets import backprop
 from snippets.exercises import Exercise, Wrong, explain, numbers
 from snippets.linear import softmax_cross_entropy
+from snippets.mlp import MLP
 
 
 def same(got, expected, what, tolerance=1e-6, batch=None):
@@ -133,6 +134,63 @@ def check_numerical_gradient(numerical_gradient):
     )
 
 
+EPSILONS = (1e-1, 1e-5, 1e-11)
+
+
+def finite_difference_case(seed=0):
+    """A 5-8-3 network in float64, a batch of 4, and the exact gradient of
+    its first weight matrix by the project's backward pass."""
+    params = backprop.parameters_of(
+        MLP((8,), n_inputs=5, n_classes=3, seed=seed)
+    )
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((4, 5))
+    labels = np.eye(3)[rng.integers(0, 3, 4)]
+    return params, x, labels
+
+
+def finite_difference_error(params, x, labels, eps):
+    logits, cache = backprop.forward(params, x)
+    exact = backprop.backward(params, cache, logits, labels)[0][0]
+    estimate = np.zeros_like(exact)
+    for index in np.ndindex(exact.shape):
+        estimate[index] = backprop.numerical_gradient(
+            params, x, labels, 0, 0, index, eps
+        )
+    return backprop.relative_error(estimate, exact)
+
+
+def check_finite_difference_errors(finite_difference_errors):
+    params, x, labels = finite_difference_case()
+    got = numbers(
+        finite_difference_errors(params, x, labels, EPSILONS),
+        np.zeros(len(EPSILONS)),
+        "the relative errors for eps = 1e-1, 1e-5 and 1e-11",
+    )
+    if np.any(got <= 0):
+        raise Wrong(
+            "expected relative errors above 0 (no difference quotient is "
+            f"exact), got {got.tolist()}."
+        )
+    params, x, labels = finite_difference_case()
+    for eps, value in zip(EPSILONS, got):
+        expected = finite_difference_error(params, x, labels, eps)
+        # errors this small are compared by their order of magnitude
+        if abs(np.log10(value) - np.log10(expected)) > 0.3:
+            raise Wrong(
+                f"the relative error at eps = {eps:g}: expected "
+                f"{expected:.2g}, got {value:.2g}."
+            )
+    large, middle, small = got
+    for eps, other in ((EPSILONS[0], large), (EPSILONS[2], small)):
+        if not middle < 1e-4 * other:
+            raise Wrong(
+                f"eps = 1e-05 should be far more accurate than eps = {eps:g} "
+                f"({other:.2g}): expected below {1e-4 * other:.2g}, got "
+                f"{middle:.2g}."
+            )
+
+
 EXERCISES = [
     Exercise(
         "logits_gradient",
@@ -157,5 +215,14 @@ EXERCISES = [
         "Nudge one entry at a time, and measure on both sides of it.",
         "for every entry i: (f(theta + eps e_i) - f(theta - eps e_i)) / (2 eps), changing "
         "a copy of theta or putting the entry back afterwards.",
+    ),
+    Exercise(
+        "finite_difference_errors",
+        check_finite_difference_errors,
+        "For each eps, estimate every entry of the first weight matrix by a "
+        "central difference and compare the whole matrix with backprop's.",
+        "snippets.backprop has forward, backward (the exact gradient is "
+        "backward(...)[0][0]), numerical_gradient(params, x, labels, 0, 0, "
+        "index, eps) and relative_error.",
     ),
 ]

@@ -9,7 +9,8 @@ from snippets.deeper import (
     signal_sizes,
     width_for_budget,
 )
-from snippets.exercises import Exercise, Wrong
+from snippets.exercises import Exercise, Wrong, numbers
+from snippets.exercises.linear import small_mnist
 from snippets.mlp import MLP, parameter_count
 
 
@@ -110,6 +111,52 @@ def check_rms_after(function):
         )
 
 
+DEPTHS = (2, 20)
+
+
+def last_rms(x, labels, depth, stddev):
+    model = set_initial_scale(MLP((64,) * depth), stddev)
+    return signal_sizes(model, x, labels)[0][-1]
+
+
+def check_rms_by_depth(rms_by_depth):
+    data = small_mnist(100)
+    x, labels = data.test_x[:100], data.test_y[:100]
+    got = {}
+    for stddev, name in ((None, "He's"), (0.05, "0.05")):
+        got[stddev] = numbers(
+            rms_by_depth(x.copy(), labels.copy(), DEPTHS, stddev),
+            np.zeros(len(DEPTHS)),
+            f"the RMS at depths 2 and 20 with {name} standard deviation",
+        )
+        if np.any(got[stddev] <= 0):
+            raise Wrong(
+                f"with {name} standard deviation, expected sizes above 0, "
+                f"got {got[stddev].tolist()}."
+            )
+        expected = last_rms(x, labels, DEPTHS[-1], stddev)
+        # sizes this small are compared by their order of magnitude
+        if abs(np.log10(got[stddev][-1] / expected)) > 0.01:
+            raise Wrong(
+                f"the RMS at depth 20 with {name} standard deviation: "
+                f"expected {expected:.4g}, got {got[stddev][-1]:.4g}."
+            )
+    he_ratio = got[None][1] / got[None][0]
+    if not he_ratio > 0.05:
+        raise Wrong(
+            "with He's standard deviation the signal should keep its size "
+            "from depth 2 to 20: expected a ratio above 0.05, got "
+            f"{he_ratio:.3g}."
+        )
+    small_ratio = got[0.05][1] / got[0.05][0]
+    if not small_ratio < 1e-6:
+        raise Wrong(
+            "with a standard deviation of 0.05 the signal should all but "
+            "vanish from depth 2 to 20: expected a ratio below 1e-06, got "
+            f"{small_ratio:.3g}."
+        )
+
+
 EXERCISES = [
     Exercise(
         "width_for_budget",
@@ -137,5 +184,13 @@ EXERCISES = [
         "z = h W has E[z^2] = width * stddev^2 * E[h^2], and a ReLU keeps "
         "half of E[z^2]: each layer multiplies the RMS by "
         "stddev * sqrt(width / 2).",
+    ),
+    Exercise(
+        "rms_by_depth",
+        check_rms_by_depth,
+        "One fresh network per depth, its weights redrawn at the given scale, "
+        "and the size of its last hidden layer's output on the digits.",
+        "model = set_initial_scale(MLP((64,) * depth), stddev); then "
+        "signal_sizes(model, x, labels)[0][-1] for each depth.",
     ),
 ]

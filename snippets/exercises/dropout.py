@@ -3,7 +3,10 @@
 import numpy as np
 import tensorflow as tf
 
-from snippets.exercises import Exercise, Wrong
+from snippets.config import TrainConfig
+from snippets.exercises import Exercise, Wrong, numbers
+from snippets.exercises.linear import rerun, small_mnist
+from snippets.linear import accuracy
 from snippets.regularization import dropout
 
 
@@ -104,6 +107,42 @@ def check_dropout_variance(dropout_variance):
             )
 
 
+KEEP_PROBS = (1.0, 0.5, 0.2)
+
+
+def check_keep_prob_sweep(keep_prob_sweep):
+    from snippets.train import train
+
+    data = small_mnist(500)
+    got = numbers(
+        keep_prob_sweep(small_mnist(500), KEEP_PROBS),
+        np.zeros((len(KEEP_PROBS), 2)),
+        "(training accuracy, test accuracy) for keep_prob = 1, 0.5 and 0.2",
+    )
+    config = TrainConfig(epochs=10, keep_prob=KEEP_PROBS[-1])
+    result = train(config, data=data, log=lambda message: None)
+    on_training = accuracy(result.model(data.train_x), data.train_y)
+    rerun(
+        f"the training accuracy at keep_prob = {KEEP_PROBS[-1]}",
+        got[-1, 0],
+        on_training,
+        len(data.train_y),
+    )
+    rerun(
+        f"the test accuracy at keep_prob = {KEEP_PROBS[-1]}",
+        got[-1, 1],
+        result.test_accuracy,
+        len(data.test_y),
+    )
+    kept, dropped = got[0, 0], got[-1, 0]
+    if not dropped < kept - 0.03:
+        raise Wrong(
+            "dropping 80 % of the units should hold the training accuracy "
+            f"well below that without dropout ({kept:.3f}): expected below "
+            f"{kept - 0.03:.3f}, got {dropped:.3f}."
+        )
+
+
 EXERCISES = [
     Exercise(
         "dropout_from_uniform",
@@ -127,5 +166,15 @@ EXERCISES = [
         " mean.",
         "the output is h / p with probability p and 0 otherwise; Var = E[x^2] - E[x]^2, "
         "and E[x] = h.",
+    ),
+    Exercise(
+        "keep_prob_sweep",
+        check_keep_prob_sweep,
+        "One fresh network per keep_prob, trained the same way from the same "
+        "seed; measure it without dropout, on the training digits and on the "
+        "test digits.",
+        "result = train(TrainConfig(epochs=10, keep_prob=p), data=data, "
+        "log=lambda message: None); then accuracy(result.model(data.train_x)"
+        ", data.train_y) and result.test_accuracy.",
     ),
 ]

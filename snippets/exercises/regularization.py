@@ -3,7 +3,9 @@
 import numpy as np
 import tensorflow as tf
 
+from snippets.config import TrainConfig
 from snippets.exercises import Exercise, Wrong, differs, explain, numbers
+from snippets.exercises.linear import small_mnist
 from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
 
 
@@ -123,6 +125,41 @@ def check_l1_gradient(l1_gradient):
         explain(got, expected, what)
 
 
+STRENGTHS = (0.0, 0.01, 0.1)
+
+
+def check_l2_sweep(l2_sweep):
+    from snippets.train import train
+
+    data = small_mnist(500)
+    got = numbers(
+        l2_sweep(small_mnist(500), STRENGTHS),
+        np.zeros(len(STRENGTHS)),
+        "the sums of squared weights for l2 = 0, 0.01 and 0.1",
+    )
+    config = TrainConfig(hidden=(64,), epochs=5, l2=STRENGTHS[-1])
+    model = train(config, data=data, log=lambda message: None).model
+    expected = sum(
+        float(tf.reduce_sum(tf.square(weights)))
+        for weights in model.weight_matrices()
+    )
+    differs(
+        got[-1],
+        expected,
+        f"the sum of squared weights at l2 = {STRENGTHS[-1]}",
+        1e-3,
+    )
+    for (weak, before), (strong, after) in zip(
+        zip(STRENGTHS, got), zip(STRENGTHS[1:], got[1:])
+    ):
+        if not after < 0.9 * before:
+            raise Wrong(
+                f"l2 = {strong:g} should leave the weights clearly smaller "
+                f"than l2 = {weak:g} ({before:.4g}): expected below "
+                f"{0.9 * before:.4g}, got {after:.4g}."
+            )
+
+
 EXERCISES = [
     Exercise(
         "early_stopping",
@@ -146,5 +183,15 @@ EXERCISES = [
         "The derivative of |w| depends only on the sign of w.",
         "the derivative of |w| is +1 for w > 0 and -1 for w < 0; take 0 at w = 0, "
         "which is what np.sign gives.",
+    ),
+    Exercise(
+        "l2_sweep",
+        check_l2_sweep,
+        "One fresh network per strength, trained the same way from the same "
+        "seed; then add up the squares of its weight matrices (not the "
+        "biases).",
+        "train(TrainConfig(hidden=(64,), epochs=5, l2=l2), data=data, "
+        "log=lambda message: None).model, then the sum of "
+        "tf.reduce_sum(tf.square(w)) over model.weight_matrices().",
     ),
 ]

@@ -3,8 +3,9 @@
 import numpy as np
 import tensorflow as tf
 
-from snippets.exercises import Exercise, Wrong
-from snippets.relu import hidden_layer, relu
+from snippets.exercises import Exercise, Wrong, numbers
+from snippets.exercises.linear import rerun, small_mnist
+from snippets.relu import after_one_epoch, hidden_layer, relu
 
 
 def as_array(value, what):
@@ -132,6 +133,40 @@ def check_xor_network(xor_network):
         )
 
 
+RELU_RATES = (0.1, 3.0)
+
+
+def check_dead_units_sweep(dead_units_sweep):
+    data = small_mnist(1000)
+    n = len(data.test_y)
+    got = numbers(
+        dead_units_sweep(small_mnist(1000), RELU_RATES),
+        np.zeros((len(RELU_RATES), 2)),
+        "(dead share, test accuracy) for the rates 0.1 and 3",
+    )
+    dead, accuracy, _ = after_one_epoch(RELU_RATES[-1], data)
+    rerun(
+        "the share of dead units at the rate 3",
+        got[-1, 0],
+        dead,
+        256,  # the hidden units the share counts
+    )
+    rerun("the test accuracy at the rate 3", got[-1, 1], accuracy, n)
+    (dead_small, accuracy_small), (dead_large, accuracy_large) = got
+    if not dead_large > dead_small + 0.5:
+        raise Wrong(
+            "one epoch at the rate 3 should leave most units dead, far more "
+            f"than at 0.1 ({dead_small:.3f}): expected above "
+            f"{dead_small + 0.5:.3f}, got {dead_large:.3f}."
+        )
+    if not accuracy_large < accuracy_small - 0.2:
+        raise Wrong(
+            "the network at the rate 3 should test far worse than at 0.1 "
+            f"({accuracy_small:.3f}): expected below "
+            f"{accuracy_small - 0.2:.3f}, got {accuracy_large:.3f}."
+        )
+
+
 EXERCISES = [
     Exercise(
         "relu_gradient",
@@ -156,5 +191,13 @@ EXERCISES = [
         "let both hidden units add the two inputs, one of them shifted down by 1 so it "
         "only switches on at (1, 1); then subtract enough of it from the "
         "other.",
+    ),
+    Exercise(
+        "dead_units_sweep",
+        check_dead_units_sweep,
+        "One run per rate, each from the same seed; a unit is dead when it "
+        "outputs 0 for every training digit.",
+        "after_one_epoch(rate, data) returns the dead share, the test "
+        "accuracy and the number of test digits: keep the first two.",
     ),
 ]
