@@ -98,7 +98,9 @@ def test_a_file_that_exits_as_it_loads_runs_no_check_and_fails(tmp_path):
         "NOT RUN logits: answers.py did not load",
         "NOT RUN cross_entropy: answers.py did not load",
         "NOT RUN largest_change: answers.py did not load",
-        "0 of 3 exercises of linear pass",
+        "NOT RUN weight_gradients: answers.py did not load",
+        "NOT RUN learning_rate_sweep: answers.py did not load",
+        "0 of 5 exercises of linear pass",
     ]
 
 
