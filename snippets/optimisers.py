@@ -1,0 +1,165 @@
+"""How training moves the weights: gradient descent, momentum and Adam on small
+loss surfaces of two weights, written out in TensorFlow and checked against
+Keras' optimizers. docs/assets/optimisers/paths.js computes the same paths in
+the browser (the widget); tests/test_optimisers.py proves the two agree."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+EXTENT = 3.0  # the widget's plot: [-EXTENT, EXTENT] on both axes
+
+# --8<-- [start:surfaces]
+SURFACES = {
+    # name: (a, b, c) of the loss f(x, y) = (a x^2 + 2 b x y + c y^2) / 2
+    "bowl": (1.0, 0.0, 1.0),
+    "valley": (1.0, 0.0, 20.0),  # 20 times as steep across as along
+    "tilted": (10.5, -9.5, 10.5),  # the same valley turned by 45 degrees
+}
+
+
+def loss(surface, w):
+    a, b, c = SURFACES[surface]
+    x, y = w[0], w[1]
+    return (a * x * x + 2 * b * x * y + c * y * y) / 2
+
+
+# --8<-- [end:surfaces]
+
+
+def steepest(surface):
+    """The largest curvature L of a surface: the largest eigenvalue of its
+    Hessian [[a, b], [b, c]]. Gradient descent diverges for rates past 2 / L."""
+    a, b, c = SURFACES[surface]
+    return float(np.linalg.eigvalsh([[a, b], [b, c]]).max())
+
+
+# --8<-- [start:sgd]
+def sgd_step(w, gradient, velocity, learning_rate, momentum=0.0):
+    # Keras' SGD: the velocity remembers past steps; momentum=0 forgets
+    # them at once, and this is plain gradient descent
+    velocity.assign(momentum * velocity - learning_rate * gradient)
+    w.assign_add(velocity)
+
+
+# --8<-- [end:sgd]
+
+
+# --8<-- [start:adam]
+def adam_step(w, gradient, m, v, t, learning_rate, beta_1, beta_2):
+    epsilon = 1e-7  # Keras' default
+    m.assign_add((gradient - m) * (1 - beta_1))  # mean of the gradients
+    v.assign_add((gradient**2 - v) * (1 - beta_2))  # mean of their squares
+    # step t's bias corrections, folded into the learning rate as Keras
+    # does (and, as Keras does, with the betas' powers taken in float32)
+    power_1, power_2 = (float(np.float32(b)) ** t for b in (beta_1, beta_2))
+    alpha = learning_rate * math.sqrt(1 - power_2) / (1 - power_1)
+    w.assign_sub(m * alpha / (tf.sqrt(v) + epsilon))
+
+
+# --8<-- [end:adam]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One path of the widget; the fields are its link's keys."""
+
+    surface: str = "valley"
+    opt: str = "sgd"  # sgd, momentum or adam
+    lr: float = 0.09
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    x: float = -2.5
+    y: float = 1.0
+    steps: int = 100
+
+
+def query(setting):
+    """The widget's link for a setting (paths.js's toQuery writes the same)."""
+    return "&".join(f"{k}={v}" for k, v in setting.__dict__.items())
+
+
+def left_the_plot(w):
+    return not np.all(np.abs(w) <= EXTENT)  # NaN and inf leave it too
+
+
+def from_scratch(setting):
+    """The path of the hand-written optimiser: the start, then each step's
+    weights, up to the first point off the plot."""
+    s = setting
+    # Keras holds the learning rate in a float32 variable and makes the
+    # momentum a float32 constant before it casts both to float64: so do we
+    # (and paths.js), or the paths would part in the eighth digit
+    learning_rate, momentum = (
+        float(np.float32(v)) for v in (s.lr, s.momentum)
+    )
+    w = tf.Variable([s.x, s.y], dtype=tf.float64)
+    first, second = (tf.Variable(tf.zeros(2, tf.float64)) for _ in range(2))
+    path = [w.numpy()]
+    for t in range(1, s.steps + 1):
+        with tf.GradientTape() as tape:
+            value = loss(s.surface, w)
+        gradient = tape.gradient(value, w)
+        if s.opt == "adam":
+            adam_step(
+                w, gradient, first, second, t, learning_rate, s.beta1, s.beta2
+            )
+        else:
+            momentum = momentum if s.opt == "momentum" else 0.0
+            sgd_step(w, gradient, first, learning_rate, momentum)
+        path.append(w.numpy())
+        if left_the_plot(path[-1]):
+            break
+    return np.array(path)
+
+
+# --8<-- [start:keras]
+def keras_optimizer(setting):
+    import keras
+
+    s = setting
+    if s.opt == "adam":
+        return keras.optimizers.Adam(s.lr, beta_1=s.beta1, beta_2=s.beta2)
+    momentum = s.momentum if s.opt == "momentum" else 0.0
+    return keras.optimizers.SGD(s.lr, momentum=momentum)
+
+
+# --8<-- [end:keras]
+
+
+def with_keras(setting):
+    """The same path, stepped by keras.optimizers.SGD or Adam."""
+    s = setting
+    optimizer = keras_optimizer(s)
+    w = tf.Variable([s.x, s.y], dtype=tf.float64)
+    path = [w.numpy()]
+    for _ in range(s.steps):
+        with tf.GradientTape() as tape:
+            value = loss(s.surface, w)
+        optimizer.apply_gradients([(tape.gradient(value, w), w)])
+        path.append(w.numpy())
+        if left_the_plot(path[-1]):
+            break
+    return np.array(path)
+
+
+def losses_along(surface, path):
+    return np.array([float(loss(surface, w)) for w in path])
+
+
+def main():
+    for opt in ("sgd", "momentum", "adam"):
+        setting = Setting(opt=opt, lr=0.09 if opt != "adam" else 0.3)
+        ours, theirs = from_scratch(setting), with_keras(setting)
+        gap = np.abs(ours - theirs).max()
+        final = losses_along(setting.surface, ours)[-1]
+        print(
+            f"{opt:8} loss after 100 steps {final:.2e}, gap to Keras {gap:.0e}"
+        )
+
+
+if __name__ == "__main__":
+    main()
