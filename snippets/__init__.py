@@ -36,6 +36,7 @@ LAYERS = (
     "summaries",
     "train",
     "relu",
+    "optimisers",
     "distributed",
     "fast",
     "finetune",
