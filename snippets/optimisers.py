@@ -79,7 +79,11 @@ class Setting:
 
 def query(setting):
     """The widget's link for a setting (paths.js's toQuery writes the same)."""
-    return "&".join(f"{k}={v}" for k, v in setting.__dict__.items())
+
+    def number(v):  # as JavaScript writes it: 1, not 1.0
+        return str(v).removesuffix(".0")
+
+    return "&".join(f"{k}={number(v)}" for k, v in setting.__dict__.items())
 
 
 def left_the_plot(w):
