@@ -160,7 +160,8 @@ def smoothed_floor(smoothing, n_classes=10):
     reached only when the softmax equals the target."""
     target = np.full(n_classes, smoothing / n_classes)
     target[0] += 1 - smoothing
-    return float(-np.sum(target * np.log(target)))
+    target = target[target > 0]  # 0 log 0 is 0
+    return float(np.sum(target * np.log(1 / target)))
 
 
 # --8<-- [end:smoothed_floor]
@@ -177,7 +178,7 @@ def train_small_mlp(
 
     from snippets.fast import learning_rate_at
 
-    tf.random.set_seed(seed)
+    keras.utils.set_random_seed(seed)
     n = len(data.train_x)
     total = epochs * (n // batch_size)
     model = keras.Sequential(

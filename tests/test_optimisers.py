@@ -330,3 +330,47 @@ def test_presets_on_the_page_are_sound_links():
     # "just past 2/L": leaves the plot; "ten times too small": does not
     by_rate = {dict(parse_qsl(q))["lr"]: r for q, r in zip(links, runs)}
     assert by_rate["0.101"]["n"] < 101 and by_rate["0.009"]["n"] == 101
+
+
+def test_schedules_figure_follows_the_schedule_and_smoothing_floors_the_loss(
+    drawn,
+):
+    from snippets.fast import learning_rate_at
+
+    data = drawn("optimisers-schedules")
+    runs = {run["label"]: run for run in data["runs"]}
+    assert len(runs) == 3
+    for run in runs.values():
+        total = len(run["rates"])
+        expected = [
+            float(
+                learning_rate_at(k, total, data["peak"], 0.15, run["schedule"])
+            )
+            for k in range(total)
+        ]
+        np.testing.assert_allclose(run["rates"], expected)
+        assert np.all(np.isfinite(run["losses"]))
+        # every run learns: the last batches' loss is well under the first's
+        assert run["losses"][-10:].mean() < run["losses"][:3].mean() / 2
+    smoothed = [run for run in runs.values() if run["smoothing"] == 0.1]
+    assert len(smoothed) == 1
+    # cross-entropy is never below its target's entropy, batch by batch
+    assert np.all(smoothed[0]["losses"] >= data["floor"] - 1e-6)
+    # and the runs without smoothing go below that floor
+    plain = [run for run in runs.values() if run["smoothing"] == 0]
+    assert all(run["losses"].min() < data["floor"] for run in plain)
+
+
+def test_the_smoothed_floor_is_keras_loss_at_the_target():
+    import keras
+
+    from snippets.optimisers import smoothed_floor
+
+    target = np.full((1, 10), 0.01)
+    target[0, 0] = 0.91
+    loss = keras.losses.CategoricalCrossentropy(
+        from_logits=True, label_smoothing=0.1
+    )
+    at_target = float(loss(np.eye(10)[:1], np.log(target)))
+    assert at_target == pytest.approx(smoothed_floor(0.1), rel=1e-6)
+    assert smoothed_floor(0.0) == 0.0
