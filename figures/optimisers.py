@@ -1,5 +1,7 @@
-"""Figures of "How training moves the weights": gradient descent on the narrow
-valley at three learning rates, and SGD, momentum and Adam on the tilted one."""
+"""Figures of "How training moves the weights": a 2-D slice of a real loss,
+gradient descent on the narrow valley at three learning rates, SGD, momentum
+and Adam on the tilted one, and three real runs with a schedule and label
+smoothing."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,6 +12,7 @@ from snippets.optimisers import (
     Setting,
     from_scratch,
     loss,
+    loss_slice,
     losses_along,
     smoothed_floor,
     train_small_mlp,
@@ -108,7 +111,7 @@ def schedules():
     data = load_dataset(validation_size=1000, limit=3000)
     runs = []
     for label, schedule, smoothing in SCHEDULE_RUNS:
-        rates, losses = train_small_mlp(data, PEAK, schedule, smoothing)
+        rates, losses, _ = train_small_mlp(data, PEAK, schedule, smoothing)
         runs.append(
             {
                 "label": label,
@@ -144,8 +147,34 @@ def draw_schedules(data):
     return figure
 
 
+def real_slice():
+    """The training loss of the trained 784-64-10 MLP (warm-up and decay, no
+    smoothing) on a plane through its weights, along two random directions."""
+    from snippets.data import load_dataset
+
+    data = load_dataset(validation_size=1000, limit=3000)
+    _, _, model = train_small_mlp(data, PEAK, "warmup-decay", 0.0)
+    steps, surface = loss_slice(model, data.train_x, data.train_y)
+    return {"steps": steps, "loss": surface}
+
+
+def draw_real_slice(data):
+    figure, ax = plt.subplots(figsize=(4.4, 3.8))
+    a, b = np.meshgrid(data["steps"], data["steps"])
+    levels = np.geomspace(data["loss"].min(), data["loss"].max(), 12)
+    shown = ax.contour(a, b, data["loss"], levels=levels, cmap="viridis")
+    ax.clabel(shown, fontsize=7, fmt="%.2g")
+    ax.plot([0], [0], "+", color=ink(), markersize=10)
+    ax.set_xlabel("along direction 1")
+    ax.set_ylabel("along direction 2")
+    ax.set_aspect("equal")
+    figure.tight_layout()
+    return figure
+
+
 FIGURES = [
     ("optimisers-rates", rates, draw_rates),
     ("optimisers-paths", paths, draw_paths),
     ("optimisers-schedules", schedules, draw_schedules),
+    ("optimisers-slice", real_slice, draw_real_slice),
 ]

@@ -219,7 +219,38 @@ def train_small_mlp(
                 )
             )
             rates.append(float(learning_rate))
-    return np.array(rates), np.array(losses)
+    return np.array(rates), np.array(losses), model
+
+
+def loss_slice(model, x, y, span=1.0, points=21, seed=0):
+    """The loss of ``model`` on (x, y) over a plane through its weights: at
+    w + a d1 + b d2 for a, b in [-span, span], with d1 and d2 random
+    directions scaled to the norm of each weight tensor (so that a step of 1
+    changes every layer by about its own size, as Li et al. 2018 do)."""
+    import keras
+
+    rng = np.random.default_rng(seed)
+    weights = model.get_weights()
+
+    def direction():
+        out = []
+        for w in weights:
+            d = rng.standard_normal(w.shape)
+            out.append(d * np.linalg.norm(w) / np.linalg.norm(d))
+        return out
+
+    d1, d2 = direction(), direction()
+    loss_of = keras.losses.CategoricalCrossentropy(from_logits=True)
+    steps = np.linspace(-span, span, points)
+    surface = np.zeros((points, points))
+    for i, b in enumerate(steps):
+        for j, a in enumerate(steps):
+            model.set_weights(
+                [w + a * u + b * v for w, u, v in zip(weights, d1, d2)]
+            )
+            surface[i, j] = float(loss_of(y, model(x)))
+    model.set_weights(weights)
+    return steps, surface
 
 
 def main():

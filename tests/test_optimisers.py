@@ -374,3 +374,14 @@ def test_the_smoothed_floor_is_keras_loss_at_the_target():
     at_target = float(loss(np.eye(10)[:1], np.log(target)))
     assert at_target == pytest.approx(smoothed_floor(0.1), rel=1e-6)
     assert smoothed_floor(0.0) == 0.0
+
+
+def test_the_real_slice_is_a_bowl_around_the_trained_weights(drawn):
+    data = drawn("optimisers-slice")
+    loss = data["loss"]
+    middle = len(data["steps"]) // 2
+    assert data["steps"][middle] == 0  # the trained weights themselves
+    assert np.unravel_index(loss.argmin(), loss.shape) == (middle, middle)
+    # rising in every direction: each edge of the plane well above the centre
+    edges = np.concatenate([loss[0], loss[-1], loss[:, 0], loss[:, -1]])
+    assert edges.min() > 3 * loss[middle, middle]

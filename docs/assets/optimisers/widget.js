@@ -115,7 +115,7 @@
 
     draw() {
       if (!this.path) return;
-      const ctx = this.canvas.getContext("2d"), s = this.setting, g = 120;
+      const ctx = this.canvas.getContext("2d"), s = this.setting, g = 180;
       const bg = colour(this.root, "--md-default-bg-color"), fg = colour(this.root, "--md-default-fg-color");
       const accent = colour(this.root, "--pg-class0"), blue = colour(this.root, "--pg-class1");
       // the loss on a grid, in bands of its logarithm: each band a factor of two
@@ -123,13 +123,18 @@
       off.width = off.height = g;
       const octx = off.getContext("2d"), image = octx.createImageData(g, g);
       const top = Math.log2(loss(s.surface, EXTENT, EXTENT) + loss(s.surface, EXTENT, -EXTENT) + 1e-9);
+      const levels = new Int16Array(g * g);
       for (let r = 0; r < g; r++) {
         for (let c = 0; c < g; c++) {
           const x = -EXTENT + ((c + 0.5) * 2 * EXTENT) / g, y = EXTENT - ((r + 0.5) * 2 * EXTENT) / g;
-          const level = Math.floor(Math.log2(loss(s.surface, x, y) + 1e-6));
-          const t = Math.max(0, Math.min(1, (level + 12) / (top + 12)));
-          image.data.set([...mix(bg, blue, 0.08 + 0.55 * (1 - t)), 255], 4 * (r * g + c));
+          levels[r * g + c] = Math.max(-12, Math.floor(Math.log2(loss(s.surface, x, y) + 1e-6)));
         }
+      }
+      for (let k = 0; k < g * g; k++) {
+        const t = Math.max(0, Math.min(1, (levels[k] + 12) / (top + 12)));
+        // a contour line where the band changes from this pixel to the next one
+        const edge = (k % g < g - 1 && levels[k + 1] !== levels[k]) || (k + g < g * g && levels[k + g] !== levels[k]);
+        image.data.set([...(edge ? mix(bg, fg, 0.35) : mix(bg, blue, 0.08 + 0.5 * (1 - t))), 255], 4 * k);
       }
       octx.putImageData(image, 0, 0);
       ctx.imageSmoothingEnabled = false;
