@@ -168,12 +168,22 @@ def smoothed_floor(smoothing, n_classes=10):
 
 
 def train_small_mlp(
-    data, peak, schedule, smoothing, epochs=4, batch_size=100, seed=0
+    data,
+    peak,
+    schedule,
+    smoothing,
+    epochs=4,
+    batch_size=100,
+    seed=0,
+    optimizer="adam",
+    loss_scale=1.0,
 ):
-    """A 784-64-10 MLP trained with Keras' Adam on ``data``, its rate
-    following snippets.fast's schedule ("constant" or "warmup-decay", with
-    the speed page's 15 % of warm-up). Returns the rate and the (smoothed)
-    training loss at every step: a few seconds on a CPU."""
+    """A 784-64-10 MLP trained with Keras' Adam (or plain SGD) on ``data``,
+    its rate following snippets.fast's schedule ("constant" or
+    "warmup-decay", with the speed page's 15 % of warm-up), its loss
+    multiplied by ``loss_scale`` (a gradient that many times too large).
+    Returns the rate and the (smoothed, unscaled) training loss at every
+    step, and the model: a few seconds on a CPU."""
     import keras
 
     from snippets.fast import learning_rate_at
@@ -188,7 +198,11 @@ def train_small_mlp(
             keras.layers.Dense(10),
         ]
     )
-    optimizer = keras.optimizers.Adam(peak)
+    optimizer = (
+        keras.optimizers.Adam(peak)
+        if optimizer == "adam"
+        else keras.optimizers.SGD(peak)
+    )
     loss_of = keras.losses.CategoricalCrossentropy(
         from_logits=True, label_smoothing=smoothing
     )
@@ -198,7 +212,8 @@ def train_small_mlp(
         optimizer.learning_rate.assign(learning_rate)
         with tf.GradientTape() as tape:
             value = loss_of(y, model(x, training=True))
-        grads = tape.gradient(value, model.trainable_variables)
+            scaled = loss_scale * value
+        grads = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return value
 
@@ -251,6 +266,22 @@ def loss_slice(model, x, y, span=1.0, points=21, seed=0):
             surface[i, j] = float(loss_of(y, model(x)))
     model.set_weights(weights)
     return steps, surface
+
+
+def scaled_gradient_accuracy(data, optimizer, peak, loss_scale, seed):
+    """Validation accuracy of the small MLP trained at a constant rate with
+    its gradient multiplied by ``loss_scale``."""
+    _, _, model = train_small_mlp(
+        data,
+        peak,
+        "constant",
+        0.0,
+        seed=seed,
+        optimizer=optimizer,
+        loss_scale=loss_scale,
+    )
+    predicted = np.argmax(model(data.valid_x).numpy(), axis=1)
+    return float(np.mean(predicted == data.valid_y.argmax(axis=1)))
 
 
 def main():

@@ -307,7 +307,33 @@ def momentum_beats_sgd_at_a_small_rate():
     )
 
 
+SCALE_RUN = ROOT / "benchmarks" / "optimisers_scale.json"
+
+
+def a_hundredfold_gradient_wrecks_sgd_and_not_adam():
+    """benchmarks/optimisers_scale.json: SGD with the loss times 100 no better
+    than always guessing the commonest validation digit, on every seed, and far
+    apart from SGD as it is; Adam's two scales not apart."""
+    from snippets.data import load_dataset
+    from snippets.uncertainty import seed_spread, separated
+
+    report = json.loads(SCALE_RUN.read_text())
+    runs = {k: seed_spread(v) for k, v in report["valid_accuracy"].items()}
+    valid = load_dataset(validation_size=1000, limit=10).valid_y.argmax(axis=1)
+    commonest = np.bincount(valid).max() / len(valid)
+    assert max(report["valid_accuracy"]["sgd x100"]) <= commonest
+    assert separated(runs["sgd x1"], runs["sgd x100"])
+    assert not separated(runs["adam x1"], runs["adam x100"])
+    assert report["seeds"] == list(range(5))
+
+
 CLAIMS = [
+    Claim(
+        "With its gradient a hundred times too large, SGD ends no better than "
+        "guessing on every seed; for Adam, no difference is detected at this "
+        "size between the two scales",
+        a_hundredfold_gradient_wrecks_sgd_and_not_adam,
+    ),
     Claim(
         "At a small learning rate, momentum does better than plain gradient "
         "descent at the same rate on both valleys",
