@@ -162,7 +162,9 @@ def draw_real_slice(data):
     figure, ax = plt.subplots(figsize=(4.4, 3.8))
     a, b = np.meshgrid(data["steps"], data["steps"])
     levels = np.geomspace(data["loss"].min(), data["loss"].max(), 12)
-    shown = ax.contour(a, b, data["loss"], levels=levels, cmap="viridis")
+    shown = ax.contour(
+        a, b, data["loss"], levels=levels, colors=[COLORS[0]], linewidths=1
+    )
     ax.clabel(shown, fontsize=7, fmt="%.2g")
     ax.plot([0], [0], "+", color=ink(), markersize=10)
     ax.set_xlabel("along direction 1")

@@ -282,6 +282,15 @@ def test_paths_figure_is_keras_and_from_scratch_alike(drawn):
         np.testing.assert_allclose(ours, keras_path, rtol=0, atol=1e-12)
     sgd, momentum, _ = data["settings"]
     assert sgd.lr == momentum.lr  # "at the same small rate"
+    sgd_path, momentum_path, adam_path = data["paths"]
+    # across the valley is x - y: SGD never crosses its floor, momentum swings
+    assert np.all(np.diff(np.sign(sgd_path[:, 0] - sgd_path[:, 1])) == 0)
+    crossings = np.diff(np.sign(momentum_path[:, 0] - momentum_path[:, 1]))
+    assert np.count_nonzero(crossings) >= 5
+    # Adam's first step: both weights by about the rate, across the valley
+    first = adam_path[1] - adam_path[0]
+    assert np.allclose(np.abs(first), 0.3, rtol=1e-3)
+    assert first[0] > 0 > first[1]
 
 
 # Exercises and claims ----------------------------------------------------------------------
@@ -411,3 +420,6 @@ def test_the_real_slice_is_a_bowl_around_the_trained_weights(drawn):
     # rising in every direction: each edge of the plane well above the centre
     edges = np.concatenate([loss[0], loss[-1], loss[:, 0], loss[:, -1]])
     assert edges.min() > 3 * loss[middle, middle]
+    # "steeper one way than the other": the plane's four edge midpoints
+    across = loss[middle, [0, -1]].max(), loss[[0, -1], middle].max()
+    assert max(across) > 1.5 * min(across)
