@@ -223,6 +223,26 @@ def test_a_hostile_link_is_clamped_and_the_path_stays_finite():
 # The widget in the built page --------------------------------------------------------------
 
 
+WORKER_MESSAGES = """async (messages) => {
+  const url = document.querySelector("script[src$='paths.js']").src;
+  const worker = new Worker(url), answers = [];
+  const next = () => new Promise((resolve) => {
+    worker.onmessage = ({ data }) => resolve(data);
+    setTimeout(() => resolve({ type: "no answer" }), 10000);
+  });
+  const sound = { surface: "bowl", opt: "adam", lr: 0.1, momentum: 0.9,
+                  beta1: 0.9, beta2: 0.999, x: 1, y: 1, steps: 10 };
+  for (const m of [...messages.map((s) => ({ type: "path", setting: s })),
+                   { type: "other", setting: sound }, { type: "path", setting: sound }]) {
+    const reply = next();
+    worker.postMessage(m);
+    answers.push(await reply);
+  }
+  worker.terminate();
+  return answers;
+}"""
+
+
 def test_the_widget_draws_paths_from_the_link_and_from_a_click(open_page):
     link = "surface=valley&opt=sgd&lr=0.101&steps=100&x=-2.5&y=1"
     page = open_page(f"optimisers/?{link}#optimiser")
@@ -253,6 +273,12 @@ def test_the_widget_draws_paths_from_the_link_and_from_a_click(open_page):
     )
     start = float(page.input_value("#optimiser-x"))
     assert 1 < start < EXTENT
+    # the worker, sent what the widget never sends, refuses each
+    settings = [None, "path", *MALFORMED[3:]]
+    answers = page.evaluate(WORKER_MESSAGES, settings)
+    assert len(answers) == len(settings) + 2  # and a wrong type, a sound one
+    assert all(a["type"] == "rejected" for a in answers[:-1])
+    assert answers[-1]["type"] == "path" and answers[-1]["left"] == 0
     assert page.console_errors == [] and page.external_requests == []
 
 

@@ -38,6 +38,9 @@
       const own = root.getAttribute("data-query") || "";
       this.setting = parseQuery(useUrl && new URLSearchParams(location.search).has("surface") ? location.search : own);
       root.textContent = "";
+      // the playground's frame (playground.css), without its class, which would start one
+      Object.assign(root.style, { border: "1px solid var(--md-default-fg-color--lightest)", borderRadius: "0.2rem",
+                                  padding: "0.6rem", margin: "1em 0" });
       this.build();
       this.worker = new Worker(pathsUrl);
       this.worker.onmessage = ({ data }) => this.receive(data);
