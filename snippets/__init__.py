@@ -38,6 +38,7 @@ LAYERS = (
     "relu",
     "distributed",
     "fast",
+    "optimisers",
     "finetune",
     "predict",
     "other_digits",
