@@ -10,6 +10,7 @@ KATEX := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install test serve site bench bench-distributed bench-augmentation bench-finetuning \
+	bench-optimisers \
 	accuracy accuracy-best promote best-network tensorboard-screenshot lighthouse clean
 
 install: $(INSTALLED) $(MNIST) $(KATEX)
@@ -90,6 +91,11 @@ bench-augmentation: install
 # benchmarks/new/finetuning_seeds.json.
 bench-finetuning: install
 	$(BIN)/python -m benchmarks.finetuning_seeds
+
+# SGD and Adam with the loss a hundred times larger, five seeds (under a minute); writes
+# benchmarks/new/optimisers_scale.json, shown on the page "How training moves the weights".
+bench-optimisers: install
+	$(BIN)/python -m benchmarks.optimisers_scale
 
 # The same for `--preset best` on seeds 0-2, each of which must reach 99.0 % (about 10
 # minutes a seed on two cores); writes benchmarks/new/best_accuracy.json (the system and
