@@ -42,3 +42,12 @@ def finite_difference_errors(params, x, labels, epsilons):
     (``backprop.relative_error``) against backpropagation's exact gradient
     (``backprop.backward``), one for each eps."""
     raise NotImplementedError
+
+
+def relu_layer_backward(x, weights, bias, upstream):
+    """Derive, then compute in NumPy, the backward pass of one hidden layer
+    h = relu(x @ weights + bias): given ``upstream`` = dL/dh (n, m), return
+    (dL/dx, dL/dweights, dL/dbias), shaped like ``x`` (n, d), ``weights``
+    (d, m) and ``bias`` (m,). The check compares them with
+    ``tf.GradientTape``."""
+    raise NotImplementedError

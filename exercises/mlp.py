@@ -34,15 +34,6 @@ def he_std(fan_in):
     raise NotImplementedError
 
 
-def relu_layer_backward(x, weights, bias, upstream):
-    """Derive, then compute in NumPy, the backward pass of one hidden layer
-    h = relu(x @ weights + bias): given ``upstream`` = dL/dh (n, m), return
-    (dL/dx, dL/dweights, dL/dbias), shaped like ``x`` (n, d), ``weights``
-    (d, m) and ``bias`` (m,). The check compares them with
-    ``tf.GradientTape``."""
-    raise NotImplementedError
-
-
 def width_sweep(data, widths):
     """An experiment: for each width of ``widths``, train a network with one
     hidden layer of that many units on ``data`` with ``train`` for 3 epochs

@@ -337,3 +337,16 @@ def test_one_layer_figure_shows_the_shapes_and_the_gradients_of_the_tape(
     assert {end for _, end in backprop_figures.LAYER_ARROWS} <= boxes
     _, caption = page_figures("backprop")["backprop-one-layer"]
     assert "batch of two" in caption
+
+
+def test_the_layer_derivation_check_names_a_forgotten_relu():
+    from snippets.exercises import Wrong
+    from snippets.exercises.backprop import check_relu_layer_backward
+
+    def without_the_relu(x, weights, bias, upstream):
+        return upstream @ weights.T, x.T @ upstream, upstream.sum(axis=0)
+
+    with pytest.raises(
+        Wrong, match=r"^dL/dx \(5, 4\), against GradientTape: at \[\d, \d\] "
+    ):
+        check_relu_layer_backward(without_the_relu)

@@ -69,3 +69,15 @@ def finite_difference_errors(params, x, labels, epsilons):
 
 
 # --8<-- [end:finite_difference_errors]
+
+
+# --8<-- [start:relu_layer_backward]
+def relu_layer_backward(x, weights, bias, upstream):
+    z = x @ weights + bias
+    # the ReLU passes the gradient where z > 0 and stops it elsewhere
+    dz = upstream * (z > 0)
+    # z = x W + b: the same three rules as any linear layer
+    return dz @ weights.T, x.T @ dz, dz.sum(axis=0)
+
+
+# --8<-- [end:relu_layer_backward]

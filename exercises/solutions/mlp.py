@@ -40,18 +40,6 @@ def he_std(fan_in):
 # --8<-- [end:he_std]
 
 
-# --8<-- [start:relu_layer_backward]
-def relu_layer_backward(x, weights, bias, upstream):
-    z = x @ weights + bias
-    # the ReLU passes the gradient where z > 0 and stops it elsewhere
-    dz = upstream * (z > 0)
-    # z = x W + b: the same three rules as any linear layer
-    return dz @ weights.T, x.T @ dz, dz.sum(axis=0)
-
-
-# --8<-- [end:relu_layer_backward]
-
-
 # --8<-- [start:width_sweep]
 def width_sweep(data, widths):
     accuracies = []

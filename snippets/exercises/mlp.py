@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from snippets.config import TrainConfig
-from snippets.exercises import Exercise, Wrong, differs, explain, numbers
+from snippets.exercises import Exercise, Wrong, explain, numbers
 from snippets.exercises.linear import rerun, small_mnist
 from snippets.mlp import MLP, parameter_count
 
@@ -92,37 +92,6 @@ def check_he_std(he_std):
             )
 
 
-def tape_relu_layer(x, weights, bias, upstream):
-    variables = [tf.Variable(a) for a in (x, weights, bias)]
-    with tf.GradientTape() as tape:
-        h = tf.nn.relu(variables[0] @ variables[1] + variables[2])
-        # a loss whose gradient with respect to h is `upstream`
-        loss = tf.reduce_sum(h * upstream)
-    return [g.numpy() for g in tape.gradient(loss, variables)]
-
-
-def check_relu_layer_backward(relu_layer_backward):
-    for seed in (6, 7):
-        rng = np.random.default_rng(seed)
-        x, weights = rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
-        bias, upstream = rng.standard_normal(3), rng.standard_normal((5, 3))
-        expected = tape_relu_layer(x, weights, bias, upstream)
-        got = relu_layer_backward(x, weights, bias, upstream)
-        if not isinstance(got, (tuple, list)) or len(got) != 3:
-            raise Wrong(
-                "expected three arrays (dL/dx, dL/dweights, dL/dbias), got "
-                f"{type(got).__name__}"
-                + (f" of {len(got)}" if isinstance(got, (tuple, list)) else "")
-                + "."
-            )
-        for value, wanted, what in zip(
-            got,
-            expected,
-            ("dL/dx (5, 4)", "dL/dweights (4, 3)", "dL/dbias (3,)"),
-        ):
-            differs(value, wanted, f"{what}, against GradientTape", 1e-6)
-
-
 WIDTHS = (2, 16, 128)
 
 
@@ -178,14 +147,6 @@ EXERCISES = [
         " weights must make up for it.",
         "a ReLU keeps half of the second moment, so the n inputs of a unit must make up "
         "for a factor of 2: variance 2 / fan_in.",
-    ),
-    Exercise(
-        "relu_layer_backward",
-        check_relu_layer_backward,
-        "Go back through the ReLU first, then through the product and the "
-        "bias.",
-        "dz = upstream where z = x W + b is positive, else 0; then dx = dz "
-        "W.T, dW = x.T dz, db = dz summed over the rows.",
     ),
     Exercise(
         "width_sweep",
