@@ -52,14 +52,14 @@ def chapters():
 def plain(text):
     """Text as pdftotext and the HTML both give it: ligatures undone, no zero-width spaces
     (KaTeX's struts), one space for any run of white space, none around punctuation (inline
-    code's padding reads as a space) and no hyphens: pdftotext joins a word broken at a hyphen
+    code's padding reads as a space, as before the 's of `from_scratch`'s) and no hyphens: pdftotext joins a word broken at a hyphen
     at the end of a line, and drops the hyphen."""
     text = re.sub(
         "[\u200b-\u200d\ufeff]", "", unicodedata.normalize("NFKC", text)
     )
     text = re.sub(r"\s*-+\s*", "", re.sub(r"\s+", " ", text))
     return re.sub(
-        r"\(\s+", "(", re.sub(r"\s+([.,;:!?)])", r"\1", text)
+        r"\(\s+", "(", re.sub(r"\s+([.,;:!?)'])", r"\1", text)
     ).strip()
 
 
