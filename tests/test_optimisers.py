@@ -249,7 +249,8 @@ def test_the_widget_draws_paths_from_the_link_and_from_a_click(open_page):
     workers = []
     page.on("worker", lambda w: workers.append(w.url))
     page.wait_for_function(
-        "/left the plot at step 56/.test(document.querySelector('.pg-status').textContent)"
+        "() => /left the plot at step 56/"
+        ".test(document.querySelector('.pg-status').textContent)"
     )
     assert page.input_value("#optimiser-lr") == "0.101"
     assert page.is_hidden("#optimiser-momentum")
@@ -258,7 +259,8 @@ def test_the_widget_draws_paths_from_the_link_and_from_a_click(open_page):
     page.fill("#optimiser-lr", "0.3")
     page.dispatch_event("#optimiser-lr", "change")
     page.wait_for_function(
-        "/^Step 100: loss/.test(document.querySelector('.pg-status').textContent)"
+        "() => /^Step 100: loss/"
+        ".test(document.querySelector('.pg-status').textContent)"
     )
     assert page.is_visible("#optimiser-beta1")
     assert "opt=adam" in urlsplit(page.url).query
@@ -266,10 +268,11 @@ def test_the_widget_draws_paths_from_the_link_and_from_a_click(open_page):
     before = page.eval_on_selector(".opt-plot", "c => c.toDataURL()")
     page.click(".opt-plot", position={"x": 300, "y": 60})
     page.wait_for_function(
-        "document.querySelector('#optimiser-x').value !== '-2.5'"
+        "() => document.querySelector('#optimiser-x').value !== '-2.5'"
     )
     page.wait_for_function(
-        f"document.querySelector('.opt-plot').toDataURL() !== {json.dumps(before)}"
+        "(before) => document.querySelector('.opt-plot').toDataURL() !== before",
+        arg=before,
     )
     start = float(page.input_value("#optimiser-x"))
     assert 1 < start < EXTENT
