@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import warm_python  # docs/hooks/warm_python.py (pytest.ini puts docs/hooks on the path)
 
-from helpers import ROOT, THREAD_VARIABLES
+from helpers import ROOT, THREAD_VARIABLES, missing_system_package
 from snippets.common import quiet_tensorflow
 
 # Three processes share the CPUs while the tests run: two pytest workers and the site's
@@ -293,16 +293,10 @@ def site_url(built_site):
 
 
 def missing_browser(reason):
-    """Skip on a reader's machine; fail on CI, where .ci/run must have installed the browser.
-
-    Chromium is a system package (Debian's `chromium`; Playwright cannot download its own
-    here), which `make` cannot install without root. A reader who has not installed it
-    still gets every other test, and is told how to get these; CI never skips them.
-    """
-    message = f"browser tests need Chromium: {reason}; {INSTALL_HINT}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    """Chromium (Debian's `chromium`; Playwright cannot download its own here)."""
+    missing_system_package(
+        f"browser tests need Chromium: {reason}; {INSTALL_HINT}"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ there and with a build that cannot start, which cost no browser and no build.
 """
 
 import html
-import importlib.util
 import os
 import re
 import shutil
@@ -26,34 +25,36 @@ import pytest
 from bs4 import BeautifulSoup, SoupStrainer
 from mkdocs_print_site_plugin.urls import get_page_key
 
-from helpers import DOCS, ROOT, page_html, page_url, site_config
+from helpers import (
+    DOCS,
+    ROOT,
+    build_hook,
+    chapter_parts,
+    missing_system_package,
+    page_html,
+    page_url,
+    site_config,
+)
 
-spec = importlib.util.spec_from_file_location("pdf", DOCS / "hooks" / "pdf.py")
-printer = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(printer)
+printer = build_hook("pdf")
 
 PRINT_PAGE = "print_page/index.html"
 
 
 def chapters():
-    """(navigation title, source) of every page the PDF holds, in the navigation's order."""
-
-    def walk(entries):
-        for entry in entries:
-            ((title, target),) = entry.items()
-            if isinstance(target, list):
-                yield from walk(target)
-            elif not target.startswith("notebooks/"):
-                yield title, target
-
-    return list(walk(site_config()["nav"]))
+    """(navigation title, source) of every page the PDF holds, in the navigation's order:
+    the home page, then every part's chapters (the notebooks are left out)."""
+    ((home_title, home),) = site_config()["nav"][0].items()
+    return [(home_title, home)] + [
+        page for _, pages in chapter_parts() for page in pages
+    ]
 
 
 def plain(text):
     """Text as pdftotext and the HTML both give it: ligatures undone, no zero-width spaces
     (KaTeX's struts), one space for any run of white space, none around punctuation (inline
-    code's padding reads as a space, as before the 's of `from_scratch`'s) and no hyphens: pdftotext joins a word broken at a hyphen
-    at the end of a line, and drops the hyphen."""
+    code's padding reads as a space, as before the 's of `from_scratch`'s) and no hyphens:
+    pdftotext joins a word broken at a hyphen at the end of a line, and drops the hyphen."""
     text = re.sub(
         "[\u200b-\u200d\ufeff]", "", unicodedata.normalize("NFKC", text)
     )
@@ -138,10 +139,10 @@ def test_the_home_page_says_how_to_get_the_pdf_and_links_it(built_site):
 def pdftotext_binary():
     found = shutil.which("pdftotext")
     if not found:
-        message = "the PDF's test needs pdftotext: install poppler-utils (sudo apt-get install poppler-utils)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing_system_package(
+            "the PDF's tests need pdftotext: install Debian's poppler-utils "
+            "(sudo apt-get install poppler-utils)"
+        )
     return found
 
 
