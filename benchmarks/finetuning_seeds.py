@@ -18,18 +18,17 @@ of every seed, the saved base networks' accuracies, the date and the processor.
 The page reads the file.
 """
 
-import json
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.writing import write_report
 from snippets.common import (
     Parser,
     positive_int,
     processor,
     quiet_tensorflow,
-    write_atomically,
 )
 
 FOLDER = Path(__file__).resolve().parent
@@ -82,10 +81,7 @@ def main(argv=None):
         "date": datetime.now(UTC).date().isoformat(),
         "processor": processor(),
     }
-    write_atomically(
-        args.output, (json.dumps(result, indent=2) + "\n").encode()
-    )
-    return 0
+    return 0 if write_report(args.output, result, "finetuning_seeds.py") else 1
 
 
 if __name__ == "__main__":
