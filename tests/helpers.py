@@ -7,9 +7,11 @@ import contextlib
 import functools
 import importlib.util
 import io
+import json
 import os
 import re
 import runpy
+import shutil
 import socket
 import subprocess
 import sys
@@ -36,6 +38,25 @@ THREAD_VARIABLES = (
     "TF_NUM_INTEROP_THREADS",
     "OMP_NUM_THREADS",
 )
+
+
+def run_under_node(runner, module, request, timeout=60):
+    """Run the JavaScript ``runner`` under Node with ``module`` (a file of the site's
+    JavaScript) as its argument and ``request`` as JSON on stdin; its JSON answer.
+
+    This is how the tests prove the browser's code computes what TensorFlow computes."""
+    node = shutil.which("node")
+    assert node, f"Node.js is needed: {module.name} is tested under it"
+    done = subprocess.run(
+        [node, "-e", runner, str(module)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def missing_system_package(message):

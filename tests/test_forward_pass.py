@@ -16,16 +16,13 @@ float32 rounding (TOLERANCE). What rounding to int8 itself costs is checked
 apart, against the weights before rounding (QUANTISATION_TOLERANCE).
 """
 
-import json
-import shutil
-import subprocess
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import ROOT
+from helpers import ROOT, run_under_node
 from snippets import compat_v1, fast, in_keras
 from snippets.config import FAST
 from snippets.data import load_dataset
@@ -123,10 +120,6 @@ def int8_numpy(layers, weights, images):
 
 
 def browser(layers, weights, images):
-    node = shutil.which("node")
-    assert node, (
-        "Node.js is needed: the page's forward pass is tested under it"
-    )
     request = {
         "layers": [
             {
@@ -142,16 +135,7 @@ def browser(layers, weights, images):
         ],
         "images": images.tolist(),
     }
-    done = subprocess.run(
-        [node, "-e", RUNNER, str(TRY_JS)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return np.array(json.loads(done.stdout))
+    return np.array(run_under_node(RUNNER, TRY_JS, request))
 
 
 def keras_twin(layers, weights, images):

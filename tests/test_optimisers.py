@@ -9,8 +9,6 @@ links go through its parser; the widget is opened once in the built page in Chro
 import functools
 import json
 import re
-import shutil
-import subprocess
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
@@ -25,6 +23,7 @@ from helpers import (
     check_exercises,
     check_figures,
     page,
+    run_under_node,
 )
 from snippets.optimisers import (
     EXTENT,
@@ -38,7 +37,6 @@ from snippets.optimisers import (
 )
 
 PATHS = ROOT / "docs" / "assets" / "optimisers" / "paths.js"
-NODE = shutil.which("node")
 
 RUNNER = r"""
 const p = require(process.argv[1]);
@@ -60,17 +58,7 @@ process.stdout.write(JSON.stringify(answer));
 
 
 def node(request):
-    assert NODE, "Node.js is needed: the widget's paths are tested under it"
-    done = subprocess.run(
-        [NODE, "-e", RUNNER, str(PATHS)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_under_node(RUNNER, PATHS, request)
 
 
 # Settings that converge: every surface, every optimiser, 200 steps.

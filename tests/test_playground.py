@@ -10,10 +10,7 @@ on tests/playground_page.html, a bare page that needs no site build.
 import functools
 import gzip
 import http.server
-import json
 import re
-import shutil
-import subprocess
 import threading
 from urllib.parse import parse_qsl
 
@@ -22,7 +19,7 @@ import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 
-from helpers import ROOT, site_config
+from helpers import ROOT, run_under_node, site_config
 from snippets.playground import (
     EXTENT,
     PAGES,
@@ -42,7 +39,6 @@ from snippets.playground import (
 
 ASSETS = ROOT / "docs" / "assets" / "playground"
 TRAINER = ASSETS / "trainer.js"
-NODE = shutil.which("node")
 GRID = 48  # the decision regions are compared on a GRID x GRID grid
 
 # Reads a JSON request on stdin, answers in JSON on stdout.
@@ -72,19 +68,7 @@ process.stdout.write(JSON.stringify(answer));
 
 
 def node(request):
-    assert NODE, (
-        "Node.js is needed: the playground's trainer is tested under it"
-    )
-    done = subprocess.run(
-        [NODE, "-e", RUNNER, str(TRAINER)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_under_node(RUNNER, TRAINER, request)
 
 
 def test_prng_cos_log_and_queries_are_the_same_on_both_sides():
@@ -562,24 +546,12 @@ SOUND_SETTINGS = [
 @functools.cache
 def hostile_runs():
     """Every hostile link and worker message run through trainer.js under Node, once."""
-    assert NODE, (
-        "Node.js is needed: the playground's trainer is tested under it"
-    )
     request = {
         "links": list(HOSTILE_LINKS),
         "steps": HOSTILE_STEPS,
         "settings": MALFORMED_SETTINGS + SOUND_SETTINGS,
     }
-    done = subprocess.run(
-        [NODE, "-e", HOSTILE_RUNNER, str(TRAINER)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_under_node(HOSTILE_RUNNER, TRAINER, request, timeout=120)
 
 
 def test_a_hostile_link_is_refused_or_clamped_and_the_trainer_stays_finite():
