@@ -549,13 +549,9 @@ def test_the_seeds_script_refuses_bad_input_in_one_line():
     import subprocess
     import sys
 
-    finished = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "finetuning_seeds.py"),
-            "--seeds",
-            "0",
-        ],
+    finished = subprocess.run(  # as `make bench-finetuning` runs it
+        [sys.executable, "-m", "benchmarks.finetuning_seeds", "--seeds", "0"],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
