@@ -48,7 +48,7 @@ PAGES = {
     "augmentation.json": "augmentation",
     "augmentation_full_size.json": "augmentation",
     "distributed.json": "distributed",
-    "finetuning_seeds.json": "finetuning",
+    "transfer.json": "finetuning",
     "optimisers_scale.json": "optimisers",
     "deeper_vs_wider.json": "deeper",
 }
