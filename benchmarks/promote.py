@@ -49,6 +49,7 @@ PAGES = {
     "augmentation_full_size.json": "augmentation",
     "distributed.json": "distributed",
     "transfer.json": "finetuning",
+    "transfer_longer.json": "finetuning",
     "optimisers_scale.json": "optimisers",
     "deeper_vs_wider.json": "deeper",
 }

@@ -2,6 +2,8 @@
 adapts to the digits 5-9 from 10, 100 and 1,000 labelled examples of each.
 
     .venv/bin/python -m benchmarks.transfer          # about 10 minutes
+    .venv/bin/python -m benchmarks.transfer --steps 8000 --per-class 1000 \
+        --seeds 3 --output benchmarks/new/transfer_longer.json  # 5 minutes
     .venv/bin/python -m benchmarks.transfer --seeds 1 --steps 20 \\
         --pretrain-images 2000 --output /tmp/t.json  # a smoke run
 
