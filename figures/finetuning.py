@@ -274,7 +274,7 @@ def draw_learning_curve(data):
     )
     ax.legend(loc="lower right", fontsize=9)
     gap.set_ylabel("ahead of from scratch, same seed (points)")
-    gap.legend(loc="lower left", fontsize=9)
+    gap.legend(loc="upper right", fontsize=9)
     figure.tight_layout()
     return figure
 
