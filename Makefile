@@ -89,11 +89,14 @@ bench-augmentation: install
 	$(BIN)/python benchmarks/augmentation.py
 	$(BIN)/python benchmarks/augmentation.py --full-size
 
-# Finetuning against training from scratch and against a frozen first layer, the finetuning
-# page's set-up over ten seeds (about three minutes); writes
-# benchmarks/new/finetuning_seeds.json.
+# Transfer for the finetuning page: pretrained on the digits 0-4, adapted to 5-9 from 10,
+# 100 and 1,000 examples a class from scratch, finetuned and frozen, ten seeds, then the
+# largest size with four times the steps, three seeds (about 15 minutes on two cores; a
+# stopped run continues); writes benchmarks/new/transfer.json and transfer_longer.json.
 bench-finetuning: install
-	$(BIN)/python -m benchmarks.finetuning_seeds
+	$(BIN)/python -m benchmarks.transfer
+	$(BIN)/python -m benchmarks.transfer --steps 8000 --per-class 1000 --seeds 3 \
+		--output benchmarks/new/transfer_longer.json
 
 # SGD and Adam with the loss a hundred times larger, five seeds (under a minute); writes
 # benchmarks/new/optimisers_scale.json, shown on the page "How training moves the weights".

@@ -48,7 +48,8 @@ PAGES = {
     "augmentation.json": "augmentation",
     "augmentation_full_size.json": "augmentation",
     "distributed.json": "distributed",
-    "finetuning_seeds.json": "finetuning",
+    "transfer.json": "finetuning",
+    "transfer_longer.json": "finetuning",
     "optimisers_scale.json": "optimisers",
     "deeper_vs_wider.json": "deeper",
 }

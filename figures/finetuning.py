@@ -1,30 +1,27 @@
 """Figures of "Finetuning": which variables load_matching_layers restores and which start
-new, and a grown network trained from scratch, finetuned, and finetuned with its restored
-layer frozen."""
+new, and a network trained on the digits 0-4 adapted to the digits 5-9 from scratch,
+finetuned, and finetuned with its first layer frozen, read from benchmarks/transfer.json
+(`make bench-finetuning`)."""
 
+import json
 import tempfile
-from dataclasses import replace
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import to_rgba
 from matplotlib.patches import FancyBboxPatch
 
-from figures import COLORS, ink
+from figures import COLORS
 from snippets.checkpoint import (
     latest_checkpoint,
     model_shapes,
     save_model,
     saved_shapes,
 )
-from snippets.data import load_dataset
-from snippets.finetune import (
-    fit_variables,
-    load_matching_layers,
-    variables_to_train,
-)
+from snippets.finetune import WAYS, load_matching_layers
 from snippets.mlp import MLP, layer_names
-from snippets.train import TrainConfig, train
+from snippets.uncertainty import seed_spread
 
 SAVED = (256,)  # the course's 784-256-10, saved
 CHANGES = {  # the changed networks, and how each is loaded
@@ -155,117 +152,134 @@ def draw_restored_layers(data):
     return figure
 
 
-LIMIT = 2000  # training images for the base network
-FEW = 300  # of them, the only ones the grown network trains on
-BASE_EPOCHS = 3
-EPOCHS = 4
-BASE, GROWN = (64,), (64, 32)
+RESULTS = (
+    Path(__file__).resolve().parent.parent / "benchmarks" / "transfer.json"
+)
+# What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
+INPUTS = ["benchmarks/transfer.json"]
 
 
-def finetuned_vs_scratch(seed=0):
-    """A 784-64-10 trained for BASE_EPOCHS on LIMIT images, grown into 784-64-32-10 with a
-    new head, then trained for EPOCHS on the first FEW images only in three ways: from
-    scratch, finetuned with every layer training, and finetuned with the restored layer
-    frozen. The same fit_variables loop, seed and batches for all three; validation accuracy
-    before training (epoch 0) and after each epoch.
-
-    ``seed`` draws the base network's start and batches and the grown network's new layers
-    and batches; the figure is seed 0, benchmarks/finetuning_seeds.py runs more."""
-    data = load_dataset(validation_size=1000, limit=LIMIT)
-    few = replace(data, train_x=data.train_x[:FEW], train_y=data.train_y[:FEW])
-    curves = {}
-    with tempfile.TemporaryDirectory() as folder:
-        base = train(
-            TrainConfig(
-                hidden=BASE,
-                epochs=BASE_EPOCHS,
-                patience=BASE_EPOCHS,
-                seed=seed,
-            ),
-            data=data,
-            checkpoint_dir=folder,
-            log=lambda message: None,
-        )
-        for label, restore, freeze in (
-            ("from scratch", False, False),
-            ("finetuned, all layers train", True, False),
-            ("finetuned, restored layer frozen", True, True),
-        ):
-            model = MLP(
-                hidden=GROWN, seed=seed + 1
-            )  # the same random start for the new layers
-            report = (
-                load_matching_layers(model, folder, new_head=True)
-                if restore
-                else {"restored": []}
-            )
-            if restore:
-                restored, new = report["restored"], report["new"]
-            frozen_value = model.weights["hidden_1"].numpy()
-            curves[label] = fit_variables(
-                model,
-                variables_to_train(model, report, freeze),
-                few,
-                epochs=EPOCHS,
-                seed=seed + 1,
-            )
-            if freeze:
-                unchanged = bool(
-                    np.array_equal(
-                        model.weights["hidden_1"].numpy(), frozen_value
-                    )
-                )
+def transfer_accuracies(run):
+    """From a transfer run (benchmarks/transfer.py): per number of examples a class, per
+    way, the test accuracy on the digits 5-9 of every seed, in the seeds' order."""
+    n = run["test_digits"]
     return {
-        "curves": curves,
-        "restored": restored,
-        "new": new,
-        "frozen_unchanged": unchanged,
-        "base_accuracy": max(row["valid_accuracy"] for row in base.history),
+        int(per_class): {
+            way: [
+                seed_run["per_class"][per_class]["correct"][way] / n
+                for seed_run in run["runs"]
+            ]
+            for way in WAYS
+        }
+        for per_class in map(str, run["config"]["per_class"])
     }
 
 
-def draw_finetuned_vs_scratch(data):
-    figure, ax = plt.subplots(figsize=(6.4, 3.8))
-    styles = (
-        (COLORS[0], "o", "-"),
-        (COLORS[2], "o", "-"),
-        (COLORS[1], "s", "--"),
+def learning_curve():
+    """benchmarks/transfer.json (`make bench-finetuning`), read, not trained: per way, the
+    accuracy on the test set's digits 5-9 of every seed at each number of labelled
+    examples a class, their mean, and the lowest and highest seed."""
+    run = json.loads(RESULTS.read_text(encoding="utf-8"))
+    accuracies = transfer_accuracies(run)
+    sizes = sorted(accuracies)
+    ways = {}
+    for way in WAYS:
+        spreads = [seed_spread(accuracies[size][way]) for size in sizes]
+        ways[way] = {
+            "seeds": [accuracies[size][way] for size in sizes],
+            "mean": [spread.mean for spread in spreads],
+            "low": [spread.low for spread in spreads],
+            "high": [spread.high for spread in spreads],
+        }
+    return {
+        "per_class": sizes,
+        "ways": ways,
+        "seeds": len(run["runs"]),
+        "steps": run["config"]["steps"],
+        "test_digits": run["test_digits"],
+    }
+
+
+def draw_learning_curve(data):
+    figure, (ax, gap) = plt.subplots(
+        1, 2, figsize=(10.0, 4.2), gridspec_kw={"width_ratios": [1.25, 1]}
     )
-    for (color, marker, line), (label, curve) in zip(
-        styles, data["curves"].items()
-    ):
+    sizes = np.array(data["per_class"], dtype=float)
+    styles = {
+        WAYS[0]: (COLORS[0], "o", "-"),
+        WAYS[1]: (COLORS[2], "D", "-"),
+        WAYS[2]: (COLORS[1], "s", "--"),
+    }
+    scratch = np.array(data["ways"][WAYS[0]]["seeds"])
+    for index, (way, curve) in enumerate(data["ways"].items()):
+        color, marker, line = styles[way]
+        nudge = 1.07 ** (index - 1)  # side by side, not on top of each other
+        seeds = np.array(curve["seeds"])  # one row per size
+        ax.fill_between(
+            sizes,
+            100 * np.array(curve["low"]),
+            100 * np.array(curve["high"]),
+            color=color,
+            alpha=0.15,
+            linewidth=0,
+        )
+        for size, row in zip(sizes, seeds):
+            ax.scatter(
+                [size * nudge] * len(row),
+                100 * row,
+                s=9,
+                color=color,
+                alpha=0.6,
+                linewidths=0,
+            )
         ax.plot(
-            np.arange(len(curve)),
-            [100 * a for a in curve],
+            sizes,
+            100 * np.array(curve["mean"]),
             color=color,
             marker=marker,
             linestyle=line,
-            markersize=4,
-            label=label,
+            markersize=5,
+            label=way,
         )
-    ax.axhline(
-        100 * data["base_accuracy"], color=ink(), linewidth=1, linestyle=":"
+        if way == WAYS[0]:
+            continue
+        lead = 100 * (seeds - scratch)  # the same seed's from scratch
+        for size, row in zip(sizes, lead):
+            gap.scatter(
+                [size * nudge] * len(row),
+                row,
+                s=12,
+                color=color,
+                alpha=0.6,
+                linewidths=0,
+            )
+        gap.plot(
+            sizes,
+            lead.mean(axis=1),
+            color=color,
+            marker=marker,
+            linestyle=line,
+            markersize=5,
+            label=way,
+        )
+    gap.axhline(0, color=COLORS[0], linewidth=1.2, label=WAYS[0])
+    for axes in (ax, gap):
+        axes.set_xscale("log")
+        axes.set_xticks(sizes, [f"{int(size):,}" for size in sizes])
+        axes.minorticks_off()
+        axes.set_xlabel("labelled examples of each digit 5-9 (log scale)")
+        axes.grid(True, linewidth=0.5)
+    ax.set_ylabel(
+        f"accuracy on the {data['test_digits']:,} test digits 5-9 (%)"
     )
-    ax.text(
-        0.02,
-        100 * data["base_accuracy"],
-        f"the saved 784-64-10, trained on {LIMIT:,} images",
-        transform=ax.get_yaxis_transform(),
-        va="bottom",
-        fontsize=8,
-    )
-    ax.set_xlabel(
-        f"epochs of training of the grown 784-64-32-10, on {FEW} images"
-    )
-    ax.set_ylabel("validation accuracy (%)")
-    ax.set_xticks(range(EPOCHS + 1))
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.92), fontsize=9)
-    ax.grid(True, axis="y", linewidth=0.5)
+    ax.legend(loc="lower right", fontsize=9)
+    gap.set_ylabel("ahead of from scratch, same seed (points)")
+    gap.legend(loc="upper right", fontsize=9)
     figure.tight_layout()
     return figure
 
 
 FIGURES = [
     ("finetuning-restored-layers", restored_layers, draw_restored_layers),
-    ("finetuning-vs-scratch", finetuned_vs_scratch, draw_finetuned_vs_scratch),
+    ("finetuning-learning-curve", learning_curve, draw_learning_curve),
 ]

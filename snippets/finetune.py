@@ -6,8 +6,13 @@ a model built in another order tried to load a 2x3 matrix into a 3-vector and fa
 (``weights/hidden_1``), so we can match layers by name, check shapes, and say exactly which
 layers were restored and which start fresh.
 
-``variables_to_train`` and ``fit_variables`` finetune with the restored layers
+``variables_to_train`` and ``train_steps`` finetune with the restored layers
 frozen: only the new layers learn, the trained ones keep what they learned.
+
+``keep_digits`` and ``few_per_class`` make a task that is really new: a
+network trained on the digits 0-4 adapts to the digits 5-9 from a few
+labelled examples of each, and ``adapt`` trains it one of three ways (from
+scratch, finetuned, finetuned with its first layer frozen).
 
 Run it as a script to grow a trained 784-64-10 network into 784-64-32-10:
 
@@ -17,6 +22,7 @@ Run it as a script to grow a trained 784-64-10 network into 784-64-32-10:
 import sys
 import tempfile
 
+import numpy as np
 import tensorflow as tf
 
 from snippets.checkpoint import (
@@ -27,7 +33,7 @@ from snippets.checkpoint import (
     read_run,
     saved_shapes,
 )
-from snippets.data import batches
+from snippets.data import batches, one_hot
 from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
 from snippets.train import evaluate
@@ -102,13 +108,13 @@ def variables_to_train(model, report, freeze=False):
     return variables
 
 
-def fit_variables(
-    model, variables, data, epochs, batch_size=100, learning_rate=1e-3, seed=0
+def train_steps(
+    model, variables, x, y, steps, batch_size=50, learning_rate=1e-3, seed=0
 ):
-    """Adam on ``variables`` only: every other variable of ``model`` keeps its
-    value, because no step ever changes it.
-
-    Returns the validation accuracy before training and after each epoch.
+    """``steps`` steps of Adam on ``variables`` only: every other variable of
+    ``model`` keeps its value, because no step ever changes it. The batches
+    go over (x, y) epoch after epoch, shuffled anew each time: fewer examples
+    means more epochs, not fewer steps.
     """
     optimizer = tf.keras.optimizers.Adam(learning_rate)
     signature = [
@@ -123,18 +129,83 @@ def fit_variables(
         gradients = tape.gradient(loss, variables)
         optimizer.apply_gradients(zip(gradients, variables))
 
-    curve = [evaluate(model, data.valid_x, data.valid_y)[1]]
-    for epoch in range(1, epochs + 1):
-        shuffled = batches(
-            batch_size, data.train_x, data.train_y, seed=seed * 1000 + epoch
-        )
-        for x, y in shuffled:
-            step(x, y)
-        curve.append(evaluate(model, data.valid_x, data.valid_y)[1])
-    return curve
+    done, epoch = 0, 0
+    while done < steps:
+        epoch += 1
+        for batch_x, batch_y in batches(
+            batch_size, x, y, seed=seed * 1000 + epoch
+        ):
+            if done == steps:
+                break
+            step(batch_x, batch_y)
+            done += 1
 
 
 # --8<-- [end:freeze]
+
+
+# --8<-- [start:digits]
+def keep_digits(x, y, digits):
+    """The rows of ``x`` whose label is one of ``digits``, relabelled by their
+    place in ``digits`` (with 5-9, a 5 becomes 0 and a 9 becomes 4), one-hot
+    over ``len(digits)`` classes.
+    """
+    digits = list(digits)
+    labels = np.argmax(y, axis=1)
+    keep = np.isin(labels, digits)
+    place = {digit: index for index, digit in enumerate(digits)}
+    relabelled = np.array([place[label] for label in labels[keep]], int)
+    return x[keep], one_hot(relabelled, len(digits))
+
+
+def few_per_class(x, y, per_class, seed=0):
+    """``per_class`` examples of every class, drawn by ``seed``, in the order
+    they came. With the same seed, a larger ``per_class`` keeps every example
+    of a smaller one and adds more.
+    """
+    order = np.random.default_rng(seed).permutation(len(x))
+    labels = np.argmax(y[order], axis=1)
+    chosen = []
+    for label in range(y.shape[1]):
+        of_label = order[labels == label]
+        if len(of_label) < per_class:
+            raise ValueError(
+                f"per_class={per_class}, but class {label} has only "
+                f"{len(of_label)} examples"
+            )
+        chosen.append(of_label[:per_class])
+    chosen = np.sort(np.concatenate(chosen))
+    return x[chosen], y[chosen]
+
+
+# --8<-- [end:digits]
+
+
+# --8<-- [start:adapt]
+WAYS = ("from scratch", "finetuned", "finetuned, first layer frozen")
+
+
+def adapt(
+    way, checkpoint_dir, x, y, steps, hidden=(256,), batch_size=50, seed=0
+):
+    """A network with ``hidden`` widths and a new output layer for ``y``'s
+    classes, trained ``way`` for ``steps`` steps of Adam on (x, y).
+
+    From scratch, every layer starts random. Finetuned, the hidden layers
+    start from the network saved in ``checkpoint_dir`` and all train.
+    Frozen, they keep the saved values and only the output layer trains.
+    """
+    model = MLP(hidden=hidden, n_classes=y.shape[1], seed=seed)
+    report = {"restored": []}  # from scratch: nothing restored
+    if way != "from scratch":
+        report = load_matching_layers(model, checkpoint_dir, new_head=True)
+    frozen = way == "finetuned, first layer frozen"
+    variables = variables_to_train(model, report, freeze=frozen)
+    train_steps(model, variables, x, y, steps, batch_size, seed=seed)
+    return model
+
+
+# --8<-- [end:adapt]
 
 
 def finetune_model(
