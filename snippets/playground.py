@@ -327,6 +327,10 @@ def training_loop(variables, optimizer, xs, ys, masks, l2):
     return tf.while_loop(lambda k, _: k < steps, one_step, start)[1]
 
 
+# Few noisy points and the widest network the widget offers.
+OVERFIT = Setting(
+    "gauss", 1, noise=0.5, points=30, hidden=(8, 8, 8), lr=0.03, opt="adam"
+)
 # Each preset: a setting, and how many steps the pages train it.
 PRESETS = {
     # linear: a straight boundary
@@ -350,12 +354,19 @@ PRESETS = {
     ),
     "wide": (Setting(hidden=(8,), lr=0.01, opt="adam"), 400),
     "deep": (Setting(hidden=(4, 4), lr=0.01, opt="adam"), 400),
+    # regularization and dropout: few noisy points, a wide network
+    "overfit-gauss": (OVERFIT, 1000),
+    "l2-gauss": (replace(OVERFIT, l2=0.1), 1000),
+    "overfit-xor": (replace(OVERFIT, data="xor"), 1000),
+    "dropout-xor": (replace(OVERFIT, data="xor", keep=0.5), 1000),
 }
 # The presets each page offers.
 PAGES = {
     "linear": ["linear-gauss", "linear-xor", "linear-circles"],
     "relu": ["relu1-xor", "relu2-xor", "relu4-xor"],
     "deeper": ["spirals-shallow", "spirals-deep", "wide", "deep"],
+    "regularization": ["overfit-gauss", "l2-gauss"],
+    "dropout": ["overfit-xor", "dropout-xor"],
 }
 
 

@@ -12,6 +12,7 @@ import gzip
 import http.server
 import re
 import threading
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 import markdown
@@ -297,7 +298,8 @@ def test_the_javascript_is_small_and_self_contained():
         (ASSETS / name).read_text() for name in ("playground.js", "trainer.js")
     ]
     size = sum(len(gzip.compress(s.encode(), 9)) for s in sources)
-    assert size < 12_000, f"{size} bytes gzipped"  # today: about 11.5 kB
+    # today: about 13.2 kB, of which "Show as Keras" (its code generator and box) is 1.7
+    assert size < 13_500, f"{size} bytes gzipped"
     for source in sources:
         assert not re.search(
             r"https?://(?!www\.w3\.org/2000/svg)", source
@@ -675,3 +677,162 @@ def test_the_widget_reads_a_hostile_link_as_the_trainer_does_and_keeps_training(
         assert errors == []
     finally:
         page.close()
+
+
+# "Show as Keras" ------------------------------------------------------------------------------
+
+KERAS_RUNNER = r"""
+const p = require(process.argv[1]);
+const request = JSON.parse(require("fs").readFileSync(0, "utf8"));
+process.stdout.write(JSON.stringify(request.map(([query, steps]) => {
+  const setting = p.parseQuery(query);
+  return { query: p.toQuery(setting), code: p.toKeras(setting, steps) };
+})));
+"""
+
+# A link and the steps taken: the new presets after their steps; the linear model before any
+# step; dropout, L2 and SGD with a batch that leaves a remainder; the largest values a link
+# may hold; the smallest L2 and keep_prob the controls offer; and a hostile link.
+KERAS_SETTINGS = {
+    **{
+        name: (preset_query(name), PRESETS[name][1])
+        for name in PAGES["regularization"] + PAGES["dropout"]
+    },
+    "linear-no-step": ("data=xor&seed=3&lr=0.1", 0),
+    "dropout-l2-sgd": (query(CASES["three-layers-dropout-l2-sgd"]), 200),
+    "largest": (
+        "hidden=8,8,8&lr=1&l2=0.1&keep=0.1&points=10&batch=10&opt=adam",
+        5,
+    ),
+    "smallest": (
+        "data=circles&points=13&batch=1&l2=0.0001&keep=0.9&hidden=1",
+        1,
+    ),
+    "hostile": (
+        "data=constructor&hidden=2,1.5,-3,0,9,3,4,5&lr=1e9&l2=1e9"
+        "&keep=0.001&batch=1e9&seed=99999999999999999999&noise=5",
+        7,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def keras_code():
+    """trainer.js's toKeras for every setting above, in one Node process."""
+    answers = run_under_node(
+        KERAS_RUNNER, TRAINER, list(KERAS_SETTINGS.values())
+    )
+    return dict(zip(KERAS_SETTINGS, answers))
+
+
+def keras_layout(setting):
+    """(layer class, units or rate, activation) of the network the twin trains."""
+    layers = []
+    for units in setting.hidden:
+        layers.append(("Dense", units, "relu"))
+        if setting.keep < 1:
+            layers.append(("Dropout", 1 - setting.keep, None))
+    return [*layers, ("Dense", 2, "linear")]
+
+
+def twin_order(tensors, layers):
+    """The twin's [weights..., biases...] as Keras lists them: kernel, bias, kernel, ..."""
+    return [t for pair in zip(tensors[:layers], tensors[layers:]) for t in pair]
+
+
+@pytest.mark.parametrize("case", KERAS_SETTINGS)
+def test_show_as_keras_prints_code_that_builds_the_twins_network(
+    case, keras_code, monkeypatch
+):
+    """The printed Python runs (its model.fit recorded, not run) and builds the twin's
+    network: the same layers, initialiser, dropout rate, L2 factor (the playground's
+    l2 / 2 * sum(w**2) is Keras' L2(l2 / 2)), optimiser, learning rate and batches; with the
+    twin's initial weights it has the twin's loss on the first batch, and (without dropout,
+    whose masks Keras draws itself) takes the twin's first step."""
+    import keras
+
+    js = keras_code[case]
+    steps = KERAS_SETTINGS[case][1]
+    setting = parse_query(js["query"])
+    code = js["code"]
+    assert max(len(line) for line in code.splitlines()) <= 79
+    assert f"?{js['query']}" in code.replace("\n# &", "&")
+    fits = []
+    monkeypatch.setattr(
+        keras.Model, "fit", lambda *args, **kwargs: fits.append((args, kwargs))
+    )
+    names = {}
+    exec(compile(code, f"show-as-keras-{case}.py", "exec"), names)
+    model = names["model"]
+    # the playground's own points, to 3 decimals
+    (x, y), (test_x, test_y) = make_data(setting)
+    for got, want in ((names["x_train"], x), (names["x_test"], test_x)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=5e-4 + 1e-12)
+    assert np.array_equal(names["y_train"], y)
+    assert np.array_equal(names["y_test"], test_y)
+    # the batches: as many epochs as the steps make
+    [(args, kwargs)] = fits
+    batch = min(setting.batch, len(y))
+    epochs = max(1, -(-steps // (len(y) // batch)))
+    assert args[1:] == (names["x_train"], names["y_train"])
+    assert kwargs == {
+        "batch_size": batch,
+        "epochs": epochs,
+        "validation_data": (names["x_test"], names["y_test"]),
+    }
+    # the network
+    assert model.input_shape == (None, 2)
+    layout = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dropout):
+            layout.append(("Dropout", layer.rate, None))
+            continue
+        config = layer.get_config()
+        layout.append(("Dense", layer.units, config["activation"]))
+        initializer = config["kernel_initializer"]
+        assert initializer["class_name"] == "VarianceScaling"
+        he = {"scale": 2.0, "mode": "fan_in", "distribution": "untruncated_normal"}
+        assert he.items() <= initializer["config"].items()
+        assert config["bias_initializer"]["class_name"] == "Zeros"
+        regularizer = layer.kernel_regularizer
+        if setting.l2 == 0:
+            assert regularizer is None
+        else:
+            assert isinstance(regularizer, keras.regularizers.L2)
+            assert regularizer.l2 == pytest.approx(setting.l2 / 2, rel=1e-12)
+        assert layer.bias_regularizer is None  # the playground's L2: weights only
+    want = keras_layout(setting)
+    assert [(k, a) for k, _, a in layout] == [(k, a) for k, _, a in want]
+    assert [u for _, u, _ in layout] == pytest.approx([u for _, u, _ in want])
+    # the loss and the optimiser
+    loss = model.loss
+    assert isinstance(loss, keras.losses.SparseCategoricalCrossentropy)
+    assert loss.get_config()["from_logits"] is True
+    optimizer = model.optimizer
+    learning_rate = float(np.asarray(optimizer.learning_rate))
+    assert learning_rate == np.float32(setting.lr)
+    if setting.opt == "adam":
+        assert type(optimizer) is keras.optimizers.Adam
+        assert (optimizer.beta_1, optimizer.beta_2) == (0.9, 0.999)
+        assert optimizer.epsilon == 1e-7 and not optimizer.amsgrad
+    else:
+        assert type(optimizer) is keras.optimizers.SGD
+        assert optimizer.momentum == 0 and not optimizer.nesterov
+    # the same numbers: the twin's first batch, from the twin's initial weights
+    layers = len(setting.hidden) + 1
+    plain = replace(setting, keep=1)  # Keras' Dropout is off outside training
+    twin = train(plain, 1)
+    model.set_weights(twin_order(twin.initial, layers))
+    index, _ = batches_and_masks(setting, len(y), 1)
+    batch_x, batch_y = x[index[0]], y[index[0]]
+    logits = model(batch_x, training=False)
+    value = model.compute_loss(
+        x=batch_x, y=batch_y, y_pred=logits, training=False
+    )
+    assert float(value) == pytest.approx(twin.loss, rel=1e-5)
+    if setting.keep == 1:
+        model.train_on_batch(batch_x, batch_y)
+        for got, want in zip(
+            model.get_weights(), twin_order(twin.parameters(), layers)
+        ):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
