@@ -20,7 +20,15 @@ import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 
-from helpers import ROOT, run_under_node, site_config
+from helpers import (
+    ROOT,
+    Claim,
+    check_claims,
+    check_no_typed_results,
+    run_under_node,
+    site_config,
+    stated_comparisons,
+)
 from snippets.playground import (
     EXTENT,
     PAGES,
@@ -36,7 +44,9 @@ from snippets.playground import (
     preset_query,
     query,
     train,
+    train_and_test_over_seeds,
 )
+from snippets.uncertainty import seed_spread, separated
 
 ASSETS = ROOT / "docs" / "assets" / "playground"
 TRAINER = ASSETS / "trainer.js"
@@ -140,6 +150,17 @@ CASES = {
     ),
 }
 STEPS = 200
+# And the regularization and dropout pages' presets, for as many steps as the pages train them:
+# what the twin prints there is what the widget shows at that step.
+CASES.update(
+    {
+        name: PRESETS[name][0]
+        for name in PAGES["regularization"] + PAGES["dropout"]
+    }
+)
+STEPS_OF = {
+    name: PRESETS[name][1] if name in PRESETS else STEPS for name in CASES
+}
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +169,8 @@ def javascript_runs():
     runs = node(
         {
             "runs": [
-                {"query": query(s), "steps": STEPS, "grid": GRID}
-                for s in CASES.values()
+                {"query": query(s), "steps": STEPS_OF[name], "grid": GRID}
+                for name, s in CASES.items()
             ]
         }
     )["runs"]
@@ -159,8 +180,8 @@ def javascript_runs():
 @pytest.mark.parametrize("case", CASES)
 def test_the_javascript_trainer_is_its_tensorflow_twin(case, javascript_runs):
     setting, js = CASES[case], javascript_runs[case]
-    twin = train(setting, STEPS)
-    assert js["step"] == STEPS
+    twin = train(setting, STEPS_OF[case])
+    assert js["step"] == STEPS_OF[case]
     # identical data, bit for bit
     for part, (x, y) in (("train", twin.train), ("test", twin.test)):
         assert np.array_equal(np.reshape(js[part]["x"], (-1, 2)), x)
@@ -274,6 +295,86 @@ def test_fragment_embeds_the_widget_and_links_every_preset(page):
     assert links == [preset_query(name) for name in PAGES[page]]
     code = "\n".join(re.findall(r"```python\n(.*?)```", text, re.DOTALL))
     assert all(f'"{name}"' in code for name in PAGES[page])
+
+
+# What the regularization and dropout fragments say about their presets over the twin's
+# seeds: the pages include the fragments, and these are their comparisons' evidence.
+
+
+@functools.cache
+def over_seeds(name):
+    """(training accuracy, test accuracy) of preset ``name`` on each seed."""
+    return train_and_test_over_seeds(name)
+
+
+def gap_shrinks_on_every_seed(plain, regularized, mostly_train=False):
+    def check():
+        a, b = over_seeds(plain), over_seeds(regularized)
+        gaps_a = [train - test for train, test in a]
+        gaps_b = [train - test for train, test in b]
+        assert all(gb < ga for ga, gb in zip(gaps_a, gaps_b)), (gaps_a, gaps_b)
+        assert separated(seed_spread(gaps_a), seed_spread(gaps_b))
+        if (
+            mostly_train
+        ):  # the training accuracy falls more than the test accuracy moves
+            train_drop = np.mean([ta - tb for (ta, _), (tb, _) in zip(a, b)])
+            test_move = np.mean([tb - ta for (_, ta), (_, tb) in zip(a, b)])
+            assert train_drop > abs(test_move)
+
+    return check
+
+
+def no_test_difference(plain, regularized):
+    def check():
+        tests = [
+            [test for _, test in over_seeds(n)] for n in (plain, regularized)
+        ]
+        assert not separated(*map(seed_spread, tests))
+
+    return check
+
+
+FRAGMENT_CLAIMS = {
+    "regularization": [
+        Claim(
+            "The penalty shrinks the gap on every seed.",
+            gap_shrinks_on_every_seed("overfit-gauss", "l2-gauss"),
+        ),
+        Claim(
+            "on so few test points, no difference detected at this size",
+            no_test_difference("overfit-gauss", "l2-gauss"),
+        ),
+    ],
+    "dropout": [
+        Claim(
+            "Dropout shrinks the gap on every seed, mostly by lowering the "
+            "training accuracy",
+            gap_shrinks_on_every_seed(
+                "overfit-circles", "dropout-circles", mostly_train=True
+            ),
+        ),
+        Claim(
+            "the test accuracy shows no difference detected at this size",
+            no_test_difference("overfit-circles", "dropout-circles"),
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize("page", FRAGMENT_CLAIMS)
+def test_the_fragments_comparisons_are_backed_over_seeds(page):
+    """Each comparison in a fragment's prose is a claim whose evidence holds, over the
+    twin's five seeds; and its prose types no run's number."""
+    name = f"assets/playground/{page}"
+    claims = FRAGMENT_CLAIMS[page]
+    check_claims(name, claims)
+    stated = stated_comparisons(name)
+    assert stated
+    for sentence in stated:
+        assert any(" ".join(c.sentence.split()) in sentence for c in claims), (
+            sentence
+        )
+    check_no_typed_results(name)
 
 
 def test_mkdocs_loads_the_widget_and_does_not_build_the_fragments():
@@ -737,7 +838,9 @@ def keras_layout(setting):
 
 def twin_order(tensors, layers):
     """The twin's [weights..., biases...] as Keras lists them: kernel, bias, kernel, ..."""
-    return [t for pair in zip(tensors[:layers], tensors[layers:]) for t in pair]
+    return [
+        t for pair in zip(tensors[:layers], tensors[layers:]) for t in pair
+    ]
 
 
 @pytest.mark.parametrize("case", KERAS_SETTINGS)
@@ -762,7 +865,8 @@ def test_show_as_keras_prints_code_that_builds_the_twins_network(
         keras.Model, "fit", lambda *args, **kwargs: fits.append((args, kwargs))
     )
     names = {}
-    exec(compile(code, f"show-as-keras-{case}.py", "exec"), names)
+    # the code trainer.js printed for the settings above, which is what is tested
+    exec(compile(code, f"show-as-keras-{case}.py", "exec"), names)  # noqa: S102
     model = names["model"]
     # the playground's own points, to 3 decimals
     (x, y), (test_x, test_y) = make_data(setting)
@@ -791,7 +895,11 @@ def test_show_as_keras_prints_code_that_builds_the_twins_network(
         layout.append(("Dense", layer.units, config["activation"]))
         initializer = config["kernel_initializer"]
         assert initializer["class_name"] == "VarianceScaling"
-        he = {"scale": 2.0, "mode": "fan_in", "distribution": "untruncated_normal"}
+        he = {
+            "scale": 2.0,
+            "mode": "fan_in",
+            "distribution": "untruncated_normal",
+        }
         assert he.items() <= initializer["config"].items()
         assert config["bias_initializer"]["class_name"] == "Zeros"
         regularizer = layer.kernel_regularizer
@@ -800,7 +908,9 @@ def test_show_as_keras_prints_code_that_builds_the_twins_network(
         else:
             assert isinstance(regularizer, keras.regularizers.L2)
             assert regularizer.l2 == pytest.approx(setting.l2 / 2, rel=1e-12)
-        assert layer.bias_regularizer is None  # the playground's L2: weights only
+        assert (
+            layer.bias_regularizer is None
+        )  # the playground's L2: weights only
     want = keras_layout(setting)
     assert [(k, a) for k, _, a in layout] == [(k, a) for k, _, a in want]
     assert [u for _, u, _ in layout] == pytest.approx([u for _, u, _ in want])
@@ -836,3 +946,62 @@ def test_show_as_keras_prints_code_that_builds_the_twins_network(
             model.get_weights(), twin_order(twin.parameters(), layers)
         ):
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_show_as_keras_in_the_browser(chromium, repo_url):
+    """The button opens a box with toKeras' code for the widget's setting and step, which
+    follows the steps and copies to the clipboard; it adds nothing to the URL."""
+    link = query(CASES["three-layers-dropout-l2-sgd"])
+    expected = [
+        answer["code"]
+        for answer in run_under_node(
+            KERAS_RUNNER, TRAINER, [[link, 0], [link, 3]]
+        )
+    ]
+    chromium.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=repo_url.rstrip("/")
+    )
+    page = chromium.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    code = ".pg-keras code"
+    try:
+        page.goto(f"{repo_url}tests/playground_page.html?{link}#playground")
+        page.wait_for_function(
+            "() => /Step 0:/.test(document.querySelector('.pg-status').textContent)"
+        )
+        button = page.locator(".pg-buttons button[aria-controls='pg0-keras']")
+        assert page.is_hidden(".pg-keras")
+        assert button.get_attribute("aria-expanded") == "false"
+        button.click()
+        page.wait_for_function(
+            "() => /model\\.fit/.test(document.querySelector('.pg-keras code').textContent)"
+        )
+        assert page.is_visible(code)
+        assert page.text_content(code) == expected[0]
+        assert button.get_attribute("aria-expanded") == "true"
+        assert button.text_content() == "Hide Keras"
+        for _ in range(3):
+            page.click(".pg-buttons button:has-text('Step')")
+        page.wait_for_function(
+            "() => /# 3 steps of/.test(document.querySelector('.pg-keras code').textContent)"
+        )
+        assert page.text_content(code) == expected[1]
+        page.click(".pg-keras button:has-text('Copy')")
+        page.wait_for_function(
+            "() => document.querySelector('.pg-keras button').textContent === 'Copied'"
+        )
+        assert (
+            page.evaluate("() => navigator.clipboard.readText()")
+            == expected[1]
+        )
+        # the button is not part of the setting: the URL and the link stay as they were
+        assert page.evaluate("() => location.search") == f"?{link}"
+        assert link_query(page.get_attribute(".pg-link", "href")) == link
+        button.click()
+        assert page.is_hidden(".pg-keras")
+        assert button.text_content() == "Show as Keras"
+        assert errors == []
+    finally:
+        page.close()
