@@ -19,6 +19,7 @@ import markdown
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
+from conftest import csp_violations
 
 from helpers import (
     ROOT,
@@ -988,6 +989,11 @@ def test_show_as_keras_in_the_browser(chromium, repo_url):
             "() => /# 3 steps of/.test(document.querySelector('.pg-keras code').textContent)"
         )
         assert page.text_content(code) == expected[1]
+        # on a phone the code scrolls in its box, not the page sideways
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.wait_for_function(
+            "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
         page.click(".pg-keras button:has-text('Copy')")
         page.wait_for_function(
             "() => document.querySelector('.pg-keras button').textContent === 'Copied'"
@@ -1005,3 +1011,24 @@ def test_show_as_keras_in_the_browser(chromium, repo_url):
         assert errors == []
     finally:
         page.close()
+
+
+def test_show_as_keras_on_the_built_site_under_its_policy(open_page):
+    """On a chapter of the built site (relu: its fragment's preset), under the pages'
+    Content-Security-Policy: the button shows the code of the page's own setting."""
+    [expected] = [
+        answer["code"]
+        for answer in run_under_node(
+            KERAS_RUNNER, TRAINER, [[preset_query("relu2-xor"), 0]]
+        )
+    ]
+    page = open_page("relu/")
+    page.wait_for_function(
+        "() => /Step 0:/.test(document.querySelector('.pg-status').textContent)"
+    )
+    page.click(".pg-buttons button:has-text('Show as Keras')")
+    page.wait_for_function(
+        "() => /model\\.fit/.test(document.querySelector('.pg-keras code').textContent)"
+    )
+    assert page.text_content(".pg-keras code") == expected
+    assert csp_violations(page) == [] and page.console_errors == []

@@ -119,7 +119,7 @@
       this.live = element("p", { class: "pg-live", "aria-live": "polite", role: "status" }, r);
       // "Show as Keras": the setting as Keras 3 code, written by trainer.js's toKeras
       this.keras = element("div", { class: "pg-keras", id: `${id}-keras`, hidden: "" }, r);
-      const bar = element("p", { text: "This setting in Keras 3, trained as many steps as here: " }, this.keras);
+      const bar = element("p", { text: "This setting as Keras 3 code, as many epochs as the steps taken here:" }, this.keras);
       const copy = element("button", { type: "button", class: "md-button", text: "Copy" }, bar);
       this.code = element("code", {}, element("pre", { tabindex: "0" }, this.keras));
       copy.addEventListener("click", () => {

@@ -333,7 +333,9 @@
     }
     lines.push("model = keras.Sequential([", "    keras.Input(shape=(2,)),");
     for (const units of s.hidden) {
-      lines.push("    keras.layers.Dense(", `        ${units}, activation="relu", ${options}`, "    ),");
+      const dense = `keras.layers.Dense(${units}, activation="relu", ${options}),`;
+      if (dense.length <= 75) lines.push(`    ${dense}`);
+      else lines.push("    keras.layers.Dense(", `        ${units}, activation="relu", ${options}`, "    ),");
       if (s.keep < 1) lines.push(`    keras.layers.Dropout(${round(1 - s.keep)}),  # keep_prob ${s.keep}`);
     }
     lines.push("    # the output: two logits, the softmax is in the loss", `    keras.layers.Dense(2, ${options}),`, "])");
@@ -351,7 +353,8 @@
       lines.push(`x_${name} = np.array([`, ...rows(points, 4, (p) => `[${p.map((v) => v.toFixed(3)).join(", ")}]`), "])",
         `y_${name} = np.array([`, ...rows(Array.from(part.y), 20, String), "])");
     }
-    lines.push("", `# ${steps} steps of ${batch} points: ${epochs} epochs of ${n} points`);
+    const many = (k, what) => `${k} ${what}${k === 1 ? "" : "s"}`;
+    lines.push("", `# ${many(steps, "step")} of ${batch} points: ${many(epochs, "epoch")} of ${n} points`);
     if (n % batch) lines.push(`# (Keras also trains on the last ${n % batch} of each epoch, the playground not)`);
     lines.push(
       "model.fit(", `    x_train, y_train, batch_size=${batch}, epochs=${epochs},`,
