@@ -5,6 +5,9 @@ docs/assets/playground/trainer.js runs under Node beside its twin, snippets/play
 same data bit for bit, the same initial weights, the same weights after training, the same
 decision regions pixel for pixel. The widget (playground.js) is tested in headless Chromium
 on tests/playground_page.html, a bare page that needs no site build.
+
+"Show as Keras" prints a setting as Keras 3 code (trainer.js's toKeras): the tests run that
+code and check it builds the twin's network, with the twin's loss and first step.
 """
 
 import functools
