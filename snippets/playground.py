@@ -73,6 +73,20 @@ class Random:
         t = ((t + imul(t ^ (t >> 7), 61 | t)) & MASK) ^ t
         return (t ^ (t >> 14)) / 4294967296
 
+    def many(self, n):
+        """The next ``n`` floats at once. The state only counts up by a
+        constant, so NumPy mixes every step's state together (products of
+        two 32-bit numbers fit in uint64; the low 32 bits are Math.imul's)."""
+        count = np.arange(1, n + 1, dtype=np.uint64)
+        a = (np.uint64(self.a) + count * np.uint64(0x6D2B79F5)) & MASK
+        if n:
+            self.a = int(a[-1])
+        t = (a ^ (a >> np.uint64(15))) * (a | np.uint64(1)) & MASK
+        t = (
+            (t + ((t ^ (t >> np.uint64(7))) * (t | np.uint64(61)))) & MASK
+        ) ^ t
+        return (t ^ (t >> np.uint64(14))) / 4294967296
+
     def normal(self):
         """Box-Muller, one normal from two uniforms."""
         u, v = 1 - self(), self()
@@ -265,7 +279,9 @@ def trainer_for(shapes, opt):
         else:
             optimizer = keras.optimizers.SGD(learning_rate=0.1)
         optimizer.build(variables)
-        loop = tf.function(training_loop, autograph=False)
+        loop = tf.function(
+            training_loop, autograph=False, reduce_retracing=True
+        )
         TRAINERS[key] = variables, optimizer, loop
     return TRAINERS[key]
 
@@ -277,7 +293,6 @@ def batches_and_masks(s, n, steps):
     dropout = Random(s.seed, STREAMS["dropout"])
     size = min(s.batch, n)
     order, position, index = [], n + 1, []
-    masks = [np.zeros((steps, size, units)) for units in s.hidden]
     for k in range(steps):
         if position + size > n:  # reshuffle, Fisher-Yates
             order = list(range(n))
@@ -287,13 +302,17 @@ def batches_and_masks(s, n, steps):
             position = 0
         index.append(order[position : position + size])
         position += size
-        if s.keep < 1:
-            for mask in masks:
-                for r in range(size):
-                    for u in range(mask.shape[2]):
-                        keep = dropout() < s.keep
-                        mask[k, r, u] = 1 / s.keep if keep else 0.0
-    return np.array(index, np.int64), masks if s.keep < 1 else []
+    if s.keep == 1:
+        return np.array(index, np.int64), []
+    # each step draws every layer's mask in turn, row by row
+    draws = dropout.many(steps * size * sum(s.hidden)).reshape(steps, -1)
+    masks, start = [], 0
+    for units in s.hidden:
+        block = draws[:, start : start + size * units]
+        kept = block.reshape(steps, size, units) < s.keep
+        masks.append(np.where(kept, 1 / s.keep, 0.0))
+        start += size * units
+    return np.array(index, np.int64), masks
 
 
 def training_loop(variables, optimizer, xs, ys, masks, l2):
@@ -327,6 +346,10 @@ def training_loop(variables, optimizer, xs, ys, masks, l2):
     return tf.while_loop(lambda k, _: k < steps, one_step, start)[1]
 
 
+# Few noisy points and a wide network: it learns the noise as well.
+OVERFIT = Setting(
+    "gauss", 1, noise=0.5, points=50, hidden=(8, 8, 8), lr=0.03, opt="adam"
+)
 # Each preset: a setting, and how many steps the pages train it.
 PRESETS = {
     # linear: a straight boundary
@@ -350,12 +373,22 @@ PRESETS = {
     ),
     "wide": (Setting(hidden=(8,), lr=0.01, opt="adam"), 400),
     "deep": (Setting(hidden=(4, 4), lr=0.01, opt="adam"), 400),
+    # regularization and dropout: few noisy points, a wide network
+    "overfit-gauss": (OVERFIT, 1000),
+    "l2-gauss": (replace(OVERFIT, l2=0.01), 1000),
+    "overfit-circles": (replace(OVERFIT, data="circles", hidden=(8, 8)), 2000),
+    "dropout-circles": (
+        replace(OVERFIT, data="circles", hidden=(8, 8), keep=0.5),
+        2000,
+    ),
 }
 # The presets each page offers.
 PAGES = {
     "linear": ["linear-gauss", "linear-xor", "linear-circles"],
     "relu": ["relu1-xor", "relu2-xor", "relu4-xor"],
     "deeper": ["spirals-shallow", "spirals-deep", "wide", "deep"],
+    "regularization": ["overfit-gauss", "l2-gauss"],
+    "dropout": ["overfit-circles", "dropout-circles"],
 }
 
 
@@ -389,6 +422,15 @@ def accuracies_over_seeds(name, seeds=SEEDS, hidden=None):
         setting = replace(setting, hidden=tuple(hidden))
     runs = [train(replace(setting, seed=seed), steps) for seed in seeds]
     return [run.accuracy() for run in runs]
+
+
+def train_and_test_over_seeds(name, seeds=SEEDS):
+    """Preset ``name`` trained once per seed: each run's training and test
+    accuracy. Where training runs ahead of test, the network has learned
+    points, not the pattern: the gap between the two is the overfitting."""
+    setting, steps = PRESETS[name]
+    runs = [train(replace(setting, seed=seed), steps) for seed in seeds]
+    return [(run.accuracy("train"), run.accuracy()) for run in runs]
 
 
 def main():

@@ -5,6 +5,9 @@ docs/assets/playground/trainer.js runs under Node beside its twin, snippets/play
 same data bit for bit, the same initial weights, the same weights after training, the same
 decision regions pixel for pixel. The widget (playground.js) is tested in headless Chromium
 on tests/playground_page.html, a bare page that needs no site build.
+
+"Show as Keras" prints a setting as Keras 3 code (trainer.js's toKeras): the tests run that
+code and check it builds the twin's network, with the twin's loss and first step.
 """
 
 import functools
@@ -12,14 +15,24 @@ import gzip
 import http.server
 import re
 import threading
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 import markdown
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
+from conftest import csp_violations
 
-from helpers import ROOT, run_under_node, site_config
+from helpers import (
+    ROOT,
+    Claim,
+    check_claims,
+    check_no_typed_results,
+    run_under_node,
+    site_config,
+    stated_comparisons,
+)
 from snippets.playground import (
     EXTENT,
     PAGES,
@@ -35,7 +48,9 @@ from snippets.playground import (
     preset_query,
     query,
     train,
+    train_and_test_over_seeds,
 )
+from snippets.uncertainty import seed_spread, separated
 
 ASSETS = ROOT / "docs" / "assets" / "playground"
 TRAINER = ASSETS / "trainer.js"
@@ -139,6 +154,17 @@ CASES = {
     ),
 }
 STEPS = 200
+# And the regularization and dropout pages' presets, for as many steps as the pages train them:
+# what the twin prints there is what the widget shows at that step.
+CASES.update(
+    {
+        name: PRESETS[name][0]
+        for name in PAGES["regularization"] + PAGES["dropout"]
+    }
+)
+STEPS_OF = {
+    name: PRESETS[name][1] if name in PRESETS else STEPS for name in CASES
+}
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +173,8 @@ def javascript_runs():
     runs = node(
         {
             "runs": [
-                {"query": query(s), "steps": STEPS, "grid": GRID}
-                for s in CASES.values()
+                {"query": query(s), "steps": STEPS_OF[name], "grid": GRID}
+                for name, s in CASES.items()
             ]
         }
     )["runs"]
@@ -158,8 +184,8 @@ def javascript_runs():
 @pytest.mark.parametrize("case", CASES)
 def test_the_javascript_trainer_is_its_tensorflow_twin(case, javascript_runs):
     setting, js = CASES[case], javascript_runs[case]
-    twin = train(setting, STEPS)
-    assert js["step"] == STEPS
+    twin = train(setting, STEPS_OF[case])
+    assert js["step"] == STEPS_OF[case]
     # identical data, bit for bit
     for part, (x, y) in (("train", twin.train), ("test", twin.test)):
         assert np.array_equal(np.reshape(js[part]["x"], (-1, 2)), x)
@@ -275,6 +301,86 @@ def test_fragment_embeds_the_widget_and_links_every_preset(page):
     assert all(f'"{name}"' in code for name in PAGES[page])
 
 
+# What the regularization and dropout fragments say about their presets over the twin's
+# seeds: the pages include the fragments, and these are their comparisons' evidence.
+
+
+@functools.cache
+def over_seeds(name):
+    """(training accuracy, test accuracy) of preset ``name`` on each seed."""
+    return train_and_test_over_seeds(name)
+
+
+def gap_shrinks_on_every_seed(plain, regularized, mostly_train=False):
+    def check():
+        a, b = over_seeds(plain), over_seeds(regularized)
+        gaps_a = [train - test for train, test in a]
+        gaps_b = [train - test for train, test in b]
+        assert all(gb < ga for ga, gb in zip(gaps_a, gaps_b)), (gaps_a, gaps_b)
+        assert separated(seed_spread(gaps_a), seed_spread(gaps_b))
+        if (
+            mostly_train
+        ):  # the training accuracy falls more than the test accuracy moves
+            train_drop = np.mean([ta - tb for (ta, _), (tb, _) in zip(a, b)])
+            test_move = np.mean([tb - ta for (_, ta), (_, tb) in zip(a, b)])
+            assert train_drop > abs(test_move)
+
+    return check
+
+
+def no_test_difference(plain, regularized):
+    def check():
+        tests = [
+            [test for _, test in over_seeds(n)] for n in (plain, regularized)
+        ]
+        assert not separated(*map(seed_spread, tests))
+
+    return check
+
+
+FRAGMENT_CLAIMS = {
+    "regularization": [
+        Claim(
+            "The penalty shrinks the gap on every seed.",
+            gap_shrinks_on_every_seed("overfit-gauss", "l2-gauss"),
+        ),
+        Claim(
+            "on so few test points, no difference detected at this size",
+            no_test_difference("overfit-gauss", "l2-gauss"),
+        ),
+    ],
+    "dropout": [
+        Claim(
+            "Dropout shrinks the gap on every seed, mostly by lowering the "
+            "training accuracy",
+            gap_shrinks_on_every_seed(
+                "overfit-circles", "dropout-circles", mostly_train=True
+            ),
+        ),
+        Claim(
+            "the test accuracy shows no difference detected at this size",
+            no_test_difference("overfit-circles", "dropout-circles"),
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize("page", FRAGMENT_CLAIMS)
+def test_the_fragments_comparisons_are_backed_over_seeds(page):
+    """Each comparison in a fragment's prose is a claim whose evidence holds, over the
+    twin's five seeds; and its prose types no run's number."""
+    name = f"assets/playground/{page}"
+    claims = FRAGMENT_CLAIMS[page]
+    check_claims(name, claims)
+    stated = stated_comparisons(name)
+    assert stated
+    for sentence in stated:
+        assert any(" ".join(c.sentence.split()) in sentence for c in claims), (
+            sentence
+        )
+    check_no_typed_results(name)
+
+
 def test_mkdocs_loads_the_widget_and_does_not_build_the_fragments():
     config = site_config()
     scripts = [str(s) for s in config["extra_javascript"]]
@@ -297,7 +403,8 @@ def test_the_javascript_is_small_and_self_contained():
         (ASSETS / name).read_text() for name in ("playground.js", "trainer.js")
     ]
     size = sum(len(gzip.compress(s.encode(), 9)) for s in sources)
-    assert size < 12_000, f"{size} bytes gzipped"  # today: about 11.5 kB
+    # today: about 13.2 kB, of which "Show as Keras" (its code generator and box) is 1.7
+    assert size < 13_500, f"{size} bytes gzipped"
     for source in sources:
         assert not re.search(
             r"https?://(?!www\.w3\.org/2000/svg)", source
@@ -675,3 +782,256 @@ def test_the_widget_reads_a_hostile_link_as_the_trainer_does_and_keeps_training(
         assert errors == []
     finally:
         page.close()
+
+
+# "Show as Keras" ------------------------------------------------------------------------------
+
+KERAS_RUNNER = r"""
+const p = require(process.argv[1]);
+const request = JSON.parse(require("fs").readFileSync(0, "utf8"));
+process.stdout.write(JSON.stringify(request.map(([query, steps]) => {
+  const setting = p.parseQuery(query);
+  return { query: p.toQuery(setting), code: p.toKeras(setting, steps) };
+})));
+"""
+
+# A link and the steps taken: the new presets after their steps; the linear model before any
+# step; dropout, L2 and SGD with a batch that leaves a remainder; the largest values a link
+# may hold; the smallest L2 and keep_prob the controls offer; and a hostile link.
+KERAS_SETTINGS = {
+    **{
+        name: (preset_query(name), PRESETS[name][1])
+        for name in PAGES["regularization"] + PAGES["dropout"]
+    },
+    "linear-no-step": ("data=xor&seed=3&lr=0.1", 0),
+    "dropout-l2-sgd": (query(CASES["three-layers-dropout-l2-sgd"]), 200),
+    "largest": (
+        "hidden=8,8,8&lr=1&l2=0.1&keep=0.1&points=10&batch=10&opt=adam",
+        5,
+    ),
+    "smallest": (
+        "data=circles&points=13&batch=1&l2=0.0001&keep=0.9&hidden=1",
+        1,
+    ),
+    "hostile": (
+        "data=constructor&hidden=2,1.5,-3,0,9,3,4,5&lr=1e9&l2=1e9"
+        "&keep=0.001&batch=1e9&seed=99999999999999999999&noise=5",
+        7,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def keras_code():
+    """trainer.js's toKeras for every setting above, in one Node process."""
+    answers = run_under_node(
+        KERAS_RUNNER, TRAINER, list(KERAS_SETTINGS.values())
+    )
+    return dict(zip(KERAS_SETTINGS, answers))
+
+
+def keras_layout(setting):
+    """(layer class, units or rate, activation) of the network the twin trains."""
+    layers = []
+    for units in setting.hidden:
+        layers.append(("Dense", units, "relu"))
+        if setting.keep < 1:
+            layers.append(("Dropout", 1 - setting.keep, None))
+    return [*layers, ("Dense", 2, "linear")]
+
+
+def twin_order(tensors, layers):
+    """The twin's [weights..., biases...] as Keras lists them: kernel, bias, kernel, ..."""
+    return [
+        t for pair in zip(tensors[:layers], tensors[layers:]) for t in pair
+    ]
+
+
+@pytest.mark.parametrize("case", KERAS_SETTINGS)
+def test_show_as_keras_prints_code_that_builds_the_twins_network(
+    case, keras_code, monkeypatch
+):
+    """The printed Python runs (its model.fit recorded, not run) and builds the twin's
+    network: the same layers, initialiser, dropout rate, L2 factor (the playground's
+    l2 / 2 * sum(w**2) is Keras' L2(l2 / 2)), optimiser, learning rate and batches; with the
+    twin's initial weights it has the twin's loss on the first batch, and (without dropout,
+    whose masks Keras draws itself) takes the twin's first step."""
+    import keras
+
+    js = keras_code[case]
+    steps = KERAS_SETTINGS[case][1]
+    setting = parse_query(js["query"])
+    code = js["code"]
+    assert max(len(line) for line in code.splitlines()) <= 79
+    assert f"?{js['query']}" in code.replace("\n# &", "&")
+    fits = []
+    monkeypatch.setattr(
+        keras.Model, "fit", lambda *args, **kwargs: fits.append((args, kwargs))
+    )
+    names = {}
+    # the code trainer.js printed for the settings above, which is what is tested
+    exec(compile(code, f"show-as-keras-{case}.py", "exec"), names)  # noqa: S102
+    model = names["model"]
+    # the playground's own points, to 3 decimals
+    (x, y), (test_x, test_y) = make_data(setting)
+    for got, want in ((names["x_train"], x), (names["x_test"], test_x)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=5e-4 + 1e-12)
+    assert np.array_equal(names["y_train"], y)
+    assert np.array_equal(names["y_test"], test_y)
+    # the batches: as many epochs as the steps make
+    [(args, kwargs)] = fits
+    batch = min(setting.batch, len(y))
+    epochs = max(1, -(-steps // (len(y) // batch)))
+    assert args[1:] == (names["x_train"], names["y_train"])
+    assert kwargs == {
+        "batch_size": batch,
+        "epochs": epochs,
+        "validation_data": (names["x_test"], names["y_test"]),
+    }
+    # the network
+    assert model.input_shape == (None, 2)
+    layout = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dropout):
+            layout.append(("Dropout", layer.rate, None))
+            continue
+        config = layer.get_config()
+        layout.append(("Dense", layer.units, config["activation"]))
+        initializer = config["kernel_initializer"]
+        assert initializer["class_name"] == "VarianceScaling"
+        he = {
+            "scale": 2.0,
+            "mode": "fan_in",
+            "distribution": "untruncated_normal",
+        }
+        assert he.items() <= initializer["config"].items()
+        assert config["bias_initializer"]["class_name"] == "Zeros"
+        regularizer = layer.kernel_regularizer
+        if setting.l2 == 0:
+            assert regularizer is None
+        else:
+            assert isinstance(regularizer, keras.regularizers.L2)
+            assert regularizer.l2 == pytest.approx(setting.l2 / 2, rel=1e-12)
+        assert (
+            layer.bias_regularizer is None
+        )  # the playground's L2: weights only
+    want = keras_layout(setting)
+    assert [(k, a) for k, _, a in layout] == [(k, a) for k, _, a in want]
+    assert [u for _, u, _ in layout] == pytest.approx([u for _, u, _ in want])
+    # the loss and the optimiser
+    loss = model.loss
+    assert isinstance(loss, keras.losses.SparseCategoricalCrossentropy)
+    assert loss.get_config()["from_logits"] is True
+    optimizer = model.optimizer
+    learning_rate = float(np.asarray(optimizer.learning_rate))
+    assert learning_rate == np.float32(setting.lr)
+    if setting.opt == "adam":
+        assert type(optimizer) is keras.optimizers.Adam
+        assert (optimizer.beta_1, optimizer.beta_2) == (0.9, 0.999)
+        assert optimizer.epsilon == 1e-7 and not optimizer.amsgrad
+    else:
+        assert type(optimizer) is keras.optimizers.SGD
+        assert optimizer.momentum == 0 and not optimizer.nesterov
+    # the same numbers: the twin's first batch, from the twin's initial weights
+    layers = len(setting.hidden) + 1
+    plain = replace(setting, keep=1)  # Keras' Dropout is off outside training
+    twin = train(plain, 1)
+    model.set_weights(twin_order(twin.initial, layers))
+    index, _ = batches_and_masks(setting, len(y), 1)
+    batch_x, batch_y = x[index[0]], y[index[0]]
+    logits = model(batch_x, training=False)
+    value = model.compute_loss(
+        x=batch_x, y=batch_y, y_pred=logits, training=False
+    )
+    assert float(value) == pytest.approx(twin.loss, rel=1e-5)
+    if setting.keep == 1:
+        model.train_on_batch(batch_x, batch_y)
+        for got, want in zip(
+            model.get_weights(), twin_order(twin.parameters(), layers)
+        ):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_show_as_keras_in_the_browser(chromium, repo_url):
+    """The button opens a box with toKeras' code for the widget's setting and step, which
+    follows the steps and copies to the clipboard; it adds nothing to the URL."""
+    link = query(CASES["three-layers-dropout-l2-sgd"])
+    expected = [
+        answer["code"]
+        for answer in run_under_node(
+            KERAS_RUNNER, TRAINER, [[link, 0], [link, 3]]
+        )
+    ]
+    chromium.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=repo_url.rstrip("/")
+    )
+    page = chromium.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    code = ".pg-keras code"
+    try:
+        page.goto(f"{repo_url}tests/playground_page.html?{link}#playground")
+        page.wait_for_function(
+            "() => /Step 0:/.test(document.querySelector('.pg-status').textContent)"
+        )
+        button = page.locator(".pg-buttons button[aria-controls='pg0-keras']")
+        assert page.is_hidden(".pg-keras")
+        assert button.get_attribute("aria-expanded") == "false"
+        button.click()
+        page.wait_for_function(
+            "() => /model\\.fit/.test(document.querySelector('.pg-keras code').textContent)"
+        )
+        assert page.is_visible(code)
+        assert page.text_content(code) == expected[0]
+        assert button.get_attribute("aria-expanded") == "true"
+        assert button.text_content() == "Hide Keras"
+        for _ in range(3):
+            page.click(".pg-buttons button:has-text('Step')")
+        page.wait_for_function(
+            "() => /# 3 steps of/.test(document.querySelector('.pg-keras code').textContent)"
+        )
+        assert page.text_content(code) == expected[1]
+        # on a phone the code scrolls in its box, not the page sideways
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.wait_for_function(
+            "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+        page.click(".pg-keras button:has-text('Copy')")
+        page.wait_for_function(
+            "() => document.querySelector('.pg-keras button').textContent === 'Copied'"
+        )
+        assert (
+            page.evaluate("() => navigator.clipboard.readText()")
+            == expected[1]
+        )
+        # the button is not part of the setting: the URL and the link stay as they were
+        assert page.evaluate("() => location.search") == f"?{link}"
+        assert link_query(page.get_attribute(".pg-link", "href")) == link
+        button.click()
+        assert page.is_hidden(".pg-keras")
+        assert button.text_content() == "Show as Keras"
+        assert errors == []
+    finally:
+        page.close()
+
+
+def test_show_as_keras_on_the_built_site_under_its_policy(open_page):
+    """On a chapter of the built site (relu: its fragment's preset), under the pages'
+    Content-Security-Policy: the button shows the code of the page's own setting."""
+    [expected] = [
+        answer["code"]
+        for answer in run_under_node(
+            KERAS_RUNNER, TRAINER, [[preset_query("relu2-xor"), 0]]
+        )
+    ]
+    page = open_page("relu/")
+    page.wait_for_function(
+        "() => /Step 0:/.test(document.querySelector('.pg-status').textContent)"
+    )
+    page.click(".pg-buttons button:has-text('Show as Keras')")
+    page.wait_for_function(
+        "() => /model\\.fit/.test(document.querySelector('.pg-keras code').textContent)"
+    )
+    assert page.text_content(".pg-keras code") == expected
+    assert csp_violations(page) == [] and page.console_errors == []

@@ -21,7 +21,7 @@
                    opt: "Optimizer" };
   // A link's setting is read and written by trainer.js's own functions (loaded just before
   // this script), so the widget and its worker cannot read a link differently.
-  const { parseQuery, toQuery } = self.PlaygroundTrainer;
+  const { parseQuery, toQuery, toKeras } = self.PlaygroundTrainer;
 
   function element(tag, attributes, parent) {
     const e = document.createElement(tag);
@@ -100,8 +100,11 @@
       this.play = element("button", { type: "button", class: "md-button md-button--primary", text: "Play" }, buttons);
       this.step = element("button", { type: "button", class: "md-button", text: "Step" }, buttons);
       this.resetButton = element("button", { type: "button", class: "md-button", text: "Reset" }, buttons);
+      this.kerasButton = element("button", { type: "button", class: "md-button", text: "Show as Keras",
+                                             "aria-expanded": "false", "aria-controls": `${id}-keras` }, buttons);
       this.link = element("a", { class: "pg-link", text: "Link to this setting" }, buttons);
       this.play.addEventListener("click", () => this.toggle());
+      this.kerasButton.addEventListener("click", () => this.showKeras(this.keras.hidden));
       this.step.addEventListener("click", () => { this.pause(); this.worker.postMessage({ type: "step" }); });
       this.resetButton.addEventListener("click", () => this.reset());
 
@@ -114,7 +117,25 @@
       element("p", { class: "pg-legend", text: "Loss: training (solid), test (dashed)" }, side);
       this.status = element("p", { class: "pg-status" }, r);
       this.live = element("p", { class: "pg-live", "aria-live": "polite", role: "status" }, r);
+      // "Show as Keras": the setting as Keras 3 code, written by trainer.js's toKeras
+      this.keras = element("div", { class: "pg-keras", id: `${id}-keras`, hidden: "" }, r);
+      const bar = element("p", { text: "This setting as Keras 3 code, as many epochs as the steps taken here:" }, this.keras);
+      const copy = element("button", { type: "button", class: "md-button", text: "Copy" }, bar);
+      this.code = element("code", {}, element("pre", { tabindex: "0" }, this.keras));
+      copy.addEventListener("click", () => {
+        const select = () => getSelection().selectAllChildren(this.code); // then Ctrl-C copies it
+        if (!navigator.clipboard) return select();
+        navigator.clipboard.writeText(this.code.textContent).then(() => { copy.textContent = "Copied"; }, select);
+      });
       this.show();
+    }
+
+    showKeras(open) {
+      this.keras.hidden = !open;
+      this.kerasButton.textContent = open ? "Hide Keras" : "Show as Keras";
+      this.kerasButton.setAttribute("aria-expanded", String(open));
+      this.shownStep = -1;
+      if (this.frame) this.draw();
     }
 
     // The controls show this.setting.
@@ -325,6 +346,12 @@
       const text = `Step ${f.step}: training loss ${f.train.loss.toFixed(3)}, test loss ${f.test.loss.toFixed(3)}, ` +
         `training accuracy ${pct(f.train.accuracy)}, test accuracy ${pct(f.test.accuracy)}`;
       this.status.textContent = text;
+      // the code follows the step count whenever training stops
+      if (!this.keras.hidden && !f.playing && f.step !== this.shownStep) {
+        this.shownStep = f.step;
+        this.code.textContent = toKeras(this.setting, f.step);
+        this.keras.querySelector("button").textContent = "Copy";
+      }
       // say it aloud when the reader stops or steps, and every 500 steps while playing
       const milestone = Math.floor(f.step / 500);
       if (!f.playing || milestone !== this.announced) {

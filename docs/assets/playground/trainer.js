@@ -313,8 +313,57 @@
     }
   }
 
+  // The setting as Keras 3 code (TensorFlow Playground's users asked for this in its issue 39):
+  // the same network, initialisation, loss, L2 term, optimiser and batch size, the setting's
+  // own points (to 3 decimals), and as many epochs as `steps` steps make.
+  function toKeras(s, steps) {
+    const { train, test } = makeData(s), n = train.n, batch = Math.min(s.batch, n);
+    const epochs = Math.max(1, Math.ceil(steps / Math.floor(n / batch)));
+    const round = (v) => String(Number(v.toPrecision(12))); // 1 - 0.9 is 0.1, not 0.09999...
+    const lines = ["# The playground's setting:"];
+    for (const part of `?${toQuery(s)}`.split(/(?=&lr=)/)) lines.push(`# ${part}`);
+    lines.push("import keras", "import numpy as np", "",
+      "# He's initialisation from an untruncated normal, as the playground's",
+      'he = keras.initializers.VarianceScaling(2.0, "fan_in", "untruncated_normal")');
+    let options = "kernel_initializer=he";
+    if (s.l2 > 0) {
+      lines.push("# The playground adds l2 / 2 * sum(w**2) over every weight matrix;",
+        "# Keras' L2(f) adds f * sum(w**2), so f = l2 / 2.", `l2 = keras.regularizers.L2(${s.l2} / 2)`);
+      options += ", kernel_regularizer=l2";
+    }
+    lines.push("model = keras.Sequential([", "    keras.Input(shape=(2,)),");
+    for (const units of s.hidden) {
+      const dense = `keras.layers.Dense(${units}, activation="relu", ${options}),`;
+      if (dense.length <= 75) lines.push(`    ${dense}`);
+      else lines.push("    keras.layers.Dense(", `        ${units}, activation="relu", ${options}`, "    ),");
+      if (s.keep < 1) lines.push(`    keras.layers.Dropout(${round(1 - s.keep)}),  # keep_prob ${s.keep}`);
+    }
+    lines.push("    # the output: two logits, the softmax is in the loss", `    keras.layers.Dense(2, ${options}),`, "])");
+    const optimizer = s.opt === "adam" ? "Adam" : "SGD";
+    lines.push("model.compile(", `    optimizer=keras.optimizers.${optimizer}(learning_rate=${s.lr}${Number.isInteger(s.lr) ? ".0" : ""}),`,
+      "    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),",
+      '    metrics=["accuracy"],', ")", "", `# The playground's points (seed ${s.seed}), to 3 decimals`);
+    const rows = (values, per, format) => {
+      const out = [];
+      for (let k = 0; k < values.length; k += per) out.push(`    ${values.slice(k, k + per).map(format).join(", ")},`);
+      return out;
+    };
+    for (const [name, part] of [["train", train], ["test", test]]) {
+      const points = Array.from({ length: part.n }, (_, i) => [part.x[2 * i], part.x[2 * i + 1]]);
+      lines.push(`x_${name} = np.array([`, ...rows(points, 4, (p) => `[${p.map((v) => v.toFixed(3)).join(", ")}]`), "])",
+        `y_${name} = np.array([`, ...rows(Array.from(part.y), 20, String), "])");
+    }
+    const many = (k, what) => `${k} ${what}${k === 1 ? "" : "s"}`;
+    lines.push("", `# ${many(steps, "step")} of ${batch} points: ${many(epochs, "epoch")} of ${n} points`);
+    if (n % batch) lines.push(`# (Keras also trains on the last ${n % batch} of each epoch, the playground not)`);
+    lines.push(
+      "model.fit(", `    x_train, y_train, batch_size=${batch}, epochs=${epochs},`,
+      "    validation_data=(x_test, y_test),", ")");
+    return lines.join("\n").replace(/-0\.000\b/g, "0.000") + "\n";
+  }
+
   const api = { cos, sin, log, random, parseQuery, checkSetting, toQuery, makeData, initialWeights, forward, crossEntropy,
-                Trainer, EXTENT, DEFAULTS };
+                Trainer, EXTENT, DEFAULTS, toKeras };
 
   // In a Web Worker: train on request, post frames for the widget to draw.
   function serve() {
