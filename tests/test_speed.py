@@ -1017,15 +1017,16 @@ def test_a_fresh_run_is_written_where_the_pages_do_not_read():
     assert ".cache" not in schema.MEASURED.parts  # `make clean` keeps it
     ignored = (ROOT / ".gitignore").read_text().splitlines()
     assert "benchmarks/new/" in ignored
-    for script in (
-        "accuracy",
-        "augmentation",
-        "distributed",
-        "finetuning_seeds",
-        "deeper_vs_wider",
-    ):
-        source = (ROOT / "benchmarks" / f"{script}.py").read_text()
-        assert '/ "new" /' in source, script
+    # every measurement script that takes --output writes under new/ unless told
+    # (bench.py's default is schema.measured_path, checked above)
+    scripts = [
+        path
+        for path in sorted((ROOT / "benchmarks").glob("*.py"))
+        if '"--output"' in path.read_text() and path.name != "bench.py"
+    ]
+    assert len(scripts) >= 6, scripts
+    for path in scripts:
+        assert '/ "new" /' in path.read_text(), path.name
     makefile = (ROOT / "Makefile").read_text()
     assert (
         "promote: install\n\t$(BIN)/python benchmarks/promote.py --all\n"
