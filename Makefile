@@ -100,6 +100,22 @@ bench-finetuning: install
 bench-optimisers: install
 	$(BIN)/python -m benchmarks.optimisers_scale
 
+# Generalisation you can see: the learning curve on MNIST (784-256-10 on 500 to 55,000
+# digits), then the L2 and keep-probability sweeps (784-1024-10 on 1,000 digits), three
+# seeds each (about 12 minutes); writes benchmarks/new/learning_curve.json, l2_sweep.json and
+# keep_sweep.json, shown on the regularization and dropout pages. Each point is written as it
+# finishes, and a run started again continues where it stopped.
+bench-generalisation: install
+	$(BIN)/python -m benchmarks.generalisation learning-curve
+	$(BIN)/python -m benchmarks.generalisation l2
+	$(BIN)/python -m benchmarks.generalisation keep
+
+# The networks beside Srivastava et al. (2014, Table 2): 3 x 1024 ReLUs without dropout,
+# with dropout, and with dropout and max-norm, a few epochs on two seeds (about 12 minutes);
+# writes benchmarks/new/srivastava.json, shown on the dropout page.
+bench-srivastava: install
+	$(BIN)/python -m benchmarks.generalisation srivastava
+
 # The same for `--preset best` on seeds 0-2, each of which must reach 99.0 % (about 10
 # minutes a seed on two cores); writes benchmarks/new/best_accuracy.json (the system and
 # augmentation pages show the committed benchmarks/best_accuracy.json).

@@ -51,6 +51,10 @@ PAGES = {
     "finetuning_seeds.json": "finetuning",
     "optimisers_scale.json": "optimisers",
     "deeper_vs_wider.json": "deeper",
+    "learning_curve.json": "regularization",
+    "l2_sweep.json": "regularization",
+    "keep_sweep.json": "dropout",
+    "srivastava.json": "dropout",
 }
 
 

@@ -1,8 +1,12 @@
 """Figures of "Regularization": a network overfitting a small slice with the epoch early
-stopping keeps, the weights with and without an L2 penalty, and a sweep of the strength of
-L1 and L2 penalties."""
+stopping keeps, the weights with and without an L2 penalty, a sweep of the strength of
+L1 and L2 penalties, and, read from benchmarks/learning_curve.json and
+benchmarks/l2_sweep.json (`make bench-generalisation`), the learning curve on MNIST and
+the L2 sweep over seeds."""
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,6 +15,12 @@ from figures import COLORS, ink
 from snippets.data import load_dataset
 from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
 from snippets.train import TrainConfig, train
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+LEARNING_CURVE = BENCHMARKS / "learning_curve.json"
+L2_SWEEP = BENCHMARKS / "l2_sweep.json"
+# What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
+INPUTS = ["benchmarks/learning_curve.json", "benchmarks/l2_sweep.json"]
 
 LIMIT = 500  # training images: few enough to overfit in a few epochs
 EPOCHS = 16
@@ -301,6 +311,134 @@ def draw_penalty_sweep(sweep):
     return figure
 
 
+def by_setting(path):
+    """A results file of benchmarks/generalisation.py, point by point grouped
+    by the value its run sweeps: for each value, the seeds and their training,
+    validation and test accuracies (the test set's size alongside)."""
+    report = json.loads(Path(path).read_text())
+    rows = []
+    for value in report["config"]["values"]:
+        points = [p for p in report["points"] if p["value"] == value]
+        if not points:  # a run still going: the values it has done
+            continue
+        rows.append(
+            {
+                "value": value,
+                "seeds": [p["seed"] for p in points],
+                "train": [p["train_accuracy"] for p in points],
+                "valid": [p["valid_accuracy"] for p in points],
+                "test": [p["test_correct"] / p["test_digits"] for p in points],
+                "test_digits": points[0]["test_digits"],
+            }
+        )
+    return {"config": report["config"], "rows": rows}
+
+
+def best_by_validation(rows):
+    """The row with the highest mean validation accuracy: the setting a
+    reader would choose without looking at the test set."""
+    return max(rows, key=lambda row: np.mean(row["valid"]))
+
+
+def draw_train_and_test(ax, xs, rows, markers=True):
+    """The mean over seeds of the training and test accuracy, each with a
+    band from the lowest seed to the highest."""
+    for color, key, label in (
+        (COLORS[0], "train", "training digits"),
+        (COLORS[1], "test", "test digits (10,000)"),
+    ):
+        values = [np.asarray(row[key]) for row in rows]
+        ax.fill_between(
+            xs,
+            [v.min() for v in values],
+            [v.max() for v in values],
+            color=color,
+            alpha=0.25,
+            linewidth=0,
+        )
+        ax.plot(
+            xs,
+            [v.mean() for v in values],
+            color=color,
+            marker="o" if markers else None,
+            markersize=4,
+            label=label,
+        )
+
+
+def learning_curve():
+    """benchmarks/learning_curve.json: 784-256-10, the same number of steps at
+    every training-set size, over seeds."""
+    return by_setting(LEARNING_CURVE)
+
+
+def draw_learning_curve(curve):
+    figure, (accuracy_ax, gap_ax) = plt.subplots(
+        1, 2, figsize=(8.4, 3.6), sharex=True
+    )
+    rows = curve["rows"]
+    sizes = [row["value"] for row in rows]
+    draw_train_and_test(accuracy_ax, sizes, rows)
+    accuracy_ax.set_ylabel("accuracy")
+    accuracy_ax.legend(loc="lower right", fontsize=9)
+    gaps = [np.asarray(row["train"]) - np.asarray(row["test"]) for row in rows]
+    gap_ax.fill_between(
+        sizes,
+        [g.min() for g in gaps],
+        [g.max() for g in gaps],
+        color=COLORS[2],
+        alpha=0.25,
+        linewidth=0,
+    )
+    gap_ax.plot(
+        sizes, [g.mean() for g in gaps], color=COLORS[2], marker="o", markersize=4
+    )
+    gap_ax.axhline(0, color=ink(), linewidth=0.8, linestyle=":")
+    gap_ax.set_ylabel("training minus test accuracy")
+    for ax in (accuracy_ax, gap_ax):
+        ax.set_xscale("log")
+        ax.set_xlabel("training digits")
+    figure.tight_layout()
+    return figure
+
+
+def l2_sweep():
+    """benchmarks/l2_sweep.json: 784-1024-10 on 1,000 digits, L2 factors from
+    none up, over seeds."""
+    return by_setting(L2_SWEEP)
+
+
+def draw_l2_sweep(sweep):
+    figure, ax = plt.subplots(figsize=(6.4, 3.8))
+    none = [row for row in sweep["rows"] if row["value"] == 0]
+    rows = [row for row in sweep["rows"] if row["value"] > 0]
+    strengths = [row["value"] for row in rows]
+    draw_train_and_test(ax, strengths, rows)
+    for color, key in ((COLORS[0], "train"), (COLORS[1], "test")):
+        ax.axhline(
+            np.mean(none[0][key]), color=color, linewidth=1, linestyle="--"
+        )
+    ax.plot([], [], color=ink(), linewidth=1, linestyle="--", label="no penalty")
+    best = best_by_validation(sweep["rows"])
+    if best["value"] > 0:
+        ax.axvline(best["value"], color=ink(), linewidth=1, linestyle=":")
+        ax.text(
+            best["value"],
+            1.01,
+            "best on validation",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("L2 factor λ")
+    ax.set_ylabel("accuracy")
+    ax.legend(loc="lower left", fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
 FIGURES = [
     (
         "regularization-overfitting",
@@ -313,4 +451,6 @@ FIGURES = [
         draw_weights_with_and_without_l2,
     ),
     ("regularization-penalty-sweep", penalty_sweep, draw_penalty_sweep),
+    ("regularization-learning-curve", learning_curve, draw_learning_curve),
+    ("regularization-l2-sweep", l2_sweep, draw_l2_sweep),
 ]
