@@ -151,9 +151,12 @@ def accuracy(model, features, labels):
     return correct
 
 
-def train_point(data, hidden, steps, seed, point, batch_size, learning_rate):
+def train_point(
+    data, hidden, steps, seed, point, batch_size, learning_rate, trained=None
+):
     """One run: train, then measure on the training, validation and test
-    digits. Returns the point's results."""
+    digits. Returns the point's results (and puts the model in
+    ``trained["model"]`` when given a dictionary)."""
     import tensorflow as tf
 
     from snippets.data import batches
@@ -194,6 +197,8 @@ def train_point(data, hidden, steps, seed, point, batch_size, learning_rate):
                 hold_max_norm()
             step += 1
     seconds = time.perf_counter() - started
+    if trained is not None:
+        trained["model"] = model
     return {
         "seed": seed,
         "train_accuracy": accuracy(model, train_x, train_y) / len(train_x),

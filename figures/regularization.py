@@ -397,6 +397,11 @@ def draw_learning_curve(curve):
     gap_ax.set_ylabel("training minus test accuracy")
     for ax in (accuracy_ax, gap_ax):
         ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(
+            sizes,
+            [f"{size // 1000}k" if size >= 1000 else f"{size}" for size in sizes],
+        )
         ax.set_xlabel("training digits")
     figure.tight_layout()
     return figure

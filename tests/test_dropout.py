@@ -265,3 +265,91 @@ def test_the_comparisons_on_the_page_hold():
     from helpers import check_claims
 
     check_claims("dropout", CLAIMS)
+
+
+# Max-norm, the keep-probability sweep and the networks beside Srivastava et al. --------
+
+import json
+
+from helpers import ROOT, load_benchmark_script
+from snippets.regularization import max_norm
+
+
+def generalisation():
+    return load_benchmark_script("generalisation")
+
+
+def test_max_norm_shortens_only_the_long_columns_as_keras_max_norm_does():
+    import keras
+
+    rng = np.random.default_rng(0)
+    # columns of lengths from about 0.3 to about 9: some inside, some outside
+    weights = rng.normal(size=(50, 40)) * np.linspace(0.05, 1.3, 40)
+    weights = tf.constant(weights, tf.float32)
+    held = max_norm(weights, 3.0).numpy()
+    lengths = np.linalg.norm(weights.numpy(), axis=0)
+    inside = lengths <= 3.0
+    assert 0 < inside.sum() < len(lengths)
+    assert np.array_equal(held[:, inside], weights.numpy()[:, inside])
+    assert np.allclose(np.linalg.norm(held[:, ~inside], axis=0), 3.0)
+    # each long column keeps its direction
+    assert np.allclose(
+        held[:, ~inside] * lengths[~inside] / 3.0, weights.numpy()[:, ~inside],
+        rtol=1e-5, atol=1e-6,
+    )
+    keras_way = keras.constraints.MaxNorm(3.0, axis=0)(weights)
+    assert np.allclose(held, keras_way, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="positive"):
+        max_norm(weights, 0)
+
+
+def test_a_benchmark_run_holds_every_hidden_unit_within_the_max_norm():
+    """benchmarks/generalisation.py's run, short: with max-norm 1 (He's
+    start is longer), every hidden unit's incoming weights end within it, and
+    the run measures all three sets."""
+    from snippets.data import load_dataset
+
+    script = generalisation()
+    point = dict(
+        script.settings_of(script.RUNS["srivastava"], "dropout + max-norm"),
+        training_digits=300,
+        max_norm=1.0,
+    )
+    captured = {}
+    result = script.train_point(
+        load_dataset(), [32, 32], 6, 0, point, 64, 1e-3, trained=captured
+    )
+    for weights in captured["model"].weight_matrices()[:-1]:
+        assert np.linalg.norm(weights.numpy(), axis=0).max() <= 1.0 + 1e-5
+    out = captured["model"].weight_matrices()[-1]
+    assert np.linalg.norm(out.numpy(), axis=0).max() > 0  # not constrained
+    assert result["test_digits"] == 10_000
+    assert 0 < result["test_correct"] < 10_000
+    assert result["epochs"] == pytest.approx(6 * 64 / 300, abs=0.01)
+
+
+def test_the_committed_keep_sweep_and_srivastava_runs_are_complete():
+    from test_regularization import check_committed_run
+
+    check_committed_run("keep")
+    report = check_committed_run("srivastava")
+    script = generalisation()
+    # the paper's numbers come with the run, from the script's cited constant
+    assert report["srivastava_table_2"] == script.SRIVASTAVA_TABLE_2
+    assert [row["error_percent"] for row in script.SRIVASTAVA_TABLE_2.values()] == [
+        1.60,
+        1.25,
+        1.06,
+    ]
+    assert list(script.SRIVASTAVA_TABLE_2) == list(script.NETWORKS)
+    assert [p["epochs"] for p in report["points"]] == [
+        pytest.approx(script.RUNS["srivastava"]["steps"] * 128 / 55_000, abs=0.01)
+    ] * len(report["points"])
+
+
+def test_keep_sweep_figure_draws_the_committed_run(drawn):
+    sweep = drawn("dropout-keep-sweep")
+    assert sweep == dropout_figures.by_setting(dropout_figures.KEEP_SWEEP)
+    keep_probs = [row["value"] for row in sweep["rows"]]
+    assert keep_probs[0] == 1.0 and min(keep_probs) == 0.2
+    assert all(len(row["seeds"]) >= 3 for row in sweep["rows"])
