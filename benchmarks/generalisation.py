@@ -60,8 +60,7 @@ SRIVASTAVA_TABLE_2 = {
         "error_percent": 1.25,
     },
     "dropout + max-norm": {
-        "row": "Dropout NN + max-norm constraint, ReLU, 3 layers, "
-        "1024 units",
+        "row": "Dropout NN + max-norm constraint, ReLU, 3 layers, 1024 units",
         "error_percent": 1.06,
     },
 }
@@ -110,7 +109,11 @@ COMMON = {"batch_size": 128, "learning_rate": 1e-3, "schedule": "cosine"}
 # What each network of the srivastava run takes: dropout on the pixels and
 # on the hidden units (keep probabilities), and the max-norm (0: none).
 NETWORKS = {
-    "without dropout": {"input_keep_prob": 1.0, "keep_prob": 1.0, "max_norm": 0},
+    "without dropout": {
+        "input_keep_prob": 1.0,
+        "keep_prob": 1.0,
+        "max_norm": 0,
+    },
     "dropout": {"input_keep_prob": 0.8, "keep_prob": 0.5, "max_norm": 0},
     "dropout + max-norm": {
         "input_keep_prob": 0.8,

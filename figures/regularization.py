@@ -391,7 +391,11 @@ def draw_learning_curve(curve):
         linewidth=0,
     )
     gap_ax.plot(
-        sizes, [g.mean() for g in gaps], color=COLORS[2], marker="o", markersize=4
+        sizes,
+        [g.mean() for g in gaps],
+        color=COLORS[2],
+        marker="o",
+        markersize=4,
     )
     gap_ax.axhline(0, color=ink(), linewidth=0.8, linestyle=":")
     gap_ax.set_ylabel("training minus test accuracy")
@@ -400,7 +404,10 @@ def draw_learning_curve(curve):
         ax.minorticks_off()
         ax.set_xticks(
             sizes,
-            [f"{size // 1000}k" if size >= 1000 else f"{size}" for size in sizes],
+            [
+                f"{size // 1000}k" if size >= 1000 else f"{size}"
+                for size in sizes
+            ],
         )
         ax.set_xlabel("training digits")
     figure.tight_layout()
@@ -423,7 +430,9 @@ def draw_l2_sweep(sweep):
         ax.axhline(
             np.mean(none[0][key]), color=color, linewidth=1, linestyle="--"
         )
-    ax.plot([], [], color=ink(), linewidth=1, linestyle="--", label="no penalty")
+    ax.plot(
+        [], [], color=ink(), linewidth=1, linestyle="--", label="no penalty"
+    )
     best = best_by_validation(sweep["rows"])
     if best["value"] > 0:
         ax.axvline(best["value"], color=ink(), linewidth=1, linestyle=":")

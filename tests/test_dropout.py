@@ -269,9 +269,8 @@ def test_the_comparisons_on_the_page_hold():
 
 # Max-norm, the keep-probability sweep and the networks beside Srivastava et al. --------
 
-import json
 
-from helpers import ROOT, load_benchmark_script
+from helpers import load_benchmark_script
 from snippets.regularization import max_norm
 
 
@@ -294,8 +293,10 @@ def test_max_norm_shortens_only_the_long_columns_as_keras_max_norm_does():
     assert np.allclose(np.linalg.norm(held[:, ~inside], axis=0), 3.0)
     # each long column keeps its direction
     assert np.allclose(
-        held[:, ~inside] * lengths[~inside] / 3.0, weights.numpy()[:, ~inside],
-        rtol=1e-5, atol=1e-6,
+        held[:, ~inside] * lengths[~inside] / 3.0,
+        weights.numpy()[:, ~inside],
+        rtol=1e-5,
+        atol=1e-6,
     )
     keras_way = keras.constraints.MaxNorm(3.0, axis=0)(weights)
     assert np.allclose(held, keras_way, rtol=1e-5, atol=1e-6)
@@ -336,14 +337,18 @@ def test_the_committed_keep_sweep_and_srivastava_runs_are_complete():
     script = generalisation()
     # the paper's numbers come with the run, from the script's cited constant
     assert report["srivastava_table_2"] == script.SRIVASTAVA_TABLE_2
-    assert [row["error_percent"] for row in script.SRIVASTAVA_TABLE_2.values()] == [
+    assert [
+        row["error_percent"] for row in script.SRIVASTAVA_TABLE_2.values()
+    ] == [
         1.60,
         1.25,
         1.06,
     ]
     assert list(script.SRIVASTAVA_TABLE_2) == list(script.NETWORKS)
     assert [p["epochs"] for p in report["points"]] == [
-        pytest.approx(script.RUNS["srivastava"]["steps"] * 128 / 55_000, abs=0.01)
+        pytest.approx(
+            script.RUNS["srivastava"]["steps"] * 128 / 55_000, abs=0.01
+        )
     ] * len(report["points"])
 
 

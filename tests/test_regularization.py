@@ -371,7 +371,9 @@ def check_committed_run(name):
     assert report["run"] == name
     assert report["config"] == script.run_settings(name, run["seeds"])
     assert sorted((p["value"], p["seed"]) for p in report["points"]) == sorted(
-        (value, seed) for value in run["values"] for seed in range(run["seeds"])
+        (value, seed)
+        for value in run["values"]
+        for seed in range(run["seeds"])
     )
     for point in report["points"]:
         assert point == {**point, **script.settings_of(run, point["value"])}
