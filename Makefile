@@ -101,12 +101,16 @@ bench-optimisers: install
 	$(BIN)/python -m benchmarks.optimisers_scale
 
 # Generalisation you can see: the learning curve on MNIST (784-256-10 on 500 to 55,000
-# digits), then the L2 and keep-probability sweeps (784-1024-10 on 1,000 digits), three
-# seeds each (about 12 minutes); writes benchmarks/new/learning_curve.json, l2_sweep.json and
-# keep_sweep.json, shown on the regularization and dropout pages. Each point is written as it
-# finishes, and a run started again continues where it stopped.
-bench-generalisation: install
+# digits, three seeds a size; about 7 minutes on two cores); writes
+# benchmarks/new/learning_curve.json, shown on the regularization page. Each point is written
+# as it finishes, and a run started again continues where it stopped (as do the two below).
+bench-learning-curve: install
 	$(BIN)/python -m benchmarks.generalisation learning-curve
+
+# The L2 and keep-probability sweeps (784-1024-10 on 1,000 digits, three seeds a setting;
+# about 12 minutes); writes benchmarks/new/l2_sweep.json and keep_sweep.json, shown on the
+# regularization and dropout pages.
+bench-sweeps: install
 	$(BIN)/python -m benchmarks.generalisation l2
 	$(BIN)/python -m benchmarks.generalisation keep
 

@@ -89,7 +89,7 @@ RUNS = {
         "file": "keep_sweep.json",
         "hidden": [1024],
         "sweeps": "keep_prob",
-        "values": [1.0, 0.9, 0.8, 0.65, 0.5, 0.35, 0.2],
+        "values": [1.0, 0.9, 0.8, 0.65, 0.5, 0.35, 0.2, 0.1, 0.05],
         "training_digits": 1000,
         "steps": 1500,
         "seeds": 3,
@@ -214,6 +214,17 @@ def train_point(
     }
 
 
+def same_run(earlier, config):
+    """Whether a file's settings ``earlier`` are those of ``config`` but for
+    the values swept and the seeds: its points can then be kept."""
+    if not isinstance(earlier, dict):
+        return False
+    ignored = ("values", "seeds")
+    return {k: v for k, v in earlier.items() if k not in ignored} == {
+        k: v for k, v in config.items() if k not in ignored
+    }
+
+
 def run_settings(name, seeds):
     run = RUNS[name]
     config = {
@@ -246,8 +257,16 @@ def main(argv=None):
             earlier = json.loads(output.read_text())
         except (OSError, ValueError):
             earlier = {}
-        if earlier.get("config") == config:
-            report = earlier  # continue where it stopped
+        if same_run(earlier.get("config"), config):
+            # continue where it stopped: a point already done (a value
+            # still swept, a seed still asked for) is not run again
+            report = dict(earlier, config=config)
+            report["points"] = [
+                p
+                for p in earlier["points"]
+                if p["value"] in config["values"]
+                and p["seed"] in config["seeds"]
+            ]
     quiet_tensorflow()
     from snippets.data import load_dataset
 

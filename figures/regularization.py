@@ -1,7 +1,7 @@
 """Figures of "Regularization": a network overfitting a small slice with the epoch early
 stopping keeps, the weights with and without an L2 penalty, a sweep of the strength of
 L1 and L2 penalties, and, read from benchmarks/learning_curve.json and
-benchmarks/l2_sweep.json (`make bench-generalisation`), the learning curve on MNIST and
+benchmarks/l2_sweep.json (`make bench-learning-curve`, `make bench-sweeps`), the learning curve on MNIST and
 the L2 sweep over seeds."""
 
 import json

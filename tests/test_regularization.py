@@ -440,11 +440,12 @@ def test_l2_sweep_figure_draws_the_committed_run(drawn):
     assert strengths[0] == 0 and strengths == sorted(strengths)
 
 
-def test_the_generalisation_script_writes_each_point_and_continues_a_stopped_run(
+def test_the_generalisation_script_writes_each_point_and_continues_a_stopped_or_widened_run(
     tmp_path, monkeypatch
 ):
     """The script end to end on made-up runs: a run stopped after two points
-    has written them, and started again it does only the others."""
+    has written them, and started again it does only the others; a sweep
+    given more values later does only those."""
     script = generalisation()
     asked = []
 
@@ -479,6 +480,18 @@ def test_the_generalisation_script_writes_each_point_and_continues_a_stopped_run
     written = json.loads(output.read_text())
     assert [p["value"] for p in written["points"]] == values
     assert written["config"] == script.run_settings("l2", 1)
+    # a sweep widened later runs only its new values
+    asked[:] = []
+    monkeypatch.setitem(script.RUNS["l2"], "values", [*values, 0.1])
+    assert script.main(["l2", "--seeds", "1", "--output", str(output)]) == 0
+    assert asked == [(0.1, 0)]
+    written = json.loads(output.read_text())
+    assert [p["value"] for p in written["points"]] == [*values, 0.1]
+    # other settings are another run: nothing of the old one is kept
+    asked[:] = []
+    monkeypatch.setitem(script.RUNS["l2"], "steps", 7)
+    assert script.main(["l2", "--seeds", "1", "--output", str(output)]) == 0
+    assert len(asked) == len(values) + 1
 
 
 @pytest.mark.parametrize(
