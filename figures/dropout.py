@@ -11,10 +11,10 @@ import tensorflow as tf
 from matplotlib.colors import to_rgba
 
 from figures import COLORS, ink
-from figures.regularization import (
+from figures.regularization import (  # noqa: F401 (the tests use them)
     best_by_validation,
     by_setting,
-    draw_train_and_test,
+    draw_sweep,
 )
 from snippets.mlp import MLP
 from snippets.regularization import dropout
@@ -244,25 +244,12 @@ def keep_sweep():
 
 
 def draw_keep_sweep(sweep):
-    figure, ax = plt.subplots(figsize=(6.4, 3.8))
-    rows = sorted(sweep["rows"], key=lambda row: row["value"])
-    draw_train_and_test(ax, [row["value"] for row in rows], rows)
-    best = best_by_validation(rows)
-    ax.axvline(best["value"], color=ink(), linewidth=1, linestyle=":")
-    ax.text(
-        best["value"],
-        1.01,
-        "best on validation",
-        transform=ax.get_xaxis_transform(),
-        ha="center",
-        va="bottom",
-        fontsize=9,
+    rows = sweep["rows"]
+    return draw_sweep(
+        rows,
+        [row["value"] for row in rows],
+        "keep_prob of the hidden units (1: no dropout)",
     )
-    ax.set_xlabel("keep_prob of the hidden units (1: no dropout)")
-    ax.set_ylabel("accuracy")
-    ax.legend(loc="lower right", fontsize=9)
-    figure.tight_layout()
-    return figure
 
 
 FIGURES = [

@@ -420,37 +420,77 @@ def l2_sweep():
     return by_setting(L2_SWEEP)
 
 
-def draw_l2_sweep(sweep):
-    figure, ax = plt.subplots(figsize=(6.4, 3.8))
-    none = [row for row in sweep["rows"] if row["value"] == 0]
-    rows = [row for row in sweep["rows"] if row["value"] > 0]
-    strengths = [row["value"] for row in rows]
-    draw_train_and_test(ax, strengths, rows)
-    for color, key in ((COLORS[0], "train"), (COLORS[1], "test")):
-        ax.axhline(
-            np.mean(none[0][key]), color=color, linewidth=1, linestyle="--"
-        )
-    ax.plot(
-        [], [], color=ink(), linewidth=1, linestyle="--", label="no penalty"
+def draw_sweep(rows, xs, xlabel, none=None, log=False):
+    """Two panels over a swept setting: left, the test accuracy; right, the
+    training accuracy (each the mean over seeds, in a band from the lowest
+    seed to the highest), each on its own scale, with a dotted line at the
+    setting with the best mean validation accuracy. ``none``: the row of the
+    run without the regularizer, drawn dashed across both."""
+    figure, axes = plt.subplots(1, 2, figsize=(8.4, 3.6), sharex=True)
+    best = best_by_validation(rows + ([none] if none else []))
+    panels = (
+        (COLORS[1], "test", "accuracy on the 10,000 test digits"),
+        (COLORS[0], "train", "accuracy on the training digits"),
     )
-    best = best_by_validation(sweep["rows"])
-    if best["value"] > 0:
-        ax.axvline(best["value"], color=ink(), linewidth=1, linestyle=":")
-        ax.text(
-            best["value"],
-            1.01,
-            "best on validation",
-            transform=ax.get_xaxis_transform(),
-            ha="center",
-            va="bottom",
-            fontsize=9,
+    for ax, (color, key, label) in zip(axes, panels):
+        values = [np.asarray(row[key]) for row in rows]
+        ax.fill_between(
+            xs,
+            [v.min() for v in values],
+            [v.max() for v in values],
+            color=color,
+            alpha=0.25,
+            linewidth=0,
         )
-    ax.set_xscale("log")
-    ax.set_xlabel("L2 factor λ")
-    ax.set_ylabel("accuracy")
-    ax.legend(loc="lower left", fontsize=9)
+        ax.plot(
+            xs,
+            [v.mean() for v in values],
+            color=color,
+            marker="o",
+            markersize=4,
+        )
+        if none is not None:
+            ax.axhline(
+                np.mean(none[key]),
+                color=ink(),
+                linewidth=1,
+                linestyle="--",
+                label="no regularization",
+            )
+        if best is not none:
+            ax.axvline(best["value"], color=ink(), linewidth=1, linestyle=":")
+            ax.text(
+                best["value"],
+                1.01,
+                "best on validation",
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=9,
+            )
+        if key == "train":  # not a hundredth of a point blown up to fill it
+            lowest = min(v.min() for v in values)
+            ax.set_ylim(min(lowest - 0.005, 0.95), 1.003)
+        if log:
+            ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(label)
+    if none is not None:
+        axes[0].legend(loc="lower left", fontsize=9)
     figure.tight_layout()
     return figure
+
+
+def draw_l2_sweep(sweep):
+    none = next(row for row in sweep["rows"] if row["value"] == 0)
+    rows = [row for row in sweep["rows"] if row["value"] > 0]
+    return draw_sweep(
+        rows,
+        [row["value"] for row in rows],
+        "L2 factor λ",
+        none=none,
+        log=True,
+    )
 
 
 FIGURES = [
