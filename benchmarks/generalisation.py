@@ -85,6 +85,19 @@ RUNS = {
         "steps": 1500,
         "seeds": 3,
     },
+    # the same with plain gradient descent, where L2 is the weight decay of
+    # the regularization page's formula (Adam rescales the penalty's pull)
+    "l2-sgd": {
+        "file": "l2_sweep_sgd.json",
+        "hidden": [1024],
+        "sweeps": "l2",
+        "values": [0.0, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
+        "training_digits": 1000,
+        "steps": 1500,
+        "seeds": 3,
+        "optimizer": "sgd",
+        "learning_rate": 0.1,
+    },
     "keep": {
         "file": "keep_sweep.json",
         "hidden": [1024],
@@ -155,7 +168,15 @@ def accuracy(model, features, labels):
 
 
 def train_point(
-    data, hidden, steps, seed, point, batch_size, learning_rate, trained=None
+    data,
+    hidden,
+    steps,
+    seed,
+    point,
+    batch_size,
+    learning_rate,
+    trained=None,
+    optimizer="adam",
 ):
     """One run: train, then measure on the training, validation and test
     digits. Returns the point's results (and puts the model in
@@ -176,7 +197,7 @@ def train_point(
         input_keep_prob=point["input_keep_prob"],
         seed=seed,
     )
-    optimizer = make_optimizer("adam", learning_rate, "cosine", steps)
+    optimizer = make_optimizer(optimizer, learning_rate, "cosine", steps)
     optimizer.build(model.trainable_variables)
     train_step = make_train_step(model, optimizer, point["l2"])
     hidden_weights = model.weight_matrices()[:-1]
@@ -231,7 +252,9 @@ def run_settings(name, seeds):
         key: run[key]
         for key in ("hidden", "sweeps", "values", "training_digits", "steps")
     }
-    return dict(config, **COMMON, seeds=list(range(seeds)))
+    # a run's own optimizer and learning rate, where it has them
+    own = {key: run[key] for key in ("optimizer", "learning_rate") if key in run}
+    return dict(config, **dict(COMMON, **own), seeds=list(range(seeds)))
 
 
 def main(argv=None):
@@ -283,8 +306,9 @@ def main(argv=None):
                 config["steps"],
                 seed,
                 point,
-                COMMON["batch_size"],
-                COMMON["learning_rate"],
+                config["batch_size"],
+                config["learning_rate"],
+                optimizer=config.get("optimizer", "adam"),
             )
             report["points"].append({"value": value, **point, **result})
             report["date"] = datetime.now(UTC).date().isoformat()

@@ -255,6 +255,11 @@ def the_notebook_tests_the_two_runs_on_the_same_digits():
 
 CLAIMS = [
     Claim(
+        "After 6 epochs their error is higher than without dropout, apart by "
+        "the rule of two standard errors, the reverse of the paper's order",
+        lambda: dropout_error_higher_than_without_after_a_few_epochs(),
+    ),
+    Claim(
         "Over three seeds the best setting's test accuracy is apart from that "
         "without dropout",
         lambda: best_keep_prob_apart_from_no_dropout(),
@@ -404,3 +409,60 @@ def best_keep_prob_apart_from_no_dropout():
     rows = keep_sweep_rows()
     best, none = (seed_spread(rows[keep]["test"]) for keep in (0.2, 1.0))
     assert best.mean > none.mean and separated(best, none)
+
+
+def srivastava_points():
+    from test_regularization import committed
+
+    report = committed(generalisation().RUNS["srivastava"])
+    by_network = {}
+    for point in report["points"]:
+        by_network.setdefault(point["value"], []).append(point)
+    return report, by_network
+
+
+def errors_of(points):
+    return seed_spread(
+        [1 - p["test_correct"] / p["test_digits"] for p in points]
+    )
+
+
+def test_srivastava_table_what_the_page_says_of_it():
+    report, networks = srivastava_points()
+    table = report["srivastava_table_2"]
+    # "Our network without dropout lands near the table's standard network"
+    ours = errors_of(networks["without dropout"])
+    assert (
+        abs(ours.mean * 100 - table["without dropout"]["error_percent"]) < 0.3
+    )
+    # "the paper's error lies outside the 95 % interval of every one of our
+    # runs" (of the two dropout networks)
+    for network in ("dropout", "dropout + max-norm"):
+        for point in networks[network]:
+            low, _ = wilson_interval(
+                point["test_digits"] - point["test_correct"],
+                point["test_digits"],
+            )
+            assert table[network]["error_percent"] < low * 100, network
+    # "they read fewer of their own training digits right than the network
+    # without dropout reads of its own"
+    without = min(p["train_accuracy"] for p in networks["without dropout"])
+    for network in ("dropout", "dropout + max-norm"):
+        assert max(p["train_accuracy"] for p in networks[network]) < without
+    # "Max-norm changed nothing here: with and without it, each seed ends with
+    # exactly the same test digits right"
+    pairs = zip(networks["dropout"], networks["dropout + max-norm"])
+    for dropout_only, with_max_norm in pairs:
+        assert dropout_only["seed"] == with_max_norm["seed"]
+        assert dropout_only["test_correct"] == with_max_norm["test_correct"]
+        assert (
+            dropout_only["train_accuracy"] == with_max_norm["train_accuracy"]
+        )
+
+
+def dropout_error_higher_than_without_after_a_few_epochs():
+    _, networks = srivastava_points()
+    without = errors_of(networks["without dropout"])
+    for network in ("dropout", "dropout + max-norm"):
+        spread = errors_of(networks[network])
+        assert spread.mean > without.mean and separated(spread, without)

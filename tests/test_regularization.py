@@ -351,7 +351,7 @@ import sys
 import pytest
 
 from helpers import ROOT, Claim, load_benchmark_script
-from snippets.uncertainty import wilson_interval
+from snippets.uncertainty import seed_spread, separated, wilson_interval
 
 
 def generalisation():
@@ -510,7 +510,40 @@ def test_the_generalisation_script_refuses_bad_input_in_one_line(arguments):
     assert finished.stderr.strip().count("\n") == 0
 
 
+def l2_rows(sweep):
+    return {row["value"]: row for row in sweep["rows"]}
+
+
+def test_l2_sweep_with_adam_what_the_page_says_of_it():
+    rows = l2_rows(regularization_figures.l2_sweep())
+    # "the validation digits choose no penalty at all"
+    best = regularization_figures.best_by_validation(list(rows.values()))
+    assert best["value"] == 0
+    # "at the largest factors the network no longer fits all of its training
+    # digits either" (and below them it does)
+    for l2, row in rows.items():
+        assert (min(row["train"]) < 1.0) == (l2 >= 0.01), l2
+
+
+def l2_with_adam_no_difference_up_to_a_thousandth_then_worse():
+    rows = l2_rows(regularization_figures.l2_sweep())
+    none = seed_spread(rows[0.0]["test"])
+    for l2, row in rows.items():
+        spread = seed_spread(row["test"])
+        if 0 < l2 <= 0.001:  # "no difference detected"
+            assert not separated(spread, none), l2
+            assert none.low <= spread.mean <= none.high  # "within the spread"
+        elif l2 >= 0.003:  # "worse than without a penalty, apart"
+            assert spread.mean < none.mean and separated(spread, none), l2
+
+
 CLAIMS = [
+    Claim(
+        "the test accuracy stays within the seeds' spread of the runs without "
+        "one, **no difference detected at this size**; from "
+        "$\\lambda = 0.003$ up it is worse than without a penalty",
+        l2_with_adam_no_difference_up_to_a_thousandth_then_worse,
+    ),
     Claim(
         "at 55,000 digits the network still reads its own digits better than "
         "new ones, on every seed",
