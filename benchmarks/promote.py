@@ -53,6 +53,7 @@ PAGES = {
     "deeper_vs_wider.json": "deeper",
     "learning_curve.json": "regularization",
     "l2_sweep.json": "regularization",
+    "l2_sweep_sgd.json": "regularization",
     "keep_sweep.json": "dropout",
     "srivastava.json": "dropout",
 }

@@ -1,7 +1,7 @@
 """Figures of "Dropout": the thinned networks of two training steps beside the whole network
 used at evaluation, the expectation that the 1/keep_prob scaling keeps, and the
 keep-probability sweep over seeds read from benchmarks/keep_sweep.json
-(`make bench-sweeps`)."""
+(`make bench-keep`)."""
 
 from pathlib import Path
 

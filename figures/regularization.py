@@ -1,7 +1,7 @@
 """Figures of "Regularization": a network overfitting a small slice with the epoch early
 stopping keeps, the weights with and without an L2 penalty, a sweep of the strength of
 L1 and L2 penalties, and, read from benchmarks/learning_curve.json and
-benchmarks/l2_sweep.json (`make bench-learning-curve`, `make bench-sweeps`), the learning curve on MNIST and
+benchmarks/l2_sweep.json (`make bench-learning-curve`, `make bench-l2`), the learning curve on MNIST and
 the L2 sweep over seeds."""
 
 import json
@@ -19,8 +19,13 @@ from snippets.train import TrainConfig, train
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 LEARNING_CURVE = BENCHMARKS / "learning_curve.json"
 L2_SWEEP = BENCHMARKS / "l2_sweep.json"
+L2_SWEEP_SGD = BENCHMARKS / "l2_sweep_sgd.json"
 # What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
-INPUTS = ["benchmarks/learning_curve.json", "benchmarks/l2_sweep.json"]
+INPUTS = [
+    "benchmarks/learning_curve.json",
+    "benchmarks/l2_sweep.json",
+    "benchmarks/l2_sweep_sgd.json",
+]
 
 LIMIT = 500  # training images: few enough to overfit in a few epochs
 EPOCHS = 16
@@ -415,9 +420,10 @@ def draw_learning_curve(curve):
 
 
 def l2_sweep():
-    """benchmarks/l2_sweep.json: 784-1024-10 on 1,000 digits, L2 factors from
-    none up, over seeds."""
-    return by_setting(L2_SWEEP)
+    """benchmarks/l2_sweep.json and l2_sweep_sgd.json: 784-1024-10 on 1,000
+    digits, L2 factors from none up, over seeds, with Adam and with plain
+    gradient descent."""
+    return {"adam": by_setting(L2_SWEEP), "sgd": by_setting(L2_SWEEP_SGD)}
 
 
 def draw_sweep(rows, xs, xlabel, none=None, log=False):
@@ -427,6 +433,13 @@ def draw_sweep(rows, xs, xlabel, none=None, log=False):
     setting with the best mean validation accuracy. ``none``: the row of the
     run without the regularizer, drawn dashed across both."""
     figure, axes = plt.subplots(1, 2, figsize=(8.4, 3.6), sharex=True)
+    draw_sweep_on(axes, rows, xs, xlabel, none, log)
+    figure.tight_layout()
+    return figure
+
+
+def draw_sweep_on(axes, rows, xs, xlabel, none=None, log=False):
+    """draw_sweep's two panels on ``axes``."""
     best = best_by_validation(rows + ([none] if none else []))
     panels = (
         (COLORS[1], "test", "accuracy on the 10,000 test digits"),
@@ -477,20 +490,29 @@ def draw_sweep(rows, xs, xlabel, none=None, log=False):
         ax.set_ylabel(label)
     if none is not None:
         axes[0].legend(loc="lower left", fontsize=9)
+
+
+OPTIMIZERS = {"adam": "Adam", "sgd": "plain gradient descent"}
+
+
+def draw_l2_sweep(sweeps):
+    figure, axes = plt.subplots(
+        len(sweeps), 2, figsize=(8.4, 3.3 * len(sweeps)), sharex=True
+    )
+    for row_axes, (optimizer, sweep) in zip(axes, sweeps.items()):
+        none = next(row for row in sweep["rows"] if row["value"] == 0)
+        rows = [row for row in sweep["rows"] if row["value"] > 0]
+        draw_sweep_on(
+            row_axes,
+            rows,
+            [row["value"] for row in rows],
+            "L2 factor λ",
+            none=none,
+            log=True,
+        )
+        row_axes[0].set_title(OPTIMIZERS[optimizer], loc="left", fontsize=10)
     figure.tight_layout()
     return figure
-
-
-def draw_l2_sweep(sweep):
-    none = next(row for row in sweep["rows"] if row["value"] == 0)
-    rows = [row for row in sweep["rows"] if row["value"] > 0]
-    return draw_sweep(
-        rows,
-        [row["value"] for row in rows],
-        "L2 factor λ",
-        none=none,
-        log=True,
-    )
 
 
 FIGURES = [

@@ -125,8 +125,9 @@ def test_dropout_variance_grows_as_keep_prob_shrinks():
 def test_content_tabs_pair_tf2_with_compat_v1_under_linked_labels():
     sets = tab_sets(page("dropout"))
     assert sets.count(["TF2", "tf.compat.v1"]) == 2
-    assert sets.count(["From scratch", "Keras"]) == 1
-    assert len(sets) == 3, sets
+    # dropout, and max-norm beside Srivastava et al.'s table
+    assert sets.count(["From scratch", "Keras"]) == 2
+    assert len(sets) == 4, sets
 
 
 def test_the_keras_tab_drops_by_the_same_rule_and_evaluates_the_same():

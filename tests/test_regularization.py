@@ -385,9 +385,10 @@ def check_committed_run(name):
     return report
 
 
-def test_the_committed_learning_curve_and_l2_sweep_are_complete_runs():
+def test_the_committed_learning_curve_and_l2_sweeps_are_complete_runs():
     check_committed_run("learning-curve")
     check_committed_run("l2")
+    check_committed_run("l2-sgd")
 
 
 def test_learning_curve_figure_draws_the_committed_run(drawn):
@@ -431,13 +432,20 @@ def still_better_on_its_own_digits_on_every_seed():
     )
 
 
-def test_l2_sweep_figure_draws_the_committed_run(drawn):
-    sweep = drawn("regularization-l2-sweep")
-    assert sweep == regularization_figures.by_setting(
-        regularization_figures.L2_SWEEP
-    )
-    strengths = [row["value"] for row in sweep["rows"]]
-    assert strengths[0] == 0 and strengths == sorted(strengths)
+def test_l2_sweep_figure_draws_the_committed_runs(drawn):
+    sweeps = drawn("regularization-l2-sweep")
+    assert sweeps == {
+        "adam": regularization_figures.by_setting(
+            regularization_figures.L2_SWEEP
+        ),
+        "sgd": regularization_figures.by_setting(
+            regularization_figures.L2_SWEEP_SGD
+        ),
+    }
+    for sweep in sweeps.values():
+        strengths = [row["value"] for row in sweep["rows"]]
+        assert strengths[0] == 0 and strengths == sorted(strengths)
+        assert all(len(row["seeds"]) >= 3 for row in sweep["rows"])
 
 
 def test_the_generalisation_script_writes_each_point_and_continues_a_stopped_or_widened_run(
@@ -515,7 +523,7 @@ def l2_rows(sweep):
 
 
 def test_l2_sweep_with_adam_what_the_page_says_of_it():
-    rows = l2_rows(regularization_figures.l2_sweep())
+    rows = l2_rows(regularization_figures.l2_sweep()["adam"])
     # "the validation digits choose no penalty at all"
     best = regularization_figures.best_by_validation(list(rows.values()))
     assert best["value"] == 0
@@ -526,7 +534,7 @@ def test_l2_sweep_with_adam_what_the_page_says_of_it():
 
 
 def l2_with_adam_no_difference_up_to_a_thousandth_then_worse():
-    rows = l2_rows(regularization_figures.l2_sweep())
+    rows = l2_rows(regularization_figures.l2_sweep()["adam"])
     none = seed_spread(rows[0.0]["test"])
     for l2, row in rows.items():
         spread = seed_spread(row["test"])
