@@ -468,7 +468,7 @@ def draw_sweep_on(axes, rows, xs, xlabel, none=None, log=False):
                 color=ink(),
                 linewidth=1,
                 linestyle="--",
-                label="no regularization",
+                label="no penalty",
             )
         if best is not none:
             ax.axvline(best["value"], color=ink(), linewidth=1, linestyle=":")
