@@ -253,7 +253,9 @@ def run_settings(name, seeds):
         for key in ("hidden", "sweeps", "values", "training_digits", "steps")
     }
     # a run's own optimizer and learning rate, where it has them
-    own = {key: run[key] for key in ("optimizer", "learning_rate") if key in run}
+    own = {
+        key: run[key] for key in ("optimizer", "learning_rate") if key in run
+    }
     return dict(config, **dict(COMMON, **own), seeds=list(range(seeds)))
 
 
