@@ -3,14 +3,16 @@ dropout pages' figures and the dropout page's table beside Srivastava et al.
 
     .venv/bin/python -m benchmarks.generalisation learning-curve   # minutes
     .venv/bin/python -m benchmarks.generalisation l2
+    .venv/bin/python -m benchmarks.generalisation l2-sgd
     .venv/bin/python -m benchmarks.generalisation keep
     .venv/bin/python -m benchmarks.generalisation srivastava
     .venv/bin/python -m benchmarks.generalisation keep --seeds 1 --output /tmp/k.json
 
 Every run trains the course's MLP (snippets/mlp.py) with the course's compiled
 training step (snippets/train.py ``make_train_step``: the loss, the L2
-penalty, dropout) for a fixed budget of steps, Adam with a learning rate that
-decays to zero over them, and no early stopping: what changes from point to
+penalty, dropout) for a fixed budget of steps, Adam (plain gradient descent for
+``l2-sgd``) with a learning rate that decays to zero over them, and no early
+stopping: what changes from point to
 point is only the setting the run sweeps. Each seed draws the training digits
 (a random subset of the 55,000 training images), the first weights, the order
 of the batches and the dropout masks.
@@ -18,7 +20,8 @@ of the batches and the dropout masks.
 - ``learning-curve``: 784-256-10 on 500 to 55,000 digits, a fixed number of
   steps at every size;
 - ``l2``: 784-1024-10 on 1,000 digits, L2 factors from 0 to 0.03;
-- ``keep``: the same network and digits, keep probabilities from 1 to 0.2;
+- ``l2-sgd``: the same with plain gradient descent, where L2 is weight decay;
+- ``keep``: the same network and digits, keep probabilities from 1 to 0.05;
 - ``srivastava``: 784-1024-1024-1024-10 on all 55,000 digits for a few
   epochs: without dropout, with dropout (0.8 on the pixels, 0.5 on the hidden
   units), and with dropout and a max-norm of 3, as Srivastava et al. (2014,
@@ -26,7 +29,8 @@ of the batches and the dropout masks.
 
 Each point (one setting, one seed) is written to benchmarks/new/NAME.json (or
 --output) atomically as soon as it finishes; a run started again with the same
-settings skips the points already there, so a stopped run continues. Each
+settings skips the points already there, so a stopped run continues (and a
+sweep given more values runs only the new ones). Each
 point records the accuracy on its own training digits, on the 5,000
 validation digits and on the 10,000 test digits (with the count right, for
 the Wilson interval).
