@@ -525,7 +525,7 @@ def test_the_generalisation_script_writes_each_point_and_continues_a_stopped_or_
     "arguments", [["nope"], ["l2", "--seeds", "0"], ["keep", "--seeds", "x"]]
 )
 def test_the_generalisation_script_refuses_bad_input_in_one_line(arguments):
-    finished = subprocess.run(  # as the make targets (`make bench-l2` and others) run it
+    finished = subprocess.run(  # as `make bench-l2` runs it
         [sys.executable, "-m", "benchmarks.generalisation", *arguments],
         cwd=ROOT,
         capture_output=True,
