@@ -451,7 +451,7 @@ def test_srivastava_table_what_the_page_says_of_it():
     for network in ("dropout", "dropout + max-norm"):
         assert max(p["train_accuracy"] for p in networks[network]) < without
     # "Max-norm changed nothing here: with and without it, each seed ends with
-    # exactly the same test digits right"
+    # exactly as many test digits right, and as many training digits"
     pairs = zip(networks["dropout"], networks["dropout + max-norm"])
     for dropout_only, with_max_norm in pairs:
         assert dropout_only["seed"] == with_max_norm["seed"]
