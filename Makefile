@@ -103,6 +103,32 @@ bench-finetuning: install
 bench-optimisers: install
 	$(BIN)/python -m benchmarks.optimisers_scale
 
+# Generalisation you can see: the learning curve on MNIST (784-256-10 on 500 to 55,000
+# digits, three seeds a size; 7 minutes on two busy shared cores); writes
+# benchmarks/new/learning_curve.json, shown on the regularization page. Each point is written
+# as it finishes, and a run started again continues where it stopped (as do the two below).
+bench-learning-curve: install
+	$(BIN)/python -m benchmarks.generalisation learning-curve
+
+# The L2 sweeps (784-1024-10 on 1,000 digits, three seeds a factor, with Adam and with plain
+# gradient descent; 16 minutes on two busy shared cores, less alone); writes
+# benchmarks/new/l2_sweep.json and l2_sweep_sgd.json, shown on the regularization page.
+bench-l2: install
+	$(BIN)/python -m benchmarks.generalisation l2
+	$(BIN)/python -m benchmarks.generalisation l2-sgd
+
+# The keep-probability sweep (the same network and digits, three seeds a keep_prob; 14
+# minutes on two busy shared cores, less alone); writes benchmarks/new/keep_sweep.json,
+# shown on the dropout page.
+bench-keep: install
+	$(BIN)/python -m benchmarks.generalisation keep
+
+# The networks beside Srivastava et al. (2014, Table 2): 3 x 1024 ReLUs without dropout,
+# with dropout, and with dropout and max-norm, 6 epochs on two seeds (15 minutes on two busy
+# shared cores, less alone); writes benchmarks/new/srivastava.json, shown on the dropout page.
+bench-srivastava: install
+	$(BIN)/python -m benchmarks.generalisation srivastava
+
 # The same for `--preset best` on seeds 0-2, each of which must reach 99.0 % (about 10
 # minutes a seed on two cores); writes benchmarks/new/best_accuracy.json (the system and
 # augmentation pages show the committed benchmarks/best_accuracy.json).

@@ -52,6 +52,11 @@ PAGES = {
     "transfer_longer.json": "finetuning",
     "optimisers_scale.json": "optimisers",
     "deeper_vs_wider.json": "deeper",
+    "learning_curve.json": "regularization",
+    "l2_sweep.json": "regularization",
+    "l2_sweep_sgd.json": "regularization",
+    "keep_sweep.json": "dropout",
+    "srivastava.json": "dropout",
 }
 
 

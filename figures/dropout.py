@@ -1,5 +1,9 @@
 """Figures of "Dropout": the thinned networks of two training steps beside the whole network
-used at evaluation, and the expectation that the 1/keep_prob scaling keeps."""
+used at evaluation, the expectation that the 1/keep_prob scaling keeps, and the
+keep-probability sweep over seeds read from benchmarks/keep_sweep.json
+(`make bench-keep`)."""
+
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -7,8 +11,18 @@ import tensorflow as tf
 from matplotlib.colors import to_rgba
 
 from figures import COLORS, ink
+from figures.regularization import (  # noqa: F401 (the tests use them)
+    best_by_validation,
+    by_setting,
+    draw_sweep,
+)
 from snippets.mlp import MLP
 from snippets.regularization import dropout
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+KEEP_SWEEP = BENCHMARKS / "keep_sweep.json"
+# What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
+INPUTS = ["benchmarks/keep_sweep.json"]
 
 KEEP_PROB = 0.5
 SIZES = (
@@ -223,7 +237,23 @@ def draw_expectation_check(data):
     return figure
 
 
+def keep_sweep():
+    """benchmarks/keep_sweep.json: 784-1024-10 on 1,000 digits, dropout on the
+    hidden units at keep probabilities from 1 (none) down, over seeds."""
+    return by_setting(KEEP_SWEEP)
+
+
+def draw_keep_sweep(sweep):
+    rows = sweep["rows"]
+    return draw_sweep(
+        rows,
+        [row["value"] for row in rows],
+        "keep_prob of the hidden units (1: no dropout)",
+    )
+
+
 FIGURES = [
     ("dropout-thinned-networks", thinned_networks, draw_thinned_networks),
     ("dropout-expectation", expectation_check, draw_expectation_check),
+    ("dropout-keep-sweep", keep_sweep, draw_keep_sweep),
 ]

@@ -1,8 +1,12 @@
 """Figures of "Regularization": a network overfitting a small slice with the epoch early
-stopping keeps, the weights with and without an L2 penalty, and a sweep of the strength of
-L1 and L2 penalties."""
+stopping keeps, the weights with and without an L2 penalty, a sweep of the strength of
+L1 and L2 penalties, and, read from benchmarks/learning_curve.json and
+benchmarks/l2_sweep.json (`make bench-learning-curve`, `make bench-l2`), the learning curve on MNIST and
+the L2 sweep over seeds."""
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,6 +15,17 @@ from figures import COLORS, ink
 from snippets.data import load_dataset
 from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
 from snippets.train import TrainConfig, train
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+LEARNING_CURVE = BENCHMARKS / "learning_curve.json"
+L2_SWEEP = BENCHMARKS / "l2_sweep.json"
+L2_SWEEP_SGD = BENCHMARKS / "l2_sweep_sgd.json"
+# What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
+INPUTS = [
+    "benchmarks/learning_curve.json",
+    "benchmarks/l2_sweep.json",
+    "benchmarks/l2_sweep_sgd.json",
+]
 
 LIMIT = 500  # training images: few enough to overfit in a few epochs
 EPOCHS = 16
@@ -301,6 +316,205 @@ def draw_penalty_sweep(sweep):
     return figure
 
 
+def by_setting(path):
+    """A results file of benchmarks/generalisation.py, point by point grouped
+    by the value its run sweeps: for each value, the seeds and their training,
+    validation and test accuracies (the test set's size alongside)."""
+    report = json.loads(Path(path).read_text())
+    rows = []
+    for value in report["config"]["values"]:
+        points = [p for p in report["points"] if p["value"] == value]
+        if not points:  # a run still going: the values it has done
+            continue
+        rows.append(
+            {
+                "value": value,
+                "seeds": [p["seed"] for p in points],
+                "train": [p["train_accuracy"] for p in points],
+                "valid": [p["valid_accuracy"] for p in points],
+                "test": [p["test_correct"] / p["test_digits"] for p in points],
+                "test_digits": points[0]["test_digits"],
+            }
+        )
+    return {"config": report["config"], "rows": rows}
+
+
+def best_by_validation(rows):
+    """The row with the highest mean validation accuracy: the setting a
+    reader would choose without looking at the test set."""
+    return max(rows, key=lambda row: np.mean(row["valid"]))
+
+
+def draw_train_and_test(ax, xs, rows, markers=True):
+    """The mean over seeds of the training and test accuracy, each with a
+    band from the lowest seed to the highest."""
+    for color, key, label in (
+        (COLORS[0], "train", "training digits"),
+        (COLORS[1], "test", "test digits (10,000)"),
+    ):
+        values = [np.asarray(row[key]) for row in rows]
+        ax.fill_between(
+            xs,
+            [v.min() for v in values],
+            [v.max() for v in values],
+            color=color,
+            alpha=0.25,
+            linewidth=0,
+        )
+        ax.plot(
+            xs,
+            [v.mean() for v in values],
+            color=color,
+            marker="o" if markers else None,
+            markersize=4,
+            label=label,
+        )
+
+
+def learning_curve():
+    """benchmarks/learning_curve.json: 784-256-10, the same number of steps at
+    every training-set size, over seeds."""
+    return by_setting(LEARNING_CURVE)
+
+
+def draw_learning_curve(curve):
+    figure, (accuracy_ax, gap_ax) = plt.subplots(
+        1, 2, figsize=(8.4, 3.6), sharex=True
+    )
+    rows = curve["rows"]
+    sizes = [row["value"] for row in rows]
+    draw_train_and_test(accuracy_ax, sizes, rows)
+    accuracy_ax.set_ylabel("accuracy")
+    accuracy_ax.legend(loc="lower right", fontsize=9)
+    gaps = [np.asarray(row["train"]) - np.asarray(row["test"]) for row in rows]
+    gap_ax.fill_between(
+        sizes,
+        [g.min() for g in gaps],
+        [g.max() for g in gaps],
+        color=COLORS[2],
+        alpha=0.25,
+        linewidth=0,
+    )
+    gap_ax.plot(
+        sizes,
+        [g.mean() for g in gaps],
+        color=COLORS[2],
+        marker="o",
+        markersize=4,
+    )
+    gap_ax.axhline(0, color=ink(), linewidth=0.8, linestyle=":")
+    gap_ax.set_ylabel("training minus test accuracy")
+    for ax in (accuracy_ax, gap_ax):
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(
+            sizes,
+            [
+                f"{size // 1000}k" if size >= 1000 else f"{size}"
+                for size in sizes
+            ],
+        )
+        ax.set_xlabel("training digits")
+    figure.tight_layout()
+    return figure
+
+
+def l2_sweep():
+    """benchmarks/l2_sweep.json and l2_sweep_sgd.json: 784-1024-10 on 1,000
+    digits, L2 factors from none up, over seeds, with Adam and with plain
+    gradient descent."""
+    return {"adam": by_setting(L2_SWEEP), "sgd": by_setting(L2_SWEEP_SGD)}
+
+
+def draw_sweep(rows, xs, xlabel, none=None, log=False):
+    """Two panels over a swept setting: left, the test accuracy; right, the
+    training accuracy (each the mean over seeds, in a band from the lowest
+    seed to the highest), each on its own scale, with a dotted line at the
+    setting with the best mean validation accuracy. ``none``: the row of the
+    run without the regularizer, drawn dashed across both."""
+    figure, axes = plt.subplots(1, 2, figsize=(8.4, 3.6), sharex=True)
+    draw_sweep_on(axes, rows, xs, xlabel, none, log)
+    figure.tight_layout()
+    return figure
+
+
+def draw_sweep_on(axes, rows, xs, xlabel, none=None, log=False):
+    """draw_sweep's two panels on ``axes``."""
+    best = best_by_validation(rows + ([none] if none else []))
+    panels = (
+        (COLORS[1], "test", "accuracy on the 10,000 test digits"),
+        (COLORS[0], "train", "accuracy on the training digits"),
+    )
+    for ax, (color, key, label) in zip(axes, panels):
+        values = [np.asarray(row[key]) for row in rows]
+        ax.fill_between(
+            xs,
+            [v.min() for v in values],
+            [v.max() for v in values],
+            color=color,
+            alpha=0.25,
+            linewidth=0,
+        )
+        ax.plot(
+            xs,
+            [v.mean() for v in values],
+            color=color,
+            marker="o",
+            markersize=4,
+        )
+        if none is not None:
+            ax.axhline(
+                np.mean(none[key]),
+                color=ink(),
+                linewidth=1,
+                linestyle="--",
+                label="no penalty",
+            )
+        if best is not none:
+            ax.axvline(best["value"], color=ink(), linewidth=1, linestyle=":")
+            ax.text(
+                best["value"],
+                1.01,
+                "best on validation",
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=9,
+            )
+        if key == "train":  # not a hundredth of a point blown up to fill it
+            lowest = min(v.min() for v in values)
+            ax.set_ylim(min(lowest - 0.005, 0.95), 1.003)
+        if log:
+            ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(label)
+    if none is not None:
+        axes[0].legend(loc="lower left", fontsize=9)
+
+
+OPTIMIZERS = {"adam": "Adam", "sgd": "plain gradient descent"}
+
+
+def draw_l2_sweep(sweeps):
+    figure, axes = plt.subplots(
+        len(sweeps), 2, figsize=(8.4, 3.3 * len(sweeps)), sharex=True
+    )
+    for row_axes, (optimizer, sweep) in zip(axes, sweeps.items()):
+        none = next(row for row in sweep["rows"] if row["value"] == 0)
+        rows = [row for row in sweep["rows"] if row["value"] > 0]
+        draw_sweep_on(
+            row_axes,
+            rows,
+            [row["value"] for row in rows],
+            "L2 factor λ",
+            none=none,
+            log=True,
+        )
+        row_axes[0].set_title(OPTIMIZERS[optimizer], loc="left", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
 FIGURES = [
     (
         "regularization-overfitting",
@@ -313,4 +527,6 @@ FIGURES = [
         draw_weights_with_and_without_l2,
     ),
     ("regularization-penalty-sweep", penalty_sweep, draw_penalty_sweep),
+    ("regularization-learning-curve", learning_curve, draw_learning_curve),
+    ("regularization-l2-sweep", l2_sweep, draw_l2_sweep),
 ]

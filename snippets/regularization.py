@@ -73,6 +73,25 @@ def dropout(activations, keep_prob, seed):
 # --8<-- [end:dropout]
 
 
+# --8<-- [start:max_norm]
+def max_norm(weights, limit):
+    """Shorten every column of ``weights`` (one unit's incoming weights)
+    that is longer than ``limit`` to exactly ``limit``; leave the others.
+
+    Applied after every training step, it keeps each unit's weight vector
+    inside a ball of radius ``limit`` (Srivastava et al. 2014), however large
+    a step dropout's noisy gradients ask for.
+    """
+    if limit <= 0:
+        raise ValueError(f"limit must be positive, got {limit}")
+    lengths = tf.norm(weights, axis=0, keepdims=True)
+    # a column within the limit is multiplied by 1, a longer one shrunk
+    return weights * tf.minimum(1.0, limit / tf.maximum(lengths, 1e-12))
+
+
+# --8<-- [end:max_norm]
+
+
 # --8<-- [start:early_stopping]
 class EarlyStopping(tf.Module):
     """Stop when the validation score has not improved for ``patience`` epochs

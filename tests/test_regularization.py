@@ -340,3 +340,278 @@ def test_keras_early_stopping_picks_and_restores_the_epoch_the_hand_written_one_
         assert float(model.layers[0].bias[0]) == int(ours.best_epoch), (
             patience
         )  # the best epoch's weights
+
+
+# The learning curve and the L2 sweep: benchmarks/generalisation.py ---------------------
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT, Claim, load_benchmark_script
+from snippets.uncertainty import seed_spread, separated, wilson_interval
+
+
+def generalisation():
+    return load_benchmark_script("generalisation")
+
+
+def committed(run):
+    return json.loads((ROOT / "benchmarks" / run["file"]).read_text())
+
+
+def check_committed_run(name):
+    """A committed results file holds the script's settings and every point of
+    them, each with accuracies that are fractions and the whole test set."""
+    script = generalisation()
+    run = script.RUNS[name]
+    report = committed(run)
+    assert report["run"] == name
+    assert report["config"] == script.run_settings(name, run["seeds"])
+    assert sorted((p["value"], p["seed"]) for p in report["points"]) == sorted(
+        (value, seed)
+        for value in run["values"]
+        for seed in range(run["seeds"])
+    )
+    for point in report["points"]:
+        assert point == {**point, **script.settings_of(run, point["value"])}
+        assert 0.1 < point["valid_accuracy"] <= 1
+        assert 0.1 < point["train_accuracy"] <= 1
+        assert point["test_digits"] == 10_000
+        assert 1_000 < point["test_correct"] <= 10_000
+    assert isinstance(report["processor"]["avx512f"], bool)
+    return report
+
+
+def test_the_committed_learning_curve_and_l2_sweeps_are_complete_runs():
+    check_committed_run("learning-curve")
+    check_committed_run("l2")
+    check_committed_run("l2-sgd")
+
+
+def test_learning_curve_figure_draws_the_committed_run(drawn):
+    curve = drawn("regularization-learning-curve")
+    assert curve == regularization_figures.by_setting(
+        regularization_figures.LEARNING_CURVE
+    )
+    sizes = [row["value"] for row in curve["rows"]]
+    assert sizes[0] == 500 and sizes[-1] == 55_000 and sizes == sorted(sizes)
+    assert all(len(row["seeds"]) >= 3 for row in curve["rows"])
+
+
+def test_learning_curve_more_digits_raise_the_test_accuracy_and_close_the_gap():
+    """What the page says the curve shows."""
+    rows = regularization_figures.learning_curve()["rows"]
+    # "lifts every seed's test accuracy above every seed's at the size below"
+    for smaller, larger in zip(rows, rows[1:]):
+        assert min(larger["test"]) > max(smaller["test"])
+    # "the gap shrinks at every step"
+    gap = [np.mean(row["train"]) - np.mean(row["test"]) for row in rows]
+    assert all(later < earlier for earlier, later in zip(gap, gap[1:]))
+    # "up to 10,000 digits every seed reads nearly all of its training digits
+    # right", "where this budget ... no longer fits every training digit"
+    for row in rows:
+        if row["value"] <= 10_000:
+            assert min(row["train"]) > 0.999
+    assert max(rows[-1]["train"]) < 0.995
+    # "their range is narrower than the 95 % interval of one run"
+    for row in rows:
+        low, high = wilson_interval(
+            round(row["test"][0] * row["test_digits"]), row["test_digits"]
+        )
+        assert max(row["test"]) - min(row["test"]) < high - low
+
+
+def still_better_on_its_own_digits_on_every_seed():
+    largest = regularization_figures.learning_curve()["rows"][-1]
+    assert largest["value"] == 55_000
+    assert all(
+        train > test for train, test in zip(largest["train"], largest["test"])
+    )
+
+
+def test_l2_sweep_figure_draws_the_committed_runs(drawn):
+    sweeps = drawn("regularization-l2-sweep")
+    assert sweeps == {
+        "adam": regularization_figures.by_setting(
+            regularization_figures.L2_SWEEP
+        ),
+        "sgd": regularization_figures.by_setting(
+            regularization_figures.L2_SWEEP_SGD
+        ),
+    }
+    for sweep in sweeps.values():
+        strengths = [row["value"] for row in sweep["rows"]]
+        assert strengths[0] == 0 and strengths == sorted(strengths)
+        assert all(len(row["seeds"]) >= 3 for row in sweep["rows"])
+
+
+def test_the_generalisation_script_writes_each_point_and_continues_a_stopped_or_widened_run(
+    tmp_path, monkeypatch
+):
+    """The script end to end on made-up runs: a run stopped after two points
+    has written them, and started again it does only the others; a sweep
+    given more values later does only those."""
+    script = generalisation()
+    asked = []
+
+    def made_up(
+        data,
+        hidden,
+        steps,
+        seed,
+        point,
+        batch_size,
+        learning_rate,
+        optimizer="adam",
+    ):
+        optimizers.append((optimizer, learning_rate))
+        if len(asked) == 2 and stop:
+            raise KeyboardInterrupt
+        asked.append((point["l2"], seed))
+        return {
+            "seed": seed,
+            "train_accuracy": 1.0,
+            "valid_accuracy": 0.9,
+            "test_correct": 9000,
+            "test_digits": 10000,
+            "epochs": 1.0,
+            "seconds": 0.1,
+        }
+
+    optimizers = []
+    monkeypatch.setattr(script, "train_point", made_up)
+    output = tmp_path / "l2.json"
+    stop = True
+    with pytest.raises(KeyboardInterrupt):
+        script.main(["l2", "--seeds", "1", "--output", str(output)])
+    values = script.RUNS["l2"]["values"]
+    written = json.loads(output.read_text())
+    assert [(p["value"], p["seed"]) for p in written["points"]] == [
+        (values[0], 0),
+        (values[1], 0),
+    ]
+    stop, asked[:] = False, []
+    assert script.main(["l2", "--seeds", "1", "--output", str(output)]) == 0
+    assert asked == [(value, 0) for value in values[2:]]
+    written = json.loads(output.read_text())
+    assert [p["value"] for p in written["points"]] == values
+    assert written["config"] == script.run_settings("l2", 1)
+    # a sweep widened later runs only its new values
+    asked[:] = []
+    monkeypatch.setitem(script.RUNS["l2"], "values", [*values, 0.1])
+    assert script.main(["l2", "--seeds", "1", "--output", str(output)]) == 0
+    assert asked == [(0.1, 0)]
+    written = json.loads(output.read_text())
+    assert [p["value"] for p in written["points"]] == [*values, 0.1]
+    # other settings are another run: nothing of the old one is kept
+    asked[:] = []
+    monkeypatch.setitem(script.RUNS["l2"], "steps", 7)
+    assert script.main(["l2", "--seeds", "1", "--output", str(output)]) == 0
+    assert len(asked) == len(values) + 1
+    assert set(optimizers) == {("adam", 1e-3)}
+    # the sweep with plain gradient descent passes its own optimizer and rate
+    optimizers[:] = []
+    output = tmp_path / "l2_sgd.json"
+    assert (
+        script.main(["l2-sgd", "--seeds", "1", "--output", str(output)]) == 0
+    )
+    assert set(optimizers) == {("sgd", 0.1)}
+
+
+@pytest.mark.parametrize(
+    "arguments", [["nope"], ["l2", "--seeds", "0"], ["keep", "--seeds", "x"]]
+)
+def test_the_generalisation_script_refuses_bad_input_in_one_line(arguments):
+    finished = subprocess.run(  # as `make bench-l2` runs it
+        [sys.executable, "-m", "benchmarks.generalisation", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode != 0 and "Traceback" not in finished.stderr
+    assert finished.stderr.strip().count("\n") == 0
+
+
+def l2_rows(sweep):
+    return {row["value"]: row for row in sweep["rows"]}
+
+
+def test_l2_sweep_with_adam_what_the_page_says_of_it():
+    rows = l2_rows(regularization_figures.l2_sweep()["adam"])
+    # "the validation digits choose no penalty at all"
+    best = regularization_figures.best_by_validation(list(rows.values()))
+    assert best["value"] == 0
+    # "at the largest factors the network no longer fits all of its training
+    # digits either" (and below them it does)
+    for l2, row in rows.items():
+        assert (min(row["train"]) < 1.0) == (l2 >= 0.01), l2
+
+
+def l2_with_adam_no_difference_up_to_a_thousandth_then_worse():
+    rows = l2_rows(regularization_figures.l2_sweep()["adam"])
+    none = seed_spread(rows[0.0]["test"])
+    for l2, row in rows.items():
+        spread = seed_spread(row["test"])
+        if 0 < l2 <= 0.001:  # "no difference detected"
+            assert not separated(spread, none), l2
+            assert none.low <= spread.mean <= none.high  # "within the spread"
+        elif l2 >= 0.003:  # "worse than without a penalty, apart"
+            assert spread.mean < none.mean and separated(spread, none), l2
+
+
+def test_l2_sweep_with_plain_gradient_descent_what_the_page_says_of_it():
+    sweeps = regularization_figures.l2_sweep()
+    rows = l2_rows(sweeps["sgd"])
+    # "From λ = 0.003 up it holds the fit back, and the network no longer
+    # reads all of its training digits right"
+    for l2, row in rows.items():
+        assert (min(row["train"]) < 1.0) == (l2 >= 0.003), l2
+    # "the validation digits choose λ = 0.01, the step before the accuracy
+    # falls at 0.03"
+    best = regularization_figures.best_by_validation(list(rows.values()))
+    assert best["value"] == 0.01
+    test = {l2: np.mean(row["test"]) for l2, row in rows.items()}
+    assert test[0.03] < min(test[l2] for l2 in rows if l2 < 0.03)
+    # "plain gradient descent also ends below Adam at every factor"
+    adam = l2_rows(sweeps["adam"])
+    for l2, row in rows.items():
+        assert np.mean(row["test"]) < np.mean(adam[l2]["test"]), l2
+
+
+def l2_with_sgd_chosen_factor_no_difference():
+    rows = l2_rows(regularization_figures.l2_sweep()["sgd"])
+    chosen, none = (seed_spread(rows[l2]["test"]) for l2 in (0.01, 0.0))
+    assert not separated(chosen, none)
+    assert none.low <= chosen.mean <= none.high
+
+
+CLAIMS = [
+    Claim(
+        "the chosen factor's test accuracy is within the seeds' spread of the "
+        "runs without a penalty, **no difference detected at this size** "
+        "either",
+        l2_with_sgd_chosen_factor_no_difference,
+    ),
+    Claim(
+        "the test accuracy stays within the seeds' spread of the runs without "
+        "one, **no difference detected at this size**; from "
+        "$\\lambda = 0.003$ up it is worse than without a penalty",
+        l2_with_adam_no_difference_up_to_a_thousandth_then_worse,
+    ),
+    Claim(
+        "at 55,000 digits the network still reads its own digits better than "
+        "new ones, on every seed",
+        still_better_on_its_own_digits_on_every_seed,
+    ),
+]
+
+
+def test_the_comparisons_on_the_page_hold():
+    from helpers import check_claims
+
+    check_claims("regularization", CLAIMS)
