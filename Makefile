@@ -13,7 +13,7 @@ KATEX := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install test serve site bench bench-distributed bench-augmentation bench-finetuning \
-	bench-optimisers \
+	bench-optimisers bench-learning-curve bench-l2 bench-keep bench-srivastava \
 	accuracy accuracy-best promote best-network tensorboard-screenshot lighthouse clean
 
 install: $(INSTALLED) $(MNIST) $(KATEX)
