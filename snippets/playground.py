@@ -11,6 +11,7 @@ with tf.GradientTape and Keras 3's SGD or Adam.
 and final test accuracy.
 """
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field, replace
@@ -424,13 +425,14 @@ def accuracies_over_seeds(name, seeds=SEEDS, hidden=None):
     return [run.accuracy() for run in runs]
 
 
+@functools.cache  # the page's block and its test ask for the same runs
 def train_and_test_over_seeds(name, seeds=SEEDS):
     """Preset ``name`` trained once per seed: each run's training and test
     accuracy. Where training runs ahead of test, the network has learned
     points, not the pattern: the gap between the two is the overfitting."""
     setting, steps = PRESETS[name]
     runs = [train(replace(setting, seed=seed), steps) for seed in seeds]
-    return [(run.accuracy("train"), run.accuracy()) for run in runs]
+    return tuple((run.accuracy("train"), run.accuracy()) for run in runs)
 
 
 def main():

@@ -305,10 +305,9 @@ def test_fragment_embeds_the_widget_and_links_every_preset(page):
 # seeds: the pages include the fragments, and these are their comparisons' evidence.
 
 
-@functools.cache
 def over_seeds(name):
     """(training accuracy, test accuracy) of preset ``name`` on each seed."""
-    return train_and_test_over_seeds(name)
+    return train_and_test_over_seeds(name)  # cached in this process
 
 
 def gap_shrinks_on_every_seed(plain, regularized, mostly_train=False):
