@@ -8,32 +8,28 @@ dropout pages' figures and the dropout page's table beside Srivastava et al.
     .venv/bin/python -m benchmarks.generalisation srivastava
     .venv/bin/python -m benchmarks.generalisation keep --seeds 1 --output /tmp/k.json
 
-Every run trains the course's MLP (snippets/mlp.py) with the course's compiled
-training step (snippets/train.py ``make_train_step``: the loss, the L2
-penalty, dropout) for a fixed budget of steps, Adam (plain gradient descent for
-``l2-sgd``) with a learning rate that decays to zero over them, and no early
-stopping: what changes from point to
-point is only the setting the run sweeps. Each seed draws the training digits
-(a random subset of the 55,000 training images), the first weights, the order
-of the batches and the dropout masks.
+Every run trains the course's MLP with its compiled training step
+(snippets/train.py ``make_train_step``: the loss, the L2 penalty, dropout) for
+a fixed number of steps of Adam (plain gradient descent for ``l2-sgd``), the
+learning rate decaying to zero, no early stopping: only the swept setting
+changes. Each seed draws the training digits (a random subset of the 55,000),
+the first weights, the order of the batches and the dropout masks.
 
-- ``learning-curve``: 784-256-10 on 500 to 55,000 digits, a fixed number of
-  steps at every size;
+- ``learning-curve``: 784-256-10 on 500 to 55,000 digits, the same steps each;
 - ``l2``: 784-1024-10 on 1,000 digits, L2 factors from 0 to 0.03;
-- ``l2-sgd``: the same with plain gradient descent, where L2 is weight decay;
+- ``l2-sgd``: the same with plain gradient descent (L2 is weight decay there);
 - ``keep``: the same network and digits, keep probabilities from 1 to 0.05;
-- ``srivastava``: 784-1024-1024-1024-10 on all 55,000 digits for a few
-  epochs: without dropout, with dropout (0.8 on the pixels, 0.5 on the hidden
-  units), and with dropout and a max-norm of 3, as Srivastava et al. (2014,
-  Table 2) trained them for far longer.
+- ``srivastava``: 784-1024-1024-1024-10 on all 55,000 digits for a few epochs,
+  without dropout, with dropout (0.8 on the pixels, 0.5 on the hidden units),
+  and with dropout and a max-norm of 3: Srivastava et al.'s (2014, Table 2)
+  networks, which they trained far longer.
 
 Each point (one setting, one seed) is written to benchmarks/new/NAME.json (or
---output) atomically as soon as it finishes; a run started again with the same
-settings skips the points already there, so a stopped run continues (and a
-sweep given more values runs only the new ones). Each
-point records the accuracy on its own training digits, on the 5,000
-validation digits and on the 10,000 test digits (with the count right, for
-the Wilson interval).
+--output) atomically as it finishes, with the accuracy on its own training
+digits, on the 5,000 validation digits and on the 10,000 test digits (and the
+count right, for the Wilson interval). Started again with the same settings, a
+run skips the points already there: a stopped run continues, and a sweep given
+more values runs only the new ones.
 """
 
 import json
@@ -89,19 +85,6 @@ RUNS = {
         "steps": 1500,
         "seeds": 3,
     },
-    # the same with plain gradient descent, where L2 is the weight decay of
-    # the regularization page's formula (Adam rescales the penalty's pull)
-    "l2-sgd": {
-        "file": "l2_sweep_sgd.json",
-        "hidden": [1024],
-        "sweeps": "l2",
-        "values": [0.0, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
-        "training_digits": 1000,
-        "steps": 1500,
-        "seeds": 3,
-        "optimizer": "sgd",
-        "learning_rate": 0.1,
-    },
     "keep": {
         "file": "keep_sweep.json",
         "hidden": [1024],
@@ -121,6 +104,11 @@ RUNS = {
         "seeds": 2,
     },
 }
+# the same with plain gradient descent, where L2 is the weight decay of the
+# regularization page's formula (Adam rescales the penalty's pull)
+RUNS["l2-sgd"] = dict(
+    RUNS["l2"], file="l2_sweep_sgd.json", optimizer="sgd", learning_rate=0.1
+)
 COMMON = {"batch_size": 128, "learning_rate": 1e-3, "schedule": "cosine"}
 
 # What each network of the srivastava run takes: dropout on the pixels and
@@ -158,16 +146,11 @@ def settings_of(run, value):
 
 
 def accuracy(model, features, labels):
-    """How many of ``features`` the model reads right (no dropout)."""
-    correct = 0
-    for start in range(0, len(features), 10000):
-        logits = model(features[start : start + 10000]).numpy()
-        correct += int(
-            np.sum(
-                logits.argmax(axis=1)
-                == labels[start : start + 10000].argmax(axis=1)
-            )
-        )
+    """How many of ``features`` the model reads right (no dropout), in
+    slices of 10,000 digits."""
+    slices, correct = range(10000, len(features), 10000), 0
+    for x, y in zip(np.split(features, slices), np.split(labels, slices)):
+        correct += int(np.sum(model(x).numpy().argmax(1) == y.argmax(1)))
     return correct
 
 
