@@ -51,6 +51,7 @@ PAGES = {
     "finetuning_seeds.json": "finetuning",
     "optimisers_scale.json": "optimisers",
     "deeper_vs_wider.json": "deeper",
+    "deep_rescue.json": "deeper",
 }
 
 
