@@ -92,7 +92,9 @@ class BatchNorm(tf.Module):
         if training:
             mean, variance = tf.nn.moments(x, axes=[0])
             keep = self.momentum
-            self.moving_mean.assign(keep * self.moving_mean + (1 - keep) * mean)
+            self.moving_mean.assign(
+                keep * self.moving_mean + (1 - keep) * mean
+            )
             self.moving_variance.assign(
                 keep * self.moving_variance + (1 - keep) * variance
             )
@@ -134,8 +136,9 @@ class DeepMLP(tf.Module):
                 f"unknown block {block!r}; choose one of {', '.join(BLOCKS)}"
             )
         if depth < 1 or width < 1:
-            raise ValueError(f"depth and width must be at least 1, got "
-                             f"{depth} and {width}")
+            raise ValueError(
+                f"depth and width must be at least 1, got {depth} and {width}"
+            )
         self.depth, self.width, self.block = depth, width, block
         self.n_inputs, self.n_classes = n_inputs, n_classes
         self.first = tf.Variable(he_normal([n_inputs, width], [seed, 0]))
@@ -199,8 +202,9 @@ class DeepMLP(tf.Module):
 
 
 # --8<-- [start:train]
-def train_deep(model, data, epochs=3, batch_size=100, learning_rate=1e-3,
-               seed=0):
+def train_deep(
+    model, data, epochs=3, batch_size=100, learning_rate=1e-3, seed=0
+):
     """The chapter's usual training: Adam at 1e-3, batches of 100, shuffled
     from ``seed``. Returns the model."""
     optimizer = tf.keras.optimizers.Adam(learning_rate)
@@ -248,8 +252,9 @@ def sizes_at_start(depth, x, labels, blocks=BLOCKS, width=64, seed=0):
 
 
 # --8<-- [start:keras_blocks]
-def keras_deep_mlp(depth=16, width=64, block="plain", n_inputs=784,
-                   n_classes=10):
+def keras_deep_mlp(
+    depth=16, width=64, block="plain", n_inputs=784, n_classes=10
+):
     """The same network from Keras layers: Add for the residual sum,
     LayerNormalization and BatchNormalization for the norms."""
     import keras
