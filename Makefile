@@ -95,8 +95,8 @@ bench-augmentation: install
 bench-finetuning: install
 	$(BIN)/python -m benchmarks.finetuning_seeds
 
-# What rescues a deep MLP: plain, residual and normalised blocks at 16 and 48 layers, three
-# seeds (about ten minutes alone; each run is written as it finishes, and the same command
+# What rescues a deep MLP: plain, residual and normalised blocks at 16 and 48 layers, five
+# seeds (about five minutes alone; each run is written as it finishes, and the same command
 # continues a partial file); writes benchmarks/new/deep_rescue.json, shown on the page
 # "Training deeper networks".
 bench-deep-rescue: install

@@ -201,7 +201,6 @@ class DeepMLP(tf.Module):
         ]
 
 
-# --8<-- [start:train]
 def train_deep(
     model, data, epochs=3, batch_size=100, learning_rate=1e-3, seed=0
 ):
@@ -234,9 +233,6 @@ def accuracy(model, features, labels):
     return float(
         np.mean(np.argmax(logits, axis=1) == np.argmax(labels, axis=1))
     )
-
-
-# --8<-- [end:train]
 
 
 def sizes_at_start(depth, x, labels, blocks=BLOCKS, width=64, seed=0):
