@@ -170,10 +170,10 @@ class DeepMLP(tf.Module):
         if self.block == "residual":
             return h + tf.nn.relu(h @ weights + bias)
         if self.block == "residual + layer norm":
-            # normalise what goes into the branch; the sum itself is free
+            # normalise what enters the branch; the path past it stays as is
             normalised = self.norms[index](h, training)
             return h + tf.nn.relu(normalised @ weights + bias)
-        # layer norm or batch norm: normalise the sum before the ReLU
+        # layer norm or batch norm: normalise h W before the ReLU
         return tf.nn.relu(self.norms[index](h @ weights, training))
 
     # --8<-- [end:blocks]
