@@ -13,7 +13,7 @@ KATEX := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install test serve site bench bench-distributed bench-augmentation bench-finetuning \
-	bench-optimisers bench-learning-curve bench-l2 bench-keep bench-srivastava \
+	bench-optimisers bench-learning-curve bench-l2 bench-keep bench-srivastava bench-deep-rescue \
 	accuracy accuracy-best promote best-network tensorboard-screenshot lighthouse clean
 
 install: $(INSTALLED) $(MNIST) $(KATEX)
@@ -97,6 +97,13 @@ bench-finetuning: install
 	$(BIN)/python -m benchmarks.transfer
 	$(BIN)/python -m benchmarks.transfer --steps 8000 --per-class 1000 --seeds 3 \
 		--output benchmarks/new/transfer_longer.json
+
+# What rescues a deep MLP: plain, residual and normalised blocks at 16 and 48 layers, five
+# seeds (about five minutes alone; each run is written as it finishes, and the same command
+# continues a partial file); writes benchmarks/new/deep_rescue.json, shown on the page
+# "Training deeper networks".
+bench-deep-rescue: install
+	$(BIN)/python -m benchmarks.deep_rescue
 
 # SGD and Adam with the loss a hundred times larger, five seeds (under a minute); writes
 # benchmarks/new/optimisers_scale.json, shown on the page "How training moves the weights".

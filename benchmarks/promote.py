@@ -57,6 +57,7 @@ PAGES = {
     "l2_sweep_sgd.json": "regularization",
     "keep_sweep.json": "dropout",
     "srivastava.json": "dropout",
+    "deep_rescue.json": "deeper",
 }
 
 

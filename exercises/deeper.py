@@ -8,6 +8,8 @@ Each check compares your function with what the project's own code computes.
 
 import math
 
+import numpy as np
+
 from snippets.deeper import set_initial_scale, signal_sizes
 from snippets.mlp import MLP
 
@@ -40,4 +42,13 @@ def rms_by_depth(x, labels, depths, stddev):
     ``set_initial_scale(model, stddev)`` (``None``: He's); return the list of
     the root-mean-square sizes of the last hidden layer's output on the
     digits ``x`` (``signal_sizes``), one for each depth. No training."""
+    raise NotImplementedError
+
+
+def layer_norm_gradient(x, upstream, epsilon=1e-3):
+    """A derivation: the gradient dL/dx of layer normalisation without gamma
+    and beta, y = (x - mean) / sqrt(variance + epsilon) with the mean and
+    the (biased) variance of each row of ``x``, given ``upstream`` = dL/dy
+    (the same shape as ``x``, a NumPy array). Return a NumPy array of that
+    shape."""
     raise NotImplementedError

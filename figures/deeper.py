@@ -1,6 +1,7 @@
 """Figures of "Training deeper networks": the sawtooth whose pieces double with every
-layer of two ReLUs, and the size of the signal and of the gradient through ten hidden
-layers for three starting scales of the weights."""
+layer of two ReLUs, the size of the signal and of the gradient through ten hidden
+layers for three starting scales of the weights, and the same through 48 layers for
+the plain, residual and normalised blocks of snippets/residual.py."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,6 +15,7 @@ from snippets.deeper import (
     signal_sizes,
 )
 from snippets.mlp import MLP
+from snippets.residual import BLOCKS, sizes_at_start
 
 DEPTHS = (1, 2, 3, 4)  # the sawtooths drawn on the left
 COUNTED = tuple(range(1, 9))  # depths whose pieces are counted on the right
@@ -135,7 +137,61 @@ def draw_signals(data):
     return figure
 
 
+RESCUE_LAYERS = 48  # the deep network of the rescue section, at its start
+
+
+def rescue():
+    """RMS of every hidden layer's output h and of the gradient dL/dh in a fresh
+    784-(WIDTH x RESCUE_LAYERS)-10 network of every kind of block in
+    snippets.residual.BLOCKS, on IMAGES training images (batch norm with the
+    batch's statistics, as in training)."""
+    data = load_dataset(validation_size=1000, limit=2000)
+    x, labels = data.train_x[:IMAGES], data.train_y[:IMAGES]
+    sizes = sizes_at_start(RESCUE_LAYERS, x, labels, width=WIDTH)
+    return {
+        "layers": list(range(1, RESCUE_LAYERS + 1)),
+        "sizes": {
+            block: {"h": forward, "gradient": backward}
+            for block, (forward, backward) in sizes.items()
+        },
+    }
+
+
+def draw_rescue(data):
+    figure, axes = plt.subplots(1, 2, figsize=(8.0, 3.6), sharex=True)
+    styles = dict(zip(BLOCKS, ("o", "s", "^", "v", "D")))
+    for index, (block, sizes) in enumerate(data["sizes"].items()):
+        for ax, key in zip(axes, ("h", "gradient")):
+            ax.semilogy(
+                data["layers"],
+                sizes[key],
+                marker=styles[block],
+                markevery=6,
+                markersize=4,
+                color=COLORS[index],
+                label=block,
+            )
+    axes[0].set_title("output of the layer, h", fontsize=10)
+    axes[1].set_title("gradient arriving at it, ∂L/∂h", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("hidden layer")
+        ax.set_xticks([1, 8, 16, 24, 32, 40, 48])
+        ax.grid(True, alpha=0.5)
+        ax.minorticks_off()
+    axes[0].set_ylabel("size (root mean square)")
+    axes[1].legend(
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        fontsize=9,
+        title="block",
+        title_fontsize=9,
+    )
+    figure.tight_layout()
+    return figure
+
+
 FIGURES = [
     ("deeper-pieces", pieces, draw_pieces),
     ("deeper-signals", signals, draw_signals),
+    ("deeper-rescue", rescue, draw_rescue),
 ]

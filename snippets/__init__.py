@@ -46,6 +46,7 @@ LAYERS = (
     "export",
     "portable",
     "deeper",
+    "residual",
     "compat_v1",
     "in_keras",
     "exercises",

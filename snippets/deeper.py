@@ -181,16 +181,17 @@ def set_initial_scale(model, stddev, seed=0):
     return model
 
 
-def signal_sizes(model, x, labels):
+def signal_sizes(model, x, labels, training=False):
     """Root-mean-square size of each hidden layer's output h and of the
     gradient dL/dh.
 
     ``model.activations`` gives every layer's output on the way to the logits,
     so the tape can differentiate the loss with respect to each hidden layer's
-    output.
+    output. ``training`` is passed on (batch normalisation uses the batch's
+    statistics in training).
     """
     with tf.GradientTape() as tape:
-        *hidden_outputs, logits = model.activations(x)
+        *hidden_outputs, logits = model.activations(x, training=training)
         loss = softmax_cross_entropy(logits, labels)
     gradients = tape.gradient(loss, hidden_outputs)
 

@@ -346,6 +346,10 @@ def test_the_deeper_checks_catch_wrong_answers():
     ):  # forgets that a ReLU halves E[z^2]
         return rms_in * (stddev * math.sqrt(width)) ** layers
 
+    def only_the_direct_path(x, upstream, epsilon=1e-3):
+        # forgets that x_i also moves the row's mean and variance
+        return upstream / np.sqrt(x.var(axis=1, keepdims=True) + epsilon)
+
     for check, answer in [
         (checks.check_width_for_budget, rounds_down),
         (
@@ -353,6 +357,7 @@ def test_the_deeper_checks_catch_wrong_answers():
             lambda depth: (2 * depth, 2 * depth - 1),
         ),
         (checks.check_rms_after, no_half),
+        (checks.check_layer_norm_gradient, only_the_direct_path),
     ]:
         with pytest.raises(Wrong):
             check(answer)
@@ -568,3 +573,346 @@ def test_the_comparisons_on_the_page_hold():
     from helpers import check_claims
 
     check_claims("deeper", CLAIMS)
+
+
+# What rescues a deep MLP: snippets/residual.py and benchmarks/deep_rescue.py ---------------
+
+import keras
+
+from snippets import residual
+from snippets.residual import BLOCKS, BatchNorm, DeepMLP, LayerNorm
+from snippets.uncertainty import seed_spread, separated
+
+RESCUE_RUN = ROOT / "benchmarks" / "deep_rescue.json"
+
+
+def scaled_rows(seed, shape=(32, 8)):
+    """Rows far from mean 0 and variance 1, so that normalising matters."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(2.0, 3.0, size=shape).astype("float32")
+
+
+def same_gamma_and_beta(ours, theirs, seed=1):
+    rng = np.random.default_rng(seed)
+    width = ours.gamma.shape[0]
+    theirs.build((None, width))
+    for name in ("gamma", "beta"):
+        values = rng.normal(size=width).astype("float32")
+        getattr(ours, name).assign(values)
+        getattr(theirs, name).assign(values)
+
+
+def test_layer_norm_equals_keras_layer_normalization():
+    ours, theirs = LayerNorm(8), keras.layers.LayerNormalization()
+    same_gamma_and_beta(ours, theirs)
+    x = scaled_rows(0)
+    for training in (True, False):
+        np.testing.assert_allclose(
+            ours(x, training), theirs(x, training=training), atol=5e-6
+        )
+    # each row: mean 0 and variance 1 before gamma and beta
+    plain = LayerNorm(8)(x).numpy()
+    np.testing.assert_allclose(plain.mean(axis=1), 0, atol=1e-6)
+    variance = x.var(axis=1)  # the variance is 1 but for epsilon's share
+    np.testing.assert_allclose(
+        plain.var(axis=1), variance / (variance + 1e-3), rtol=1e-5
+    )
+
+
+def test_batch_norm_equals_keras_batch_normalization_in_training_and_inference():
+    ours, theirs = BatchNorm(8), keras.layers.BatchNormalization()
+    same_gamma_and_beta(ours, theirs)
+    for step in range(3):
+        batch = scaled_rows(10 + step)
+        np.testing.assert_allclose(
+            ours(batch, training=True), theirs(batch, training=True), atol=5e-6
+        )
+    # the running averages moved the same way, and inference uses them
+    np.testing.assert_allclose(ours.moving_mean, theirs.moving_mean, atol=1e-6)
+    np.testing.assert_allclose(
+        ours.moving_variance, theirs.moving_variance, atol=1e-6
+    )
+    assert float(tf.reduce_max(tf.abs(ours.moving_mean))) > 0.01
+    x = scaled_rows(20)
+    np.testing.assert_allclose(ours(x), theirs(x, training=False), atol=5e-6)
+    # inference differs from training: one example at a time gives the same
+    np.testing.assert_allclose(ours(x[:1]), ours(x)[:1], atol=1e-6)
+    assert not np.allclose(ours(x), ours(x, training=True), atol=1e-2)
+    assert [v.name for v in ours.trainable_variables] == ["beta:0", "gamma:0"]
+
+
+def copy_into_keras(model, twin):
+    """The hand-written network's weights, in order, into its Keras twin."""
+    kinds = (keras.layers.LayerNormalization, keras.layers.BatchNormalization)
+    dense = [
+        layer for layer in twin.layers if isinstance(layer, keras.layers.Dense)
+    ]
+    norms = [layer for layer in twin.layers if isinstance(layer, kinds)]
+    for layer, (weights, bias) in zip(
+        dense, model.dense_layers(), strict=True
+    ):
+        layer.kernel.assign(weights)
+        assert layer.use_bias == (bias is not None)
+        if bias is not None:
+            layer.bias.assign(bias)
+    for layer, norm in zip(norms, model.norms, strict=True):
+        layer.gamma.assign(norm.gamma)
+        layer.beta.assign(norm.beta)
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_the_keras_twin_computes_the_same_network(block):
+    model = DeepMLP(5, 16, block, n_inputs=12, n_classes=3, seed=1)
+    twin = residual.keras_deep_mlp(5, 16, block, n_inputs=12, n_classes=3)
+    copy_into_keras(model, twin)
+    assert twin.count_params() == sum(int(tf.size(v)) for v in model.variables)
+    x = scaled_rows(2, (20, 12))
+    for _ in range(2):  # batch norm's running averages move in both
+        np.testing.assert_allclose(
+            model(x, training=True), twin(x, training=True), atol=1e-5
+        )
+    np.testing.assert_allclose(model(x), twin(x, training=False), atol=1e-5)
+
+
+def test_the_blocks_compute_what_the_page_says():
+    x = tf.constant(scaled_rows(3, (6, 16)))
+    for block in BLOCKS:
+        model = DeepMLP(3, 16, block, n_inputs=16, n_classes=3)
+        weights, bias = model.weights[0], model.biases[0]
+        got = model.step(0, x, training=True)
+        if block == "plain":
+            expected = tf.nn.relu(x @ weights + bias)
+        elif block == "residual":
+            expected = x + tf.nn.relu(x @ weights + bias)
+        elif block == "residual + layer norm":
+            expected = x + tf.nn.relu(LayerNorm(16)(x) @ weights + bias)
+        else:
+            assert bias is None  # the norm's beta shifts instead
+            z = x @ weights
+            mean, variance = tf.nn.moments(
+                z, axes=[-1 if block == "layer norm" else 0], keepdims=True
+            )
+            expected = tf.nn.relu((z - mean) / tf.sqrt(variance + 1e-3))
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert len(DeepMLP(16, 64).activations(x[:, :1] @ tf.ones([1, 784]))) == 17
+    with pytest.raises(ValueError, match="unknown block 'dense'"):
+        DeepMLP(4, 8, "dense")
+
+
+def test_train_deep_trains(small_data):
+    model = DeepMLP(3, 64, "residual + layer norm", seed=3)
+    before = residual.accuracy(model, small_data.valid_x, small_data.valid_y)
+    residual.train_deep(model, small_data, epochs=2, seed=3)
+    after = residual.accuracy(model, small_data.valid_x, small_data.valid_y)
+    assert before < 0.3 and after > 0.85
+
+
+def test_residual_main_shows_the_sizes_at_the_start(capsys):
+    assert residual.main() == 0
+    out = capsys.readouterr().out
+    assert "48 hidden layers of 64 units" in out
+    assert all(f"  {block} " in out for block in BLOCKS)
+
+
+def test_the_rescue_figure_is_the_section_s_network_at_its_start(drawn):
+    data = drawn("deeper-rescue")
+    sizes = data["sizes"]
+    assert list(sizes) == list(BLOCKS)
+    assert data["layers"] == list(range(1, deeper_figures.RESCUE_LAYERS + 1))
+
+    def growth(block, key):
+        values = sizes[block][key]
+        return values[-1] / values[0] if key == "h" else values[0] / values[-1]
+
+    # "plain He keeps both level": within a factor of 10 over 48 layers
+    for key in ("h", "gradient"):
+        assert 0.1 < growth("plain", key) < 10
+    # "the signal's square more than doubles with every block" (47 blocks):
+    # adding a vector as large at right angles would double it, one pointing
+    # the same way would quadruple it
+    assert 2**47 < growth("residual", "h") ** 2 < 3.5**47
+    assert growth("residual", "gradient") > 1e9
+    # the norms hold the signal level; batch norm's gradient explodes downwards
+    assert 0.5 < growth("layer norm", "h") < 4
+    assert 0.5 < growth("batch norm", "h") < 4
+    assert growth("batch norm", "gradient") > 1e3
+    # both together: "in proportion to the depth": three times the layers,
+    # about three times the size, from layer 16 to layer 48
+    both = sizes["residual + layer norm"]["h"]
+    assert 2 < both[47] / both[15] < 4.5 and both[-1] < 100
+    assert growth("residual + layer norm", "gradient") < 1e3
+
+
+def rescue_runs():
+    run = json.loads(RESCUE_RUN.read_text())
+    spreads = {}
+    for depth in run["config"]["depths"]:
+        for block in run["config"]["blocks"]:
+            spreads[depth, block] = seed_spread(
+                [
+                    r["test_accuracy"]
+                    for r in sorted(run["runs"], key=lambda r: r["seed"])
+                    if r["depth"] == depth and r["block"] == block
+                ]
+            )
+    return run, spreads
+
+
+def test_the_committed_rescue_run_is_complete_for_its_seeds():
+    script = load_benchmark_script("deep_rescue")
+    run, spreads = rescue_runs()
+    assert run["config"] == {**script.CONFIG, "blocks": list(BLOCKS)}
+    keys = [(r["seed"], r["depth"], r["block"]) for r in run["runs"]]
+    seeds = sorted({seed for seed, _, _ in keys})
+    assert seeds == list(range(5))
+    assert sorted(keys) == sorted(
+        (seed, depth, block)
+        for seed in seeds
+        for depth in script.DEPTHS
+        for block in BLOCKS
+    )
+    assert all(0 < r["test_accuracy"] < 1 for r in run["runs"])
+    assert all(spread.seeds == 5 for spread in spreads.values())
+    assert {"model_name", "avx512f"} <= set(run["processor"])
+
+
+def fake_training(monkeypatch, small_data, trained):
+    monkeypatch.setattr("snippets.data.load_dataset", lambda limit: small_data)
+
+    def fake_train(model, data, epochs, seed):
+        trained.append((seed, model.block))
+        return model
+
+    monkeypatch.setattr("snippets.residual.train_deep", fake_train)
+    monkeypatch.setattr(
+        "snippets.residual.DeepMLP",
+        lambda depth, width, block, seed: DeepMLP(1, 2, block, seed=seed),
+    )  # a tiny network: only the bookkeeping is under test
+    monkeypatch.setattr("snippets.residual.accuracy", lambda model, x, y: 0.5)
+
+
+def test_the_rescue_script_writes_each_run_and_continues_a_partial_file(
+    tmp_path, monkeypatch, small_data, capsys
+):
+    script = load_benchmark_script("deep_rescue")
+    trained = []
+    fake_training(monkeypatch, small_data, trained)
+    output = tmp_path / "rescue.json"
+    assert script.main(["--seeds", "1", "--output", str(output)]) == 0
+    first = json.loads(output.read_text())
+    assert [(r["seed"], r["block"]) for r in first["runs"]] == [
+        (0, block) for block in BLOCKS
+    ] * len(script.DEPTHS)
+    assert [r["depth"] for r in first["runs"]] == [
+        depth for depth in script.DEPTHS for _ in BLOCKS
+    ]
+    assert first["config"]["blocks"] == list(BLOCKS)
+    # a second call with two seeds runs only seed 1
+    trained.clear()
+    assert script.main(["--seeds", "2", "--output", str(output)]) == 0
+    assert {seed for seed, _ in trained} == {1}
+    second = json.loads(output.read_text())
+    assert second["runs"][: len(first["runs"])] == first["runs"]
+    assert len(second["runs"]) == 2 * len(first["runs"])
+
+
+@pytest.mark.parametrize(
+    "argv, contents, message",
+    [
+        (["--seeds", "0"], None, "must be at least 1"),
+        (["--seeds", "many"], None, "expected a whole number"),
+        ([], '{"config": {"depths": [3]}, "runs": []}', "holds other results"),
+        ([], "not json", "holds other results"),
+    ],
+)
+def test_the_rescue_script_refuses_bad_input_in_one_line(
+    tmp_path, capsys, argv, contents, message
+):
+    output = tmp_path / "rescue.json"
+    if contents is not None:
+        output.write_text(contents)
+    script = load_benchmark_script("deep_rescue")
+    try:
+        status = script.main([*argv, "--output", str(output)])
+    except SystemExit as exit_info:
+        status = exit_info.code
+    assert status != 0
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    if contents is not None:
+        assert output.read_text() == contents  # left as it was
+
+
+def test_the_rescue_script_run_as_make_runs_it_gives_no_traceback():
+    import subprocess
+    import sys
+
+    finished = subprocess.run(  # as `make bench-deep-rescue` runs it
+        [sys.executable, "-m", "benchmarks.deep_rescue", "--seeds", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 2 and "Traceback" not in finished.stderr
+    assert finished.stderr.strip().count("\n") == 0
+
+
+# The rescue section's verdict, against benchmarks/deep_rescue.json
+
+
+def no_difference_at_16_layers():
+    _, spread = rescue_runs()
+    plain = spread[16, "plain"]
+    for block in ("layer norm", "residual + layer norm"):
+        assert not separated(plain, spread[16, block])
+
+
+def plain_falls_at_48_and_the_pair_is_well_ahead():
+    _, spread = rescue_runs()
+    plain, deep_plain = spread[16, "plain"], spread[48, "plain"]
+    # "learns far less than at 16, every seed below every seed of 16 layers"
+    assert separated(plain, deep_plain) and deep_plain.high < plain.low - 0.1
+    # "well ahead of it on every seed"
+    pair = spread[48, "residual + layer norm"]
+    assert separated(pair, deep_plain) and pair.low > deep_plain.high + 0.1
+
+
+def neither_piece_alone_and_batch_norm_behind_at_16():
+    _, spread = rescue_runs()
+    # "the residual sum alone fails at both depths": below every plain seed
+    for depth in (16, 48):
+        alone = spread[depth, "residual"]
+        assert alone.high < spread[depth, "plain"].low - 0.1
+    # "fewer than three digits in ten right at 48 layers"
+    assert spread[48, "layer norm"].high < 0.3
+    assert spread[48, "batch norm"].high < 0.3
+    # "batch norm is clearly behind the plain network already at 16"
+    batch, plain = spread[16, "batch norm"], spread[16, "plain"]
+    assert separated(batch, plain) and batch.high < plain.low
+
+
+def test_the_rescue_verdict_holds():
+    no_difference_at_16_layers()
+    plain_falls_at_48_and_the_pair_is_well_ahead()
+    neither_piece_alone_and_batch_norm_behind_at_16()
+    text = page("deeper")
+    assert "Level sizes are not enough: at 48 layers" in text
+
+
+CLAIMS += [
+    Claim(
+        "five seeds show no difference detected at this size between it, "
+        "layer norm alone and residual + layer norm",
+        no_difference_at_16_layers,
+    ),
+    Claim(
+        "There residual + layer norm is well ahead of it on every seed.",
+        plain_falls_at_48_and_the_pair_is_well_ahead,
+    ),
+    Claim(
+        "batch norm is clearly behind the plain network already at 16",
+        neither_piece_alone_and_batch_norm_behind_at_16,
+    ),
+]

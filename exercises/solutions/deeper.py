@@ -3,6 +3,8 @@ the page)."""
 
 import math
 
+import numpy as np
+
 from snippets.deeper import set_initial_scale, signal_sizes
 from snippets.mlp import MLP
 
@@ -61,3 +63,19 @@ def rms_by_depth(x, labels, depths, stddev):
 
 
 # --8<-- [end:rms_by_depth]
+
+
+# --8<-- [start:layer_norm_gradient]
+def layer_norm_gradient(x, upstream, epsilon=1e-3):
+    # y = (x - m) / s with s = sqrt(v + epsilon): moving one x_i moves y_i
+    # directly, and every y_j through the row's mean m and spread s.
+    mean = x.mean(axis=1, keepdims=True)
+    spread = np.sqrt(x.var(axis=1, keepdims=True) + epsilon)
+    y = (x - mean) / spread
+    # dL/dx = (g - mean(g) - y * mean(g * y)) / s, each mean over the row
+    centred = upstream - upstream.mean(axis=1, keepdims=True)
+    along_y = y * (upstream * y).mean(axis=1, keepdims=True)
+    return (centred - along_y) / spread
+
+
+# --8<-- [end:layer_norm_gradient]

@@ -157,6 +157,37 @@ def check_rms_by_depth(rms_by_depth):
         )
 
 
+def check_layer_norm_gradient(function):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(7)
+    for shape in ((4, 8), (3, 64)):
+        x = rng.normal(2.0, 3.0, size=shape)
+        upstream = rng.normal(size=shape)
+        # LayerNorm of snippets/residual.py with gamma 1 and beta 0, in
+        # float64 so that rounding cannot hide a missing term
+        variable = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            mean, variance = tf.nn.moments(variable, axes=[1], keepdims=True)
+            y = (variable - mean) / tf.sqrt(variance + 1e-3)
+            loss = tf.reduce_sum(y * upstream)
+        expected = tape.gradient(loss, variable).numpy()
+        got = numbers(
+            function(x.copy(), upstream.copy()),
+            expected,
+            f"dL/dx for x of shape {shape}",
+        )
+        error = np.max(np.abs(got - expected))
+        if error > 1e-8 * max(1.0, np.max(np.abs(expected))):
+            raise Wrong(
+                f"dL/dx for x of shape {shape} differs from tf.GradientTape's"
+                f" by up to {error:.3g} (largest expected "
+                f"{np.max(np.abs(expected)):.3g}); each row of the expected "
+                f"sums to 0, yours to up to "
+                f"{np.abs(got.sum(axis=1)).max():.2g}."
+            )
+
+
 EXERCISES = [
     Exercise(
         "width_for_budget",
@@ -192,5 +223,14 @@ EXERCISES = [
         "and the size of its last hidden layer's output on the digits.",
         "model = set_initial_scale(MLP((64,) * depth), stddev); then "
         "signal_sizes(model, x, labels)[0][-1] for each depth.",
+    ),
+    Exercise(
+        "layer_norm_gradient",
+        check_layer_norm_gradient,
+        "y_j depends on x_i directly and through the row's mean and spread: "
+        "add the three paths.",
+        "with s = sqrt(variance + epsilon), y = (x - mean) / s and g = dL/dy: "
+        "dL/dx = (g - mean(g) - y * mean(g * y)) / s, each mean over the "
+        "row.",
     ),
 ]
