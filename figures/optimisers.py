@@ -3,6 +3,8 @@ gradient descent on the narrow valley at three learning rates, SGD, momentum
 and Adam on the tilted one, and three real runs with a schedule and label
 smoothing."""
 
+import functools
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -103,15 +105,22 @@ SCHEDULE_RUNS = (
 )
 
 
-def schedules():
-    """Three real runs of a 784-64-10 MLP on 3,000 MNIST digits with Adam:
-    the rate and the training loss at every step."""
+@functools.cache  # the slice below reuses the warm-up and decay run
+def schedule_run(schedule, smoothing):
+    """A 784-64-10 MLP trained on 3,000 MNIST digits with Adam, and the
+    digits: (rates, losses, model), data."""
     from snippets.data import load_dataset
 
     data = load_dataset(validation_size=1000, limit=3000)
+    return train_small_mlp(data, PEAK, schedule, smoothing), data
+
+
+def schedules():
+    """Three real runs of a 784-64-10 MLP on 3,000 MNIST digits with Adam:
+    the rate and the training loss at every step."""
     runs = []
     for label, schedule, smoothing in SCHEDULE_RUNS:
-        rates, losses, _ = train_small_mlp(data, PEAK, schedule, smoothing)
+        (rates, losses, _), _ = schedule_run(schedule, smoothing)
         runs.append(
             {
                 "label": label,
@@ -150,10 +159,7 @@ def draw_schedules(data):
 def real_slice():
     """The training loss of the trained 784-64-10 MLP (warm-up and decay, no
     smoothing) on a plane through its weights, along two random directions."""
-    from snippets.data import load_dataset
-
-    data = load_dataset(validation_size=1000, limit=3000)
-    _, _, model = train_small_mlp(data, PEAK, "warmup-decay", 0.0)
+    (_, _, model), data = schedule_run("warmup-decay", 0.0)
     steps, surface = loss_slice(model, data.train_x, data.train_y)
     return {"steps": steps, "loss": surface}
 

@@ -262,20 +262,26 @@ def loss_slice(model, x, y, span=1.0, points=21, seed=0):
         out = []
         for w in weights:
             d = rng.standard_normal(w.shape)
-            out.append(d * np.linalg.norm(w) / np.linalg.norm(d))
+            out.append(
+                (d * np.linalg.norm(w) / np.linalg.norm(d)).astype(w.dtype)
+            )
         return out
 
     d1, d2 = direction(), direction()
     loss_of = keras.losses.CategoricalCrossentropy(from_logits=True)
+    x, y = tf.constant(x), tf.constant(y)
+
+    @tf.function  # one graph for all the points: the model's weights stay
+    def loss_at(a, b):
+        moved = [w + a * u + b * v for w, u, v in zip(weights, d1, d2)]
+        logits, _ = model.stateless_call(moved, [], x)
+        return loss_of(y, logits)
+
     steps = np.linspace(-span, span, points)
     surface = np.zeros((points, points))
     for i, b in enumerate(steps):
         for j, a in enumerate(steps):
-            model.set_weights(
-                [w + a * u + b * v for w, u, v in zip(weights, d1, d2)]
-            )
-            surface[i, j] = float(loss_of(y, model(x)))
-    model.set_weights(weights)
+            surface[i, j] = float(loss_at(np.float32(a), np.float32(b)))
     return steps, surface
 
 
