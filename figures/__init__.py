@@ -24,6 +24,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no window
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from snippets.common import write_atomically
 
@@ -86,6 +87,28 @@ def bare(ax):
     ax.set_yticks([])
     for side in ax.spines.values():
         side.set_visible(False)
+
+
+def seed_band(ax, xs, seeds, color, marker="o", label=None):
+    """The mean over seeds at each x, in a band from the lowest seed to the
+    highest: ``seeds`` holds one array of the seeds' values for each x."""
+    values = [np.asarray(v) for v in seeds]
+    ax.fill_between(
+        xs,
+        [v.min() for v in values],
+        [v.max() for v in values],
+        color=color,
+        alpha=0.25,
+        linewidth=0,
+    )
+    ax.plot(
+        xs,
+        [v.mean() for v in values],
+        color=color,
+        marker=marker,
+        markersize=4,
+        label=label,
+    )
 
 
 def chapters():

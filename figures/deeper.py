@@ -104,6 +104,28 @@ def signals():
     return {"layers": list(range(1, LAYERS + 1)), "sizes": sizes}
 
 
+def label_sizes(figure, axes, layers, legend_title):
+    """The two panels of sizes per layer: the signal going up, the gradient
+    coming down, one line per kind of network, the legend beside them."""
+    axes[0].set_title("output of the layer, h", fontsize=10)
+    axes[1].set_title("gradient arriving at it, ∂L/∂h", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("hidden layer")
+        ax.set_xticks(layers)
+        ax.grid(True, alpha=0.5)
+        ax.minorticks_off()
+    axes[0].set_ylabel("size (root mean square)")
+    axes[1].legend(
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        fontsize=9,
+        title=legend_title,
+        title_fontsize=9,
+    )
+    figure.tight_layout()
+    return figure
+
+
 def draw_signals(data):
     figure, axes = plt.subplots(1, 2, figsize=(8.0, 3.4), sharex=True)
     for (label, sizes), color in zip(
@@ -118,23 +140,7 @@ def draw_signals(data):
                 color=color,
                 label=label,
             )
-    axes[0].set_title("output of the layer, h", fontsize=10)
-    axes[1].set_title("gradient arriving at it, ∂L/∂h", fontsize=10)
-    for ax in axes:
-        ax.set_xlabel("hidden layer")
-        ax.set_xticks(data["layers"])
-        ax.grid(True, alpha=0.5)
-        ax.minorticks_off()
-    axes[0].set_ylabel("size (root mean square)")
-    axes[1].legend(
-        loc="center left",
-        bbox_to_anchor=(1.0, 0.5),
-        fontsize=9,
-        title="initial weights",
-        title_fontsize=9,
-    )
-    figure.tight_layout()
-    return figure
+    return label_sizes(figure, axes, data["layers"], "initial weights")
 
 
 RESCUE_LAYERS = 48  # the deep network of the rescue section, at its start
@@ -171,23 +177,7 @@ def draw_rescue(data):
                 color=COLORS[index],
                 label=block,
             )
-    axes[0].set_title("output of the layer, h", fontsize=10)
-    axes[1].set_title("gradient arriving at it, ∂L/∂h", fontsize=10)
-    for ax in axes:
-        ax.set_xlabel("hidden layer")
-        ax.set_xticks([1, 8, 16, 24, 32, 40, 48])
-        ax.grid(True, alpha=0.5)
-        ax.minorticks_off()
-    axes[0].set_ylabel("size (root mean square)")
-    axes[1].legend(
-        loc="center left",
-        bbox_to_anchor=(1.0, 0.5),
-        fontsize=9,
-        title="block",
-        title_fontsize=9,
-    )
-    figure.tight_layout()
-    return figure
+    return label_sizes(figure, axes, [1, 8, 16, 24, 32, 40, 48], "block")
 
 
 FIGURES = [

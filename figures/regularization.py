@@ -11,7 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures import COLORS, ink
+from figures import COLORS, ink, seed_band
 from snippets.data import load_dataset
 from snippets.regularization import EarlyStopping, l1_penalty, l2_penalty
 from snippets.train import TrainConfig, train
@@ -352,21 +352,12 @@ def draw_train_and_test(ax, xs, rows, markers=True):
         (COLORS[0], "train", "training digits"),
         (COLORS[1], "test", "test digits (10,000)"),
     ):
-        values = [np.asarray(row[key]) for row in rows]
-        ax.fill_between(
+        seed_band(
+            ax,
             xs,
-            [v.min() for v in values],
-            [v.max() for v in values],
-            color=color,
-            alpha=0.25,
-            linewidth=0,
-        )
-        ax.plot(
-            xs,
-            [v.mean() for v in values],
-            color=color,
+            [row[key] for row in rows],
+            color,
             marker="o" if markers else None,
-            markersize=4,
             label=label,
         )
 
@@ -387,21 +378,7 @@ def draw_learning_curve(curve):
     accuracy_ax.set_ylabel("accuracy")
     accuracy_ax.legend(loc="lower right", fontsize=9)
     gaps = [np.asarray(row["train"]) - np.asarray(row["test"]) for row in rows]
-    gap_ax.fill_between(
-        sizes,
-        [g.min() for g in gaps],
-        [g.max() for g in gaps],
-        color=COLORS[2],
-        alpha=0.25,
-        linewidth=0,
-    )
-    gap_ax.plot(
-        sizes,
-        [g.mean() for g in gaps],
-        color=COLORS[2],
-        marker="o",
-        markersize=4,
-    )
+    seed_band(gap_ax, sizes, gaps, COLORS[2])
     gap_ax.axhline(0, color=ink(), linewidth=0.8, linestyle=":")
     gap_ax.set_ylabel("training minus test accuracy")
     for ax in (accuracy_ax, gap_ax):
@@ -446,22 +423,7 @@ def draw_sweep_on(axes, rows, xs, xlabel, none=None, log=False):
         (COLORS[0], "train", "accuracy on the training digits"),
     )
     for ax, (color, key, label) in zip(axes, panels):
-        values = [np.asarray(row[key]) for row in rows]
-        ax.fill_between(
-            xs,
-            [v.min() for v in values],
-            [v.max() for v in values],
-            color=color,
-            alpha=0.25,
-            linewidth=0,
-        )
-        ax.plot(
-            xs,
-            [v.mean() for v in values],
-            color=color,
-            marker="o",
-            markersize=4,
-        )
+        seed_band(ax, xs, [row[key] for row in rows], color)
         if none is not None:
             ax.axhline(
                 np.mean(none[key]),
@@ -482,7 +444,7 @@ def draw_sweep_on(axes, rows, xs, xlabel, none=None, log=False):
                 fontsize=9,
             )
         if key == "train":  # not a hundredth of a point blown up to fill it
-            lowest = min(v.min() for v in values)
+            lowest = min(min(row[key]) for row in rows)
             ax.set_ylim(min(lowest - 0.005, 0.95), 1.003)
         if log:
             ax.set_xscale("log")
