@@ -39,6 +39,7 @@ from helpers import (
     ROOT,
     check_companion_notebook,
     check_no_typed_results,
+    missing_system_package,
     page,
     page_html,
     site_pages,
@@ -57,6 +58,19 @@ KATEX_FONTS_LOADED = """async () => {
   await document.fonts.ready;
   return [...document.fonts].filter(font => font.family.includes("KaTeX") && font.status === "loaded").length;
 }"""
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", "Failed"), ("", "Skipped")])
+def test_a_missing_system_tool_fails_on_ci_and_is_skipped_with_its_command_elsewhere(
+    ci, outcome, monkeypatch
+):
+    monkeypatch.setenv("CI", ci)
+    hint = "needs Chromium: sudo apt-get install chromium"
+    with pytest.raises(
+        BaseException
+    ) as raised:  # pytest's outcomes are not Exceptions
+        missing_system_package(hint)
+    assert type(raised.value).__name__ == outcome and hint in str(raised.value)
 
 
 def test_every_built_page_is_checked(built_site):
