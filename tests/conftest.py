@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import chromium as browser  # docs/hooks/chromium.py: the fixture below is `chromium`
 import pytest
 import warm_python  # docs/hooks/warm_python.py (pytest.ini puts docs/hooks on the path)
 
@@ -56,19 +57,6 @@ def pytest_configure(config):
         from snippets.distributed import use_devices
 
         use_devices(4)
-
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-INSTALL_HINT = "install Debian's Chromium (sudo apt-get install chromium) or set CHROMIUM to a Chromium binary"
 
 
 servers = []  # this worker's warm Python, once started
@@ -295,18 +283,16 @@ def site_url(built_site):
 def missing_browser(reason):
     """Chromium (Debian's `chromium`; Playwright cannot download its own here)."""
     missing_system_package(
-        f"browser tests need Chromium: {reason}; {INSTALL_HINT}"
+        f"browser tests need Chromium: {reason}; {browser.INSTALL_HINT}"
     )
 
 
 @pytest.fixture(scope="session")
 def chromium(tmp_path_factory):
     """A headless Chromium with a fresh profile, shared by the whole session."""
-    executable = (
-        CHROMIUM if Path(CHROMIUM).is_file() else shutil.which(CHROMIUM)
-    )
+    executable = browser.executable()
     if not executable:
-        missing_browser(f"{CHROMIUM} not found")
+        missing_browser(f"{browser.CHROMIUM} not found")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -320,7 +306,7 @@ def chromium(tmp_path_factory):
             ),  # a fresh --user-data-dir
             executable_path=executable,
             headless=True,
-            args=CHROMIUM_FLAGS,
+            args=browser.FLAGS,
         )
         yield context
         context.close()

@@ -21,8 +21,6 @@ and exit status 1, and the committed image stays as it was.
 
 import argparse
 import io
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -33,21 +31,16 @@ from pathlib import Path
 
 from PIL import Image
 
+# The browser's settings, shared with `make pdf` and the tests, live beside the build's hooks.
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent.parent / "docs" / "hooks")
+)
+import chromium
+
 from snippets.common import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "assets" / "tensorboard-scalars.png"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# the flags tests/conftest.py starts Chromium with
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # A run short enough for a minute, long enough for curves: the course preset's cosine
 # schedule shows the learning rate falling, and the training accuracy pulls away from the
 # validation accuracy.
@@ -191,7 +184,7 @@ def screenshot(port, executable):
         ) from None
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+            executable_path=executable, headless=True, args=chromium.FLAGS
         )
         try:
             page = browser.new_page(
@@ -247,14 +240,11 @@ def main(argv=None):
         help=f"default {OUTPUT.relative_to(ROOT)}",
     )
     args = parser.parse_args(argv)
-    executable = (
-        CHROMIUM if Path(CHROMIUM).is_file() else shutil.which(CHROMIUM)
-    )
+    executable = chromium.executable()
     try:
         if not executable:
             raise ScreenshotError(
-                f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install "
-                "chromium) or set CHROMIUM to a Chromium binary"
+                f"no Chromium at {chromium.CHROMIUM}: {chromium.INSTALL_HINT}"
             )
         with tempfile.TemporaryDirectory(
             prefix="tensorboard-screenshot-"

@@ -24,24 +24,15 @@ import argparse
 import functools
 import http.server
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
+import chromium  # a sibling: mkdocs puts this folder on the path while it loads a hook
+
 ROOT = Path(__file__).resolve().parent.parent.parent
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PRINT_PAGE = "print_page/"
 PDF_NAME = "deep-nets-tested.pdf"
 
@@ -143,13 +134,10 @@ def serve(site):
 
 
 def chromium_executable():
-    executable = (
-        CHROMIUM if Path(CHROMIUM).is_file() else shutil.which(CHROMIUM)
-    )
+    executable = chromium.executable()
     if not executable:
         raise PdfError(
-            f"no Chromium at {CHROMIUM}: install Debian's chromium (sudo apt-get install "
-            "chromium) or set CHROMIUM to a Chromium binary"
+            f"no Chromium at {chromium.CHROMIUM}: {chromium.INSTALL_HINT}"
         )
     try:
         import playwright.sync_api  # noqa: F401
@@ -207,7 +195,7 @@ def make_pdf(site, output, build_first=False):
                 profile,
                 executable_path=executable,
                 headless=True,
-                args=CHROMIUM_FLAGS,
+                args=chromium.FLAGS,
             )
             try:
                 return print_pdf(context.new_page(), url + PRINT_PAGE, output)
