@@ -456,6 +456,22 @@ def page_html(site, src):
     )
 
 
+@functools.cache
+def parsed_html(path, stamp):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def built_page(site, src):
+    """A built page's HTML, parsed once per test process while the file stays the same
+    (a full parse of every page takes 5 s, and five tests read them all): read it, do not
+    change it."""
+    path = page_html(site, src)
+    status = path.stat()
+    return parsed_html(path, (status.st_mtime_ns, status.st_size))
+
+
 def site_pages():
     """(source under docs/, URL path) of every page: the Markdown pages, then the notebooks."""
     from mkdocs.structure.files import get_files

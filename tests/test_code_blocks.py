@@ -43,11 +43,16 @@ from pathlib import Path
 
 import markdown
 import pytest
-from bs4 import BeautifulSoup
 from pymdownx.snippets import SnippetPreprocessor
 from pytest_codeblocks import extract_from_buffer
 
-from helpers import page_html, site_config, site_pages, stated_comparisons
+from helpers import (
+    built_page,
+    page_html,
+    site_config,
+    site_pages,
+    stated_comparisons,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = site_config()
@@ -399,16 +404,10 @@ def shown_code(text):
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
 
 
-def built_html(built_site, src):
-    return BeautifulSoup(
-        page_html(built_site, src).read_text(encoding="utf-8"), "html.parser"
-    )
-
-
 @pytest.mark.parametrize("page", PAGES, ids=[page.src for page in PAGES])
 def test_built_pages_show_only_tested_code(page, built_site):
     """Each code block in the page's HTML is a collected block or the expected output of one."""
-    article = built_html(built_site, page.src).select_one(
+    article = built_page(built_site, page.src).select_one(
         "article.md-content__inner"
     )
     on_site = [shown_code(pre.get_text()) for pre in article.find_all("pre")]
@@ -432,7 +431,7 @@ def test_built_pages_show_only_tested_code(page, built_site):
 @pytest.mark.parametrize("src", NOTEBOOKS)
 def test_notebook_page_was_executed_quietly(src, built_site):
     """Each notebook page shows real outputs, no stderr (TensorFlow logs, warnings), and its source."""
-    html = built_html(built_site, src)
+    html = built_page(built_site, src)
     assert html.select(".jp-CodeCell .jp-OutputArea-output"), (
         f"{src}: no cell output on the page; was it executed?"
     )
@@ -456,7 +455,7 @@ def test_every_page_says_what_verified_it(built_site):
     }
     today = datetime.datetime.now(datetime.UTC).date()
     for src, _ in site_pages():
-        stamp = built_html(built_site, src).select_one("aside.verified")
+        stamp = built_page(built_site, src).select_one("aside.verified")
         assert stamp is not None, f"{src}: no 'verified' line"
         assert {key: stamp.get(key) for key in expected} == expected, src
         assert (

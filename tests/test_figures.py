@@ -12,10 +12,16 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import generated  # docs/hooks/generated.py
-from bs4 import BeautifulSoup
 
 from figures import PALETTES, chapters
-from helpers import ROOT, page_figures, page_html, run_command, site_pages
+from helpers import (
+    ROOT,
+    built_page,
+    page_figures,
+    page_html,
+    run_command,
+    site_pages,
+)
 
 SVG = "{http://www.w3.org/2000/svg}svg"
 
@@ -40,9 +46,7 @@ def test_the_built_pages_show_at_least_two_figures_each_with_both_palettes_and_a
     )
     for src in chapter_pages():
         html = page_html(built_site, src)
-        article = BeautifulSoup(
-            html.read_text(encoding="utf-8"), "html.parser"
-        ).select_one("article")
+        article = built_page(built_site, src).select_one("article")
         figures = [
             figure
             for figure in article.select(

@@ -10,10 +10,9 @@ import re
 import jupytext
 import nbformat
 import pytest
-from bs4 import BeautifulSoup
 from nbclient import NotebookClient
 
-from helpers import DOCS, page_html, site_pages
+from helpers import DOCS, built_page, page_html, site_pages
 
 NOTEBOOKS = [src for src, _ in site_pages() if src.startswith("notebooks/")]
 # The one run end to end: it needs no TensorFlow, so it is the quickest.
@@ -28,9 +27,7 @@ def flat(text):
 
 def downloaded(built_site, src):
     """The page's HTML and the notebook its download button hands out."""
-    html = BeautifulSoup(
-        page_html(built_site, src).read_text(encoding="utf-8"), "html.parser"
-    )
+    html = built_page(built_site, src)
     button = html.select_one("a[download]")
     assert button is not None, f"{src}: no download button"
     assert (

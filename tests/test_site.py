@@ -37,6 +37,7 @@ from conftest import csp_violations
 from helpers import (
     DOCS,
     ROOT,
+    built_page,
     check_companion_notebook,
     check_no_typed_results,
     missing_system_package,
@@ -111,9 +112,7 @@ def test_page_loads_cleanly_renders_math_and_fits_a_laptop_and_a_phone(
 ):
     """One load of each page: what it requests and logs, its math, then its layout (below)."""
     page = open_page(path)
-    static = BeautifulSoup(
-        page_html(built_site, src).read_text(encoding="utf-8"), "html.parser"
-    )
+    static = built_page(built_site, src)
     wait_for_math(page)
     if src.endswith(".md"):
         # The chapters' math is typeset when the site is built (docs/hooks/katex.py).
@@ -189,9 +188,7 @@ CODE = (
 
 @pytest.mark.parametrize("src, path", PAGES, ids=[src for src, _ in PAGES])
 def test_shown_code_lines_fit_the_line_length(src, path, built_site):
-    html = BeautifulSoup(
-        page_html(built_site, src).read_text(encoding="utf-8"), "html.parser"
-    )
+    html = built_page(built_site, src)
     long_lines = [
         line
         for pre in html.select(CODE)
