@@ -25,7 +25,8 @@ One process measures, on identical data (the 55,000 training images of ``load_da
    in time, or, for a lever judged by accuracy, by more than two standard errors of the
    validation accuracy over five seeds (inside that noise it is kept only if it costs no
    time); then the fast schedule beside the next larger batch, for its epochs and one
-   more, over the same seeds (``larger_batch``);
+   more, over the same seeds (``larger_batch``); then the parts of one step, each timed
+   alone at the epoch's shapes in float32 and in bfloat16 products (parts.py);
 6. the thread setting, in fresh processes (TensorFlow fixes its thread pools at start-up);
 7. the whole process, start-up included, in fresh processes: a plain Keras script
    (benchmarks/plain_keras.py, the baseline's fastest seed for the epochs it needed) against
@@ -46,7 +47,8 @@ speed page shows beside the committed runs of the other generations.
 The phases live in modules of their own: peak.py (the machine's matrix-product peak),
 baseline.py (plain Keras and Keras with our recipe), levers.py (the lever table and the
 larger batch), process.py (the thread probes and the whole process in fresh processes),
-rejudge.py, and report.py (the Results of results.py, and the tables).
+parts.py (the parts of one step), rejudge.py, and report.py (the Results of results.py,
+and the tables).
 """
 
 import argparse
@@ -85,6 +87,7 @@ from benchmarks.levers import (
     measure_fast,
 )
 from benchmarks.machine import machine, say
+from benchmarks.parts import measure_step_parts
 from benchmarks.peak import measure_peak, training_flops_per_epoch
 from benchmarks.process import run_probe, thread_probe, whole_process
 from benchmarks.rejudge import rejudge
@@ -164,6 +167,7 @@ def run_benchmark(args):
         data, args.epochs, baseline, m.noise, lever_seeds
     )
     m.larger = larger_batch(data, m.config, lever_seeds)
+    m.step_parts = measure_step_parts(m.config, data, log=say)
     m.threads = [
         thread_probe(count, args.limit, args.validation_size, args.epochs)
         for count in ((1,) if args.quick else (1, 2))

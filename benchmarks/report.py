@@ -156,6 +156,7 @@ def summarize(m):
         machine=m.machine,
         quick=m.quick,
         bench_seconds=m.bench_seconds,
+        step_parts=m.step_parts,
     )
 
 
@@ -222,6 +223,8 @@ def print_tables(results):
     )
     print()
     print_levers(r)
+    if r.step_parts:
+        print_step_parts(r.step_parts)
 
 
 def print_levers(r):
@@ -283,3 +286,12 @@ def print_levers(r):
             + ", ".join(r.levers_differ_from_fast_in)
         )
     print()
+
+
+def print_step_parts(parts):
+    """Milliseconds per step of each part, a column per type of the products."""
+    types = list(parts.milliseconds)
+    print(f"{'part of a step (ms)':36} " + " ".join(f"{t:>9}" for t in types))
+    for part in parts.milliseconds[types[0]]:
+        row = " ".join(f"{parts.milliseconds[t][part]:>9.3f}" for t in types)
+        print(f"{part:36} {row}")

@@ -167,6 +167,20 @@ class WholeProcess:
     import_tensorflow_seconds: float
 
 
+# The entry of StepParts.milliseconds that is no part: the wall time of a whole step.
+WALL = "wall time of a step"
+
+
+@dataclass
+class StepParts:
+    """Milliseconds per step of each part of the fast trainer's step
+    (benchmarks/parts.py), and of the whole step, by the products' type."""
+
+    batch_size: int
+    steps_per_epoch: int
+    milliseconds: dict[str, dict[str, float]]
+
+
 @dataclass
 class Machine:
     cpu: str
@@ -251,6 +265,8 @@ class Results:
     quick: bool
     bench_seconds: float
     levers_rejudged: Rejudged | None = None  # set by bench.py --rejudge
+    # the parts of a step (benchmarks/parts.py); runs before it have none
+    step_parts: StepParts | None = None
 
 
 def to_json(results, indent=2):

@@ -5,7 +5,7 @@ here): the race against both Keras baselines, and the levers, a panel per genera
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
-from benchmarks.results import GENERATIONS, committed
+from benchmarks.results import GENERATIONS, WALL, committed
 from figures import COLORS, ink
 
 # What the build redraws this page's figures for, besides code (docs/hooks/generated.py).
@@ -236,7 +236,76 @@ def levers_panel(epoch_ax, total_ax, data):
     return handles
 
 
+def step_parts():
+    """For each committed generation whose run timed them (benchmarks/parts.py): the
+    milliseconds of kernel time per step of each part, and a step's wall time, in each
+    type of products."""
+    return {
+        generation: {
+            "milliseconds": r.step_parts.milliseconds,
+            "cpu": r.machine.cpu,
+            "chosen": r.compute_dtype_probe.chosen,
+        }
+        for generation, r in committed().items()
+        if r.step_parts is not None
+    }
+
+
+def draw_step_parts(data):
+    rows = [
+        (
+            f"{generation}, {dtype}"
+            + (" (chosen)" if dtype == panel["chosen"] else ""),
+            parts,
+        )
+        for generation, panel in data.items()
+        for dtype, parts in panel["milliseconds"].items()
+    ]
+    figure, ax = plt.subplots(figsize=(9.6, 1.2 + 0.9 * len(rows)))
+    names = [part for part in rows[0][1] if part != WALL]
+    for y, (_, parts) in enumerate(rows):
+        left = 0.0
+        for index, part in enumerate(names):
+            ax.barh(
+                y,
+                parts[part],
+                left=left,
+                height=0.5,
+                # the last part, other kernels, in grey: the colours run out
+                color=COLORS[index] if index < len(COLORS) else "#999999",
+                hatch="///" if "products" in part else None,
+                edgecolor=ink(),
+                linewidth=0.4,
+                label=part if y == 0 else None,
+            )
+            left += parts[part]
+        whole = parts[WALL]
+        ax.plot([whole, whole], [y - 0.35, y + 0.35], color=ink(), linewidth=2)
+        ax.text(
+            max(whole, left),
+            y,
+            f"  wall {whole:.2f} ms, kernels {left:.2f} ms",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(
+        0,
+        max(max(p[WALL], sum(p[n] for n in names)) for _, p in rows) * 1.6,
+    )
+    ax.set_xlabel(
+        "milliseconds of kernel time per step (black bar: a step's wall time)"
+    )
+    ax.legend(
+        loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8
+    )
+    figure.tight_layout()
+    return figure
+
+
 FIGURES = [
     ("speed-race", race, draw_race),
     ("speed-levers", levers, draw_levers),
+    ("speed-step-parts", step_parts, draw_step_parts),
 ]

@@ -575,6 +575,7 @@ def test_speed_page_states_the_fixed_schedule():
 
 
 from benchmarks import baseline, bench, levers, peak, process, promote
+from benchmarks import parts as bench_parts
 from benchmarks import results as schema
 
 # The committed runs, one per CPU generation ({generation: Results}), as the page reads them.
@@ -1158,7 +1159,7 @@ left alone
     # the speed page's own blocks print what they print now: refreshing changes nothing
     speed = tmp_path / "speed.md"
     speed.write_text(page("speed"))
-    assert promote.refresh_page(speed) == 6 and speed.read_text() == page(
+    assert promote.refresh_page(speed) == 7 and speed.read_text() == page(
         "speed"
     )
 
@@ -1369,8 +1370,47 @@ def test_a_tiny_run_prints_a_table_and_writes_the_same_json(tiny_run):
         and f"for a lever judged by accuracy ({', '.join(by_accuracy)})"
         in finished.stdout
     )
+    # The parts of a step from a profiled epoch, in both types of products.
+    parts = last.step_parts
+    assert parts.batch_size == last.ours_config.batch_size
+    # a quick run's slice of 2,048 digits
+    assert parts.steps_per_epoch == 2048 // parts.batch_size
+    assert list(parts.milliseconds) == ["float32", "bfloat16"]
+    names = [part for part, _ in bench_parts.PARTS]
+    for timed in parts.milliseconds.values():
+        assert list(timed) == [*names, bench_parts.OTHER, bench_parts.WALL]
+        assert all(ms >= 0 for ms in timed.values())
+        assert timed["matrix products"] > 0 and timed["Adam's update"] > 0
+    # bfloat16 products cast their inputs from the float32 weights and data
+    assert parts.milliseconds["bfloat16"]["casts between types"] > 0
+    assert "part of a step (ms)" in finished.stdout
     # Nothing the site reads was touched.
     assert schema.committed() == COMMITTED
+
+
+def test_each_kernel_of_a_step_belongs_to_one_part():
+    assert [
+        bench_parts.part_of(op_type)
+        for op_type in (
+            "_MklNativeFusedMatMul",
+            "ResourceApplyAdam",
+            "GatherV2",
+            "SoftmaxCrossEntropyWithLogits",
+            "SelectV2",
+            "Cast",
+            "TopKV2",
+            "NoOp",
+        )
+    ] == [
+        "matrix products",
+        "Adam's update",
+        "gather the batch",
+        "softmax and loss",
+        "element-wise and sums",
+        "casts between types",
+        "the epoch's shuffle",
+        "other kernels",
+    ]
 
 
 def test_the_plain_keras_script_trains_and_prints_its_accuracy(warm_python):
@@ -1716,3 +1756,29 @@ def test_a_lever_judged_by_accuracy_is_judged_again_without_timing(
     assert "need a full run (make bench)" in refused.stderr and one_line_error(
         refused.stderr
     )
+
+
+def test_what_the_page_says_of_the_step_profile_holds_for_the_committed_runs():
+    from benchmarks.results import WALL
+    from snippets.fast import NO_BFLOAT16
+
+    profiled = {g: r for g, r in COMMITTED.items() if r.step_parts}
+    assert profiled, "the page's step-parts figure needs a committed profile"
+    for generation, results in profiled.items():
+        by_type = results.step_parts.milliseconds
+        # "The products are the largest part"
+        for dtype, milliseconds in by_type.items():
+            parts = {p: ms for p, ms in milliseconds.items() if p != WALL}
+            assert max(parts, key=parts.get) == "matrix products", (
+                generation,
+                dtype,
+            )
+        # "on a CPU that has no bfloat16 instructions ... the products themselves
+        # take longer there"
+        if results.machine.bfloat16_hardware == NO_BFLOAT16:
+            products = [ms["matrix products"] for ms in by_type.values()]
+            assert list(by_type) == ["float32", "bfloat16"]
+            assert products[1] > products[0], generation
+    text = " ".join(page("speed").split())
+    none_yet = "none of the committed runs is from such a CPU yet"
+    assert (none_yet in text) == ("avx512-bf16" not in profiled)
