@@ -162,7 +162,7 @@ def draw_levers(data):
     figure, axes = plt.subplots(
         len(data),
         2,
-        figsize=(9.6, 5.2 * len(data)),
+        figsize=(9.6, 4.2 * len(data)),
         sharey="row",
         squeeze=False,
     )
