@@ -77,6 +77,7 @@ from snippets.common import quiet_tensorflow
 # first: keeps TensorFlow's start-up notes out of the report
 tf = quiet_tensorflow()
 
+from benchmarks import process
 from benchmarks import results as schema
 from benchmarks.baseline import TARGET, measure_keras, measure_recipe
 from benchmarks.levers import (
@@ -89,7 +90,6 @@ from benchmarks.levers import (
 from benchmarks.machine import machine, say
 from benchmarks.parts import measure_step_parts
 from benchmarks.peak import measure_peak, training_flops_per_epoch
-from benchmarks.process import run_probe, thread_probe, whole_process
 from benchmarks.rejudge import rejudge
 from benchmarks.report import fastest_seed, print_tables, summarize
 from snippets.common import (
@@ -169,13 +169,16 @@ def run_benchmark(args):
     m.larger = larger_batch(data, m.config, lever_seeds)
     m.step_parts = measure_step_parts(m.config, data, log=say)
     m.threads = [
-        thread_probe(count, args.limit, args.validation_size, args.epochs)
+        process.thread_probe(
+            count, args.limit, args.validation_size, args.epochs
+        )
         for count in ((1,) if args.quick else (1, 2))
     ]
     # start-up included; a quick run skips it (it times full trainings)
     epochs = baseline.epochs_to_target or args.max_epochs
     fastest = fastest_seed(m.baselines, keras_seeds)
-    m.whole = None if args.quick else whole_process(fastest, epochs)
+    m.whole = None if args.quick else process.whole_process(fastest, epochs)
+    m.xla_cache = None if args.quick else process.xla_cache_probe()
     m.flops = training_flops_per_epoch(m.config, len(data.train_x))
     batch = m.config.batch_size
     m.examples_per_epoch = len(data.train_x) // batch * batch
@@ -258,6 +261,9 @@ def build_parser():
         "--probe-threads", type=positive_int, help=argparse.SUPPRESS
     )
     parser.add_argument(
+        "--probe-xla", action="store_true", help=argparse.SUPPRESS
+    )
+    parser.add_argument(
         "--rejudge",
         type=Path,
         metavar="RESULTS",
@@ -292,8 +298,8 @@ def main(argv=None):
         args.epochs, args.max_epochs = 2, min(args.max_epochs, 2)
         args.target = 0.5
     try:
-        if args.probe_threads:
-            run_probe(args)
+        if args.probe_threads or args.probe_xla:
+            process.run_probe(args)
             return 0
         if args.rejudge:
             return run_rejudge(args)

@@ -1,12 +1,14 @@
 """The whole process: runs in fresh processes, start-up included.
 
 The thread probes (TensorFlow fixes its thread pools at start-up, so each
-thread count needs a process of its own) and ``whole_process``: a plain Keras
+thread count needs a process of its own), XLA with its compilation cached
+between processes, cold and warm (``xla_cache_probe``), and ``whole_process``: a plain Keras
 script against ``python -m snippets train --fast``, and ``import tensorflow``
 alone.
 """
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -17,24 +19,26 @@ from pathlib import Path
 import tensorflow as tf
 
 from benchmarks.levers import measure_fast
-from benchmarks.results import ROOT, ThreadRow, WholeProcess, build
+from benchmarks.results import (
+    ROOT,
+    ThreadRow,
+    WholeProcess,
+    XlaCacheRow,
+    build,
+)
 from snippets.data import load_dataset
 from snippets.fast import FAST
 
 BENCH = Path(__file__).resolve().with_name("bench.py")
 
 
-def thread_probe(
-    threads, limit=None, validation_size=5000, epochs=FAST.epochs
-):
-    """Seconds per epoch of FAST in a fresh process whose TensorFlow uses
-    ``threads`` threads.
-    """
+def probe(arguments, limit, validation_size, epochs, environment=None):
+    """A FastRun of FAST (with ``arguments``: see ``run_probe``) timed in a
+    fresh process by bench.py itself."""
     command = [
         sys.executable,
         str(BENCH),
-        "--probe-threads",
-        str(threads),
+        *arguments,
         "--validation-size",
         str(validation_size),
         "--epochs",
@@ -43,13 +47,48 @@ def thread_probe(
     if limit:
         command += ["--limit", str(limit)]
     finished = subprocess.run(
-        command, capture_output=True, text=True, timeout=300, check=False
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=environment,
     )
     if finished.returncode != 0:
         raise RuntimeError(
-            f"thread probe failed: {finished.stderr.strip().splitlines()[-1:]}"
+            f"probe {' '.join(arguments)} failed: "
+            f"{finished.stderr.strip().splitlines()[-1:]}"
         )
-    return build(ThreadRow, json.loads(finished.stdout.splitlines()[-1]))
+    return json.loads(finished.stdout.splitlines()[-1])
+
+
+def thread_probe(
+    threads, limit=None, validation_size=5000, epochs=FAST.epochs
+):
+    """Seconds per epoch of FAST in a fresh process whose TensorFlow uses
+    ``threads`` threads.
+    """
+    row = probe(
+        ["--probe-threads", str(threads)], limit, validation_size, epochs
+    )
+    return build(ThreadRow, row)
+
+
+def xla_cache_probe(limit=None, validation_size=5000, epochs=FAST.epochs):
+    """FAST under XLA in two fresh processes that share a new persistent
+    compilation cache (TF_XLA_FLAGS' --tf_xla_persistent_cache_directory): the
+    first compiles the epoch and stores it there (cold), the second finds it
+    (warm). Both clocks start before the model is built, as in the race."""
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        flag = f"--tf_xla_persistent_cache_directory={cache}"
+        environment = dict(os.environ, TF_XLA_FLAGS=flag)
+        for state in ("cold", "warm"):
+            row = probe(
+                ["--probe-xla"], limit, validation_size, epochs, environment
+            )
+            rows.append(build(XlaCacheRow, dict(row, cache=state)))
+    return rows
 
 
 def run_timed(command, timeout=600):
@@ -111,9 +150,19 @@ def whole_process(keras_seed, keras_epochs):
 
 
 def run_probe(args):
-    tf.config.threading.set_intra_op_parallelism_threads(args.probe_threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    """bench.py --probe-threads N or --probe-xla: one run of FAST, in this
+    fresh process, printed as a JSON line."""
+    config = replace(FAST, epochs=args.epochs)
+    if args.probe_threads:
+        tf.config.threading.set_intra_op_parallelism_threads(
+            args.probe_threads
+        )
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    if args.probe_xla:
+        config = replace(config, jit_compile=True)
     data = load_dataset(validation_size=args.validation_size, limit=args.limit)
-    measured, _ = measure_fast(replace(FAST, epochs=args.epochs), data)
-    row = ThreadRow(**vars(measured), intra_op_threads=args.probe_threads)
-    print(json.dumps(asdict(row)))
+    measured, _ = measure_fast(config, data)
+    row = asdict(measured)
+    if args.probe_threads:
+        row["intra_op_threads"] = args.probe_threads
+    print(json.dumps(row))

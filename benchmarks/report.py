@@ -157,6 +157,7 @@ def summarize(m):
         quick=m.quick,
         bench_seconds=m.bench_seconds,
         step_parts=m.step_parts,
+        xla_cache=m.xla_cache,
     )
 
 
@@ -232,9 +233,17 @@ def print_levers(r):
         f"{'lever':36} {'s/epoch':>8} {'compile':>8} {'total':>7} "
         f"{'epochs':>7} {'valid acc':>10} kept"
     )
-    rows = [(row.name, row) for row in r.levers] + [
-        (f"intra-op threads {row.intra_op_threads}", row) for row in r.threads
-    ]
+    rows = (
+        [(row.name, row) for row in r.levers]
+        + [
+            (f"intra-op threads {row.intra_op_threads}", row)
+            for row in r.threads
+        ]
+        + [
+            (f"XLA, compilation cache {row.cache}", row)
+            for row in r.xla_cache or []
+        ]
+    )
     for name, row in rows:
         kept = {True: "yes", False: "no", None: ""}[getattr(row, "kept", None)]
         print(

@@ -128,6 +128,14 @@ class ThreadRow(FastRun):
 
 
 @dataclass
+class XlaCacheRow(FastRun):
+    """FAST under XLA in a fresh process: its persistent compilation cache
+    empty ("cold") or holding the epoch a process before compiled ("warm")."""
+
+    cache: str = "cold"
+
+
+@dataclass
 class LargerBatchRun:
     batch_size: int
     epochs: int
@@ -267,6 +275,8 @@ class Results:
     levers_rejudged: Rejudged | None = None  # set by bench.py --rejudge
     # the parts of a step (benchmarks/parts.py); runs before it have none
     step_parts: StepParts | None = None
+    # XLA with a compilation cache shared by fresh processes (process.py)
+    xla_cache: list[XlaCacheRow] | None = None
 
 
 def to_json(results, indent=2):
