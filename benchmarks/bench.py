@@ -27,7 +27,7 @@ One process measures, on identical data (the 55,000 training images of ``load_da
    time); then the fast schedule beside the next larger batch, for its epochs and one
    more, over the same seeds (``larger_batch``); then the parts of one step, each timed
    alone at the epoch's shapes in float32 and in bfloat16 products (parts.py);
-6. the thread setting, in fresh processes (TensorFlow fixes its thread pools at start-up);
+6. the thread setting, and XLA with a compilation cache (cold, then warm), in fresh processes;
 7. the whole process, start-up included, in fresh processes: a plain Keras script
    (benchmarks/plain_keras.py, the baseline's fastest seed for the epochs it needed) against
    ``python -m snippets train --fast``, and ``import tensorflow`` alone (``whole_process``;
