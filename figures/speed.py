@@ -261,7 +261,8 @@ def draw_step_parts(data):
         for generation, panel in data.items()
         for dtype, parts in panel["milliseconds"].items()
     ]
-    figure, ax = plt.subplots(figsize=(9.6, 1.2 + 0.9 * len(rows)))
+    # narrow enough to stay legible on a phone's width
+    figure, ax = plt.subplots(figsize=(6.4, 1.9 + 1.0 * len(rows)))
     names = [part for part in rows[0][1] if part != WALL]
     for y, (_, parts) in enumerate(rows):
         left = 0.0
@@ -280,25 +281,23 @@ def draw_step_parts(data):
             )
             left += parts[part]
         whole = parts[WALL]
-        ax.plot([whole, whole], [y - 0.35, y + 0.35], color=ink(), linewidth=2)
+        ax.plot([whole, whole], [y - 0.27, y + 0.27], color=ink(), linewidth=2)
         ax.text(
-            max(whole, left),
-            y,
-            f"  wall {whole:.2f} ms, kernels {left:.2f} ms",
-            va="center",
+            0,
+            y - 0.3,
+            f"wall {whole:.2f} ms a step; kernels {left:.2f} ms",
+            va="bottom",
             fontsize=8,
         )
     ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(
         0,
-        max(max(p[WALL], sum(p[n] for n in names)) for _, p in rows) * 1.6,
+        max(max(p[WALL], sum(p[n] for n in names)) for _, p in rows) * 1.05,
     )
-    ax.set_xlabel(
-        "milliseconds of kernel time per step (black bar: a step's wall time)"
-    )
+    ax.set_xlabel("kernel time per step, ms (black bar: the wall time)")
     ax.legend(
-        loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8
+        loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8
     )
     figure.tight_layout()
     return figure
