@@ -844,16 +844,11 @@ def test_the_rescue_script_refuses_bad_input_in_one_line(
 
 
 def test_the_rescue_script_run_as_make_runs_it_gives_no_traceback():
-    import subprocess
-    import sys
+    from helpers import run_snippets
 
-    finished = subprocess.run(  # as `make bench-deep-rescue` runs it
-        [sys.executable, "-m", "benchmarks.deep_rescue", "--seeds", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    # as `make bench-deep-rescue` runs it
+    finished = run_snippets(
+        "benchmarks.deep_rescue", "--seeds", "0", timeout=120
     )
     assert finished.returncode == 2 and "Traceback" not in finished.stderr
     assert finished.stderr.strip().count("\n") == 0

@@ -474,11 +474,9 @@ def test_the_key_layout_the_page_explains_is_what_save_model_writes(tmp_path):
 # A new task: benchmarks/transfer.py and what the page says of it --------------------------
 
 import re
-import subprocess
-import sys
 from itertools import combinations
 
-from helpers import ROOT, Claim, load_benchmark_script
+from helpers import ROOT, Claim, load_benchmark_script, run_snippets
 from snippets.finetune import WAYS, adapt, few_per_class, keep_digits
 from snippets.uncertainty import binomial_two_sided, seed_spread, separated
 
@@ -623,14 +621,8 @@ def test_the_transfer_script_refuses_a_file_of_other_settings(
     [["--seeds", "0"], ["--per-class", "ten"], ["--steps", "-3"]],
 )
 def test_the_transfer_script_refuses_bad_input_in_one_line(flags):
-    finished = subprocess.run(  # as `make bench-finetuning` runs it
-        [sys.executable, "-m", "benchmarks.transfer", *flags],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    # as `make bench-finetuning` runs it
+    finished = run_snippets("benchmarks.transfer", *flags, timeout=120)
     assert finished.returncode == 2 and "Traceback" not in finished.stderr
     assert finished.stderr.startswith("transfer.py: error:")
     assert finished.stderr.strip().count("\n") == 0

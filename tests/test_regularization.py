@@ -345,12 +345,10 @@ def test_keras_early_stopping_picks_and_restores_the_epoch_the_hand_written_one_
 # The learning curve and the L2 sweep: benchmarks/generalisation.py ---------------------
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from helpers import ROOT, Claim, load_benchmark_script
+from helpers import ROOT, Claim, load_benchmark_script, run_snippets
 from snippets.uncertainty import seed_spread, separated, wilson_interval
 
 
@@ -525,13 +523,9 @@ def test_the_generalisation_script_writes_each_point_and_continues_a_stopped_or_
     "arguments", [["nope"], ["l2", "--seeds", "0"], ["keep", "--seeds", "x"]]
 )
 def test_the_generalisation_script_refuses_bad_input_in_one_line(arguments):
-    finished = subprocess.run(  # as `make bench-l2` runs it
-        [sys.executable, "-m", "benchmarks.generalisation", *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    # as `make bench-l2` runs it
+    finished = run_snippets(
+        "benchmarks.generalisation", *arguments, timeout=120
     )
     assert finished.returncode != 0 and "Traceback" not in finished.stderr
     assert finished.stderr.strip().count("\n") == 0

@@ -2,9 +2,7 @@
 
 import json
 import math
-import os
 import re
-import subprocess
 import sys
 from dataclasses import replace
 from types import SimpleNamespace
@@ -13,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import ROOT, page, quiet, quiz
+from helpers import ROOT, page, quiet, quiz, run_snippets
 from snippets import fast
 from snippets.backprop import matmul_flops
 from snippets.checkpoint import restore_model, save_model
@@ -1792,24 +1790,17 @@ def test_the_xla_probe_stores_its_compiled_epoch_in_the_cache_it_is_given(
     # A fresh interpreter, as the benchmark starts it: TensorFlow reads
     # TF_XLA_FLAGS once, and the warm Python's has been read already.
     flag = f"--tf_xla_persistent_cache_directory={tmp_path}"
-    finished = subprocess.run(
-        [
-            sys.executable,
-            ROOT / "benchmarks" / "bench.py",
-            "--probe-xla",
-            "--limit",
-            "512",
-            "--validation-size",
-            "256",
-            "--epochs",
-            "1",
-        ],
-        cwd=ROOT,
-        env=dict(os.environ, TF_XLA_FLAGS=flag),
-        capture_output=True,
-        text=True,
+    finished = run_snippets(
+        "benchmarks.bench",
+        "--probe-xla",
+        "--limit",
+        "512",
+        "--validation-size",
+        "256",
+        "--epochs",
+        "1",
+        env={"TF_XLA_FLAGS": flag},
         timeout=120,
-        check=False,
     )
     assert finished.returncode == 0, finished.stderr
     row = schema.build(
