@@ -170,7 +170,7 @@ def train_point(
     ``trained["model"]`` when given a dictionary)."""
     import tensorflow as tf
 
-    from snippets.data import batches
+    from snippets.data import batches_for_steps
     from snippets.mlp import MLP
     from snippets.regularization import max_norm
     from snippets.train import make_optimizer, make_train_step
@@ -195,18 +195,13 @@ def train_point(
             weights.assign(max_norm(weights, point["max_norm"]))
 
     started = time.perf_counter()
-    step, epoch = 0, 0
-    while step < steps:
-        epoch += 1
-        for x, y in batches(
-            batch_size, train_x, train_y, seed=seed * 100003 + epoch
-        ):
-            if step == steps:
-                break
-            train_step(x, y, tf.constant([seed, step], tf.int64))
-            if point["max_norm"]:
-                hold_max_norm()
-            step += 1
+    every_batch = batches_for_steps(
+        batch_size, train_x, train_y, steps, seed=seed * 100003
+    )
+    for step, (x, y) in enumerate(every_batch):
+        train_step(x, y, tf.constant([seed, step], tf.int64))
+        if point["max_norm"]:
+            hold_max_norm()
     seconds = time.perf_counter() - started
     if trained is not None:
         trained["model"] = model

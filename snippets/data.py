@@ -117,6 +117,20 @@ def batches(batch_size, features, labels, shuffle=True, seed=0):
 # --8<-- [end:batches]
 
 
+def batches_for_steps(batch_size, features, labels, steps, seed=0):
+    """Exactly ``steps`` mini-batches of ``batches``, epoch after epoch: epoch
+    1, 2, ... is shuffled with ``seed + epoch``, and the last one stops part
+    way. Fewer examples means more epochs, not fewer steps."""
+    done, epoch = 0, 0
+    while done < steps:
+        epoch += 1
+        for batch in batches(batch_size, features, labels, seed=seed + epoch):
+            if done == steps:
+                return
+            yield batch
+            done += 1
+
+
 def main():
     try:
         (train_images, train_labels), (test_images, test_labels) = load_mnist()

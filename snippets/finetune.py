@@ -33,7 +33,7 @@ from snippets.checkpoint import (
     read_run,
     saved_shapes,
 )
-from snippets.data import batches, one_hot
+from snippets.data import batches_for_steps, one_hot
 from snippets.linear import softmax_cross_entropy
 from snippets.mlp import MLP
 from snippets.train import evaluate
@@ -129,16 +129,10 @@ def train_steps(
         gradients = tape.gradient(loss, variables)
         optimizer.apply_gradients(zip(gradients, variables))
 
-    done, epoch = 0, 0
-    while done < steps:
-        epoch += 1
-        for batch_x, batch_y in batches(
-            batch_size, x, y, seed=seed * 1000 + epoch
-        ):
-            if done == steps:
-                break
-            step(batch_x, batch_y)
-            done += 1
+    for batch_x, batch_y in batches_for_steps(
+        batch_size, x, y, steps, seed=seed * 1000
+    ):
+        step(batch_x, batch_y)
 
 
 # --8<-- [end:freeze]

@@ -732,3 +732,18 @@ def test_the_page_keeps_to_the_network_and_its_loop():
     assert 3 <= len(summary) <= 5 and all(
         line.startswith("    - ") for line in summary
     )
+
+
+def test_batches_for_steps_go_on_epoch_after_epoch_and_stop_at_the_step():
+    features, labels = np.arange(10)[:, None], np.arange(10)
+    got = list(data.batches_for_steps(4, features, labels, steps=7, seed=5))
+    # epochs of 4 + 4 + 2 examples, each shuffled with seed + epoch
+    expected = [
+        batch
+        for epoch in (1, 2, 3)
+        for batch in data.batches(4, features, labels, seed=5 + epoch)
+    ][:7]
+    assert len(got) == 7
+    for (x, y), (want_x, want_y) in zip(got, expected):
+        assert np.array_equal(x, want_x) and np.array_equal(y, want_y)
+    assert list(data.batches_for_steps(4, features, labels, steps=0)) == []
