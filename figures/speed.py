@@ -295,7 +295,7 @@ def draw_step_parts(data):
         0,
         max(max(p[WALL], sum(p[n] for n in names)) for _, p in rows) * 1.05,
     )
-    ax.set_xlabel("kernel time per step, ms (black bar: the wall time)")
+    ax.set_xlabel("kernel time per step, ms (upright tick: the wall time)")
     ax.legend(
         loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8
     )
