@@ -813,5 +813,24 @@ def main(argv=None):
         return stop.status
 
 
+def started_as_the_command(arguments=None):
+    """True when Python itself was started to run the command line, as
+    ``python [options] -m snippets ...``. False when another program runs it
+    inside a process that goes on (``python -m cProfile -m snippets``,
+    ``coverage run -m snippets``, a test calling it with runpy), and when in
+    doubt. ``arguments``: Python's own command line, sys.orig_argv."""
+    if arguments is None:
+        arguments = getattr(sys, "orig_argv", [])
+    rest = iter(arguments[1:])
+    for argument in rest:
+        if argument == "-m":
+            return next(rest, None) == "snippets"
+        if argument in ("-W", "-X"):  # an option whose value comes apart
+            next(rest, None)
+        elif argument in ("-c", "-") or not argument.startswith("-"):
+            return False  # code, standard input or a script: no -m
+    return False
+
+
 if __name__ == "__main__":
     sys.exit(main())

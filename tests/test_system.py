@@ -1476,6 +1476,39 @@ def test_chapter_modules_run_as_scripts_show_the_lesson_and_no_tensorflow_start_
         )
 
 
+# The command line's process ends when the command does ------------------------------------
+
+
+def test_a_finished_command_ends_its_process_and_is_heard_whole(tmp_path):
+    """Fresh processes. ``python -m snippets`` ends without Python's teardown: an exit
+    handler that a sitecustomize installs at start-up never runs. Yet what it printed
+    arrives whole through the pipe (held in Python's buffer until flushed), with its
+    exit status. Run by another program, cProfile here, it takes the usual exit: the
+    handler runs, and the profiler writes its file after the command."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import atexit, sys\n"
+        "atexit.register(print, 'teardown', file=sys.stderr)\n"
+    )
+    environment = {
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])
+        ),
+        "PYTHONUNBUFFERED": "",  # a pipe, buffered as a reader's would be
+    }
+    missing = tmp_path / "nope.py"
+    check = ["snippets", "check", "linear", "--file", missing]
+    said = f"error: {missing}: no such file\n"
+    finished = run_snippets(*check, env=environment)
+    assert (finished.returncode, finished.stdout) == (1, said)
+    assert "teardown" not in finished.stderr
+    profile = tmp_path / "check.prof"
+    profiled = run_snippets(
+        "cProfile", "-o", profile, "-m", *check, env=environment
+    )
+    assert said in profiled.stdout and "teardown" in profiled.stderr
+    assert profile.stat().st_size > 0
+
+
 # Exports other programs load (snippets/portable.py) ---------------------------------------
 
 # Run in a fresh process that never imports snippets: Keras and TensorFlow alone.
