@@ -25,8 +25,8 @@ One process measures, on identical data (the 55,000 training images of ``load_da
    in time, or, for a lever judged by accuracy, by more than two standard errors of the
    validation accuracy over five seeds (inside that noise it is kept only if it costs no
    time); then the fast schedule beside the next larger batch, for its epochs and one
-   more, over the same seeds (``larger_batch``); then the parts of one step, each timed
-   alone at the epoch's shapes in float32 and in bfloat16 products (parts.py);
+   more, over the same seeds (``larger_batch``); then one epoch under TensorFlow's
+   profiler, its kernels summed by part, in float32 and bfloat16 products (parts.py);
 6. the thread setting, and XLA with a compilation cache (cold, then warm), in fresh processes;
 7. the whole process, start-up included, in fresh processes: a plain Keras script
    (benchmarks/plain_keras.py, the baseline's fastest seed for the epochs it needed) against

@@ -33,8 +33,8 @@ BENCH = Path(__file__).resolve().with_name("bench.py")
 
 
 def probe(arguments, limit, validation_size, epochs, environment=None):
-    """A FastRun of FAST (with ``arguments``: see ``run_probe``) timed in a
-    fresh process by bench.py itself."""
+    """One run of FAST (with ``arguments``: see ``run_probe``) timed in a
+    fresh process by bench.py itself, as the JSON object it prints."""
     command = [
         sys.executable,
         str(BENCH),

@@ -294,9 +294,8 @@ def load_mnist(cache_dir=None):
     arrays = {}
     for name in MNIST_FILES:
         data, status = map_read_only(cache_dir / name)
-        if (
-            file_key(status) not in verified
-        ):  # catches a file damaged since it was cached
+        # catches a file damaged since it was cached (once per process)
+        if file_key(status) not in verified:
             check_sha256(name, data)
             remember_checked(status)
         arrays[name] = parse_idx(data)  # a view of the mapped bytes, no copy

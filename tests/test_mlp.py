@@ -343,9 +343,8 @@ def test_an_unchanged_file_is_hashed_once_and_a_changed_one_again(
         (tmp_path / name).write_bytes(
             (mnist_files.default_cache_dir() / name).read_bytes()
         )
-        os.utime(
-            tmp_path / name, (0, 0)
-        )  # written long ago: see remember_checked
+        # written long ago: see remember_checked
+        os.utime(tmp_path / name, (0, 0))
     mnist_files.load_mnist(tmp_path)
     hashed = []
     real_sha256 = mnist_files.hashlib.sha256
@@ -361,9 +360,8 @@ def test_an_unchanged_file_is_hashed_once_and_a_changed_one_again(
     content[100] ^= 0xFF
     damaged.write_bytes(bytes(content))  # in place: same size, same inode
     with pytest.raises(mnist_files.DataError, match="not available"):
-        mnist_files.ensure_mnist(
-            tmp_path, sources=()
-        )  # as load_mnist first does
+        # as load_mnist first does
+        mnist_files.ensure_mnist(tmp_path, sources=())
     assert hashed
 
 
