@@ -189,13 +189,18 @@ def export(
 
     from snippets.config import TrainConfig, record_of, training_settings
     from snippets.data import load_dataset
-    from snippets.mnist_files import NUM_CLASSES, NUM_PIXELS, load_mnist
+    from snippets.mnist_files import load_mnist
     from snippets.other_digits import load_other_digits
     from snippets.predict import mnist_style
     from snippets.train import train
 
-    # fail now, not after training, if it cannot be made
+    # fail now, not after loading or training, if it cannot be made
     Path(output).mkdir(parents=True, exist_ok=True)
+    restored = None
+    if source is not None and "plain" in models:
+        from snippets.checkpoint import restore_model
+
+        restored = restore_model(source)  # refuses a network not for MNIST
     data = load_dataset(limit=limit)
     _, (test_images, test_labels) = load_mnist()
     digits, labels = test_images[:SHIPPED_DIGITS], test_labels[:SHIPPED_DIGITS]
@@ -214,19 +219,8 @@ def export(
             training = dict(
                 entry["training"], read_from="snippets/best_network"
             )
-        elif key == "plain" and source is not None:
-            from snippets.checkpoint import restore_model
-
-            model, training = (
-                restore_model(source),
-                {"restored_from": str(source)},
-            )
-            if (model.n_inputs, model.n_classes) != (NUM_PIXELS, NUM_CLASSES):
-                raise ExportError(
-                    f"{source} holds a {title_of(model)} network; the page "
-                    "needs "
-                    f"{NUM_PIXELS} inputs and {NUM_CLASSES} outputs"
-                )
+        elif key == "plain" and restored is not None:
+            model, training = restored, {"restored_from": str(source)}
         else:
             config = replace(
                 TrainConfig(),

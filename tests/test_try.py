@@ -15,6 +15,7 @@ import tensorflow as tf
 from conftest import csp_violations
 from PIL import Image
 
+import snippets.data
 from figures._preprocessing import (
     handwritten,
     on_paper,
@@ -357,9 +358,57 @@ def test_bad_input_gets_one_line_and_a_non_zero_exit(
     tmp_path, monkeypatch, arguments, message
 ):
     monkeypatch.chdir(tmp_path)
+    refuse_to_load_data(monkeypatch)  # refused first, not after a wait
     completed = run_command("export", *arguments)
     assert completed.returncode != 0
     assert message in completed.stderr and one_line_error(completed.stderr)
+
+
+def test_the_plain_model_can_come_from_a_saved_run(tmp_path):
+    model = MLP(hidden=(8,), seed=5)
+    save_model(model, tmp_path / "run")
+    completed = run_command(
+        "export",
+        "--from",
+        tmp_path / "run",
+        "--no-best",
+        "--no-dropout",
+        "--output",
+        tmp_path / "out",
+    )
+    assert completed.returncode == 0, completed.stderr
+    header, models, _, _ = read_export(tmp_path / "out")
+    assert list(models) == ["plain"]
+    assert header["models"]["plain"]["training"] == {
+        "restored_from": str(tmp_path / "run")
+    }
+    # the saved network's own weights, not one trained here
+    expected = model_layers(model)
+    assert [layer[0] for layer in models["plain"]] == [
+        layer[0] for layer in expected
+    ]
+    for exported, saved in zip(models["plain"], expected, strict=True):
+        for got, want in zip(exported[1:], saved[1:], strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def refuse_to_load_data(monkeypatch):
+    def load_dataset(*args, **kwargs):
+        raise AssertionError("the export loaded MNIST before it refused")
+
+    monkeypatch.setattr(snippets.data, "load_dataset", load_dataset)
+
+
+def test_a_run_the_page_cannot_show_is_refused_before_any_data_is_loaded(
+    tmp_path, monkeypatch
+):
+    save_model(MLP(hidden=(8,), n_inputs=4, n_classes=3), tmp_path / "run")
+    refuse_to_load_data(monkeypatch)
+    completed = run_command(
+        "export", "--from", tmp_path / "run", "--output", tmp_path / "out"
+    )
+    assert completed.returncode != 0 and one_line_error(completed.stderr)
+    assert '"n_inputs" must be 784' in completed.stderr
 
 
 PAGE = page_url("try.md")
