@@ -177,11 +177,11 @@ def pytest_sessionfinish():
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """The tests of the built site go last, and the build starts now, beside the others.
 
     Last of the hooks, after `-k` and `-m` have deselected: a run that selects no test of the
-    built site starts no build."""
+    built site starts no build, and neither does `--collect-only`, which runs no test."""
     needs_site = [item for item in items if "built_site" in item.fixturenames]
     if needs_site:  # then the figures' tests read the numbers the build drew: they wait for it too
         needs_site = [
@@ -190,7 +190,7 @@ def pytest_collection_modifyitems(items):
             if "drawn" in item.fixturenames and item not in needs_site
         ] + needs_site
     items[:] = [item for item in items if item not in needs_site] + needs_site
-    if needs_site:
+    if needs_site and not config.option.collectonly:
         start_building_in_the_background()
 
 
