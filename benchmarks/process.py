@@ -119,7 +119,8 @@ def whole_process(keras_seed, keras_epochs):
     """The whole process, start-up included, each in a fresh process: a
     plain Keras script (benchmarks/plain_keras.py) trained for the epochs
     Keras' fastest seed needed, ``python -m snippets train --fast``, and
-    ``import tensorflow`` alone, the start-up every TensorFlow program pays.
+    ``import tensorflow`` alone, the start-up every TensorFlow program pays
+    (once as a program of its own, and once ending as ours ends).
     """
     python = sys.executable
     # run from the project's root, so the commands read as a reader types them
@@ -137,6 +138,10 @@ def whole_process(keras_seed, keras_epochs):
             [python, *ours_arguments, "--checkpoint-dir", folder]
         )
     import_seconds, _ = run_timed([python, "-c", "import tensorflow"])
+    # ours skips Python's teardown (snippets/__main__.py); so does this
+    start_up_seconds, _ = run_timed(
+        [python, "-c", "import os, tensorflow; os._exit(0)"]
+    )
     return WholeProcess(
         keras_script=" ".join(["python", *keras_arguments]),
         keras_script_seconds=keras_seconds,
@@ -146,6 +151,8 @@ def whole_process(keras_seed, keras_epochs):
         ours_test_accuracy=ours_line["test_accuracy"],
         ratio=ours_seconds / keras_seconds,
         import_tensorflow_seconds=import_seconds,
+        ours_schedule_seconds=ours_line["seconds"],
+        tensorflow_start_up_seconds=start_up_seconds,
     )
 
 

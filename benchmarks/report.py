@@ -213,6 +213,13 @@ def print_tables(results):
             f"{whole.ours_seconds:.1f} s, ratio {whole.ratio:.3f} (import "
             f"tensorflow alone {whole.import_tensorflow_seconds:.1f} s)"
         )
+        if whole.ours_schedule_seconds is not None:
+            print(
+                f"ours, part by part: TensorFlow's start-up "
+                f"{whole.tensorflow_start_up_seconds:.2f} s, the schedule "
+                f"{whole.ours_schedule_seconds:.2f} s, the rest "
+                f"{whole.rest_of_ours():.2f} s"
+            )
     print(f"probe: {r.compute_dtype_probe.reason}")
     print(
         f"{r.ours_gflops:.1f} GFLOP/s in an epoch: "

@@ -39,8 +39,7 @@ GENERATIONS = {
 
 def cpu_generation(flags):
     """The generation of a CPU with these /proc/cpuinfo ``flags``: what
-    decides the matrix products' speed here (AVX-512, and bfloat16 products
-    in hardware)."""
+    decides the products' speed here (AVX-512, bfloat16 in hardware)."""
     flags = set(flags)
     if "avx512_bf16" in flags:
         return "avx512-bf16"
@@ -52,8 +51,7 @@ def cpu_generation(flags):
 
 
 def this_cpus_flags(cpuinfo=Path("/proc/cpuinfo")):
-    """The flags of the first CPU in ``cpuinfo`` (none where there is no such
-    file)."""
+    """The first CPU's flags in ``cpuinfo`` (none without such a file)."""
     try:
         text = Path(cpuinfo).read_text()
     except OSError:
@@ -173,6 +171,16 @@ class WholeProcess:
     ours_test_accuracy: float
     ratio: float
     import_tensorflow_seconds: float
+    # Ours, part by part (None in older runs): the schedule as the command
+    # reported it, and `import tensorflow` ending at once, as ours ends.
+    ours_schedule_seconds: float | None = None
+    tensorflow_start_up_seconds: float | None = None
+
+    def rest_of_ours(self):
+        """Ours less those two parts: Python, MNIST, the trainer, the test."""
+        if self.ours_schedule_seconds is not None:
+            start_up = self.tensorflow_start_up_seconds
+            return self.ours_seconds - start_up - self.ours_schedule_seconds
 
 
 # The entry of StepParts.milliseconds that is no part: the wall time of a whole step.

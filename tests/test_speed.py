@@ -782,6 +782,11 @@ def check_consistent(results):
             < whole.ours_seconds
             < whole.keras_script_seconds
         )
+        if whole.ours_schedule_seconds is not None:  # timed part by part
+            # each part is a part of ours, and they leave a rest over
+            assert 0 < whole.tensorflow_start_up_seconds < whole.ours_seconds
+            assert 0 < whole.ours_schedule_seconds < whole.ours_seconds
+            assert whole.rest_of_ours() > 0
     probe = r.compute_dtype_probe
     if (
         r.machine.bfloat16_hardware == fast.NO_BFLOAT16
@@ -1159,7 +1164,7 @@ left alone
     # the speed page's own blocks print what they print now: refreshing changes nothing
     speed = tmp_path / "speed.md"
     speed.write_text(page("speed"))
-    assert promote.refresh_page(speed) == 8 and speed.read_text() == page(
+    assert promote.refresh_page(speed) == 9 and speed.read_text() == page(
         "speed"
     )
 
