@@ -1438,6 +1438,15 @@ def test_the_plain_keras_script_trains_and_prints_its_accuracy(warm_python):
     )
 
 
+def test_the_whole_process_keeps_the_median_run_with_its_own_line():
+    runs = [
+        (5.1, {"seconds": 1.3}),
+        (4.2, {"seconds": 1.2}),
+        (4.6, {"seconds": 1.25}),
+    ]
+    assert process.median_run(runs) == (4.6, {"seconds": 1.25})
+
+
 def test_a_failed_timed_process_is_one_line():
     with pytest.raises(RuntimeError, match="failed:.*no such luck"):
         process.run_timed(
