@@ -219,6 +219,7 @@ def test_prepare_scales_to_unit_range_and_one_hot_encodes():
     images = np.array([[[0, 255], [128, 64]]], dtype=np.uint8)
     flat = data.scale_and_flatten(images)
     assert flat.dtype == np.float32 and flat.shape == (1, 4)
+    assert flat.ctypes.data % data.ALIGNMENT == 0  # for TensorFlow, uncopied
     assert flat.min() == 0.0 and flat.max() == 1.0
     encoded = data.one_hot(np.array([3, 0]))
     assert (

@@ -1438,6 +1438,29 @@ def test_the_plain_keras_script_trains_and_prints_its_accuracy(warm_python):
     )
 
 
+def test_aligned_training_images_become_a_tensor_without_a_copy():
+    from snippets.data import aligned_empty, scale_and_flatten
+
+    images = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
+    rows = scale_and_flatten(images)  # what load_dataset gives the trainer
+    shared = fast.shared_tensor(rows)
+    np.testing.assert_array_equal(shared.numpy(), rows)
+    rows[0, 0] = 7.0  # the tensor is the array's memory, not a copy of it
+    assert shared[0, 0].numpy() == 7.0
+    # Else a copy: memory off the alignment, another type, a read-only array
+    unaligned = aligned_empty(rows.size + 1, np.float32)[1:].reshape(3, 784)
+    unaligned[...] = rows
+    read_only = rows.copy()
+    read_only.flags.writeable = False
+    for array in (unaligned, rows.astype(np.float64), read_only):
+        copied = fast.shared_tensor(array)
+        assert copied.dtype == tf.float32
+        np.testing.assert_array_equal(copied.numpy(), array.astype(np.float32))
+        if array.flags.writeable:
+            array[0, 0] = -1.0
+            assert copied[0, 0].numpy() == 7.0
+
+
 def test_the_whole_process_keeps_the_median_run_with_its_own_line():
     runs = [
         (5.1, {"seconds": 1.3}),
