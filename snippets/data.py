@@ -14,8 +14,9 @@ import numpy as np
 
 from snippets.mnist_files import NUM_CLASSES, DataError, load_mnist
 
-# The alignment TensorFlow's CPU kernels need of the memory a tensor starts at
-# (Eigen's widest vectors, AVX-512: 64 bytes). NumPy promises only 16.
+# Where TensorFlow's CPU kernels need a tensor's memory to start: on a multiple
+# of 64 bytes (Eigen's widest vectors, AVX-512). NumPy's arrays get what malloc
+# gives, a multiple of 16.
 ALIGNMENT = 64
 
 
