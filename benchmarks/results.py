@@ -171,16 +171,16 @@ class WholeProcess:
     ours_test_accuracy: float
     ratio: float
     import_tensorflow_seconds: float
-    # Ours, part by part (None in older runs): the schedule as the command
-    # reported it, and `import tensorflow` ending at once, as ours ends.
+    # ours part by part (None in older runs); how each is timed: process.py
     ours_schedule_seconds: float | None = None
     tensorflow_start_up_seconds: float | None = None
 
     def rest_of_ours(self):
-        """Ours less those two parts: Python, MNIST, the trainer, the test."""
-        if self.ours_schedule_seconds is not None:
-            start_up = self.tensorflow_start_up_seconds
-            return self.ours_seconds - start_up - self.ours_schedule_seconds
+        """Ours less those parts (Python, MNIST, the trainer, the test)."""
+        if self.ours_schedule_seconds is None:
+            return None  # not timed part by part
+        start_up = self.tensorflow_start_up_seconds
+        return self.ours_seconds - start_up - self.ours_schedule_seconds
 
 
 # The entry of StepParts.milliseconds that is no part: the wall time of a whole step.
